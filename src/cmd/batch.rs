@@ -1,0 +1,221 @@
+//! `windowpane batch`: read a whole events folder once and compute every
+//! figure.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use crate::metrics::{self, Figures, Options};
+use crate::output::report::{self, Report};
+use crate::output::summary::Summary;
+use crate::output::terminal;
+use crate::progress::Progress;
+use crate::source::{self, Batch, FileOrder};
+
+/// Analyse a folder of NDJSON events in one pass.
+///
+/// Reads every input file of INPUT (natural name order; *.json, *.jsonl,
+/// *.ndjson and the same with .gz; hidden and _-prefixed names skipped),
+/// validates every line, and computes the per-minute and hourly counts per
+/// action, the totals, the hourly average of actions per minute and its peak
+/// hour, the minutes where Open and Close differ by more than the threshold,
+/// the 30-minute moving average and variance, and the variance of the minute
+/// counts.
+///
+/// Prints tables to the terminal and writes a report folder (summary.json,
+/// tables/*.csv, rejected.ndjson, charts/*.png, index.html), by default
+/// reports/<input folder name>/. Lines that are not valid events are counted
+/// and quarantined in rejected.ndjson with file, line and reason; --strict
+/// stops at the first one instead.
+///
+/// Exit status: 0 on success, 1 when the input cannot be analysed, 2 on a
+/// usage error.
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// A folder of NDJSON event files, or one file.
+    #[arg(default_value = "data/events")]
+    pub input: PathBuf,
+    /// Where to write the report folder [default: reports/<input name>].
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Write no report folder, only print.
+    #[arg(long, conflicts_with = "report")]
+    pub no_report: bool,
+    /// What to print: tables, or summary.json.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Show every hour in the hourly table, not only the first and last.
+    #[arg(long)]
+    pub all: bool,
+    /// Stop at the first bad line with an error naming file, line and reason.
+    #[arg(long)]
+    pub strict: bool,
+    /// The order in which files are taken.
+    #[arg(long, value_enum, default_value_t = FileOrder::Name)]
+    pub order: FileOrder,
+    #[command(flatten)]
+    pub figures: FigureArgs,
+    /// Reader threads [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// The options every figure-computing command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FigureArgs {
+    /// Alert when |open - close| in a minute is strictly greater than this.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub alert_threshold: u32,
+    /// The two actions the alerts compare, as FIRST,SECOND.
+    #[arg(long, default_value = "Open,Close", value_name = "A,B", value_parser = parse_pair)]
+    pub alert_actions: (String, String),
+    /// Length of the trailing moving-average window: minutes ("30m", "30") or hours ("1h").
+    #[arg(long, default_value = "30m", value_name = "DURATION", value_parser = parse_minutes)]
+    pub moving_window: usize,
+}
+
+impl FigureArgs {
+    /// The metrics options these arguments ask for.
+    pub fn options(&self) -> Options {
+        Options {
+            alert_threshold: i64::from(self.alert_threshold),
+            alert_actions: self.alert_actions.clone(),
+            moving_window: self.moving_window,
+        }
+    }
+}
+
+/// What `batch` prints on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Formatted tables.
+    Table,
+    /// The contents of summary.json.
+    Json,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once(',') {
+        Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains(',') => Ok((a.to_string(), b.to_string())),
+        _ => Err(format!(
+            "expected two action names separated by a comma, like Open,Close; got {s:?}"
+        )),
+    }
+}
+
+fn parse_minutes(s: &str) -> Result<usize, String> {
+    let bad = || format!("expected a whole number of minutes like 30m or 1h; got {s:?}");
+    let (num, scale) = if let Some(n) = s.strip_suffix('m') {
+        (n, 1)
+    } else if let Some(n) = s.strip_suffix('h') {
+        (n, 60)
+    } else {
+        (s, 1)
+    };
+    let n: usize = num.trim().parse().map_err(|_| bad())?;
+    if n == 0 {
+        return Err(bad());
+    }
+    n.checked_mul(scale).ok_or_else(bad)
+}
+
+/// The default report folder of an input: `reports/<its name>`.
+pub fn default_report_dir(input: &Path) -> PathBuf {
+    let name = input
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_stem().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "input".into());
+    PathBuf::from("reports").join(name)
+}
+
+/// Reads every file of `input` and folds it.
+pub fn read(input: &Path, order: FileOrder, strict: bool, threads: Option<usize>) -> Result<Batch> {
+    let files = source::list_files(input, order)?;
+    if files.is_empty() {
+        bail!(
+            "no input files in {}: expected files named *.json, *.jsonl or *.ndjson (optionally .gz); hidden and _-prefixed names are skipped",
+            input.display()
+        );
+    }
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let progress = Progress::new(files.len() as u64, "files");
+    let batch = source::read_all(&files, threads, strict, &progress);
+    progress.finish();
+    let batch = batch?;
+    if batch.counts.events() == 0 {
+        match batch.rejected.first() {
+            Some(r) => bail!(
+                "no valid events in {}: all {} lines were rejected; the first, {} line {}: {}",
+                input.display(),
+                batch.lines,
+                r.file,
+                r.line,
+                r.reason
+            ),
+            None => bail!(
+                "no events in {}: its {} files hold no lines",
+                input.display(),
+                batch.files
+            ),
+        }
+    }
+    Ok(batch)
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<()> {
+    let opts = args.figures.options();
+    let batch = read(&args.input, args.order, args.strict, args.threads)?;
+    let figures: Figures = metrics::compute(&batch.counts, &opts)
+        .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?;
+    let summary = Summary::new(&batch, &figures);
+    let report_dir = (!args.no_report).then(|| args.report.clone().unwrap_or_else(|| default_report_dir(&args.input)));
+    if let Some(dir) = &report_dir {
+        let title = args.input.display().to_string();
+        let report = Report {
+            title: &title,
+            summary: &summary,
+            figures: &figures,
+            rejected: &batch.rejected,
+            options: &opts,
+        };
+        report::write(&report, dir, &report::exporters())?;
+    }
+    let text = match args.format {
+        Format::Json => summary.to_json(),
+        Format::Table => terminal::render(
+            &args.input.display().to_string(),
+            &summary,
+            &figures,
+            &opts,
+            args.all,
+            report_dir.as_ref().map(|d| d.display().to_string()).as_deref(),
+        ),
+    };
+    crate::print_stdout(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_whole_minutes() {
+        assert_eq!(parse_minutes("30m"), Ok(30));
+        assert_eq!(parse_minutes("30"), Ok(30));
+        assert_eq!(parse_minutes("1h"), Ok(60));
+        assert!(parse_minutes("0m").is_err());
+        assert!(parse_minutes("1.5h").is_err());
+        assert!(parse_minutes("30s").is_err());
+    }
+
+    #[test]
+    fn alert_actions_are_a_pair() {
+        assert_eq!(parse_pair("Open,Close"), Ok(("Open".into(), "Close".into())));
+        assert!(parse_pair("Open").is_err());
+        assert!(parse_pair("Open,").is_err());
+        assert!(parse_pair("a,b,c").is_err());
+    }
+}

@@ -1,0 +1,229 @@
+//! `windowpane generate`: a deterministic event folder shaped like the
+//! public sample the exercise uses.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use chrono::DateTime;
+use rand_pcg::rand_core::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+/// Write a deterministic folder of NDJSON events.
+///
+/// Devices open and close: opens arrive at random (a Poisson process of
+/// `--rate` opens an hour from `--start`), and each device closes after a
+/// random delay (exponential, mean `--mean-delay` minutes), so opens lead at
+/// the start and closes trail at the end. All events are sorted by time and
+/// cut into `--files` files of equal size, `file-0.json`, `file-1.json`, ...
+/// The same options and seed always give the same bytes.
+///
+/// For tests and benchmarks, `--bad-lines` puts malformed lines of seven
+/// kinds into every file, `--gzip-every` compresses every k-th file, and
+/// `--extra-action` sprinkles a third action between opens and closes.
+///
+/// Example: the repository's data/events is `windowpane generate data/events`.
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// The folder to write (created; must not hold input files already).
+    pub out: PathBuf,
+    /// Seed of the random generator.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Number of files.
+    #[arg(long, default_value_t = 50)]
+    pub files: usize,
+    /// Number of Open and Close events in all (half each).
+    #[arg(long, default_value_t = 100_000)]
+    pub events: u64,
+    /// Time of the first open, RFC 3339.
+    #[arg(long, default_value = "2016-07-26T02:45:00Z")]
+    pub start: String,
+    /// Opens per hour.
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate: f64,
+    /// Mean minutes between a device's open and its close.
+    #[arg(long, default_value_t = 90.0)]
+    pub mean_delay: f64,
+    /// Malformed lines to put into every file.
+    #[arg(long, default_value_t = 0)]
+    pub bad_lines: usize,
+    /// Gzip every k-th file (`file-2.json.gz`, ... for k = 3); 0 for none.
+    #[arg(long, default_value_t = 0)]
+    pub gzip_every: usize,
+    /// A third action some devices do between open and close.
+    #[arg(long)]
+    pub extra_action: Option<String>,
+    /// Share of devices that do the extra action once.
+    #[arg(long, default_value_t = 0.04)]
+    pub extra_rate: f64,
+    /// Replace input files already in OUT.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The seven kinds of malformed line, as real dumps have them.
+const BAD_LINES: [&str; 7] = [
+    "garbage line",
+    "[1,2,3]",
+    "{\"time\":",
+    "{\"action\":\"Close\"}",
+    "{\"time\":1469501107}",
+    "{\"time\":null,\"action\":\"Open\"}",
+    "{\"time\":\"not-a-time\",\"action\":\"Open\"}",
+];
+
+/// A uniform number in [0, 1).
+fn uniform(rng: &mut Pcg64) -> f64 {
+    (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// An exponential number of mean `mean`.
+fn exponential(rng: &mut Pcg64, mean: f64) -> f64 {
+    -(1.0 - uniform(rng)).ln() * mean
+}
+
+/// The events, sorted by time (stable, so equal times keep their order).
+pub fn events(args: &Args) -> Result<Vec<(i64, String)>> {
+    let start = DateTime::parse_from_rfc3339(&args.start)
+        .with_context(|| {
+            format!(
+                "--start {:?} is not an RFC 3339 time (e.g. 2016-07-26T02:45:00Z)",
+                args.start
+            )
+        })?
+        .timestamp();
+    if args.rate <= 0.0 || args.mean_delay < 0.0 || !(0.0..=1.0).contains(&args.extra_rate) {
+        bail!("--rate must be positive, --mean-delay not negative and --extra-rate between 0 and 1");
+    }
+    let mut rng = Pcg64::seed_from_u64(args.seed);
+    let mut out = Vec::with_capacity(args.events as usize + 16);
+    let mut t = start as f64;
+    let gap = 3600.0 / args.rate;
+    for i in 0..args.events / 2 {
+        if i > 0 {
+            t += exponential(&mut rng, gap);
+        }
+        let delay = exponential(&mut rng, args.mean_delay * 60.0);
+        out.push((t as i64, "Open".to_string()));
+        out.push(((t + delay) as i64, "Close".to_string()));
+        if let Some(extra) = &args.extra_action {
+            if uniform(&mut rng) < args.extra_rate {
+                out.push(((t + delay * uniform(&mut rng)) as i64, extra.clone()));
+            }
+        }
+    }
+    out.sort_by_key(|e| e.0);
+    Ok(out)
+}
+
+fn write_file(path: &Path, body: &[u8], gzip: bool) -> Result<()> {
+    let write = || -> std::io::Result<()> {
+        if gzip {
+            let file = fs::File::create(path)?;
+            let mut enc = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+            enc.write_all(body)?;
+            enc.finish()?;
+        } else {
+            fs::write(path, body)?;
+        }
+        Ok(())
+    };
+    write().with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<()> {
+    if args.files == 0 {
+        bail!("--files must be at least 1");
+    }
+    fs::create_dir_all(&args.out).with_context(|| format!("cannot create the folder {}", args.out.display()))?;
+    let existing = crate::source::list_files(&args.out, crate::source::FileOrder::Name)?;
+    if !existing.is_empty() && !args.force {
+        bail!(
+            "{} already holds {} input files; choose an empty folder or add --force to replace them",
+            args.out.display(),
+            existing.len()
+        );
+    }
+    for f in existing {
+        fs::remove_file(&f.path).with_context(|| format!("cannot remove {}", f.path.display()))?;
+    }
+    let events = events(args)?;
+    let mut rng = Pcg64::seed_from_u64(args.seed ^ 0x5eed_bad0);
+    let per_file = events.len().div_ceil(args.files).max(1);
+    for i in 0..args.files {
+        let chunk = events
+            .get(i * per_file..((i + 1) * per_file).min(events.len()))
+            .unwrap_or(&[]);
+        let mut lines: Vec<String> = chunk
+            .iter()
+            .map(|(t, a)| {
+                format!(
+                    "{{\"time\":{t},\"action\":{}}}",
+                    serde_json::to_string(a).expect("a string serialises")
+                )
+            })
+            .collect();
+        for _ in 0..args.bad_lines {
+            let at = (uniform(&mut rng) * (lines.len() + 1) as f64) as usize;
+            let kind = (uniform(&mut rng) * BAD_LINES.len() as f64) as usize;
+            lines.insert(at.min(lines.len()), BAD_LINES[kind].to_string());
+        }
+        let mut body = lines.join("\n");
+        body.push('\n');
+        let gzip = args.gzip_every > 0 && i % args.gzip_every == args.gzip_every - 1;
+        let name = if gzip {
+            format!("file-{i}.json.gz")
+        } else {
+            format!("file-{i}.json")
+        };
+        write_file(&args.out.join(name), body.as_bytes(), gzip)?;
+    }
+    eprintln!(
+        "wrote {} events{} in {} files to {}",
+        events.len(),
+        if args.bad_lines > 0 {
+            format!(" and {} malformed lines", args.bad_lines * args.files)
+        } else {
+            String::new()
+        },
+        args.files,
+        args.out.display()
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: Args,
+    }
+
+    fn args(extra: &[&str]) -> Args {
+        let mut argv = vec!["g", "out"];
+        argv.extend_from_slice(extra);
+        Cli::parse_from(argv).args
+    }
+
+    #[test]
+    fn same_seed_same_events_and_shape_of_the_sample() {
+        let a = events(&args(&["--events", "2000"])).unwrap();
+        assert_eq!(a, events(&args(&["--events", "2000"])).unwrap());
+        assert_ne!(a, events(&args(&["--events", "2000", "--seed", "7"])).unwrap());
+        assert_eq!(a.len(), 2000);
+        assert_eq!(a.iter().filter(|e| e.1 == "Open").count(), 1000);
+        assert!(a.windows(2).all(|w| w[0].0 <= w[1].0), "sorted by time");
+        assert_eq!(a[0], (1469501100, "Open".to_string()), "starts at 02:45Z with an open");
+        // opens lead at the start, closes trail at the end
+        assert!(a[..100].iter().filter(|e| e.1 == "Open").count() > 80);
+        assert!(a[a.len() - 100..].iter().filter(|e| e.1 == "Close").count() > 80);
+    }
+}

@@ -1,0 +1,4 @@
+//! One module per subcommand, each with its help text at the top.
+
+pub mod batch;
+pub mod generate;

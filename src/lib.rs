@@ -1,0 +1,57 @@
+//! windowpane: windowed counts, hourly averages, alerts and moving
+//! statistics over folders of timestamped NDJSON events, in batch or
+//! streaming, with the same answers either way.
+//!
+//! Data flows one way: [`source`] finds and validates input lines and folds
+//! them into [`state::MinuteCounts`]; [`metrics`] derives every figure from
+//! that state with Polars lazy plans; [`output`] prints and writes them.
+
+pub mod cmd;
+pub mod metrics;
+pub mod output;
+pub mod progress;
+pub mod source;
+pub mod state;
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "windowpane",
+    version,
+    about = "Windowed counts, averages, alerts and moving statistics over folders of timestamped NDJSON events"
+)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Analyse a folder of events in one pass (tables and a report folder).
+    Batch(cmd::batch::Args),
+    /// Write a deterministic folder of sample events.
+    Generate(cmd::generate::Args),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Batch(args) => cmd::batch::run(&args),
+        Command::Generate(args) => cmd::generate::run(&args),
+    }
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}

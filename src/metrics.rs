@@ -1,0 +1,423 @@
+//! The one definition of every figure (see the metrics contract in the
+//! README): Polars lazy plans over the minute counts of [`MinuteCounts`].
+//!
+//! Batch runs them once over the counts of the whole input; streaming runs
+//! them over its state after each trigger. Both get the same [`Figures`].
+
+use anyhow::{bail, Result};
+use polars::prelude::*;
+
+use crate::state::MinuteCounts;
+
+/// Seconds in a minute window.
+pub const MINUTE: i64 = 60;
+/// Seconds in an hour window.
+pub const HOUR: i64 = 3600;
+/// The most rows the dense moving-average grid may have.
+const MAX_GRID_ROWS: i64 = 50_000_000;
+
+/// What the figures depend on besides the data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// An alert needs `|open - close|` strictly greater than this.
+    pub alert_threshold: i64,
+    /// The two actions compared by the alerts (`Open`, `Close`).
+    pub alert_actions: (String, String),
+    /// Minutes in the trailing moving-average window (30).
+    pub moving_window: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            alert_threshold: 20,
+            alert_actions: ("Open".into(), "Close".into()),
+            moving_window: 30,
+        }
+    }
+}
+
+/// A count of one action in one window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count {
+    /// The action.
+    pub action: String,
+    /// Window start, epoch seconds.
+    pub window_start: i64,
+    /// Window end (exclusive), epoch seconds.
+    pub window_end: i64,
+    /// Events in the window.
+    pub count: i64,
+}
+
+/// The hourly average of one hour window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HourAverage {
+    /// Hour start, epoch seconds.
+    pub window_start: i64,
+    /// Hour end (exclusive), epoch seconds.
+    pub window_end: i64,
+    /// Mean over the hour's minutes of the mean count over actions.
+    pub average: f64,
+}
+
+/// A minute where the two alert actions differ by more than the threshold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    /// Minute start, epoch seconds.
+    pub window_start: i64,
+    /// Minute end (exclusive), epoch seconds.
+    pub window_end: i64,
+    /// Count of the first alert action (0 when absent).
+    pub open: i64,
+    /// Count of the second alert action (0 when absent).
+    pub close: i64,
+    /// `open - close`, signed.
+    pub difference: i64,
+}
+
+/// One point of the moving average of one action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moving {
+    /// The action.
+    pub action: String,
+    /// Minute start, epoch seconds.
+    pub window_start: i64,
+    /// That minute's count (0 when the action had no event).
+    pub count: i64,
+    /// Mean of the trailing window's counts.
+    pub moving_average: f64,
+    /// Sample variance of the trailing window's counts; `None` for one minute.
+    pub moving_variance: Option<f64>,
+}
+
+/// Every figure of the contract.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Figures {
+    /// Per (action, minute) with events, by minute then action.
+    pub minute_counts: Vec<Count>,
+    /// Per (action, hour) with events, by hour then action.
+    pub hourly_counts: Vec<Count>,
+    /// Per action, by action name.
+    pub totals: Vec<(String, i64)>,
+    /// Per hour with events, by hour.
+    pub hourly_average: Vec<HourAverage>,
+    /// The largest hourly average, earliest on ties.
+    pub peak_hour: Option<HourAverage>,
+    /// Alert minutes, by minute.
+    pub alerts: Vec<Alert>,
+    /// Per action then minute, over the dense minute grid.
+    pub moving_average: Vec<Moving>,
+    /// Sample variance of the minute counts; `None` with fewer than 2 rows.
+    pub variance: Option<f64>,
+}
+
+impl Figures {
+    /// The largest hourly count.
+    pub fn hourly_count_max(&self) -> Option<i64> {
+        self.hourly_counts.iter().map(|c| c.count).max()
+    }
+    /// The smallest hourly count.
+    pub fn hourly_count_min(&self) -> Option<i64> {
+        self.hourly_counts.iter().map(|c| c.count).min()
+    }
+}
+
+const MS: i64 = 1000;
+
+fn datetime() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, None)
+}
+
+/// The minute counts as a frame: `action`, `window_start` (datetime), `count`.
+fn minute_frame(counts: &MinuteCounts) -> PolarsResult<DataFrame> {
+    let rows = counts.rows();
+    let action: Vec<&str> = rows.iter().map(|r| r.0).collect();
+    let start: Vec<i64> = rows.iter().map(|r| r.1 * MS).collect();
+    let count: Vec<i64> = rows.iter().map(|r| r.2 as i64).collect();
+    let df = df!("action" => action, "window_start" => start, "count" => count)?;
+    df.lazy().with_column(col("window_start").cast(datetime())).collect()
+}
+
+/// Epoch-aligned tumbling windows of `seconds` over the `window_start`
+/// column, per `keys`.
+fn tumbling(seconds: i64) -> DynamicGroupOptions {
+    let every = Duration::parse(&format!("{seconds}s"));
+    DynamicGroupOptions {
+        every,
+        period: every,
+        offset: Duration::parse("0s"),
+        label: Label::Left,
+        include_boundaries: false,
+        closed_window: ClosedWindow::Left,
+        start_by: StartBy::WindowBound,
+        ..Default::default()
+    }
+}
+
+/// Counts per action in windows of `seconds`, by window then action.
+fn windowed_counts(minutes: &DataFrame, seconds: i64) -> LazyFrame {
+    minutes
+        .clone()
+        .lazy()
+        .sort(["action", "window_start"], SortMultipleOptions::default())
+        .group_by_dynamic(col("window_start"), [col("action")], tumbling(seconds))
+        .agg([col("count").sum()])
+        .sort(["window_start", "action"], SortMultipleOptions::default())
+}
+
+fn hourly_average(minutes: &DataFrame) -> LazyFrame {
+    minutes
+        .clone()
+        .lazy()
+        .group_by([col("window_start")])
+        .agg([col("count").cast(DataType::Float64).mean().alias("minute_mean")])
+        .sort(["window_start"], SortMultipleOptions::default())
+        .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(HOUR))
+        .agg([col("minute_mean").mean().alias("average")])
+        .sort(["window_start"], SortMultipleOptions::default())
+}
+
+fn alerts(minutes: &DataFrame, opts: &Options) -> LazyFrame {
+    let (open, close) = &opts.alert_actions;
+    let of = |action: &str| col("count").filter(col("action").eq(lit(action.to_string()))).sum();
+    minutes
+        .clone()
+        .lazy()
+        .group_by([col("window_start")])
+        .agg([of(open).alias("open"), of(close).alias("close")])
+        .with_column((col("open") - col("close")).alias("difference"))
+        .filter(col("difference").abs().gt(lit(opts.alert_threshold)))
+        .sort(["window_start"], SortMultipleOptions::default())
+}
+
+/// The dense grid: every action at every minute from the first to the last.
+fn grid(minutes: &DataFrame, counts: &MinuteCounts) -> Result<Option<DataFrame>> {
+    let Some((first, last)) = counts.time_range() else {
+        return Ok(None);
+    };
+    let (lo, hi) = (crate::state::minute_of(first), crate::state::minute_of(last));
+    let mut actions: Vec<String> = minutes
+        .column("action")?
+        .str()?
+        .iter()
+        .flatten()
+        .map(str::to_string)
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    let span = (hi - lo) / MINUTE + 1;
+    if span.saturating_mul(actions.len() as i64) > MAX_GRID_ROWS {
+        bail!(
+            "the events span {span} minutes ({} to {}), too long for the per-minute moving average; \
+             look for events with a wrong time far from the others",
+            crate::output::timefmt::rfc3339(first),
+            crate::output::timefmt::rfc3339(last)
+        );
+    }
+    let starts: Vec<i64> = (0..span).map(|i| (lo + i * MINUTE) * MS).collect();
+    let mut col_action = Vec::with_capacity(starts.len() * actions.len());
+    let mut col_start = Vec::with_capacity(starts.len() * actions.len());
+    for a in &actions {
+        col_action.extend(std::iter::repeat_n(a.as_str(), starts.len()));
+        col_start.extend_from_slice(&starts);
+    }
+    let df = df!("action" => col_action, "window_start" => col_start)?;
+    Ok(Some(
+        df.lazy().with_column(col("window_start").cast(datetime())).collect()?,
+    ))
+}
+
+fn moving_average(grid: DataFrame, minutes: &DataFrame, window: usize) -> PolarsResult<LazyFrame> {
+    let trailing = RollingOptionsFixedWindow {
+        window_size: window,
+        min_periods: 1,
+        ..Default::default()
+    };
+    let rolling_sum = |e: Expr, name: &str| {
+        e.rolling_sum(trailing.clone())
+            .over([col("action")])
+            .map(|e| e.alias(name))
+    };
+    // Sums of counts and squared counts are exact integers, so the mean and
+    // the sample variance below are each rounded once.
+    let n = col("n");
+    let s = col("s");
+    let ss = col("ss");
+    Ok(grid
+        .lazy()
+        .join(
+            minutes.clone().lazy(),
+            [col("action"), col("window_start")],
+            [col("action"), col("window_start")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_columns([col("count").fill_null(lit(0i64)), lit(1i64).alias("one")])
+        .sort(["action", "window_start"], SortMultipleOptions::default())
+        .with_columns([
+            rolling_sum(col("one"), "n")?,
+            rolling_sum(col("count"), "s")?,
+            rolling_sum(col("count") * col("count"), "ss")?,
+        ])
+        .with_columns([
+            (s.clone().cast(DataType::Float64) / n.clone().cast(DataType::Float64)).alias("moving_average"),
+            when(n.clone().gt(lit(1i64)))
+                .then(
+                    (n.clone() * ss - s.clone() * s).cast(DataType::Float64)
+                        / (n.clone() * (n - lit(1i64))).cast(DataType::Float64),
+                )
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias("moving_variance"),
+        ])
+        .select([
+            col("action"),
+            col("window_start"),
+            col("count"),
+            col("moving_average"),
+            col("moving_variance"),
+        ]))
+}
+
+/// Reads a frame's `window_start` as epoch seconds.
+fn starts(df: &DataFrame) -> Result<Vec<i64>> {
+    let secs = df
+        .column("window_start")?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .flatten()
+        .map(|ms| ms.div_euclid(MS))
+        .collect();
+    Ok(secs)
+}
+
+fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
+    Ok(df.column(name)?.str()?.iter().flatten().map(str::to_string).collect())
+}
+
+fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
+    Ok(df
+        .column(name)?
+        .cast(&DataType::Int64)?
+        .i64()?
+        .iter()
+        .flatten()
+        .collect())
+}
+
+fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
+    Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
+}
+
+fn counts_of(df: &DataFrame, seconds: i64) -> Result<Vec<Count>> {
+    let (a, s, c) = (strings(df, "action")?, starts(df)?, ints(df, "count")?);
+    Ok(a.into_iter()
+        .zip(s)
+        .zip(c)
+        .map(|((action, window_start), count)| Count {
+            action,
+            window_start,
+            window_end: window_start + seconds,
+            count,
+        })
+        .collect())
+}
+
+/// Computes every figure from the minute counts.
+pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
+    if opts.moving_window == 0 {
+        bail!("the moving window must be at least one minute");
+    }
+    let minutes = anyhow::Context::context(minute_frame(counts), "building the minute counts")?;
+    if minutes.height() == 0 {
+        return Ok(Figures::default());
+    }
+    let minute_counts = windowed_counts(&minutes, MINUTE).collect()?;
+    let hourly = windowed_counts(&minutes, HOUR).collect()?;
+    let totals = minutes
+        .clone()
+        .lazy()
+        .group_by([col("action")])
+        .agg([col("count").sum()])
+        .sort(["action"], SortMultipleOptions::default())
+        .collect()?;
+    let averages = hourly_average(&minutes).collect()?;
+    let alert_rows = alerts(&minutes, opts).collect()?;
+    let variance = minutes
+        .clone()
+        .lazy()
+        .select([col("count").cast(DataType::Float64).var(1)])
+        .collect()?;
+    let moving = match grid(&minutes, counts)? {
+        Some(g) => moving_average(g, &minutes, opts.moving_window)?.collect()?,
+        None => DataFrame::empty(),
+    };
+
+    let hourly_average: Vec<HourAverage> = starts(&averages)?
+        .into_iter()
+        .zip(floats(&averages, "average")?)
+        .map(|(s, a)| HourAverage {
+            window_start: s,
+            window_end: s + HOUR,
+            average: a.unwrap_or(f64::NAN),
+        })
+        .collect();
+    // largest average, earliest hour on ties (the rows are in hour order)
+    let peak_hour = hourly_average
+        .iter()
+        .fold(None::<&HourAverage>, |best, h| match best {
+            Some(b) if b.average >= h.average => Some(b),
+            _ => Some(h),
+        })
+        .cloned();
+    let alerts = {
+        let (s, o, c, d) = (
+            starts(&alert_rows)?,
+            ints(&alert_rows, "open")?,
+            ints(&alert_rows, "close")?,
+            ints(&alert_rows, "difference")?,
+        );
+        (0..s.len())
+            .map(|i| Alert {
+                window_start: s[i],
+                window_end: s[i] + MINUTE,
+                open: o[i],
+                close: c[i],
+                difference: d[i],
+            })
+            .collect()
+    };
+    let moving_average = if moving.height() == 0 {
+        Vec::new()
+    } else {
+        let (a, s, c, m, v) = (
+            strings(&moving, "action")?,
+            starts(&moving)?,
+            ints(&moving, "count")?,
+            floats(&moving, "moving_average")?,
+            floats(&moving, "moving_variance")?,
+        );
+        (0..a.len())
+            .map(|i| Moving {
+                action: a[i].clone(),
+                window_start: s[i],
+                count: c[i],
+                moving_average: m[i].unwrap_or(f64::NAN),
+                moving_variance: v[i],
+            })
+            .collect()
+    };
+    Ok(Figures {
+        minute_counts: counts_of(&minute_counts, MINUTE)?,
+        hourly_counts: counts_of(&hourly, HOUR)?,
+        totals: strings(&totals, "action")?
+            .into_iter()
+            .zip(ints(&totals, "count")?)
+            .collect(),
+        hourly_average,
+        peak_hour,
+        alerts,
+        moving_average,
+        variance: floats(&variance, "count")?.first().copied().flatten(),
+    })
+}

@@ -1,0 +1,294 @@
+//! Where events come from: finding the input files, reading them (gzip
+//! transparently), validating every line and folding the events into
+//! [`MinuteCounts`].
+
+pub mod line;
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use crate::progress::Progress;
+use crate::state::MinuteCounts;
+
+/// The order in which input files are taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum FileOrder {
+    /// Natural name order: `file-2.json` before `file-10.json`.
+    #[default]
+    Name,
+    /// Modification time, oldest first (ties by name).
+    Mtime,
+}
+
+/// One input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its name relative to the input folder, as reports show it.
+    pub name: String,
+}
+
+/// True when a file name is an input: `.json`, `.jsonl`, `.ndjson`, each
+/// optionally followed by `.gz`, and not hidden or `_`-prefixed.
+pub fn is_input_name(name: &str) -> bool {
+    if name.starts_with('.') || name.starts_with('_') {
+        return false;
+    }
+    let base = name.strip_suffix(".gz").unwrap_or(name);
+    [".json", ".jsonl", ".ndjson"].iter().any(|ext| base.ends_with(ext))
+}
+
+/// Lists the input files of `input` (a folder, or a single file) in `order`.
+pub fn list_files(input: &Path, order: FileOrder) -> Result<Vec<InputFile>> {
+    let meta = fs::metadata(input).with_context(|| {
+        format!(
+            "cannot open the input {}: check the path (expected a folder of NDJSON files or one file)",
+            input.display()
+        )
+    })?;
+    if meta.is_file() {
+        let name = input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| input.display().to_string());
+        return Ok(vec![InputFile {
+            path: input.to_path_buf(),
+            name,
+        }]);
+    }
+    let entries = fs::read_dir(input).with_context(|| format!("cannot list the folder {}", input.display()))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list the folder {}", input.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_input_name(&name) {
+            continue;
+        }
+        let path = entry.path();
+        // folders are not inputs; a link that leads nowhere is kept, so that
+        // reading it fails loudly instead of losing it silently
+        if fs::metadata(&path).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let mtime = match order {
+            FileOrder::Mtime => Some(
+                fs::metadata(&path)
+                    .and_then(|m| m.modified())
+                    .with_context(|| format!("cannot read the modification time of {}", path.display()))?,
+            ),
+            FileOrder::Name => None,
+        };
+        files.push((InputFile { path, name }, mtime));
+    }
+    files.sort_by(|(a, ma), (b, mb)| {
+        let by_time = ma
+            .unwrap_or(SystemTime::UNIX_EPOCH)
+            .cmp(&mb.unwrap_or(SystemTime::UNIX_EPOCH));
+        by_time.then_with(|| natord::compare(&a.name, &b.name))
+    });
+    Ok(files.into_iter().map(|(f, _)| f).collect())
+}
+
+/// Reads a whole file, decompressing it when its name ends in `.gz`.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    let raw = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::with_capacity(raw.len() * 8);
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .with_context(|| format!("{} is not a valid gzip file", path.display()))?;
+        Ok(out)
+    } else {
+        Ok(raw)
+    }
+}
+
+/// A line that is not an event, kept in the quarantine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejected {
+    /// The file's name relative to the input.
+    pub file: String,
+    /// 1-based line number in the (decompressed) file.
+    pub line: u64,
+    /// Why it is not an event.
+    pub reason: String,
+    /// The line as read (invalid UTF-8 replaced).
+    pub text: String,
+}
+
+/// What reading some files produced.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    /// Files read.
+    pub files: u64,
+    /// Lines read, blank lines aside.
+    pub lines: u64,
+    /// The events, folded.
+    pub counts: MinuteCounts,
+    /// The rejected lines, in input order.
+    pub rejected: Vec<Rejected>,
+}
+
+impl Batch {
+    /// Adds another batch read after this one.
+    pub fn merge(&mut self, other: Batch) {
+        self.files += other.files;
+        self.lines += other.lines;
+        self.counts.merge(other.counts);
+        self.rejected.extend(other.rejected);
+    }
+}
+
+/// Validates and folds the content of one file. With `strict`, stops at the
+/// first rejected line (which is then the last element of `rejected`).
+pub fn fold_bytes(name: &str, data: &[u8], strict: bool) -> Batch {
+    let mut batch = Batch {
+        files: 1,
+        ..Batch::default()
+    };
+    for (index, raw) in data.split(|&b| b == b'\n').enumerate() {
+        let number = index as u64 + 1;
+        match line::parse(raw) {
+            line::Line::Blank => {}
+            line::Line::Event { time, action } => {
+                batch.lines += 1;
+                batch.counts.add(time, &action);
+            }
+            line::Line::Rejected(reason) => {
+                batch.lines += 1;
+                batch.rejected.push(Rejected {
+                    file: name.to_string(),
+                    line: number,
+                    reason,
+                    text: String::from_utf8_lossy(raw).into_owned(),
+                });
+                if strict {
+                    break;
+                }
+            }
+        }
+    }
+    batch
+}
+
+/// Reads `files` with `threads` workers and folds them, in file order.
+///
+/// With `strict`, the first rejected line in input order is an error naming
+/// its file, line and reason.
+pub fn read_all(files: &[InputFile], threads: usize, strict: bool, progress: &Progress) -> Result<Batch> {
+    let next = AtomicUsize::new(0);
+    // the first file index (in input order) that failed under --strict
+    let stop_at = AtomicUsize::new(usize::MAX);
+    let results: Mutex<Vec<Option<Result<Batch>>>> = Mutex::new((0..files.len()).map(|_| None).collect());
+    let threads = threads.clamp(1, files.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= files.len() || i > stop_at.load(Ordering::Relaxed) {
+                    break;
+                }
+                let file = &files[i];
+                let result = read_file(&file.path).map(|data| fold_bytes(&file.name, &data, strict));
+                let failed = match &result {
+                    Err(_) => true,
+                    Ok(b) => strict && !b.rejected.is_empty(),
+                };
+                if failed {
+                    stop_at.fetch_min(i, Ordering::Relaxed);
+                }
+                progress.inc(1);
+                results.lock().expect("a reader thread panicked")[i] = Some(result);
+            });
+        }
+    });
+    let mut total = Batch::default();
+    for result in results
+        .into_inner()
+        .expect("a reader thread panicked")
+        .into_iter()
+        .flatten()
+    {
+        let batch = result?;
+        if strict {
+            if let Some(r) = batch.rejected.first() {
+                bail!(
+                    "{} line {}: {} (--strict stops at the first bad line; run without it to quarantine bad lines instead)\n  the line: {}",
+                    r.file,
+                    r.line,
+                    r.reason,
+                    abridge(&r.text, 200)
+                );
+            }
+        }
+        total.merge(batch);
+    }
+    Ok(total)
+}
+
+/// Cuts `text` to at most `max` characters, marking the cut.
+pub fn abridge(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_names_follow_the_contract() {
+        for ok in ["a.json", "a.jsonl", "a.ndjson", "a.json.gz", "file-10.ndjson.gz"] {
+            assert!(is_input_name(ok), "{ok}");
+        }
+        for no in [".a.json", "_tmp.json", "a.csv", "a.gz", "a.json.tmp", "_SUCCESS"] {
+            assert!(!is_input_name(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn files_are_listed_in_natural_order_skipping_non_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        for n in [
+            "file-10.json",
+            "file-2.json",
+            "file-1.json.gz",
+            ".hidden.json",
+            "_part.json",
+            "notes.txt",
+        ] {
+            fs::write(dir.path().join(n), b"").unwrap();
+        }
+        fs::create_dir(dir.path().join("sub.json")).unwrap();
+        let names: Vec<String> = list_files(dir.path(), FileOrder::Name)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(names, ["file-1.json.gz", "file-2.json", "file-10.json"]);
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_but_lines_do_not() {
+        let data = b"{\"time\":1,\"action\":\"A\"}\n\n  \nbad\n{\"time\":61,\"action\":\"A\"}\n";
+        let b = fold_bytes("f.json", data, false);
+        assert_eq!(b.lines, 3);
+        assert_eq!(b.counts.events(), 2);
+        assert_eq!(b.rejected.len(), 1);
+        assert_eq!(b.rejected[0].line, 4);
+        assert_eq!(b.rejected[0].text, "bad");
+        assert_eq!(b.lines, b.counts.events() + b.rejected.len() as u64);
+    }
+}

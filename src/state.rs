@@ -1,0 +1,164 @@
+//! The one piece of state every figure is derived from: event counts per
+//! (action, minute window), plus the first and last event time.
+//!
+//! It is small (one entry per action and minute that has events), mergeable
+//! (the counts of two inputs add up), and the same for batch and streaming:
+//! batch folds every file into it once, streaming folds a few files per
+//! trigger.
+
+use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
+
+/// Floor of `t / 60` times 60: the start of the minute window of `t`.
+pub fn minute_of(t: i64) -> i64 {
+    t.div_euclid(60) * 60
+}
+
+/// Counts per (action, minute window start) and the event time range.
+#[derive(Debug, Default, Clone)]
+pub struct MinuteCounts {
+    actions: Vec<String>,
+    counts: HashMap<(u32, i64), u64, RandomState>,
+    /// Per action: the minute being counted and its count not yet in `counts`
+    /// (events come mostly in time order, so most events touch the same
+    /// entry as the previous event of their action).
+    pending: Vec<(i64, u64)>,
+    events: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl MinuteCounts {
+    /// An empty state.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn action_id(&mut self, action: &str) -> usize {
+        if let Some(i) = self.actions.iter().position(|a| a == action) {
+            return i;
+        }
+        self.actions.push(action.to_string());
+        self.pending.push((0, 0));
+        self.actions.len() - 1
+    }
+
+    /// Counts one event.
+    pub fn add(&mut self, time: i64, action: &str) {
+        let id = self.action_id(action);
+        let minute = minute_of(time);
+        let slot = &mut self.pending[id];
+        if slot.0 == minute {
+            slot.1 += 1;
+        } else {
+            if slot.1 > 0 {
+                *self.counts.entry((id as u32, slot.0)).or_insert(0) += slot.1;
+            }
+            *slot = (minute, 1);
+        }
+        self.events += 1;
+        self.first = Some(self.first.map_or(time, |f| f.min(time)));
+        self.last = Some(self.last.map_or(time, |l| l.max(time)));
+    }
+
+    fn flush(&mut self) {
+        for (id, slot) in self.pending.iter_mut().enumerate() {
+            if slot.1 > 0 {
+                *self.counts.entry((id as u32, slot.0)).or_insert(0) += slot.1;
+                slot.1 = 0;
+            }
+        }
+    }
+
+    /// Adds every count of `other` into `self`.
+    pub fn merge(&mut self, mut other: MinuteCounts) {
+        other.flush();
+        self.flush();
+        let ids: Vec<usize> = other.actions.iter().map(|a| self.action_id(a)).collect();
+        for ((id, minute), n) in other.counts {
+            *self.counts.entry((ids[id as usize] as u32, minute)).or_insert(0) += n;
+        }
+        self.events += other.events;
+        self.first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.last = match (self.last, other.last) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Number of events counted.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Earliest and latest event time (epoch seconds), if any event.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        Some((self.first?, self.last?))
+    }
+
+    /// Every (action, minute start, count) with a non-zero count, sorted by
+    /// minute, then action.
+    pub fn rows(&self) -> Vec<(&str, i64, u64)> {
+        let mut merged: HashMap<(u32, i64), u64, RandomState> = self.counts.clone();
+        for (id, slot) in self.pending.iter().enumerate() {
+            if slot.1 > 0 {
+                *merged.entry((id as u32, slot.0)).or_insert(0) += slot.1;
+            }
+        }
+        let mut rows: Vec<(&str, i64, u64)> = merged
+            .into_iter()
+            .map(|((id, minute), n)| (self.actions[id as usize].as_str(), minute, n))
+            .collect();
+        rows.sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minute_windows_are_floored_half_open() {
+        assert_eq!(minute_of(59), 0);
+        assert_eq!(minute_of(60), 60);
+        assert_eq!(minute_of(119), 60);
+        assert_eq!(minute_of(-1), -60);
+    }
+
+    #[test]
+    fn merging_two_halves_equals_counting_everything() {
+        let events = [
+            (0, "Open"),
+            (59, "Open"),
+            (60, "Close"),
+            (61, "Open"),
+            (10, "Open"),
+            (3600, "X"),
+        ];
+        let mut all = MinuteCounts::new();
+        for (t, a) in events {
+            all.add(t, a);
+        }
+        let (mut left, mut right) = (MinuteCounts::new(), MinuteCounts::new());
+        for (i, (t, a)) in events.iter().enumerate() {
+            if i % 2 == 0 {
+                left.add(*t, a)
+            } else {
+                right.add(*t, a)
+            }
+        }
+        left.merge(right);
+        assert_eq!(left.rows(), all.rows());
+        assert_eq!(
+            all.rows(),
+            vec![("Open", 0, 3), ("Close", 60, 1), ("Open", 60, 1), ("X", 3600, 1)]
+        );
+        assert_eq!(left.events(), 6);
+        assert_eq!(left.time_range(), Some((0, 3600)));
+    }
+}

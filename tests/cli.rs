@@ -272,7 +272,7 @@ fn terminal_tables_show_the_figures() {
         .stdout(predicate::str::contains("◀ peak"))
         .stdout(predicate::str::contains("2016-07-27 18:00"))
         .stdout(predicate::str::contains("Alerts: 9 minutes"))
-        .stdout(predicate::str::contains("more hours (--all shows them)"));
+        .stdout(predicate::str::contains("11 of 53 hours shown; --all shows every hour"));
 }
 
 #[test]

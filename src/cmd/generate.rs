@@ -14,8 +14,8 @@ use rand_pcg::Pcg64;
 ///
 /// Devices open and close: opens arrive at random (a Poisson process of
 /// `--rate` opens an hour from `--start`), and each device closes after a
-/// random delay (exponential, mean `--mean-delay` minutes), so opens lead at
-/// the start and closes trail at the end. All events are sorted by time and
+/// random delay (uniform, up to `--max-delay` minutes), so opens lead at the
+/// start and closes trail at the end. All events are sorted by time and
 /// cut into `--files` files of equal size, `file-0.json`, `file-1.json`, ...
 /// The same options and seed always give the same bytes.
 ///
@@ -44,9 +44,9 @@ pub struct Args {
     /// Opens per hour.
     #[arg(long, default_value_t = 1000.0)]
     pub rate: f64,
-    /// Mean minutes between a device's open and its close.
-    #[arg(long, default_value_t = 90.0)]
-    pub mean_delay: f64,
+    /// Longest time in minutes between a device's open and its close.
+    #[arg(long, default_value_t = 120.0)]
+    pub max_delay: f64,
     /// Malformed lines to put into every file.
     #[arg(long, default_value_t = 0)]
     pub bad_lines: usize,
@@ -95,8 +95,8 @@ pub fn events(args: &Args) -> Result<Vec<(i64, String)>> {
             )
         })?
         .timestamp();
-    if args.rate <= 0.0 || args.mean_delay < 0.0 || !(0.0..=1.0).contains(&args.extra_rate) {
-        bail!("--rate must be positive, --mean-delay not negative and --extra-rate between 0 and 1");
+    if args.rate <= 0.0 || args.max_delay < 0.0 || !(0.0..=1.0).contains(&args.extra_rate) {
+        bail!("--rate must be positive, --max-delay not negative and --extra-rate between 0 and 1");
     }
     let mut rng = Pcg64::seed_from_u64(args.seed);
     let mut out = Vec::with_capacity(args.events as usize + 16);
@@ -106,7 +106,7 @@ pub fn events(args: &Args) -> Result<Vec<(i64, String)>> {
         if i > 0 {
             t += exponential(&mut rng, gap);
         }
-        let delay = exponential(&mut rng, args.mean_delay * 60.0);
+        let delay = uniform(&mut rng) * args.max_delay * 60.0;
         out.push((t as i64, "Open".to_string()));
         out.push(((t + delay) as i64, "Close".to_string()));
         if let Some(extra) = &args.extra_action {

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Once;
 
 use anyhow::{anyhow, Result};
-use plotters::coord::Shift;
+use chrono::{DateTime, Utc};
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use super::timefmt::short;
@@ -63,8 +64,13 @@ fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
-fn time_label(x: &i64) -> String {
-    short(*x)
+/// Epoch seconds as a chart coordinate.
+fn dt(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+fn time_label(x: &DateTime<Utc>) -> String {
+    short(x.timestamp())
 }
 
 /// Draws every chart into `dir`. Does nothing when there are no events.
@@ -100,24 +106,25 @@ fn hourly_counts(f: &Figures, path: &Path) -> Result<()> {
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, 0f64..ymax)
+        .build_cartesian_2d(dt(x0)..dt(x1), 0f64..ymax)
         .map_err(err)?;
     chart
         .configure_mesh()
         .x_labels(8)
         .x_label_formatter(&time_label)
         .y_desc("events per hour")
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .x_desc("hour (UTC)")
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     for (i, a) in actions(f).into_iter().enumerate() {
         let c = color(i);
-        let pts: Vec<(i64, f64)> = f
+        let pts: Vec<(DateTime<Utc>, f64)> = f
             .hourly_counts
             .iter()
             .filter(|r| r.action == a)
-            .map(|r| (r.window_start + HOUR / 2, r.count as f64))
+            .map(|r| (dt(r.window_start + HOUR / 2), r.count as f64))
             .collect();
         chart
             .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
@@ -132,13 +139,7 @@ fn hourly_counts(f: &Figures, path: &Path) -> Result<()> {
     root.present().map_err(err)
 }
 
-fn legend<'a, 'b: 'a>(
-    chart: &mut ChartContext<
-        'a,
-        BitMapBackend<'b>,
-        Cartesian2d<plotters::coord::types::RangedCoordi64, plotters::coord::types::RangedCoordf64>,
-    >,
-) -> Result<()> {
+fn legend<'a, 'b: 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, BitMapBackend<'b>, CT>) -> Result<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -163,13 +164,14 @@ fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, 0f64..ymax)
+        .build_cartesian_2d(dt(x0)..dt(x1), 0f64..ymax)
         .map_err(err)?;
     chart
         .configure_mesh()
         .x_labels(8)
         .x_label_formatter(&time_label)
         .y_desc("events per minute")
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .x_desc("minute (UTC)")
         .label_style(("sans-serif", 14))
         .draw()
@@ -179,7 +181,7 @@ fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         let rows = f.moving_average.iter().filter(|m| m.action == a);
         chart
             .draw_series(LineSeries::new(
-                rows.clone().map(|m| (m.window_start, m.count as f64)),
+                rows.clone().map(|m| (dt(m.window_start), m.count as f64)),
                 c.mix(0.25).stroke_width(1),
             ))
             .map_err(err)?
@@ -187,7 +189,7 @@ fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.mix(0.35).stroke_width(2)));
         chart
             .draw_series(LineSeries::new(
-                rows.map(|m| (m.window_start, m.moving_average)),
+                rows.map(|m| (dt(m.window_start), m.moving_average)),
                 c.stroke_width(2),
             ))
             .map_err(err)?
@@ -208,7 +210,7 @@ fn hourly_average(f: &Figures, path: &Path) -> Result<()> {
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, 0f64..ymax)
+        .build_cartesian_2d(dt(x0)..dt(x1), 0f64..ymax)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -229,7 +231,10 @@ fn hourly_average(f: &Figures, path: &Path) -> Result<()> {
                 base.mix(0.7).filled()
             };
             Rectangle::new(
-                [(h.window_start + HOUR / 20, 0.0), (h.window_end - HOUR / 20, h.average)],
+                [
+                    (dt(h.window_start + HOUR / 20), 0.0),
+                    (dt(h.window_end - HOUR / 20), h.average),
+                ],
                 style,
             )
         }))
@@ -244,7 +249,7 @@ fn hourly_average(f: &Figures, path: &Path) -> Result<()> {
         chart
             .draw_series(std::iter::once(Text::new(
                 text,
-                (anchor, p.average * 1.05),
+                (dt(anchor), p.average * 1.05),
                 ("sans-serif", 15).into_font().color(&ALERT),
             )))
             .map_err(err)?;
@@ -281,20 +286,21 @@ fn alert_difference(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         .margin(16)
         .x_label_area_size(40)
         .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, -lim..lim)
+        .build_cartesian_2d(dt(x0)..dt(x1), -lim..lim)
         .map_err(err)?;
     chart
         .configure_mesh()
         .x_labels(8)
         .x_label_formatter(&time_label)
         .y_desc(format!("{open} − {close}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .x_desc("minute (UTC)")
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     chart
         .draw_series(LineSeries::new(
-            diff.iter().map(|(k, v)| (*k, *v as f64)),
+            diff.iter().map(|(k, v)| (dt(*k), *v as f64)),
             color(1).stroke_width(1),
         ))
         .map_err(err)?
@@ -303,7 +309,7 @@ fn alert_difference(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
     for sign in [1.0, -1.0] {
         let s = chart
             .draw_series(DashedLineSeries::new(
-                vec![(x0, sign * t), (x1, sign * t)],
+                vec![(dt(x0), sign * t), (dt(x1), sign * t)],
                 8,
                 6,
                 ALERT.mix(0.8).stroke_width(1),
@@ -318,7 +324,7 @@ fn alert_difference(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         .draw_series(
             f.alerts
                 .iter()
-                .map(|a| Circle::new((a.window_start, a.difference as f64), 6, ALERT.stroke_width(2))),
+                .map(|a| Circle::new((dt(a.window_start), a.difference as f64), 6, ALERT.stroke_width(2))),
         )
         .map_err(err)?
         .label(format!("alert minutes ({})", f.alerts.len()))

@@ -113,14 +113,18 @@ pub fn render(input: &str, s: &Summary, f: &Figures, opts: &Options, all: bool, 
     let mut t = table(header);
     let peak = f.peak_hour.as_ref().map(|p| p.window_start);
     let n = f.hourly_average.len();
+    let shown = |i: usize, start: i64| all || i < EDGE_ROWS || i + EDGE_ROWS >= n || Some(start) == peak;
+    let mut hidden = 0;
     for (i, h) in f.hourly_average.iter().enumerate() {
-        if !all && n > 2 * EDGE_ROWS + 1 && i == EDGE_ROWS {
-            let mut row = vec![format!("… {} more hours (--all shows them)", n - 2 * EDGE_ROWS)];
-            row.extend(std::iter::repeat_n(String::new(), actions.len() + 2));
-            t.add_row(row);
-        }
-        if !all && n > 2 * EDGE_ROWS + 1 && i >= EDGE_ROWS && i < n - EDGE_ROWS && Some(h.window_start) != peak {
+        if !shown(i, h.window_start) {
+            hidden += 1;
             continue;
+        }
+        if i > 0 && !shown(i - 1, f.hourly_average[i - 1].window_start) {
+            let mut gap = vec!["⋮".to_string()];
+            gap.extend(std::iter::repeat_n("⋮".to_string(), actions.len() + 1));
+            gap.push(String::new());
+            t.add_row(gap);
         }
         let counts = by_hour.get(&h.window_start);
         let mut row = vec![short(h.window_start)];
@@ -137,6 +141,9 @@ pub fn render(input: &str, s: &Summary, f: &Figures, opts: &Options, all: bool, 
     }
     right_align(&mut t, 1);
     let _ = writeln!(out, "\nHourly counts and average actions per minute\n{t}");
+    if hidden > 0 {
+        let _ = writeln!(out, "{} of {n} hours shown; --all shows every hour", n - hidden);
+    }
 
     let (open, close) = (opts.alert_actions.0.as_str(), opts.alert_actions.1.as_str());
     let mut t = table(vec![

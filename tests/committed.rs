@@ -1,0 +1,83 @@
+//! What the repository ships stays true: `data/events` is the generator's
+//! output with the defaults, and `reports/events` is the report of it.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every file below `dir`, by relative path.
+fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                out.insert(rel, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn assert_same_tree(fresh: &Path, committed: &Path, fix: &str) {
+    let (fresh, committed_files) = (tree(fresh), tree(committed));
+    let names = |t: &BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(
+        names(&fresh),
+        names(&committed_files),
+        "{} is out of date: {fix}",
+        committed.display()
+    );
+    for (name, bytes) in &fresh {
+        assert!(
+            bytes == &committed_files[name],
+            "{}/{name} is out of date: {fix}",
+            committed.display()
+        );
+    }
+}
+
+#[test]
+fn data_events_is_the_generators_default_output() {
+    let out = tempfile::tempdir().unwrap();
+    let events = out.path().join("events");
+    Command::cargo_bin("windowpane")
+        .unwrap()
+        .arg("generate")
+        .arg(&events)
+        .assert()
+        .success();
+    assert_same_tree(
+        &events,
+        &root().join("data/events"),
+        "run `cargo run --release -- generate data/events --force`",
+    );
+}
+
+#[test]
+fn reports_events_is_the_report_of_data_events() {
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("events");
+    Command::cargo_bin("windowpane")
+        .unwrap()
+        .current_dir(root())
+        .args(["batch", "data/events", "--report"])
+        .arg(&report)
+        .assert()
+        .success();
+    assert_same_tree(
+        &report,
+        &root().join("reports/events"),
+        "run `cargo run --release -- batch` and commit it",
+    );
+}

@@ -7,7 +7,9 @@
 use anyhow::{bail, Result};
 use polars::prelude::*;
 
-use crate::state::MinuteCounts;
+use std::sync::Arc;
+
+use crate::state::{Coded, MinuteCounts};
 
 /// Seconds in a minute window.
 pub const MINUTE: i64 = 60;
@@ -41,7 +43,7 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Count {
     /// The action.
-    pub action: String,
+    pub action: Arc<str>,
     /// Window start, epoch seconds.
     pub window_start: i64,
     /// Window end (exclusive), epoch seconds.
@@ -80,7 +82,7 @@ pub struct Alert {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moving {
     /// The action.
-    pub action: String,
+    pub action: Arc<str>,
     /// Minute start, epoch seconds.
     pub window_start: i64,
     /// That minute's count (0 when the action had no event).
@@ -129,18 +131,26 @@ fn datetime() -> DataType {
     DataType::Datetime(TimeUnit::Milliseconds, None)
 }
 
-/// The minute counts as a frame: `action`, `window_start` (datetime), `count`.
-fn minute_frame(counts: &MinuteCounts) -> PolarsResult<DataFrame> {
-    let rows = counts.rows();
-    let action: Vec<&str> = rows.iter().map(|r| r.0).collect();
-    let start: Vec<i64> = rows.iter().map(|r| r.1 * MS).collect();
-    let count: Vec<i64> = rows.iter().map(|r| r.2 as i64).collect();
-    let df = df!("action" => action, "window_start" => start, "count" => count)?;
-    df.lazy().with_column(col("window_start").cast(datetime())).collect()
+/// A frame of `action` (code), `window_start` (datetime, from epoch
+/// seconds) and `count`, in the order given.
+fn frame(action: Vec<u32>, start_secs: Vec<i64>, count: Vec<i64>) -> PolarsResult<DataFrame> {
+    let start: Vec<i64> = start_secs.into_iter().map(|s| s * MS).collect();
+    df!("action" => action, "window_start" => start, "count" => count)?
+        .lazy()
+        .with_column(col("window_start").cast(datetime()))
+        .collect()
 }
 
-/// Epoch-aligned tumbling windows of `seconds` over the `window_start`
-/// column, per `keys`.
+/// The minute counts, sorted by action, then minute.
+fn minute_frame(coded: &Coded) -> PolarsResult<DataFrame> {
+    frame(
+        coded.rows.iter().map(|r| r.0).collect(),
+        coded.rows.iter().map(|r| r.1).collect(),
+        coded.rows.iter().map(|r| r.2 as i64).collect(),
+    )
+}
+
+/// Epoch-aligned tumbling windows of `seconds` over `window_start`.
 fn tumbling(seconds: i64) -> DynamicGroupOptions {
     let every = Duration::parse(&format!("{seconds}s"));
     DynamicGroupOptions {
@@ -155,12 +165,12 @@ fn tumbling(seconds: i64) -> DynamicGroupOptions {
     }
 }
 
-/// Counts per action in windows of `seconds`, by window then action.
+/// Counts per action in windows of `seconds`, by window then action. The
+/// input is sorted by action, then minute, as windows per action need.
 fn windowed_counts(minutes: &DataFrame, seconds: i64) -> LazyFrame {
     minutes
         .clone()
         .lazy()
-        .sort(["action", "window_start"], SortMultipleOptions::default())
         .group_by_dynamic(col("window_start"), [col("action")], tumbling(seconds))
         .agg([col("count").sum()])
         .sort(["window_start", "action"], SortMultipleOptions::default())
@@ -175,60 +185,58 @@ fn hourly_average(minutes: &DataFrame) -> LazyFrame {
         .sort(["window_start"], SortMultipleOptions::default())
         .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(HOUR))
         .agg([col("minute_mean").mean().alias("average")])
-        .sort(["window_start"], SortMultipleOptions::default())
 }
 
-fn alerts(minutes: &DataFrame, opts: &Options) -> LazyFrame {
-    let (open, close) = &opts.alert_actions;
-    let of = |action: &str| col("count").filter(col("action").eq(lit(action.to_string()))).sum();
+fn alerts(minutes: &DataFrame, open: Option<u32>, close: Option<u32>, threshold: i64) -> LazyFrame {
+    // an action that never occurs gets a code no row has
+    let of = |code: Option<u32>| {
+        col("count")
+            .filter(col("action").eq(lit(code.unwrap_or(u32::MAX))))
+            .sum()
+    };
     minutes
         .clone()
         .lazy()
         .group_by([col("window_start")])
         .agg([of(open).alias("open"), of(close).alias("close")])
         .with_column((col("open") - col("close")).alias("difference"))
-        .filter(col("difference").abs().gt(lit(opts.alert_threshold)))
+        .filter(col("difference").abs().gt(lit(threshold)))
         .sort(["window_start"], SortMultipleOptions::default())
 }
 
-/// The dense grid: every action at every minute from the first to the last.
-fn grid(minutes: &DataFrame, counts: &MinuteCounts) -> Result<Option<DataFrame>> {
-    let Some((first, last)) = counts.time_range() else {
-        return Ok(None);
+/// The dense grid: every action at every minute from the first minute of
+/// the data to the last, with its count (0 where it had no event), sorted
+/// by action, then minute.
+fn grid(coded: &Coded) -> Result<DataFrame> {
+    let (Some(lo), Some(hi)) = (
+        coded.rows.iter().map(|r| r.1).min(),
+        coded.rows.iter().map(|r| r.1).max(),
+    ) else {
+        return Ok(DataFrame::empty());
     };
-    let (lo, hi) = (crate::state::minute_of(first), crate::state::minute_of(last));
-    let mut actions: Vec<String> = minutes
-        .column("action")?
-        .str()?
-        .iter()
-        .flatten()
-        .map(str::to_string)
-        .collect();
-    actions.sort_unstable();
-    actions.dedup();
     let span = (hi - lo) / MINUTE + 1;
-    if span.saturating_mul(actions.len() as i64) > MAX_GRID_ROWS {
+    let actions = coded.names.len() as i64;
+    if span.saturating_mul(actions) > MAX_GRID_ROWS {
         bail!(
             "the events span {span} minutes ({} to {}), too long for the per-minute moving average; \
              look for events with a wrong time far from the others",
-            crate::output::timefmt::rfc3339(first),
-            crate::output::timefmt::rfc3339(last)
+            crate::output::timefmt::rfc3339(lo),
+            crate::output::timefmt::rfc3339(hi)
         );
     }
-    let starts: Vec<i64> = (0..span).map(|i| (lo + i * MINUTE) * MS).collect();
-    let mut col_action = Vec::with_capacity(starts.len() * actions.len());
-    let mut col_start = Vec::with_capacity(starts.len() * actions.len());
-    for a in &actions {
-        col_action.extend(std::iter::repeat_n(a.as_str(), starts.len()));
-        col_start.extend_from_slice(&starts);
+    let rows = (span * actions) as usize;
+    let mut count = vec![0i64; rows];
+    for &(code, minute, n) in &coded.rows {
+        count[(i64::from(code) * span + (minute - lo) / MINUTE) as usize] = n as i64;
     }
-    let df = df!("action" => col_action, "window_start" => col_start)?;
-    Ok(Some(
-        df.lazy().with_column(col("window_start").cast(datetime())).collect()?,
-    ))
+    let action: Vec<u32> = (0..actions as u32)
+        .flat_map(|c| std::iter::repeat_n(c, span as usize))
+        .collect();
+    let start: Vec<i64> = (0..rows as i64).map(|i| lo + (i % span) * MINUTE).collect();
+    Ok(frame(action, start, count)?)
 }
 
-fn moving_average(grid: DataFrame, minutes: &DataFrame, window: usize) -> PolarsResult<LazyFrame> {
+fn moving_average(grid: DataFrame, window: usize) -> PolarsResult<LazyFrame> {
     let trailing = RollingOptionsFixedWindow {
         window_size: window,
         min_periods: 1,
@@ -246,14 +254,7 @@ fn moving_average(grid: DataFrame, minutes: &DataFrame, window: usize) -> Polars
     let ss = col("ss");
     Ok(grid
         .lazy()
-        .join(
-            minutes.clone().lazy(),
-            [col("action"), col("window_start")],
-            [col("action"), col("window_start")],
-            JoinArgs::new(JoinType::Left),
-        )
-        .with_columns([col("count").fill_null(lit(0i64)), lit(1i64).alias("one")])
-        .sort(["action", "window_start"], SortMultipleOptions::default())
+        .with_column(lit(1i64).alias("one"))
         .with_columns([
             rolling_sum(col("one"), "n")?,
             rolling_sum(col("count"), "s")?,
@@ -291,8 +292,10 @@ fn starts(df: &DataFrame) -> Result<Vec<i64>> {
     Ok(secs)
 }
 
-fn strings(df: &DataFrame, name: &str) -> Result<Vec<String>> {
-    Ok(df.column(name)?.str()?.iter().flatten().map(str::to_string).collect())
+/// Reads a frame's action codes as names.
+fn actions(df: &DataFrame, names: &[Arc<str>]) -> Result<Vec<Arc<str>>> {
+    let codes = df.column("action")?.u32()?;
+    Ok(codes.iter().flatten().map(|c| names[c as usize].clone()).collect())
 }
 
 fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
@@ -309,8 +312,8 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
 }
 
-fn counts_of(df: &DataFrame, seconds: i64) -> Result<Vec<Count>> {
-    let (a, s, c) = (strings(df, "action")?, starts(df)?, ints(df, "count")?);
+fn counts_of(df: &DataFrame, names: &[Arc<str>], seconds: i64) -> Result<Vec<Count>> {
+    let (a, s, c) = (actions(df, names)?, starts(df)?, ints(df, "count")?);
     Ok(a.into_iter()
         .zip(s)
         .zip(c)
@@ -328,10 +331,12 @@ pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
     if opts.moving_window == 0 {
         bail!("the moving window must be at least one minute");
     }
-    let minutes = anyhow::Context::context(minute_frame(counts), "building the minute counts")?;
-    if minutes.height() == 0 {
+    let coded = counts.coded();
+    if coded.rows.is_empty() {
         return Ok(Figures::default());
     }
+    let names = &coded.names;
+    let minutes = minute_frame(&coded)?;
     let minute_counts = windowed_counts(&minutes, MINUTE).collect()?;
     let hourly = windowed_counts(&minutes, HOUR).collect()?;
     let totals = minutes
@@ -342,16 +347,14 @@ pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
         .sort(["action"], SortMultipleOptions::default())
         .collect()?;
     let averages = hourly_average(&minutes).collect()?;
-    let alert_rows = alerts(&minutes, opts).collect()?;
+    let (open, close) = &opts.alert_actions;
+    let alert_rows = alerts(&minutes, coded.code(open), coded.code(close), opts.alert_threshold).collect()?;
     let variance = minutes
         .clone()
         .lazy()
         .select([col("count").cast(DataType::Float64).var(1)])
         .collect()?;
-    let moving = match grid(&minutes, counts)? {
-        Some(g) => moving_average(g, &minutes, opts.moving_window)?.collect()?,
-        None => DataFrame::empty(),
-    };
+    let moving = moving_average(grid(&coded)?, opts.moving_window)?.collect()?;
 
     let hourly_average: Vec<HourAverage> = starts(&averages)?
         .into_iter()
@@ -391,7 +394,7 @@ pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
         Vec::new()
     } else {
         let (a, s, c, m, v) = (
-            strings(&moving, "action")?,
+            actions(&moving, names)?,
             starts(&moving)?,
             ints(&moving, "count")?,
             floats(&moving, "moving_average")?,
@@ -408,10 +411,11 @@ pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
             .collect()
     };
     Ok(Figures {
-        minute_counts: counts_of(&minute_counts, MINUTE)?,
-        hourly_counts: counts_of(&hourly, HOUR)?,
-        totals: strings(&totals, "action")?
+        minute_counts: counts_of(&minute_counts, names, MINUTE)?,
+        hourly_counts: counts_of(&hourly, names, HOUR)?,
+        totals: actions(&totals, names)?
             .into_iter()
+            .map(|a| a.to_string())
             .zip(ints(&totals, "count")?)
             .collect(),
         hourly_average,

@@ -7,6 +7,7 @@
 //! trigger.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
@@ -102,19 +103,60 @@ impl MinuteCounts {
 
     /// Every (action, minute start, count) with a non-zero count, sorted by
     /// minute, then action.
-    pub fn rows(&self) -> Vec<(&str, i64, u64)> {
+    pub fn rows(&self) -> Vec<(Arc<str>, i64, u64)> {
+        let coded = self.coded();
+        let mut rows: Vec<(Arc<str>, i64, u64)> = coded
+            .rows
+            .iter()
+            .map(|&(code, minute, n)| (coded.names[code as usize].clone(), minute, n))
+            .collect();
+        rows.sort_unstable_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        rows
+    }
+
+    /// The counts with actions as codes: see [`Coded`].
+    pub fn coded(&self) -> Coded {
+        let mut order: Vec<usize> = (0..self.actions.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.actions[a].cmp(&self.actions[b]));
+        let mut code = vec![0u32; self.actions.len()];
+        for (c, &id) in order.iter().enumerate() {
+            code[id] = c as u32;
+        }
         let mut merged: HashMap<(u32, i64), u64, RandomState> = self.counts.clone();
         for (id, slot) in self.pending.iter().enumerate() {
             if slot.1 > 0 {
                 *merged.entry((id as u32, slot.0)).or_insert(0) += slot.1;
             }
         }
-        let mut rows: Vec<(&str, i64, u64)> = merged
+        let mut rows: Vec<(u32, i64, u64)> = merged
             .into_iter()
-            .map(|((id, minute), n)| (self.actions[id as usize].as_str(), minute, n))
+            .map(|((id, minute), n)| (code[id as usize], minute, n))
             .collect();
-        rows.sort_unstable_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
-        rows
+        rows.sort_unstable();
+        Coded {
+            names: order.iter().map(|&id| Arc::from(self.actions[id].as_str())).collect(),
+            rows,
+        }
+    }
+}
+
+/// The minute counts with each action replaced by its code: its index in
+/// `names`, which is sorted, so codes sort like names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coded {
+    /// Action names, sorted; a code is an index into it.
+    pub names: Vec<Arc<str>>,
+    /// (action code, minute start, count), sorted by action, then minute.
+    pub rows: Vec<(u32, i64, u64)>,
+}
+
+impl Coded {
+    /// The code of an action, if it occurs.
+    pub fn code(&self, action: &str) -> Option<u32> {
+        self.names
+            .binary_search_by(|n| (**n).cmp(action))
+            .ok()
+            .map(|c| c as u32)
     }
 }
 
@@ -154,8 +196,10 @@ mod tests {
         }
         left.merge(right);
         assert_eq!(left.rows(), all.rows());
+        let all_rows = all.rows();
+        let rows: Vec<(&str, i64, u64)> = all_rows.iter().map(|r| (&*r.0, r.1, r.2)).collect();
         assert_eq!(
-            all.rows(),
+            rows,
             vec![("Open", 0, 3), ("Close", 60, 1), ("Open", 60, 1), ("X", 3600, 1)]
         );
         assert_eq!(left.events(), 6);

@@ -68,7 +68,7 @@ fn check(name: &str) {
     };
     let ours = |c: &[metrics::Count]| -> Vec<(String, String, i64)> {
         c.iter()
-            .map(|c| (c.action.clone(), rfc3339(c.window_start), c.count))
+            .map(|c| (c.action.to_string(), rfc3339(c.window_start), c.count))
             .collect()
     };
     assert_eq!(ours(&f.hourly_counts), rows(&exp["hourly_counts"]), "hourly counts");
@@ -125,7 +125,7 @@ fn check(name: &str) {
     for (m, e) in f.moving_average.iter().zip(ma) {
         let what = format!("moving average of {} at {}", m.action, rfc3339(m.window_start));
         assert_eq!(
-            (m.action.as_str(), rfc3339(m.window_start).as_str(), m.count),
+            (&*m.action, rfc3339(m.window_start).as_str(), m.count),
             (e[0].as_str().unwrap(), e[1].as_str().unwrap(), e[2].as_i64().unwrap()),
             "{what}"
         );

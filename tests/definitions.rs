@@ -44,7 +44,7 @@ fn minute_counts_are_sorted_by_window_then_action() {
     let order: Vec<(i64, &str)> = f
         .minute_counts
         .iter()
-        .map(|c| (c.window_start - H, c.action.as_str()))
+        .map(|c| (c.window_start - H, &*c.action))
         .collect();
     assert_eq!(order, [(0, "a"), (0, "b"), (60, "a"), (60, "b")]);
     assert_eq!(f.totals, [("a".to_string(), 2), ("b".to_string(), 2)]);
@@ -98,7 +98,7 @@ fn moving_average_is_trailing_over_a_dense_grid_from_the_first_minute() {
     let a: Vec<(i64, i64, f64, Option<f64>)> = f
         .moving_average
         .iter()
-        .filter(|m| m.action == "A")
+        .filter(|m| &*m.action == "A")
         .map(|m| (m.window_start - H, m.count, m.moving_average, m.moving_variance))
         .collect();
     // [2] -> mean 2, no variance; [2,0] -> 1, 2; [2,0,4] -> 2, 4
@@ -109,7 +109,7 @@ fn moving_average_is_trailing_over_a_dense_grid_from_the_first_minute() {
     let b: Vec<(i64, i64)> = f
         .moving_average
         .iter()
-        .filter(|m| m.action == "B")
+        .filter(|m| &*m.action == "B")
         .map(|m| (m.window_start - H, m.count))
         .collect();
     assert_eq!(

@@ -123,7 +123,7 @@ fn hourly_counts(f: &Figures, path: &Path) -> Result<()> {
         let pts: Vec<(DateTime<Utc>, f64)> = f
             .hourly_counts
             .iter()
-            .filter(|r| r.action == a)
+            .filter(|r| &*r.action == a)
             .map(|r| (dt(r.window_start + HOUR / 2), r.count as f64))
             .collect();
         chart
@@ -178,7 +178,7 @@ fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         .map_err(err)?;
     for (i, a) in actions(f).into_iter().enumerate() {
         let c = color(i);
-        let rows = f.moving_average.iter().filter(|m| m.action == a);
+        let rows = f.moving_average.iter().filter(|m| &*m.action == a);
         chart
             .draw_series(LineSeries::new(
                 rows.clone().map(|m| (dt(m.window_start), m.count as f64)),
@@ -266,10 +266,10 @@ fn alert_difference(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         diff.entry(m.window_start).or_insert(0);
     }
     for m in &f.minute_counts {
-        if &m.action == open {
+        if *m.action == **open {
             *diff.entry(m.window_start).or_insert(0) += m.count;
         }
-        if &m.action == close {
+        if *m.action == **close {
             *diff.entry(m.window_start).or_insert(0) -= m.count;
         }
     }

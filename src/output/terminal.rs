@@ -101,10 +101,7 @@ pub fn render(input: &str, s: &Summary, f: &Figures, opts: &Options, all: bool, 
     let actions: Vec<&str> = f.totals.iter().map(|t| t.0.as_str()).collect();
     let mut by_hour: BTreeMap<i64, BTreeMap<&str, i64>> = BTreeMap::new();
     for c in &f.hourly_counts {
-        by_hour
-            .entry(c.window_start)
-            .or_default()
-            .insert(c.action.as_str(), c.count);
+        by_hour.entry(c.window_start).or_default().insert(&*c.action, c.count);
     }
     let mut header = vec!["hour (UTC)".to_string()];
     header.extend(actions.iter().map(|a| a.to_string()));

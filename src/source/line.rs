@@ -34,7 +34,7 @@ pub enum Line<'a> {
 
 /// Classifies one line (without its trailing newline).
 pub fn parse(line: &[u8]) -> Line<'_> {
-    if let Some((time, action)) = fast::scan(line) {
+    if let Some((time, action)) = fast::canonical(line).or_else(|| fast::scan(line)) {
         return match check_time(time) {
             Ok(time) => Line::Event {
                 time,
@@ -125,6 +125,32 @@ fn slow(line: &[u8]) -> Line<'_> {
 
 /// The allocation-free path for flat objects of integers and plain strings.
 mod fast {
+    /// The exact form writers of this data use, `{"time":N,"action":"A"}`
+    /// with no spaces and a printable ASCII action without escapes: checked
+    /// byte by byte, with no other work.
+    #[inline]
+    pub fn canonical(line: &[u8]) -> Option<(i64, &str)> {
+        const HEAD: &[u8] = b"{\"time\":";
+        const MID: &[u8] = b",\"action\":\"";
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let rest = line.strip_prefix(HEAD)?;
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 18 || (digits > 1 && rest[0] == b'0') {
+            return None;
+        }
+        let time = rest[..digits].iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+        let action = rest[digits..].strip_prefix(MID)?.strip_suffix(b"\"}")?;
+        if action.is_empty()
+            || !action
+                .iter()
+                .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+        {
+            return None;
+        }
+        // printable ASCII is valid UTF-8
+        Some((time, std::str::from_utf8(action).ok()?))
+    }
+
     /// Returns `(time, action)` when the line is certainly a valid JSON
     /// object with an integer `time` and a non-empty plain string `action`;
     /// `None` means "ask the full parser".
@@ -291,6 +317,30 @@ mod tests {
         // duplicate keys: the last one wins on both paths
         assert_eq!(parse(br#"{"time":1,"time":2,"action":"A"}"#), event(2, "A"));
         assert_eq!(parse(br#"{"time":1,"time":2,"action":"A","n":1.5}"#), event(2, "A"));
+    }
+
+    #[test]
+    fn the_canonical_path_accepts_only_what_the_full_parser_accepts() {
+        assert_eq!(
+            fast::canonical(br#"{"time":1469501107,"action":"Open"}"#),
+            Some((1469501107, "Open"))
+        );
+        assert_eq!(fast::canonical(b"{\"time\":0,\"action\":\"a b\"}\r"), Some((0, "a b")));
+        for other in [
+            r#"{"time":01,"action":"Open"}"#,
+            r#"{"time":-5,"action":"Open"}"#,
+            r#"{"time":1,"action":""}"#,
+            r#"{"time":1,"action":"a\"b"}"#,
+            r#"{"time":1,"action":"a"}x"#,
+            r#"{"time":1,"action":"Öl"}"#,
+            r#"{"time":1.5,"action":"a"}"#,
+            r#"{"time":1,"action":"a","x":1}"#,
+        ] {
+            assert_eq!(fast::canonical(other.as_bytes()), None, "{other}");
+        }
+        // what it leaves is still parsed right by the other paths
+        assert_eq!(parse(br#"{"time":-5,"action":"Open"}"#), event(-5, "Open"));
+        assert_eq!(parse(r#"{"time":1,"action":"Öl"}"#.as_bytes()), event(1, "Öl"));
     }
 
     #[test]

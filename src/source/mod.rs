@@ -154,7 +154,12 @@ pub fn fold_bytes(name: &str, data: &[u8], strict: bool) -> Batch {
         files: 1,
         ..Batch::default()
     };
-    for (index, raw) in data.split(|&b| b == b'\n').enumerate() {
+    let mut start = 0;
+    let ends =
+        memchr::memchr_iter(b'\n', data).chain((!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len()));
+    for (index, end) in ends.enumerate() {
+        let raw = &data[start..end];
+        start = end + 1;
         let number = index as u64 + 1;
         match line::parse(raw) {
             line::Line::Blank => {}

@@ -141,12 +141,12 @@ fn frame(action: Vec<u32>, start_secs: Vec<i64>, count: Vec<i64>) -> PolarsResul
         .collect()
 }
 
-/// The minute counts, sorted by action, then minute.
-fn minute_frame(coded: &Coded) -> PolarsResult<DataFrame> {
+/// The minute counts in the order of `rows`.
+fn minute_frame(rows: &[(u32, i64, u64)]) -> PolarsResult<DataFrame> {
     frame(
-        coded.rows.iter().map(|r| r.0).collect(),
-        coded.rows.iter().map(|r| r.1).collect(),
-        coded.rows.iter().map(|r| r.2 as i64).collect(),
+        rows.iter().map(|r| r.0).collect(),
+        rows.iter().map(|r| r.1).collect(),
+        rows.iter().map(|r| r.2 as i64).collect(),
     )
 }
 
@@ -165,10 +165,10 @@ fn tumbling(seconds: i64) -> DynamicGroupOptions {
     }
 }
 
-/// Counts per action in windows of `seconds`, by window then action. The
-/// input is sorted by action, then minute, as windows per action need.
-fn windowed_counts(minutes: &DataFrame, seconds: i64) -> LazyFrame {
-    minutes
+/// Counts per action in windows of `seconds`, by window then action.
+/// `by_action` is sorted by action, then minute, as windows per action need.
+fn windowed_counts(by_action: &DataFrame, seconds: i64) -> LazyFrame {
+    by_action
         .clone()
         .lazy()
         .group_by_dynamic(col("window_start"), [col("action")], tumbling(seconds))
@@ -176,47 +176,47 @@ fn windowed_counts(minutes: &DataFrame, seconds: i64) -> LazyFrame {
         .sort(["window_start", "action"], SortMultipleOptions::default())
 }
 
-fn hourly_average(minutes: &DataFrame) -> LazyFrame {
-    minutes
+/// Per minute window, the mean count over the actions present in it; per
+/// hour window, the mean of those. `by_minute` is sorted by minute.
+fn hourly_average(by_minute: &DataFrame) -> LazyFrame {
+    by_minute
         .clone()
         .lazy()
-        .group_by([col("window_start")])
+        .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(MINUTE))
         .agg([col("count").cast(DataType::Float64).mean().alias("minute_mean")])
-        .sort(["window_start"], SortMultipleOptions::default())
         .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(HOUR))
         .agg([col("minute_mean").mean().alias("average")])
 }
 
-fn alerts(minutes: &DataFrame, open: Option<u32>, close: Option<u32>, threshold: i64) -> LazyFrame {
+/// Minute windows where the counts of the two alert actions differ by more
+/// than `threshold`. `by_minute` is sorted by minute.
+fn alerts(by_minute: &DataFrame, open: Option<u32>, close: Option<u32>, threshold: i64) -> LazyFrame {
     // an action that never occurs gets a code no row has
     let of = |code: Option<u32>| {
         col("count")
             .filter(col("action").eq(lit(code.unwrap_or(u32::MAX))))
             .sum()
     };
-    minutes
+    by_minute
         .clone()
         .lazy()
-        .group_by([col("window_start")])
+        .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(MINUTE))
         .agg([of(open).alias("open"), of(close).alias("close")])
         .with_column((col("open") - col("close")).alias("difference"))
         .filter(col("difference").abs().gt(lit(threshold)))
-        .sort(["window_start"], SortMultipleOptions::default())
 }
 
-/// The dense grid: every action at every minute from the first minute of
-/// the data to the last, with its count (0 where it had no event), sorted
-/// by action, then minute.
-fn grid(coded: &Coded) -> Result<DataFrame> {
+/// The dense minute range of the data: its first minute and how many
+/// minutes it spans.
+fn minute_span(coded: &Coded) -> Result<Option<(i64, i64)>> {
     let (Some(lo), Some(hi)) = (
         coded.rows.iter().map(|r| r.1).min(),
         coded.rows.iter().map(|r| r.1).max(),
     ) else {
-        return Ok(DataFrame::empty());
+        return Ok(None);
     };
     let span = (hi - lo) / MINUTE + 1;
-    let actions = coded.names.len() as i64;
-    if span.saturating_mul(actions) > MAX_GRID_ROWS {
+    if span.saturating_mul(coded.names.len() as i64) > MAX_GRID_ROWS {
         bail!(
             "the events span {span} minutes ({} to {}), too long for the per-minute moving average; \
              look for events with a wrong time far from the others",
@@ -224,41 +224,40 @@ fn grid(coded: &Coded) -> Result<DataFrame> {
             crate::output::timefmt::rfc3339(hi)
         );
     }
-    let rows = (span * actions) as usize;
-    let mut count = vec![0i64; rows];
-    for &(code, minute, n) in &coded.rows {
-        count[(i64::from(code) * span + (minute - lo) / MINUTE) as usize] = n as i64;
-    }
-    let action: Vec<u32> = (0..actions as u32)
-        .flat_map(|c| std::iter::repeat_n(c, span as usize))
-        .collect();
-    let start: Vec<i64> = (0..rows as i64).map(|i| lo + (i % span) * MINUTE).collect();
-    Ok(frame(action, start, count)?)
+    Ok(Some((lo, span)))
 }
 
-fn moving_average(grid: DataFrame, window: usize) -> PolarsResult<LazyFrame> {
+/// The dense grid of one action: every minute from `lo` for `span` minutes
+/// with its count (0 where the action had no event), in minute order.
+/// `rows` are that action's minute counts, in minute order.
+fn grid(code: u32, rows: &[(u32, i64, u64)], lo: i64, span: i64) -> PolarsResult<DataFrame> {
+    let mut count = vec![0i64; span as usize];
+    for &(_, minute, n) in rows {
+        count[((minute - lo) / MINUTE) as usize] = n as i64;
+    }
+    let start: Vec<i64> = (0..span).map(|i| lo + i * MINUTE).collect();
+    frame(vec![code; span as usize], start, count)
+}
+
+/// The trailing moving average and variance over one action's dense grid.
+fn moving_average_of(grid: DataFrame, window: usize) -> LazyFrame {
     let trailing = RollingOptionsFixedWindow {
         window_size: window,
         min_periods: 1,
         ..Default::default()
     };
-    let rolling_sum = |e: Expr, name: &str| {
-        e.rolling_sum(trailing.clone())
-            .over([col("action")])
-            .map(|e| e.alias(name))
-    };
+    let rolling_sum = |e: Expr, name: &str| e.rolling_sum(trailing.clone()).alias(name);
     // Sums of counts and squared counts are exact integers, so the mean and
     // the sample variance below are each rounded once.
     let n = col("n");
     let s = col("s");
     let ss = col("ss");
-    Ok(grid
-        .lazy()
+    grid.lazy()
         .with_column(lit(1i64).alias("one"))
         .with_columns([
-            rolling_sum(col("one"), "n")?,
-            rolling_sum(col("count"), "s")?,
-            rolling_sum(col("count") * col("count"), "ss")?,
+            rolling_sum(col("one"), "n"),
+            rolling_sum(col("count"), "s"),
+            rolling_sum(col("count") * col("count"), "ss"),
         ])
         .with_columns([
             (s.clone().cast(DataType::Float64) / n.clone().cast(DataType::Float64)).alias("moving_average"),
@@ -276,7 +275,7 @@ fn moving_average(grid: DataFrame, window: usize) -> PolarsResult<LazyFrame> {
             col("count"),
             col("moving_average"),
             col("moving_variance"),
-        ]))
+        ])
 }
 
 /// Reads a frame's `window_start` as epoch seconds.
@@ -303,8 +302,7 @@ fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
         .column(name)?
         .cast(&DataType::Int64)?
         .i64()?
-        .iter()
-        .flatten()
+        .into_no_null_iter()
         .collect())
 }
 
@@ -326,6 +324,36 @@ fn counts_of(df: &DataFrame, names: &[Arc<str>], seconds: i64) -> Result<Vec<Cou
         .collect())
 }
 
+/// The moving-average frame as rows, read column by column without
+/// intermediate copies (it is the largest table).
+fn moving_rows(moving: &DataFrame, names: &[Arc<str>]) -> Result<Vec<Moving>> {
+    if moving.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let start = moving.column("window_start")?.cast(&DataType::Int64)?;
+    let (action, start, count, average, variance) = (
+        moving.column("action")?.u32()?,
+        start.i64()?,
+        moving.column("count")?.i64()?,
+        moving.column("moving_average")?.f64()?,
+        moving.column("moving_variance")?.f64()?,
+    );
+    let rows = action
+        .into_no_null_iter()
+        .zip(start.into_no_null_iter())
+        .zip(count.into_no_null_iter())
+        .zip(average.iter())
+        .zip(variance.iter())
+        .map(|((((a, ms), count), avg), var)| Moving {
+            action: names[a as usize].clone(),
+            window_start: ms.div_euclid(MS),
+            count,
+            moving_average: avg.unwrap_or(f64::NAN),
+            moving_variance: var,
+        });
+    Ok(rows.collect())
+}
+
 /// Computes every figure from the minute counts.
 pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
     if opts.moving_window == 0 {
@@ -336,26 +364,26 @@ pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
         return Ok(Figures::default());
     }
     let names = &coded.names;
-    let minutes = minute_frame(&coded)?;
-    let minute_counts = windowed_counts(&minutes, MINUTE).collect()?;
-    let hourly = windowed_counts(&minutes, HOUR).collect()?;
-    let totals = minutes
+    let by_action = minute_frame(&coded.rows)?;
+    let mut rows = coded.rows.clone();
+    rows.sort_unstable_by_key(|r| (r.1, r.0));
+    let by_minute = minute_frame(&rows)?;
+    let hourly = windowed_counts(&by_action, HOUR).collect()?;
+    let totals = by_action
         .clone()
         .lazy()
         .group_by([col("action")])
         .agg([col("count").sum()])
         .sort(["action"], SortMultipleOptions::default())
         .collect()?;
-    let averages = hourly_average(&minutes).collect()?;
+    let averages = hourly_average(&by_minute).collect()?;
     let (open, close) = &opts.alert_actions;
-    let alert_rows = alerts(&minutes, coded.code(open), coded.code(close), opts.alert_threshold).collect()?;
-    let variance = minutes
+    let alert_rows = alerts(&by_minute, coded.code(open), coded.code(close), opts.alert_threshold).collect()?;
+    let variance = by_action
         .clone()
         .lazy()
         .select([col("count").cast(DataType::Float64).var(1)])
         .collect()?;
-    let moving = moving_average(grid(&coded)?, opts.moving_window)?.collect()?;
-
     let hourly_average: Vec<HourAverage> = starts(&averages)?
         .into_iter()
         .zip(floats(&averages, "average")?)
@@ -390,28 +418,28 @@ pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
             })
             .collect()
     };
-    let moving_average = if moving.height() == 0 {
-        Vec::new()
-    } else {
-        let (a, s, c, m, v) = (
-            actions(&moving, names)?,
-            starts(&moving)?,
-            ints(&moving, "count")?,
-            floats(&moving, "moving_average")?,
-            floats(&moving, "moving_variance")?,
-        );
-        (0..a.len())
-            .map(|i| Moving {
-                action: a[i].clone(),
-                window_start: s[i],
-                count: c[i],
-                moving_average: m[i].unwrap_or(f64::NAN),
-                moving_variance: v[i],
-            })
-            .collect()
-    };
+    let mut moving_average = Vec::new();
+    if let Some((lo, span)) = minute_span(&coded)? {
+        moving_average.reserve((span as usize) * names.len());
+        // one action at a time: its rows are contiguous in `coded.rows`
+        for chunk in coded.rows.chunk_by(|a, b| a.0 == b.0) {
+            let code = chunk[0].0;
+            let moving = moving_average_of(grid(code, chunk, lo, span)?, opts.moving_window).collect()?;
+            moving_average.extend(moving_rows(&moving, names)?);
+        }
+    }
     Ok(Figures {
-        minute_counts: counts_of(&minute_counts, names, MINUTE)?,
+        // the minute windows are formed as events are folded (the state is
+        // keyed by floor(t / 60) * 60, the same windows); in window order:
+        minute_counts: rows
+            .iter()
+            .map(|&(code, start, count)| Count {
+                action: names[code as usize].clone(),
+                window_start: start,
+                window_end: start + MINUTE,
+                count: count as i64,
+            })
+            .collect(),
         hourly_counts: counts_of(&hourly, names, HOUR)?,
         totals: actions(&totals, names)?
             .into_iter()

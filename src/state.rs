@@ -122,17 +122,22 @@ impl MinuteCounts {
         for (c, &id) in order.iter().enumerate() {
             code[id] = c as u32;
         }
-        let mut merged: HashMap<(u32, i64), u64, RandomState> = self.counts.clone();
-        for (id, slot) in self.pending.iter().enumerate() {
-            if slot.1 > 0 {
-                *merged.entry((id as u32, slot.0)).or_insert(0) += slot.1;
-            }
-        }
-        let mut rows: Vec<(u32, i64, u64)> = merged
-            .into_iter()
-            .map(|((id, minute), n)| (code[id as usize], minute, n))
+        let pending = self.pending.iter().enumerate().filter(|(_, slot)| slot.1 > 0);
+        let mut rows: Vec<(u32, i64, u64)> = self
+            .counts
+            .iter()
+            .map(|(&(id, minute), &n)| (code[id as usize], minute, n))
+            .chain(pending.map(|(id, &(minute, n))| (code[id], minute, n)))
             .collect();
         rows.sort_unstable();
+        // a pending count may belong to a minute that is also in the map
+        rows.dedup_by(|later, earlier| {
+            let same = (later.0, later.1) == (earlier.0, earlier.1);
+            if same {
+                earlier.2 += later.2;
+            }
+            same
+        });
         Coded {
             names: order.iter().map(|&id| Arc::from(self.actions[id].as_str())).collect(),
             rows,

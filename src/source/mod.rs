@@ -99,16 +99,30 @@ pub fn list_files(input: &Path, order: FileOrder) -> Result<Vec<InputFile>> {
 
 /// Reads a whole file, decompressing it when its name ends in `.gz`.
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    let raw = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut out = Vec::new();
+    read_file_into(path, &mut out, &mut Vec::new())?;
+    Ok(out)
+}
+
+/// Reads a whole file into `out` (replacing its contents), decompressing it
+/// when its name ends in `.gz`; `scratch` holds the compressed bytes. Reusing
+/// both buffers across files saves allocating and faulting in fresh memory.
+pub fn read_file_into(path: &Path, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> Result<()> {
+    let read = |buf: &mut Vec<u8>| -> std::io::Result<()> {
+        buf.clear();
+        fs::File::open(path)?.read_to_end(buf)?;
+        Ok(())
+    };
     if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::with_capacity(raw.len() * 8);
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
+        read(scratch).with_context(|| format!("cannot read {}", path.display()))?;
+        out.clear();
+        flate2::read::MultiGzDecoder::new(&scratch[..])
+            .read_to_end(out)
             .with_context(|| format!("{} is not a valid gzip file", path.display()))?;
-        Ok(out)
     } else {
-        Ok(raw)
+        read(out).with_context(|| format!("cannot read {}", path.display()))?;
     }
+    Ok(())
 }
 
 /// A line that is not an event, kept in the quarantine.
@@ -147,13 +161,11 @@ impl Batch {
     }
 }
 
-/// Validates and folds the content of one file. With `strict`, stops at the
-/// first rejected line (which is then the last element of `rejected`).
-pub fn fold_bytes(name: &str, data: &[u8], strict: bool) -> Batch {
-    let mut batch = Batch {
-        files: 1,
-        ..Batch::default()
-    };
+/// Validates and folds the content of one file into `batch`. With
+/// `strict`, stops at the first rejected line (which is then the last
+/// element of `batch.rejected`).
+pub fn fold_into(batch: &mut Batch, name: &str, data: &[u8], strict: bool) {
+    batch.files += 1;
     let mut start = 0;
     let ends =
         memchr::memchr_iter(b'\n', data).chain((!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len()));
@@ -181,50 +193,75 @@ pub fn fold_bytes(name: &str, data: &[u8], strict: bool) -> Batch {
             }
         }
     }
+}
+
+/// Validates and folds the content of one file on its own.
+pub fn fold_bytes(name: &str, data: &[u8], strict: bool) -> Batch {
+    let mut batch = Batch::default();
+    fold_into(&mut batch, name, data, strict);
     batch
 }
 
-/// Reads `files` with `threads` workers and folds them, in file order.
+/// Reads `files` with `threads` workers and folds them.
+///
+/// Each worker folds the files it takes into a state of its own, and the
+/// states are merged at the end (counts add up in any order); rejected lines
+/// are kept per file so that the quarantine is in input order.
 ///
 /// With `strict`, the first rejected line in input order is an error naming
 /// its file, line and reason.
 pub fn read_all(files: &[InputFile], threads: usize, strict: bool, progress: &Progress) -> Result<Batch> {
     let next = AtomicUsize::new(0);
-    // the first file index (in input order) that failed under --strict
+    // the first file index (in input order) that failed
     let stop_at = AtomicUsize::new(usize::MAX);
-    let results: Mutex<Vec<Option<Result<Batch>>>> = Mutex::new((0..files.len()).map(|_| None).collect());
+    let per_file: Mutex<Vec<Option<Result<Vec<Rejected>>>>> = Mutex::new((0..files.len()).map(|_| None).collect());
     let threads = threads.clamp(1, files.len().max(1));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= files.len() || i > stop_at.load(Ordering::Relaxed) {
-                    break;
-                }
-                let file = &files[i];
-                let result = read_file(&file.path).map(|data| fold_bytes(&file.name, &data, strict));
-                let failed = match &result {
-                    Err(_) => true,
-                    Ok(b) => strict && !b.rejected.is_empty(),
-                };
-                if failed {
-                    stop_at.fetch_min(i, Ordering::Relaxed);
-                }
-                progress.inc(1);
-                results.lock().expect("a reader thread panicked")[i] = Some(result);
-            });
-        }
+    let workers: Vec<Batch> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut local = Batch::default();
+                    let (mut data, mut scratch) = (Vec::new(), Vec::new());
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= files.len() || i > stop_at.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let file = &files[i];
+                        let result = read_file_into(&file.path, &mut data, &mut scratch).map(|()| {
+                            let before = local.rejected.len();
+                            fold_into(&mut local, &file.name, &data, strict);
+                            local.rejected.split_off(before)
+                        });
+                        let failed = match &result {
+                            Err(_) => true,
+                            Ok(rejected) => strict && !rejected.is_empty(),
+                        };
+                        if failed {
+                            stop_at.fetch_min(i, Ordering::Relaxed);
+                        }
+                        progress.inc(1);
+                        per_file.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(result);
+                    }
+                    local
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a reader thread panicked"))
+            .collect()
     });
     let mut total = Batch::default();
-    for result in results
+    for result in per_file
         .into_inner()
-        .expect("a reader thread panicked")
+        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .flatten()
     {
-        let batch = result?;
+        let rejected = result?;
         if strict {
-            if let Some(r) = batch.rejected.first() {
+            if let Some(r) = rejected.first() {
                 bail!(
                     "{} line {}: {} (--strict stops at the first bad line; run without it to quarantine bad lines instead)\n  the line: {}",
                     r.file,
@@ -234,7 +271,12 @@ pub fn read_all(files: &[InputFile], threads: usize, strict: bool, progress: &Pr
                 );
             }
         }
-        total.merge(batch);
+        total.rejected.extend(rejected);
+    }
+    for worker in workers {
+        total.files += worker.files;
+        total.lines += worker.lines;
+        total.counts.merge(worker.counts);
     }
     Ok(total)
 }

@@ -30,12 +30,11 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// The subcommands.
+/// The subcommands; each one's help text is the doc comment of its `Args`.
 #[derive(Debug, Subcommand)]
+#[allow(missing_docs)]
 pub enum Command {
-    /// Analyse a folder of events in one pass (tables and a report folder).
     Batch(cmd::batch::Args),
-    /// Write a deterministic folder of sample events.
     Generate(cmd::generate::Args),
 }
 

@@ -323,3 +323,33 @@ fn generate_is_deterministic_and_batch_reads_what_it_writes() {
         .code(1)
         .stderr(predicate::str::contains("--force"));
 }
+
+#[test]
+fn files_with_only_blank_lines_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.json", "\n  \n\n");
+    windowpane()
+        .args(["batch", "--no-report"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("hold no lines"));
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    // `windowpane batch | true`: the reader is gone before the tables are
+    // written, so the write fails with a broken pipe, which must be quiet
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "{} batch --no-report {} | true; exit ${{PIPESTATUS[0]}}",
+            assert_cmd::cargo::cargo_bin("windowpane").display(),
+            fixture("seedlike").display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "exit {:?}: {stderr}", out.status.code());
+    assert!(stderr.is_empty(), "{stderr}");
+}

@@ -155,7 +155,7 @@ pub fn read(input: &Path, order: FileOrder, strict: bool, threads: Option<usize>
                 r.reason
             ),
             None => bail!(
-                "no events in {}: its {} files hold no lines",
+                "no events in {}: its input files ({}) hold no lines",
                 input.display(),
                 batch.files
             ),

@@ -9,6 +9,7 @@ use base64::Engine;
 
 use super::charts::CHARTS;
 use super::summary::Summary;
+use super::terminal::thousands;
 use crate::source::Rejected;
 
 /// Rows shown at each end of a long table.
@@ -116,10 +117,10 @@ pub fn page(
     let _ = writeln!(
         out,
         "<p>{} files, {} lines: {} events and {} rejected lines. Events from {} to {}.</p>",
-        i.files,
-        i.lines,
-        i.events,
-        i.rejected,
+        thousands(i.files as i64),
+        thousands(i.lines as i64),
+        thousands(i.events as i64),
+        thousands(i.rejected as i64),
         escape(summary.first_event.as_deref().unwrap_or("–")),
         escape(summary.last_event.as_deref().unwrap_or("–"))
     );
@@ -129,14 +130,12 @@ pub fn page(
             "<p>Peak hour: <b>{} to {}</b>, {} actions per minute on average. Alert minutes: <b>{}</b>. Variance of the minute counts: {}.</p>",
             escape(&p.window_start),
             escape(&p.window_end),
-            p.average,
+            format!("{:.4}", p.average),
             summary.alerts,
-            summary.variance.map(|v| v.to_string()).unwrap_or_else(|| "–".into())
+            summary.variance.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
         );
     }
-    out.push_str("<h2>Summary</h2>\n<pre>");
-    out.push_str(&escape(&summary.to_json()));
-    out.push_str("</pre>\n<h2>Charts</h2>\n");
+    out.push_str("<h2>Charts</h2>\n");
     for (file, caption) in CHARTS {
         if let Ok(png) = std::fs::read(charts_dir.join(file)) {
             let data = base64::engine::general_purpose::STANDARD.encode(png);
@@ -149,7 +148,19 @@ pub fn page(
         }
     }
     out.push_str("<h2>Tables</h2>\n");
-    for (name, csv) in tables {
+    // the short tables that answer the questions first, the long ones after
+    const ORDER: [&str; 6] = [
+        "totals.csv",
+        "alerts.csv",
+        "hourly_average.csv",
+        "hourly_counts.csv",
+        "minute_counts.csv",
+        "moving_average.csv",
+    ];
+    let rank = |name: &str| ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len());
+    let mut ordered: Vec<&(&str, String)> = tables.iter().collect();
+    ordered.sort_by_key(|(name, _)| rank(name));
+    for (name, csv) in ordered {
         table(&mut out, name, csv);
     }
     let _ = writeln!(
@@ -171,7 +182,9 @@ pub fn page(
         }
         out.push_str("</table>\n");
     }
-    out.push_str("</body>\n</html>\n");
+    out.push_str("<h2>summary.json</h2>\n<pre>");
+    out.push_str(&escape(&summary.to_json()));
+    out.push_str("</pre>\n</body>\n</html>\n");
     out
 }
 

@@ -127,10 +127,10 @@ pub fn page(
     if let Some(p) = &summary.peak_hour {
         let _ = writeln!(
             out,
-            "<p>Peak hour: <b>{} to {}</b>, {} actions per minute on average. Alert minutes: <b>{}</b>. Variance of the minute counts: {}.</p>",
+            "<p>Peak hour: <b>{} to {}</b>, {:.4} actions per minute on average. Alert minutes: <b>{}</b>. Variance of the minute counts: {}.</p>",
             escape(&p.window_start),
             escape(&p.window_end),
-            format!("{:.4}", p.average),
+            p.average,
             summary.alerts,
             summary.variance.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
         );

@@ -9,6 +9,7 @@ use std::sync::Once;
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Utc};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -63,6 +64,8 @@ fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
 }
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+type TimeChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedDateTime<DateTime<Utc>>, RangedCoordf64>>;
 
 /// Epoch seconds as a chart coordinate.
 fn dt(secs: i64) -> DateTime<Utc> {
@@ -101,23 +104,15 @@ fn hourly_counts(f: &Figures, path: &Path) -> Result<()> {
     let x0 = f.hourly_counts.iter().map(|c| c.window_start).min().unwrap_or(0);
     let x1 = f.hourly_counts.iter().map(|c| c.window_start).max().unwrap_or(0) + HOUR;
     let ymax = f.hourly_count_max().unwrap_or(1).max(1) as f64 * 1.1;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(CHARTS[0].1, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(dt(x0)..dt(x1), 0f64..ymax)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(8)
-        .x_label_formatter(&time_label)
-        .y_desc("events per hour")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc("hour (UTC)")
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(err)?;
+    let mut chart = time_chart(
+        &root,
+        CHARTS[0].1,
+        (x0, x1),
+        (0f64, ymax),
+        "events per hour",
+        "hour (UTC)",
+        true,
+    )?;
     for (i, a) in actions(f).into_iter().enumerate() {
         let c = color(i);
         let pts: Vec<(DateTime<Utc>, f64)> = f
@@ -137,6 +132,39 @@ fn hourly_counts(f: &Figures, path: &Path) -> Result<()> {
     }
     legend(&mut chart)?;
     root.present().map_err(err)
+}
+
+/// A chart over time (x: epoch seconds `x0..x1`) with its caption, axes and
+/// grid drawn; `integer` labels the y axis without decimals.
+fn time_chart<'a, 'b>(
+    root: &'a Area<'b>,
+    caption: &str,
+    (x0, x1): (i64, i64),
+    (y0, y1): (f64, f64),
+    y_desc: &str,
+    x_desc: &str,
+    integer: bool,
+) -> Result<TimeChart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(caption, ("sans-serif", 22))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(dt(x0)..dt(x1), y0..y1)
+        .map_err(err)?;
+    let whole = |v: &f64| format!("{v:.0}");
+    let decimal = |v: &f64| format!("{v:.1}");
+    chart
+        .configure_mesh()
+        .x_labels(8)
+        .x_label_formatter(&time_label)
+        .y_desc(y_desc)
+        .y_label_formatter(if integer { &whole } else { &decimal })
+        .x_desc(x_desc)
+        .label_style(("sans-serif", 14))
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 fn legend<'a, 'b: 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, BitMapBackend<'b>, CT>) -> Result<()> {
@@ -159,23 +187,15 @@ fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         "Events per minute and {}-minute moving average, per action",
         opts.moving_window
     );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(dt(x0)..dt(x1), 0f64..ymax)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(8)
-        .x_label_formatter(&time_label)
-        .y_desc("events per minute")
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc("minute (UTC)")
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(err)?;
+    let mut chart = time_chart(
+        &root,
+        &caption,
+        (x0, x1),
+        (0f64, ymax),
+        "events per minute",
+        "minute (UTC)",
+        true,
+    )?;
     for (i, a) in actions(f).into_iter().enumerate() {
         let c = color(i);
         let rows = f.moving_average.iter().filter(|m| &*m.action == a);
@@ -205,22 +225,15 @@ fn hourly_average(f: &Figures, path: &Path) -> Result<()> {
     let x0 = f.hourly_average.first().map_or(0, |h| h.window_start);
     let x1 = f.hourly_average.last().map_or(0, |h| h.window_end);
     let ymax = f.hourly_average.iter().map(|h| h.average).fold(1.0, f64::max) * 1.15;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(CHARTS[2].1, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(dt(x0)..dt(x1), 0f64..ymax)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(8)
-        .x_label_formatter(&time_label)
-        .y_desc("average actions per minute")
-        .x_desc("hour (UTC)")
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(err)?;
+    let mut chart = time_chart(
+        &root,
+        CHARTS[2].1,
+        (x0, x1),
+        (0f64, ymax),
+        "average actions per minute",
+        "hour (UTC)",
+        false,
+    )?;
     let peak = f.peak_hour.as_ref().map(|p| p.window_start);
     let base = color(1);
     chart
@@ -281,23 +294,15 @@ fn alert_difference(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
         "{open} − {close} per minute, alert when |difference| > {}",
         opts.alert_threshold
     );
-    let mut chart = ChartBuilder::on(&root)
-        .caption(caption, ("sans-serif", 22))
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(dt(x0)..dt(x1), -lim..lim)
-        .map_err(err)?;
-    chart
-        .configure_mesh()
-        .x_labels(8)
-        .x_label_formatter(&time_label)
-        .y_desc(format!("{open} − {close}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .x_desc("minute (UTC)")
-        .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(err)?;
+    let mut chart = time_chart(
+        &root,
+        &caption,
+        (x0, x1),
+        (-lim, lim),
+        &format!("{open} − {close}"),
+        "minute (UTC)",
+        true,
+    )?;
     chart
         .draw_series(LineSeries::new(
             diff.iter().map(|(k, v)| (dt(*k), *v as f64)),

@@ -7,6 +7,7 @@
 //! that state with Polars lazy plans; [`output`] prints and writes them.
 
 pub mod cmd;
+pub mod engine;
 pub mod metrics;
 pub mod output;
 pub mod progress;
@@ -36,6 +37,7 @@ pub struct Cli {
 pub enum Command {
     Batch(cmd::batch::Args),
     Generate(cmd::generate::Args),
+    Stream(cmd::stream::Args),
 }
 
 /// Runs a parsed command line.
@@ -43,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Batch(args) => cmd::batch::run(&args),
         Command::Generate(args) => cmd::generate::run(&args),
+        Command::Stream(args) => cmd::stream::run(&args),
     }
 }
 

@@ -91,6 +91,30 @@ impl MinuteCounts {
         };
     }
 
+    /// The count of one action in one minute window (0 when it has none).
+    pub fn count(&self, action: &str, minute: i64) -> u64 {
+        let Some(id) = self.actions.iter().position(|a| a == action) else {
+            return 0;
+        };
+        let stored = self.counts.get(&(id as u32, minute)).copied().unwrap_or(0);
+        let pending = self.pending[id];
+        stored + if pending.0 == minute { pending.1 } else { 0 }
+    }
+
+    /// Rebuilds a state from its rows and event time range, as a checkpoint
+    /// saved them.
+    pub fn from_rows(rows: impl IntoIterator<Item = (String, i64, u64)>, range: Option<(i64, i64)>) -> Self {
+        let mut state = Self::new();
+        for (action, minute, n) in rows {
+            let id = state.action_id(&action) as u32;
+            *state.counts.entry((id, minute)).or_insert(0) += n;
+            state.events += n;
+        }
+        state.first = range.map(|r| r.0);
+        state.last = range.map(|r| r.1);
+        state
+    }
+
     /// Number of events counted.
     pub fn events(&self) -> u64 {
         self.events

@@ -180,13 +180,14 @@ pub fn run(args: &Args) -> Result<()> {
             figures: &figures,
             rejected: &batch.rejected,
             options: &opts,
+            triggers: None,
         };
         report::write(&report, dir, &report::exporters())?;
     }
     let text = match args.format {
         Format::Json => summary.to_json(),
         Format::Table => terminal::render(
-            &args.input.display().to_string(),
+            &format!("windowpane batch: {}", args.input.display()),
             &summary,
             &figures,
             &opts,

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 
 use super::timefmt::rfc3339;
+use crate::engine::stream::TriggerRow;
 use crate::metrics::{Count, Figures};
 
 /// Quotes a CSV field when needed.
@@ -84,6 +85,26 @@ pub fn tables(f: &Figures) -> Vec<(&'static str, String)> {
         ("alerts.csv", alerts),
         ("moving_average.csv", moving),
     ]
+}
+
+/// `tables/triggers.csv`: one row per trigger of a stream.
+pub fn triggers(rows: &[TriggerRow]) -> String {
+    let mut out = String::from("trigger,files,events,rejected,state_rows,variance,new_alerts,duration_ms\n");
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{},{},{},{},{},{},{},{}",
+            r.trigger,
+            r.files,
+            r.events,
+            r.rejected,
+            r.state_rows,
+            opt(r.variance),
+            r.new_alerts,
+            r.duration_ms
+        );
+    }
+    out
 }
 
 #[cfg(test)]

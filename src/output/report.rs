@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use super::summary::Summary;
 use super::{charts, csv, html};
+use crate::engine::stream::TriggerRow;
 use crate::metrics::{Figures, Options};
 use crate::source::Rejected;
 
@@ -24,6 +25,8 @@ pub struct Report<'a> {
     pub rejected: &'a [Rejected],
     /// The options the figures were computed with.
     pub options: &'a Options,
+    /// The triggers of a stream (`None` for batch).
+    pub triggers: Option<&'a [TriggerRow]>,
 }
 
 /// Writes one part of a report folder.
@@ -54,6 +57,9 @@ impl Exporter for Tables {
         fs::create_dir_all(&tables)?;
         for (name, body) in csv::tables(r.figures) {
             fs::write(tables.join(name), body)?;
+        }
+        if let Some(triggers) = r.triggers {
+            fs::write(tables.join("triggers.csv"), csv::triggers(triggers))?;
         }
         Ok(())
     }

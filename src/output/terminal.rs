@@ -52,9 +52,9 @@ fn float(v: Option<f64>) -> String {
 }
 
 /// Renders the whole terminal report.
-pub fn render(input: &str, s: &Summary, f: &Figures, opts: &Options, all: bool, report_dir: Option<&str>) -> String {
+pub fn render(heading: &str, s: &Summary, f: &Figures, opts: &Options, all: bool, report_dir: Option<&str>) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "windowpane batch: {input}\n");
+    let _ = writeln!(out, "{heading}\n");
 
     let mut t = table(vec![
         "files".into(),

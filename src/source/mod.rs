@@ -126,7 +126,7 @@ pub fn read_file_into(path: &Path, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> 
 }
 
 /// A line that is not an event, kept in the quarantine.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Rejected {
     /// The file's name relative to the input.
     pub file: String,

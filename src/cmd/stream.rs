@@ -1,0 +1,192 @@
+//! `windowpane stream`: take the input folder as a stream, a few files per
+//! trigger, with a checkpoint that makes every file count exactly once.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use super::batch::{default_report_dir, FigureArgs};
+use crate::engine::stream::{AlertChange, OutputMode, Stream, StreamOptions};
+use crate::metrics;
+use crate::output::report::{self, Report};
+use crate::output::summary::Summary;
+use crate::output::terminal;
+use crate::output::timefmt::short;
+use crate::source::FileOrder;
+
+/// Analyse a folder of NDJSON events as a stream, a few files per trigger.
+///
+/// Like Spark's file source with maxFilesPerTrigger: each trigger takes up to
+/// --max-files-per-trigger files not processed yet, in input order, folds
+/// them into the counts per action and minute, and derives every figure
+/// again. It prints one line per trigger (files, events, state size,
+/// variance, alerts that appeared, changed or were withdrawn) and, at the
+/// end, the same tables and report folder as `batch`, plus
+/// tables/triggers.csv. The final figures are exactly those of `batch`.
+///
+/// Every trigger is logged in the checkpoint folder before it runs and
+/// committed after. A run that is killed and started again with the same
+/// command goes on where it stopped, counting nothing twice; a rerun on a
+/// folder that has gained files takes only the new ones. Files whose names
+/// are hidden or start with _ are skipped: write a file under such a name
+/// and rename it when it is complete.
+///
+/// Exit status: 0 on success, 1 when the input or the checkpoint cannot be
+/// used, 2 on a usage error.
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// A folder of NDJSON event files, or one file.
+    #[arg(default_value = "data/events")]
+    pub input: PathBuf,
+    /// Files taken per trigger, at most.
+    #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_files_per_trigger: u64,
+    /// Which minute-count rows each trigger emits.
+    #[arg(long, value_enum, default_value_t = OutputMode::Complete)]
+    pub output_mode: OutputMode,
+    /// Print the rows each trigger emits, as CSV, after its line.
+    #[arg(long)]
+    pub show_rows: bool,
+    /// The checkpoint folder [default: reports/<input name>.checkpoint].
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint: Option<PathBuf>,
+    /// Where to write the report folder at the end [default: reports/<input name>].
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+    /// Write no report folder.
+    #[arg(long, conflicts_with = "report")]
+    pub no_report: bool,
+    /// Print only the final tables, not a line per trigger.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Show every hour in the final hourly table.
+    #[arg(long)]
+    pub all: bool,
+    /// The order in which files are taken.
+    #[arg(long, value_enum, default_value_t = FileOrder::Name)]
+    pub order: FileOrder,
+    #[command(flatten)]
+    pub figures: FigureArgs,
+    /// Reader threads [default: the number of cores].
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+/// Runs the command.
+pub fn run(args: &Args) -> Result<()> {
+    let opts = args.figures.options();
+    let report_dir = default_report_dir(&args.input);
+    let checkpoint = args.checkpoint.clone().unwrap_or_else(|| {
+        let name = report_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        report_dir.with_file_name(format!("{name}.checkpoint"))
+    });
+    let mut stream = Stream::open(
+        &args.input,
+        &checkpoint,
+        StreamOptions {
+            figures: opts.clone(),
+            max_files_per_trigger: args.max_files_per_trigger as usize,
+            order: args.order,
+            mode: args.output_mode,
+            threads: args
+                .threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        },
+    )?;
+    let resumed = stream.triggers().len();
+    if resumed > 0 && !args.quiet {
+        println!("resuming after trigger {resumed} from {}", checkpoint.display());
+    }
+    let mut last = None;
+    while let Some(outcome) = stream.run_trigger()? {
+        if !args.quiet {
+            let r = &outcome.row;
+            println!(
+                "trigger {}: {} ({} events, {} rejected) · state {} rows · {} rows emitted ({}) · variance {} · {:.1} ms",
+                r.trigger,
+                outcome.files.join(", "),
+                r.events,
+                r.rejected,
+                r.state_rows,
+                outcome.emitted.len(),
+                format!("{:?}", args.output_mode).to_lowercase(),
+                r.variance.map_or("–".to_string(), |v| format!("{v:.4}")),
+                r.duration_ms
+            );
+            for change in &outcome.alerts {
+                let (what, a) = match change {
+                    AlertChange::New(a) => ("new", a),
+                    AlertChange::Updated(a) => ("updated", a),
+                    AlertChange::Withdrawn(a) => ("withdrawn, now within the threshold", a),
+                };
+                println!(
+                    "  alert {what}: {} {} {} − {} {} = {:+}",
+                    short(a.window_start),
+                    opts.alert_actions.0,
+                    a.open,
+                    opts.alert_actions.1,
+                    a.close,
+                    a.difference
+                );
+            }
+            if args.show_rows {
+                println!("  action,window_start,window_end,count");
+                for c in &outcome.emitted {
+                    println!(
+                        "  {},{},{},{}",
+                        crate::output::csv::field(&c.action),
+                        crate::output::timefmt::rfc3339(c.window_start),
+                        crate::output::timefmt::rfc3339(c.window_end),
+                        c.count
+                    );
+                }
+            }
+        }
+        last = Some(outcome.figures);
+    }
+    let batch = stream.batch();
+    if batch.counts.events() == 0 {
+        anyhow::bail!(
+            "no valid events in {} after {} triggers ({} lines read)",
+            args.input.display(),
+            stream.triggers().len(),
+            batch.lines
+        );
+    }
+    let figures = match last {
+        Some(f) => f,
+        None => metrics::compute(&batch.counts, &opts)
+            .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?,
+    };
+    let summary = Summary::new(batch, &figures);
+    let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir));
+    if let Some(dir) = &out_dir {
+        let title = args.input.display().to_string();
+        let report = Report {
+            title: &title,
+            summary: &summary,
+            figures: &figures,
+            rejected: &batch.rejected,
+            options: &opts,
+            triggers: Some(stream.triggers()),
+        };
+        report::write(&report, dir, &report::exporters())?;
+    }
+    let text = terminal::render(
+        &format!("windowpane stream: {}", args.input.display()),
+        &summary,
+        &figures,
+        &opts,
+        args.all,
+        out_dir.as_ref().map(|d| d.display().to_string()).as_deref(),
+    );
+    crate::print_stdout(&format!(
+        "\nafter {} triggers (online variance {}):\n{text}",
+        stream.triggers().len(),
+        stream.variance().map_or("–".to_string(), |v| v.to_string())
+    ))
+}

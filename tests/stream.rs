@@ -1,0 +1,262 @@
+//! Streaming ends with exactly the batch figures, whatever the split of the
+//! input into files, the files per trigger, and the crashes on the way.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use proptest::prelude::*;
+use windowpane::engine::stream::{AlertChange, OutputMode, Stream, StreamOptions};
+use windowpane::metrics::{self, Figures, Options};
+use windowpane::source::FileOrder;
+use windowpane::state::MinuteCounts;
+
+/// 2016-07-26T02:00:00Z.
+const H: i64 = 1_469_498_400;
+
+fn options(max_files: usize, mode: OutputMode) -> StreamOptions {
+    StreamOptions {
+        figures: Options::default(),
+        max_files_per_trigger: max_files,
+        order: FileOrder::Name,
+        mode,
+        threads: 2,
+    }
+}
+
+fn write_files(dir: &Path, files: &[Vec<(i64, &str)>]) {
+    for (i, events) in files.iter().enumerate() {
+        let body: String = events
+            .iter()
+            .map(|(t, a)| format!("{{\"time\":{t},\"action\":\"{a}\"}}\n"))
+            .collect();
+        fs::write(dir.join(format!("file-{i}.json")), body).unwrap();
+    }
+}
+
+fn batch_figures(events: &[(i64, &str)]) -> Figures {
+    let mut c = MinuteCounts::new();
+    for (t, a) in events {
+        c.add(*t, a);
+    }
+    metrics::compute(&c, &Options::default()).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) || (a - b).abs() < 1e-12
+}
+
+/// Runs a stream to its end; returns the final figures and online variance.
+fn run_stream(input: &Path, checkpoint: &Path, opts: StreamOptions) -> (Figures, Option<f64>, usize) {
+    let mut stream = Stream::open(input, checkpoint, opts).unwrap();
+    let mut triggers = 0;
+    while stream.run_trigger().unwrap().is_some() {
+        triggers += 1;
+    }
+    let figures = metrics::compute(&stream.batch().counts, &Options::default()).unwrap();
+    (figures, stream.variance(), triggers)
+}
+
+fn events_strategy() -> impl Strategy<Value = Vec<(i64, &'static str)>> {
+    // three hours of events, three actions, clustered enough to alert
+    prop::collection::vec(
+        (0i64..3 * 3600, prop::sample::select(vec!["Open", "Close", "Pause"])),
+        1..400,
+    )
+    .prop_map(|v| v.into_iter().map(|(t, a)| (H + t, a)).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn stream_equals_batch_for_any_split(
+        events in events_strategy(),
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        max_files in 1usize..4,
+        update in any::<bool>(),
+    ) {
+        let mut cut_points: Vec<usize> = cuts.iter().map(|c| c.index(events.len() + 1)).collect();
+        cut_points.sort_unstable();
+        let mut files = Vec::new();
+        let mut start = 0;
+        for c in cut_points.into_iter().chain([events.len()]) {
+            files.push(events[start..c].to_vec());
+            start = c;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        fs::create_dir(&input).unwrap();
+        write_files(&input, &files);
+        let mode = if update { OutputMode::Update } else { OutputMode::Complete };
+        let (streamed, online, triggers) = run_stream(&input, &dir.path().join("ck"), options(max_files, mode));
+        let batch = batch_figures(&events);
+        prop_assert_eq!(triggers, files.len().div_ceil(max_files));
+        prop_assert_eq!(&streamed.minute_counts, &batch.minute_counts);
+        prop_assert_eq!(&streamed.alerts, &batch.alerts);
+        prop_assert_eq!(&streamed.hourly_average, &batch.hourly_average);
+        prop_assert_eq!(&streamed.moving_average, &batch.moving_average);
+        match (online, batch.variance) {
+            (Some(a), Some(b)) => prop_assert!(close(a, b), "online {} batch {}", a, b),
+            (a, b) => prop_assert_eq!(a, b),
+        }
+    }
+}
+
+#[test]
+fn update_mode_emits_only_the_rows_a_trigger_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    // file 0: minutes 0 and 1; file 1 adds to minute 1 and opens minute 2
+    write_files(
+        &input,
+        &[
+            vec![(H, "Open"), (H + 60, "Open")],
+            vec![(H + 61, "Open"), (H + 120, "Close")],
+        ],
+    );
+    let mut s = Stream::open(&input, &dir.path().join("ck"), options(1, OutputMode::Update)).unwrap();
+    let first = s.run_trigger().unwrap().unwrap();
+    assert_eq!(first.emitted.len(), 2);
+    let second = s.run_trigger().unwrap().unwrap();
+    let rows: Vec<(i64, &str, i64)> = second
+        .emitted
+        .iter()
+        .map(|c| (c.window_start - H, &*c.action, c.count))
+        .collect();
+    assert_eq!(rows, [(60, "Open", 2), (120, "Close", 1)]);
+    assert!(s.run_trigger().unwrap().is_none());
+}
+
+#[test]
+fn alerts_appear_once_are_updated_and_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let opens = vec![(H, "Open"); 21];
+    write_files(&input, &[opens.clone(), opens, vec![(H, "Close"); 40]]);
+    let mut s = Stream::open(&input, &dir.path().join("ck"), options(1, OutputMode::Complete)).unwrap();
+    let t1 = s.run_trigger().unwrap().unwrap();
+    assert!(
+        matches!(&t1.alerts[..], [AlertChange::New(a)] if a.open == 21 && a.difference == 21),
+        "{:?}",
+        t1.alerts
+    );
+    assert_eq!(t1.row.new_alerts, 1);
+    let t2 = s.run_trigger().unwrap().unwrap();
+    assert!(
+        matches!(&t2.alerts[..], [AlertChange::Updated(a)] if a.open == 42),
+        "{:?}",
+        t2.alerts
+    );
+    assert_eq!(t2.row.new_alerts, 0);
+    let t3 = s.run_trigger().unwrap().unwrap();
+    assert!(
+        matches!(&t3.alerts[..], [AlertChange::Withdrawn(a)] if a.close == 40 && a.difference == 2),
+        "{:?}",
+        t3.alerts
+    );
+}
+
+#[test]
+fn a_rerun_takes_only_new_files_and_other_options_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open")], vec![(H + 1, "Open")]]);
+    let ck = dir.path().join("ck");
+    let (_, _, triggers) = run_stream(&input, &ck, options(1, OutputMode::Complete));
+    assert_eq!(triggers, 2);
+    fs::write(
+        input.join("file-2.json"),
+        "{\"time\":1469498402,\"action\":\"Close\"}\n",
+    )
+    .unwrap();
+    let (figures, _, triggers) = run_stream(&input, &ck, options(5, OutputMode::Complete));
+    assert_eq!(triggers, 1, "only the new file");
+    assert_eq!(figures.totals, [("Close".to_string(), 1), ("Open".to_string(), 2)]);
+    let mut other = options(1, OutputMode::Complete);
+    other.figures.alert_threshold = 5;
+    let err = Stream::open(&input, &ck, other).err().unwrap().to_string();
+    assert!(err.contains("belongs to another input or other options"), "{err}");
+}
+
+#[test]
+fn a_second_process_on_the_same_checkpoint_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open")]]);
+    let ck = dir.path().join("ck");
+    let _held = Stream::open(&input, &ck, options(1, OutputMode::Complete)).unwrap();
+    let err = Stream::open(&input, &ck, options(1, OutputMode::Complete))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("is in use by another windowpane stream"), "{err}");
+}
+
+/// Kills the stream with SIGKILL at pseudo-random moments, restarts it with
+/// the same command until it finishes, and compares with batch.
+#[test]
+fn exactly_once_across_kill_9_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let exe = assert_cmd::cargo::cargo_bin("windowpane");
+    let status = Command::new(&exe)
+        .args(["generate", "--files", "40", "--events", "8000", "--bad-lines", "2"])
+        .arg(&input)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let ck = dir.path().join("ck");
+    let report = dir.path().join("report");
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut kills = 0;
+    for _ in 0..200 {
+        let mut child = Command::new(&exe)
+            .args(["stream", "-q", "--checkpoint"])
+            .arg(&ck)
+            .arg("--report")
+            .arg(&report)
+            .arg(&input)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_micros(seed % 40_000));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            let _ = child.wait();
+            kills += 1;
+            continue;
+        }
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        break;
+    }
+    assert!(kills >= 5, "only {kills} kills: the test did not interrupt the stream");
+    let batch = Command::new(&exe)
+        .args(["batch", "--no-report", "--format", "json"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let streamed = fs::read(report.join("summary.json")).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&streamed),
+        String::from_utf8_lossy(&batch.stdout),
+        "after {kills} kills"
+    );
+    let triggers = fs::read_to_string(report.join("tables/triggers.csv")).unwrap();
+    assert_eq!(
+        triggers.lines().count(),
+        41,
+        "one row per file, none twice:\n{triggers}"
+    );
+}

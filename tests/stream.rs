@@ -21,6 +21,7 @@ fn options(max_files: usize, mode: OutputMode) -> StreamOptions {
         max_files_per_trigger: max_files,
         order: FileOrder::Name,
         mode,
+        watermark_minutes: 10,
         threads: 2,
     }
 }
@@ -259,4 +260,44 @@ fn exactly_once_across_kill_9_and_restart() {
         41,
         "one row per file, none twice:\n{triggers}"
     );
+}
+
+#[test]
+fn append_mode_emits_final_windows_once_and_drops_late_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(
+        &input,
+        &[
+            vec![(H, "Open"), (H + 65, "Open")], // latest 1:05, watermark (2 min) -0:55: nothing final
+            vec![(H + 250, "Close")],            // latest 4:10, watermark 2:10: minutes 0 and 1 final
+            vec![(H + 10, "Open"), (H + 200, "Open")], // minute 0 is final: late; minute 3 is not
+            vec![(H + 400, "Close")],            // watermark 4:40: minute 3 final, minute 4 (to 5:00) not
+        ],
+    );
+    let mut opts = options(1, OutputMode::Append);
+    opts.watermark_minutes = 2;
+    let mut s = Stream::open(&input, &dir.path().join("ck"), opts).unwrap();
+    let emitted = |o: &windowpane::engine::stream::Outcome| -> Vec<(i64, String, i64)> {
+        o.emitted
+            .iter()
+            .map(|c| (c.window_start - H, c.action.to_string(), c.count))
+            .collect()
+    };
+    let t1 = s.run_trigger().unwrap().unwrap();
+    assert_eq!((emitted(&t1), t1.late, t1.watermark), (vec![], 0, Some(H - 55)));
+    let t2 = s.run_trigger().unwrap().unwrap();
+    assert_eq!(emitted(&t2), [(0, "Open".to_string(), 1), (60, "Open".to_string(), 1)]);
+    assert_eq!(t2.row.state_rows, 1, "only minute 4 is still open");
+    let t3 = s.run_trigger().unwrap().unwrap();
+    assert_eq!((emitted(&t3), t3.late), (vec![], 1));
+    let t4 = s.run_trigger().unwrap().unwrap();
+    assert_eq!(emitted(&t4), [(180, "Open".to_string(), 1)]);
+    assert_eq!(t4.row.state_rows, 2, "minutes 4 and 6 are still open");
+    assert_eq!(t4.watermark, Some(H + 280));
+    assert_eq!(s.late(), 1);
+    // the late event is reported, never merged
+    assert_eq!(t4.figures.totals, [("Close".to_string(), 2), ("Open".to_string(), 3)]);
+    assert!(s.run_trigger().unwrap().is_none());
 }

@@ -104,7 +104,7 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_minutes(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_minutes(s: &str) -> Result<usize, String> {
     let bad = || format!("expected a whole number of minutes like 30m or 1h; got {s:?}");
     let (num, scale) = if let Some(n) = s.strip_suffix('m') {
         (n, 1)

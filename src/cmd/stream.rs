@@ -45,6 +45,10 @@ pub struct Args {
     /// Which minute-count rows each trigger emits.
     #[arg(long, value_enum, default_value_t = OutputMode::Complete)]
     pub output_mode: OutputMode,
+    /// Append mode: how far event time may lag behind the largest seen before
+    /// a minute window is final ("10m", "1h"); later events for it are late.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = super::batch::parse_minutes)]
+    pub watermark: usize,
     /// Print the rows each trigger emits, as CSV, after its line.
     #[arg(long)]
     pub show_rows: bool,
@@ -92,6 +96,7 @@ pub fn run(args: &Args) -> Result<()> {
             max_files_per_trigger: args.max_files_per_trigger as usize,
             order: args.order,
             mode: args.output_mode,
+            watermark_minutes: args.watermark,
             threads: args
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
@@ -117,6 +122,9 @@ pub fn run(args: &Args) -> Result<()> {
                 r.variance.map_or("–".to_string(), |v| format!("{v:.4}")),
                 r.duration_ms
             );
+            if let Some(w) = outcome.watermark {
+                println!("  watermark {} · {} late events dropped", short(w), outcome.late);
+            }
             for change in &outcome.alerts {
                 let (what, a) = match change {
                     AlertChange::New(a) => ("new", a),
@@ -184,8 +192,13 @@ pub fn run(args: &Args) -> Result<()> {
         args.all,
         out_dir.as_ref().map(|d| d.display().to_string()).as_deref(),
     );
+    let late = if args.output_mode == OutputMode::Append {
+        format!(", {} late events dropped", stream.late())
+    } else {
+        String::new()
+    };
     crate::print_stdout(&format!(
-        "\nafter {} triggers (online variance {}):\n{text}",
+        "\nafter {} triggers (online variance {}{late}):\n{text}",
         stream.triggers().len(),
         stream.variance().map_or("–".to_string(), |v| v.to_string())
     ))

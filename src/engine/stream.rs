@@ -29,6 +29,9 @@ pub enum OutputMode {
     Complete,
     /// Only the minute-count rows the trigger changed.
     Update,
+    /// Each minute-count row once, when its window is final: the largest
+    /// event time seen minus the watermark has passed the window's end.
+    Append,
 }
 
 /// How a stream runs.
@@ -42,6 +45,9 @@ pub struct StreamOptions {
     pub order: FileOrder,
     /// Which rows each trigger emits.
     pub mode: OutputMode,
+    /// Append mode: how far (in minutes) event time may lag behind the
+    /// largest seen before its window is final and later events are late.
+    pub watermark_minutes: usize,
     /// Reader threads.
     pub threads: usize,
 }
@@ -57,6 +63,7 @@ pub struct Metadata {
     alert_threshold: i64,
     alert_actions: (String, String),
     moving_window: usize,
+    watermark_minutes: Option<usize>,
 }
 
 /// A processed file, as it was when it was read.
@@ -133,6 +140,11 @@ pub struct Outcome {
     pub alerts: Vec<AlertChange>,
     /// Every figure after it.
     pub figures: Figures,
+    /// Events that came for windows already final (append mode): counted
+    /// here, not merged.
+    pub late: u64,
+    /// The watermark after it (append mode), epoch seconds.
+    pub watermark: Option<i64>,
 }
 
 /// What the checkpoint saves after each trigger.
@@ -148,6 +160,10 @@ struct Saved {
     rejected: Vec<Rejected>,
     alerts: Vec<(i64, i64, i64)>,
     triggers: Vec<TriggerRow>,
+    #[serde(default)]
+    watermark: Option<i64>,
+    #[serde(default)]
+    late: u64,
 }
 
 /// A stream over one input folder with its checkpoint.
@@ -162,6 +178,8 @@ pub struct Stream {
     alerts: BTreeMap<i64, Alert>,
     triggers: Vec<TriggerRow>,
     warned: HashSet<String>,
+    watermark: Option<i64>,
+    late: u64,
 }
 
 impl Stream {
@@ -179,6 +197,7 @@ impl Stream {
             alert_threshold: opts.figures.alert_threshold,
             alert_actions: opts.figures.alert_actions.clone(),
             moving_window: opts.figures.moving_window,
+            watermark_minutes: (opts.mode == OutputMode::Append).then_some(opts.watermark_minutes),
         };
         let checkpoint = Checkpoint::open(checkpoint_dir, &metadata)?;
         let last = checkpoint.last_commit()?;
@@ -207,6 +226,8 @@ impl Stream {
                 .map(|(s, open, close)| (s, alert(s, open, close)))
                 .collect(),
             triggers: saved.triggers,
+            watermark: saved.watermark,
+            late: saved.late,
             warned: HashSet::new(),
         })
     }
@@ -219,6 +240,11 @@ impl Stream {
     /// Every trigger so far, including those of earlier runs.
     pub fn triggers(&self) -> &[TriggerRow] {
         &self.triggers
+    }
+
+    /// Events dropped as late (append mode), over every trigger.
+    pub fn late(&self) -> u64 {
+        self.late
     }
 
     /// The online variance of the minute counts.
@@ -293,7 +319,32 @@ impl Stream {
         Ok(Some(self.apply(n, stamps, delta, started)?))
     }
 
-    fn apply(&mut self, n: u64, stamps: Vec<FileStamp>, delta: Batch, started: Instant) -> Result<Outcome> {
+    fn apply(&mut self, n: u64, stamps: Vec<FileStamp>, mut delta: Batch, started: Instant) -> Result<Outcome> {
+        let (events, rejected) = (delta.counts.events(), delta.rejected.len() as u64);
+        // append mode: counts for windows already final are late, and dropped
+        let mut late = 0;
+        let before = self.watermark;
+        if self.opts.mode == OutputMode::Append {
+            let range = delta.counts.time_range();
+            let (on_time, too_late): (Vec<_>, Vec<_>) = delta
+                .counts
+                .rows()
+                .into_iter()
+                .partition(|(_, minute, _)| before.is_none_or(|w| minute + MINUTE > w));
+            late = too_late.iter().map(|r| r.2).sum();
+            delta.counts = MinuteCounts::from_rows(on_time.into_iter().map(|(a, m, c)| (a.to_string(), m, c)), range);
+            let lag = self.opts.watermark_minutes as i64 * MINUTE;
+            let latest = self
+                .batch
+                .counts
+                .time_range()
+                .map(|r| r.1)
+                .into_iter()
+                .chain(range.map(|r| r.1))
+                .max();
+            self.watermark = latest.map(|t| t - lag).max(before);
+            self.late += late;
+        }
         // the variance of the minute counts follows every changed count
         let changed = delta.counts.rows();
         for (action, minute, d) in &changed {
@@ -304,12 +355,22 @@ impl Stream {
                 self.welford.replace(old as f64, (old + d) as f64);
             }
         }
-        let (events, rejected) = (delta.counts.events(), delta.rejected.len() as u64);
         self.batch.merge(delta);
         let figures = metrics::compute(&self.batch.counts, &self.opts.figures)?;
 
         let emitted = match self.opts.mode {
             OutputMode::Complete => figures.minute_counts.clone(),
+            OutputMode::Append => {
+                // windows that became final in this trigger
+                let final_now = |start: i64| self.watermark.is_some_and(|w| start + MINUTE <= w);
+                let final_before = |start: i64| before.is_some_and(|w| start + MINUTE <= w);
+                figures
+                    .minute_counts
+                    .iter()
+                    .filter(|c| final_now(c.window_start) && !final_before(c.window_start))
+                    .cloned()
+                    .collect()
+            }
             OutputMode::Update => {
                 let keys: HashSet<(&str, i64)> = changed.iter().map(|(a, m, _)| (&**a, *m)).collect();
                 figures
@@ -341,7 +402,16 @@ impl Stream {
             files: stamps.len() as u64,
             events,
             rejected,
-            state_rows: figures.minute_counts.len() as u64,
+            // in append mode the rows of final windows no longer change:
+            // they are output, not state
+            state_rows: match (self.opts.mode, self.watermark) {
+                (OutputMode::Append, Some(w)) => figures
+                    .minute_counts
+                    .iter()
+                    .filter(|c| c.window_start + MINUTE > w)
+                    .count() as u64,
+                _ => figures.minute_counts.len() as u64,
+            },
             variance: self.welford.variance(),
             new_alerts: alerts.iter().filter(|a| matches!(a, AlertChange::New(_))).count() as u64,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -356,6 +426,8 @@ impl Stream {
             emitted,
             alerts,
             figures,
+            late,
+            watermark: self.watermark,
         })
     }
 
@@ -381,6 +453,8 @@ impl Stream {
                 .map(|a| (a.window_start, a.open, a.close))
                 .collect(),
             triggers: self.triggers.clone(),
+            watermark: self.watermark,
+            late: self.late,
         }
     }
 }

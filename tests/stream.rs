@@ -301,3 +301,30 @@ fn append_mode_emits_final_windows_once_and_drops_late_events() {
     assert_eq!(t4.figures.totals, [("Close".to_string(), 2), ("Open".to_string(), 3)]);
     assert!(s.run_trigger().unwrap().is_none());
 }
+
+#[test]
+fn files_still_being_written_are_taken_only_once_renamed_into_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open")]]);
+    // a writer's convention: a _-prefixed (or hidden) name until complete
+    fs::write(input.join("_file-1.json"), "{\"time\":1469498401,\"act").unwrap();
+    fs::write(input.join(".file-2.json"), "{\"time\":1469498402,\"act").unwrap();
+    let mut s = Stream::open(&input, &dir.path().join("ck"), options(5, OutputMode::Complete)).unwrap();
+    let t1 = s.run_trigger().unwrap().unwrap();
+    assert_eq!(t1.files, ["file-0.json"]);
+    assert!(s.run_trigger().unwrap().is_none());
+    fs::write(
+        input.join("_file-1.json"),
+        "{\"time\":1469498401,\"action\":\"Close\"}\n",
+    )
+    .unwrap();
+    fs::rename(input.join("_file-1.json"), input.join("file-1.json")).unwrap();
+    let t2 = s.run_trigger().unwrap().unwrap();
+    assert_eq!(
+        (t2.files.clone(), t2.row.rejected),
+        (vec!["file-1.json".to_string()], 0)
+    );
+    assert_eq!(s.batch().counts.events(), 2);
+}

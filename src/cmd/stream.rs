@@ -2,6 +2,9 @@
 //! trigger, with a checkpoint that makes every file count exactly once.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
@@ -61,6 +64,13 @@ pub struct Args {
     /// Write no report folder.
     #[arg(long, conflicts_with = "report")]
     pub no_report: bool,
+    /// Keep watching INPUT for new files until Ctrl-C, instead of stopping
+    /// when every file is processed.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: how long to wait before looking for new files again ("5s", "500ms").
+    #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_interval)]
+    pub trigger_interval: Duration,
     /// Print only the final tables, not a line per trigger.
     #[arg(long, short)]
     pub quiet: bool,
@@ -75,6 +85,36 @@ pub struct Args {
     /// Reader threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+}
+
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let bad = || format!("expected a duration like 5s, 500ms or 1m; got {s:?}");
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" | "" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => return Err(bad()),
+    };
+    if d.is_zero() {
+        return Err(bad());
+    }
+    Ok(d)
+}
+
+/// A flag Ctrl-C sets: the stream stops after the trigger under way.
+fn stop_flag() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            // a second Ctrl-C: leave now; the checkpoint keeps what is committed
+            std::process::exit(130);
+        }
+    })
+    .context("cannot install the Ctrl-C handler")?;
+    Ok(stop)
 }
 
 /// Runs the command.
@@ -106,8 +146,27 @@ pub fn run(args: &Args) -> Result<()> {
     if resumed > 0 && !args.quiet {
         println!("resuming after trigger {resumed} from {}", checkpoint.display());
     }
+    let stop = stop_flag()?;
     let mut last = None;
-    while let Some(outcome) = stream.run_trigger()? {
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            eprintln!(
+                "windowpane: stopped by Ctrl-C after trigger {}",
+                stream.triggers().len()
+            );
+            break;
+        }
+        let Some(outcome) = stream.run_trigger()? else {
+            if !args.follow {
+                break;
+            }
+            // wait for new files, waking up now and then to notice Ctrl-C
+            let until = Instant::now() + args.trigger_interval;
+            while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50).min(args.trigger_interval));
+            }
+            continue;
+        };
         if !args.quiet {
             let r = &outcome.row;
             println!(

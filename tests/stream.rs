@@ -260,6 +260,7 @@ fn exactly_once_across_kill_9_and_restart() {
         41,
         "one row per file, none twice:\n{triggers}"
     );
+    assert!(report.join("charts/triggers.png").is_file());
 }
 
 #[test]

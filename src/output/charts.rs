@@ -14,6 +14,7 @@ use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use super::timefmt::short;
+use crate::engine::stream::TriggerRow;
 use crate::metrics::{Figures, Options, HOUR, MINUTE};
 
 /// Chart size in pixels.
@@ -30,8 +31,9 @@ const PALETTE: [RGBColor; 6] = [
 ];
 const ALERT: RGBColor = RGBColor(210, 30, 30);
 
-/// The chart files, in the order the HTML page shows them, with captions.
-pub const CHARTS: [(&str, &str); 4] = [
+/// The chart files, in the order the HTML page shows them, with captions
+/// (the last one only for streams).
+pub const CHARTS: [(&str, &str); 5] = [
     ("hourly_counts.png", "Events per hour, per action"),
     (
         "minute_counts.png",
@@ -44,6 +46,10 @@ pub const CHARTS: [(&str, &str); 4] = [
     (
         "alert_difference.png",
         "Open − Close per minute, with the alert threshold and alert minutes",
+    ),
+    (
+        "triggers.png",
+        "Variance of the minute counts and state size after each trigger",
     ),
 ];
 
@@ -76,7 +82,65 @@ fn time_label(x: &DateTime<Utc>) -> String {
     short(x.timestamp())
 }
 
-/// Draws every chart into `dir`. Does nothing when there are no events.
+/// Draws the stream's chart: the online variance and the number of state
+/// rows after each trigger, one panel each.
+pub fn triggers(rows: &[TriggerRow], dir: &Path) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    register_font();
+    let path = dir.join(CHARTS[4].0);
+    let root = area(&path)?;
+    let root = root.titled(CHARTS[4].1, ("sans-serif", 22)).map_err(err)?;
+    let panels = root.split_evenly((2, 1));
+    let n = rows.len() as f64;
+    // (y axis, points, colour, decimals of the y labels)
+    type Panel<'a> = (&'a str, Vec<(f64, f64)>, RGBColor, usize);
+    let series: [Panel; 2] = [
+        (
+            "variance of the minute counts",
+            rows.iter()
+                .filter_map(|r| Some((r.trigger as f64, r.variance?)))
+                .collect(),
+            color(1),
+            1,
+        ),
+        (
+            "state rows",
+            rows.iter().map(|r| (r.trigger as f64, r.state_rows as f64)).collect(),
+            color(0),
+            0,
+        ),
+    ];
+    for (panel, (label, pts, c, decimals)) in panels.iter().zip(series) {
+        let top = pts.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+        let mut chart = ChartBuilder::on(panel)
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.5..n + 0.5, 0.0..top)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("trigger")
+            .y_desc(label)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.decimals$}"))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+            .map_err(err)?;
+        chart
+            .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled())))
+            .map_err(err)?;
+    }
+    root.present().map_err(err)
+}
+
+/// Draws every chart of the figures into `dir`. Does nothing when there are
+/// no events.
 pub fn draw_all(f: &Figures, opts: &Options, dir: &Path) -> Result<()> {
     if f.minute_counts.is_empty() {
         return Ok(());

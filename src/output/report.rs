@@ -88,7 +88,8 @@ impl Exporter for Charts {
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
         let charts = dir.join("charts");
         fs::create_dir_all(&charts)?;
-        charts::draw_all(r.figures, r.options, &charts)
+        charts::draw_all(r.figures, r.options, &charts)?;
+        charts::triggers(r.triggers.unwrap_or_default(), &charts)
     }
 }
 

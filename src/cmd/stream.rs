@@ -1,6 +1,7 @@
 //! `windowpane stream`: take the input folder as a stream, a few files per
 //! trigger, with a checkpoint that makes every file count exactly once.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use anyhow::{Context, Result};
 use super::batch::{default_report_dir, FigureArgs};
 use crate::engine::stream::{AlertChange, OutputMode, Stream, StreamOptions};
 use crate::metrics;
+use crate::output::live::{Live, View};
 use crate::output::report::{self, Report};
 use crate::output::summary::Summary;
 use crate::output::terminal;
@@ -103,6 +105,24 @@ fn parse_interval(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// One line for an alert change.
+fn describe(change: &AlertChange, opts: &crate::metrics::Options) -> String {
+    let (what, a) = match change {
+        AlertChange::New(a) => ("new", a),
+        AlertChange::Updated(a) => ("updated", a),
+        AlertChange::Withdrawn(a) => ("withdrawn, now within the threshold", a),
+    };
+    format!(
+        "alert {what}: {} {} {} − {} {} = {:+}",
+        short(a.window_start),
+        opts.alert_actions.0,
+        a.open,
+        opts.alert_actions.1,
+        a.close,
+        a.difference
+    )
+}
+
 /// A flag Ctrl-C sets: the stream stops after the trigger under way.
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -147,26 +167,69 @@ pub fn run(args: &Args) -> Result<()> {
         println!("resuming after trigger {resumed} from {}", checkpoint.display());
     }
     let stop = stop_flag()?;
+    let mut live = if !args.quiet && !args.show_rows && std::io::stdout().is_terminal() {
+        Some(Live::start()?)
+    } else {
+        None
+    };
+    let quit = |live: &Option<Live>, wait: Duration| -> Result<bool> {
+        if stop.load(Ordering::SeqCst) {
+            return Ok(true);
+        }
+        match live {
+            Some(l) => l.quit_requested(wait),
+            None => {
+                std::thread::sleep(wait);
+                Ok(false)
+            }
+        }
+    };
+    let (started, events_before) = (Instant::now(), stream.batch().counts.events());
+    let mut alert_log: Vec<String> = Vec::new();
+    let mut stopped = false;
     let mut last = None;
     loop {
-        if stop.load(Ordering::SeqCst) {
-            eprintln!(
-                "windowpane: stopped by Ctrl-C after trigger {}",
-                stream.triggers().len()
-            );
+        if quit(&live, Duration::ZERO)? {
+            stopped = true;
             break;
         }
         let Some(outcome) = stream.run_trigger()? else {
             if !args.follow {
                 break;
             }
-            // wait for new files, waking up now and then to notice Ctrl-C
+            // wait for new files, waking up now and then to notice a stop
             let until = Instant::now() + args.trigger_interval;
-            while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-                std::thread::sleep(Duration::from_millis(50).min(args.trigger_interval));
+            while Instant::now() < until && !stopped {
+                stopped = quit(&live, Duration::from_millis(50).min(args.trigger_interval))?;
+            }
+            if stopped {
+                break;
             }
             continue;
         };
+        if let Some(view) = live.as_mut() {
+            alert_log.extend(outcome.alerts.iter().map(|c| describe(c, &opts)));
+            let files_left = stream.unprocessed()?.len();
+            let batch = stream.batch();
+            let status = match outcome.watermark {
+                Some(w) => format!("append, watermark {} · {} late events", short(w), stream.late()),
+                None => format!("{:?} mode", args.output_mode).to_lowercase(),
+            };
+            view.draw(&View {
+                input: &args.input.display().to_string(),
+                trigger: outcome.row.trigger,
+                files_done: batch.files,
+                files_left,
+                events: batch.counts.events(),
+                rate: (batch.counts.events() - events_before) as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                figures: &outcome.figures,
+                variance: stream.variance(),
+                alerts: &alert_log,
+                status,
+            })?;
+            last = Some(outcome.figures);
+            continue;
+        }
         if !args.quiet {
             let r = &outcome.row;
             println!(
@@ -185,20 +248,7 @@ pub fn run(args: &Args) -> Result<()> {
                 println!("  watermark {} · {} late events dropped", short(w), outcome.late);
             }
             for change in &outcome.alerts {
-                let (what, a) = match change {
-                    AlertChange::New(a) => ("new", a),
-                    AlertChange::Updated(a) => ("updated", a),
-                    AlertChange::Withdrawn(a) => ("withdrawn, now within the threshold", a),
-                };
-                println!(
-                    "  alert {what}: {} {} {} − {} {} = {:+}",
-                    short(a.window_start),
-                    opts.alert_actions.0,
-                    a.open,
-                    opts.alert_actions.1,
-                    a.close,
-                    a.difference
-                );
+                println!("  {}", describe(change, &opts));
             }
             if args.show_rows {
                 println!("  action,window_start,window_end,count");
@@ -214,6 +264,11 @@ pub fn run(args: &Args) -> Result<()> {
             }
         }
         last = Some(outcome.figures);
+    }
+    // give the terminal back before printing
+    drop(live);
+    if stopped {
+        eprintln!("windowpane: stopped after trigger {}", stream.triggers().len());
     }
     let batch = stream.batch();
     if batch.counts.events() == 0 {

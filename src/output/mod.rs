@@ -4,6 +4,7 @@
 pub mod charts;
 pub mod csv;
 pub mod html;
+pub mod live;
 pub mod report;
 pub mod summary;
 pub mod terminal;

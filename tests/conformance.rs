@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use windowpane::cmd::batch;
+use windowpane::engine::stream::{OutputMode, Stream, StreamOptions};
 use windowpane::metrics::{self, Figures, Options};
 use windowpane::output::timefmt::rfc3339;
 use windowpane::source::{Batch, FileOrder};
@@ -30,9 +31,39 @@ fn assert_close(ours: f64, spark: &Value, what: &str) {
     assert!(close(ours, spark), "{what}: ours {ours}, Spark {spark}");
 }
 
-fn check(name: &str) {
-    let (batch, f, exp) = case(name);
+/// The same case run as a stream, `per_trigger` files at a time.
+fn streamed(name: &str, per_trigger: usize) -> (Batch, Figures, Value) {
+    let (_, _, expected) = case(name);
+    let input = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/conformance")
+        .join(name)
+        .join("input");
+    let ck = tempfile::tempdir().unwrap();
+    let opts = StreamOptions {
+        figures: Options::default(),
+        max_files_per_trigger: per_trigger,
+        order: FileOrder::Name,
+        mode: OutputMode::Update,
+        watermark_minutes: 10,
+        threads: 2,
+    };
+    let mut stream = Stream::open(&input, ck.path(), opts).unwrap();
+    let mut last = None;
+    while let Some(outcome) = stream.run_trigger().unwrap() {
+        last = Some(outcome.figures);
+    }
+    let online = stream.variance().unwrap();
+    let mut figures = last.unwrap();
+    assert_close(online, &expected["variance"], "online variance");
+    figures.variance = Some(online);
+    (stream.batch().clone(), figures, expected)
+}
 
+fn check(name: &str) {
+    check_figures(case(name));
+}
+
+fn check_figures((batch, f, exp): (Batch, Figures, Value)) {
     assert_eq!(batch.counts.events(), exp["rows_valid"].as_u64().unwrap(), "events");
     assert_eq!(batch.lines, exp["rows_total"].as_u64().unwrap(), "lines");
     assert_eq!(
@@ -141,6 +172,16 @@ fn check(name: &str) {
 #[test]
 fn seedlike_equals_spark() {
     check("seedlike");
+}
+
+#[test]
+fn seedlike_as_a_stream_equals_spark() {
+    check_figures(streamed("seedlike", 1));
+}
+
+#[test]
+fn messy_as_a_stream_equals_spark() {
+    check_figures(streamed("messy", 2));
 }
 
 #[test]

@@ -329,3 +329,33 @@ fn files_still_being_written_are_taken_only_once_renamed_into_place() {
     );
     assert_eq!(s.batch().counts.events(), 2);
 }
+
+#[test]
+fn a_processed_file_that_changed_is_reported_not_reread() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open")]]);
+    let ck = dir.path().join("ck");
+    run_stream(&input, &ck, options(1, OutputMode::Complete));
+    // someone appends to a file already counted
+    fs::write(
+        input.join("file-0.json"),
+        "{\"time\":1469498400,\"action\":\"Open\"}\n{\"time\":1469498401,\"action\":\"Open\"}\n",
+    )
+    .unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["stream", "-q", "--no-report", "--checkpoint"])
+        .arg(&ck)
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("file-0.json has changed since it was processed"),
+        "{stderr}"
+    );
+    let reopened = Stream::open(&input, &ck, options(1, OutputMode::Complete)).unwrap();
+    assert_eq!(reopened.batch().counts.events(), 1, "the new line is not counted");
+}

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use crate::metrics::{self, Figures, Options};
-use crate::output::report::{self, Report};
-use crate::output::summary::Summary;
-use crate::output::terminal;
+use crate::output;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder};
 
@@ -170,32 +168,21 @@ pub fn run(args: &Args) -> Result<()> {
     let batch = read(&args.input, args.order, args.strict, args.threads)?;
     let figures: Figures = metrics::compute(&batch.counts, &opts)
         .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?;
-    let summary = Summary::new(&batch, &figures);
     let report_dir = (!args.no_report).then(|| args.report.clone().unwrap_or_else(|| default_report_dir(&args.input)));
-    if let Some(dir) = &report_dir {
-        let title = args.input.display().to_string();
-        let report = Report {
-            title: &title,
-            summary: &summary,
-            figures: &figures,
-            rejected: &batch.rejected,
-            options: &opts,
-            triggers: None,
-        };
-        report::write(&report, dir, &report::exporters())?;
-    }
-    let text = match args.format {
-        Format::Json => summary.to_json(),
-        Format::Table => terminal::render(
-            &format!("windowpane batch: {}", args.input.display()),
-            &summary,
-            &figures,
-            &opts,
-            args.all,
-            report_dir.as_ref().map(|d| d.display().to_string()).as_deref(),
-        ),
+    let input = args.input.display().to_string();
+    let run = output::Run {
+        heading: &format!("windowpane batch: {input}"),
+        title: &input,
+        batch: &batch,
+        figures: &figures,
+        options: &opts,
+        triggers: None,
     };
-    crate::print_stdout(&text)
+    let (summary, tables) = output::publish(&run, report_dir.as_deref(), args.all)?;
+    crate::print_stdout(&match args.format {
+        Format::Json => summary.to_json(),
+        Format::Table => tables,
+    })
 }
 
 #[cfg(test)]

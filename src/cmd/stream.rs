@@ -12,10 +12,8 @@ use anyhow::{Context, Result};
 use super::batch::{default_report_dir, FigureArgs};
 use crate::engine::stream::{AlertChange, OutputMode, Stream, StreamOptions};
 use crate::metrics;
+use crate::output;
 use crate::output::live::{Live, View};
-use crate::output::report::{self, Report};
-use crate::output::summary::Summary;
-use crate::output::terminal;
 use crate::output::timefmt::short;
 use crate::source::FileOrder;
 
@@ -284,28 +282,17 @@ pub fn run(args: &Args) -> Result<()> {
         None => metrics::compute(&batch.counts, &opts)
             .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?,
     };
-    let summary = Summary::new(batch, &figures);
     let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir));
-    if let Some(dir) = &out_dir {
-        let title = args.input.display().to_string();
-        let report = Report {
-            title: &title,
-            summary: &summary,
-            figures: &figures,
-            rejected: &batch.rejected,
-            options: &opts,
-            triggers: Some(stream.triggers()),
-        };
-        report::write(&report, dir, &report::exporters())?;
-    }
-    let text = terminal::render(
-        &format!("windowpane stream: {}", args.input.display()),
-        &summary,
-        &figures,
-        &opts,
-        args.all,
-        out_dir.as_ref().map(|d| d.display().to_string()).as_deref(),
-    );
+    let input = args.input.display().to_string();
+    let run = output::Run {
+        heading: &format!("windowpane stream: {input}"),
+        title: &input,
+        batch,
+        figures: &figures,
+        options: &opts,
+        triggers: Some(stream.triggers()),
+    };
+    let (_, text) = output::publish(&run, out_dir.as_deref(), args.all)?;
     let late = if args.output_mode == OutputMode::Append {
         format!(", {} late events dropped", stream.late())
     } else {

@@ -4,7 +4,8 @@
 //!
 //! Data flows one way: [`source`] finds and validates input lines and folds
 //! them into [`state::MinuteCounts`]; [`metrics`] derives every figure from
-//! that state with Polars lazy plans; [`output`] prints and writes them.
+//! that state with Polars lazy plans; [`output`] prints and writes them;
+//! [`sql`] exposes them as views to SQL queries.
 
 pub mod cmd;
 pub mod engine;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod output;
 pub mod progress;
 pub mod source;
+pub mod sql;
 pub mod state;
 
 use std::io::Write;
@@ -37,6 +39,7 @@ pub struct Cli {
 pub enum Command {
     Batch(cmd::batch::Args),
     Generate(cmd::generate::Args),
+    Sql(cmd::sql::Args),
     Stream(cmd::stream::Args),
 }
 
@@ -45,7 +48,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Batch(args) => cmd::batch::run(&args),
         Command::Generate(args) => cmd::generate::run(&args),
+        Command::Sql(args) => cmd::sql::run(&args),
         Command::Stream(args) => cmd::stream::run(&args),
+    }
+}
+
+/// The exit status for an error: 2 for a failed SQL query, 1 otherwise
+/// (usage errors exit with 2 from the argument parser).
+pub fn exit_status(e: &anyhow::Error) -> u8 {
+    if e.chain().any(|c| c.is::<sql::QueryError>()) {
+        2
+    } else {
+        1
     }
 }
 

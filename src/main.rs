@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("windowpane: error: {e:#}");
-            ExitCode::FAILURE
+            ExitCode::from(windowpane::exit_status(&e))
         }
     }
 }

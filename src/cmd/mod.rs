@@ -2,4 +2,5 @@
 
 pub mod batch;
 pub mod generate;
+pub mod sql;
 pub mod stream;

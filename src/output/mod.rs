@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod frame;
 pub mod html;
 pub mod live;
 pub mod report;

@@ -1,0 +1,417 @@
+//! SQL over the figures: every table of the report as a view of a Polars
+//! SQL context, with the exercise's names as aliases.
+//!
+//! The views are built from the same [`Figures`] that `batch` prints, so a
+//! query sees exactly the report's numbers. Windows are two columns,
+//! `window_start` and `window_end` (datetimes, UTC, without a time zone so
+//! that `window_start >= '2016-07-26 20:00'` compares as written). The
+//! `events` view holds one row per valid event and is read from the input
+//! only when a query names it.
+
+use std::fmt;
+
+use anyhow::{Context, Result};
+use polars::prelude::{Column, DataFrame, DataType, IntoLazy, PolarsResult, TimeUnit};
+use polars::sql::{extract_table_identifiers, SQLContext};
+
+use crate::metrics::Figures;
+use crate::source::{self, InputFile, Rejected};
+
+/// One view: its name, the exercise's names for it, what it holds.
+pub struct View {
+    /// The name used in queries.
+    pub name: &'static str,
+    /// Other names for it, from the exercise.
+    pub aliases: &'static [&'static str],
+    /// What one row is.
+    pub about: &'static str,
+}
+
+/// Every view, in the order `.tables` lists them.
+pub const VIEWS: &[View] = &[
+    View {
+        name: "events",
+        aliases: &["static_input"],
+        about: "one row per valid event: time, action",
+    },
+    View {
+        name: "minute_counts",
+        aliases: &["counts", "static_counts"],
+        about: "events per action and minute window: action, window_start, window_end, count",
+    },
+    View {
+        name: "hourly_counts",
+        aliases: &["static_counts_hourly"],
+        about: "events per action and hour window: action, window_start, window_end, count",
+    },
+    View {
+        name: "totals",
+        aliases: &[],
+        about: "events per action: action, total_count",
+    },
+    View {
+        name: "hourly_average",
+        aliases: &["static_mean"],
+        about: "average actions per minute, per hour: window_start, window_end, average",
+    },
+    View {
+        name: "moving_average",
+        aliases: &[],
+        about: "per action and minute of the dense grid: action, window_start, count, moving_average, moving_variance",
+    },
+    View {
+        name: "rejected",
+        aliases: &[],
+        about: "the lines that are not valid events: file, line, reason, text",
+    },
+    View {
+        name: "alerts",
+        aliases: &[],
+        about: "minutes where the alert actions differ by more than the threshold: window_start, window_end, open, close, difference",
+    },
+];
+
+/// The view a name (or alias) refers to, case-insensitively.
+pub fn view_of(name: &str) -> Option<&'static View> {
+    let name = name.to_ascii_lowercase();
+    VIEWS
+        .iter()
+        .find(|v| v.name == name || v.aliases.contains(&name.as_str()))
+}
+
+/// A query the SQL engine refused or failed to run: its message and the
+/// query, for the person who wrote it. Commands exit with status 2 on it.
+#[derive(Debug)]
+pub struct QueryError {
+    /// The engine's message.
+    pub message: String,
+    /// The query as given.
+    pub query: String,
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the query failed: {}\n  the query: {}",
+            self.message,
+            self.query.trim()
+        )
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+const MS: i64 = 1000;
+
+fn datetime_ms(name: &str, secs: impl Iterator<Item = i64>) -> PolarsResult<Column> {
+    let ms: Vec<i64> = secs.map(|s| s * MS).collect();
+    Column::new(name.into(), ms).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+}
+
+fn strings<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<&str>>())
+}
+
+/// The `rejected` frame: the quarantine, in input order.
+pub fn rejected_frame(rejected: &[Rejected]) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        strings("file", rejected.iter().map(|r| r.file.as_str())),
+        Column::new("line".into(), rejected.iter().map(|r| r.line).collect::<Vec<u64>>()),
+        strings("reason", rejected.iter().map(|r| r.reason.as_str())),
+        strings("text", rejected.iter().map(|r| r.text.as_str())),
+    ])
+}
+
+/// The frames of every figure view (all but `events` and `rejected`), by
+/// view name.
+pub fn figure_frames(f: &Figures) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+    let counts = |rows: &[crate::metrics::Count]| -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            strings("action", rows.iter().map(|c| &*c.action)),
+            datetime_ms("window_start", rows.iter().map(|c| c.window_start))?,
+            datetime_ms("window_end", rows.iter().map(|c| c.window_end))?,
+            Column::new("count".into(), rows.iter().map(|c| c.count).collect::<Vec<i64>>()),
+        ])
+    };
+    let totals = DataFrame::new_infer_height(vec![
+        strings("action", f.totals.iter().map(|t| t.0.as_str())),
+        Column::new("total_count".into(), f.totals.iter().map(|t| t.1).collect::<Vec<i64>>()),
+    ])?;
+    let hourly_average = DataFrame::new_infer_height(vec![
+        datetime_ms("window_start", f.hourly_average.iter().map(|h| h.window_start))?,
+        datetime_ms("window_end", f.hourly_average.iter().map(|h| h.window_end))?,
+        Column::new(
+            "average".into(),
+            f.hourly_average.iter().map(|h| h.average).collect::<Vec<f64>>(),
+        ),
+    ])?;
+    let m = &f.moving_average;
+    let moving = DataFrame::new_infer_height(vec![
+        strings("action", m.iter().map(|r| &*r.action)),
+        datetime_ms("window_start", m.iter().map(|r| r.window_start))?,
+        Column::new("count".into(), m.iter().map(|r| r.count).collect::<Vec<i64>>()),
+        Column::new(
+            "moving_average".into(),
+            m.iter().map(|r| r.moving_average).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            "moving_variance".into(),
+            m.iter().map(|r| r.moving_variance).collect::<Vec<Option<f64>>>(),
+        ),
+    ])?;
+    let a = &f.alerts;
+    let alerts = DataFrame::new_infer_height(vec![
+        datetime_ms("window_start", a.iter().map(|r| r.window_start))?,
+        datetime_ms("window_end", a.iter().map(|r| r.window_end))?,
+        Column::new("open".into(), a.iter().map(|r| r.open).collect::<Vec<i64>>()),
+        Column::new("close".into(), a.iter().map(|r| r.close).collect::<Vec<i64>>()),
+        Column::new(
+            "difference".into(),
+            a.iter().map(|r| r.difference).collect::<Vec<i64>>(),
+        ),
+    ])?;
+    Ok(vec![
+        ("minute_counts", counts(&f.minute_counts)?),
+        ("hourly_counts", counts(&f.hourly_counts)?),
+        ("totals", totals),
+        ("hourly_average", hourly_average),
+        ("moving_average", moving),
+        ("alerts", alerts),
+    ])
+}
+
+/// The `events` frame: every valid event of `files`, in input order.
+pub fn events_frame(files: &[InputFile]) -> Result<DataFrame> {
+    let mut times: Vec<i64> = Vec::new();
+    let mut codes: Vec<u32> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut index: foldhash::HashMap<String, u32> = Default::default();
+    let (mut data, mut scratch) = (Vec::new(), Vec::new());
+    for file in files {
+        source::read_file_into(&file.path, &mut data, &mut scratch)?;
+        for raw in data.split(|&b| b == b'\n') {
+            if let source::line::Line::Event { time, action } = source::line::parse(raw) {
+                let code = match index.get(action.as_ref()) {
+                    Some(&c) => c,
+                    None => {
+                        let c = names.len() as u32;
+                        names.push(action.to_string());
+                        index.insert(action.to_string(), c);
+                        c
+                    }
+                };
+                times.push(time);
+                codes.push(code);
+            }
+        }
+    }
+    let frame = DataFrame::new_infer_height(vec![
+        datetime_ms("time", times.into_iter())?,
+        strings("action", codes.iter().map(|&c| names[c as usize].as_str())),
+    ])
+    .context("cannot build the events view")?;
+    Ok(frame)
+}
+
+/// A SQL session over one input's views.
+pub struct Session {
+    ctx: SQLContext,
+    files: Vec<InputFile>,
+    events_loaded: bool,
+}
+
+impl Session {
+    /// A session over `figures` and the `rejected` lines (and the events,
+    /// read from `files` the first time a query names them).
+    pub fn new(figures: &Figures, rejected: &[Rejected], files: Vec<InputFile>) -> Result<Self> {
+        let ctx = SQLContext::new();
+        for (name, frame) in figure_frames(figures).context("cannot build the SQL views")? {
+            register(&ctx, name, frame);
+        }
+        register(
+            &ctx,
+            "rejected",
+            rejected_frame(rejected).context("cannot build the SQL views")?,
+        );
+        Ok(Session {
+            ctx,
+            files,
+            events_loaded: false,
+        })
+    }
+
+    /// Runs one statement and collects its result.
+    pub fn query(&mut self, query: &str) -> Result<DataFrame> {
+        let fail = |message: String| QueryError {
+            message,
+            query: query.to_string(),
+        };
+        let tables = extract_table_identifiers(query, false, true).map_err(|e| fail(e.to_string()))?;
+        if !self.events_loaded && tables.iter().any(|t| view_of(t).is_some_and(|v| v.name == "events")) {
+            let events = events_frame(&self.files)?;
+            register(&self.ctx, "events", events);
+            self.events_loaded = true;
+        }
+        let result = self.ctx.execute(query).and_then(|lf| lf.collect());
+        result.map_err(|e| {
+            let mut message = readable(&e.to_string());
+            let unknown: Vec<&String> = tables
+                .iter()
+                .filter(|t| view_of(t).is_none() && !self.ctx.get_tables().contains(t))
+                .collect();
+            if !unknown.is_empty() {
+                let names: Vec<&str> = VIEWS.iter().map(|v| v.name).collect();
+                message.push_str(&format!(" (the views are {})", names.join(", ")));
+            }
+            fail(message).into()
+        })
+    }
+
+    /// The columns and types of a view, as `name type` pairs.
+    pub fn schema(&mut self, view: &View) -> Result<Vec<(String, String)>> {
+        let df = self.query(&format!("SELECT * FROM {} LIMIT 0", view.name))?;
+        Ok(df
+            .columns()
+            .iter()
+            .map(|c| (c.name().to_string(), c.dtype().to_string()))
+            .collect())
+    }
+}
+
+/// An engine message without the syntax-tree dumps some messages carry:
+/// lines longer than a person reads are cut short.
+fn readable(message: &str) -> String {
+    const MAX: usize = 160;
+    let lines: Vec<String> = message
+        .trim_end()
+        .lines()
+        .map(|l| {
+            if l.chars().count() > MAX {
+                format!("{}… (cut)", l.chars().take(MAX).collect::<String>())
+            } else {
+                l.to_string()
+            }
+        })
+        .collect();
+    lines.join("\n")
+}
+
+fn register(ctx: &SQLContext, name: &'static str, frame: DataFrame) {
+    let lf = frame.lazy();
+    if let Some(view) = view_of(name) {
+        for alias in view.aliases {
+            ctx.register(alias, lf.clone());
+        }
+    }
+    ctx.register(name, lf);
+}
+
+/// Splits a script into the statements ended by `;` (outside quotes and
+/// comments) and the text after the last one.
+fn scan(script: &str) -> (Vec<String>, String) {
+    let mut done = Vec::new();
+    let mut current = String::new();
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                current.push(c);
+                for d in chars.by_ref() {
+                    current.push(d);
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                current.push(c);
+                for d in chars.by_ref() {
+                    current.push(d);
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                current.push(c);
+                let mut prev = ' ';
+                for d in chars.by_ref() {
+                    current.push(d);
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+            }
+            ';' => done.push(std::mem::take(&mut current)),
+            _ => current.push(c),
+        }
+    }
+    (done, current)
+}
+
+/// Splits a script into statements at `;`, outside quotes and comments;
+/// the last one needs no `;`. Empty statements are dropped; comments are
+/// kept in the text.
+pub fn split_statements(script: &str) -> Vec<String> {
+    let (mut statements, rest) = scan(script);
+    statements.push(rest);
+    statements
+        .into_iter()
+        .filter(|s| has_code(s))
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+/// True when `text` ends a statement: what follows its last `;` is only
+/// white space and comments (as a prompt decides whether to run or to
+/// read another line).
+pub fn is_complete(text: &str) -> bool {
+    let (statements, rest) = scan(text);
+    !has_code(&rest) && statements.iter().any(|s| has_code(s))
+}
+
+/// True when `text` holds more than white space and `--` comments.
+fn has_code(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with("--")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_split_outside_quotes_and_comments() {
+        let script = "select 1; -- a comment; still a comment\nselect 'a;b' as x;\n\n/* c; d */ select 2 ;  -- end\n";
+        assert_eq!(
+            split_statements(script),
+            vec![
+                "select 1".to_string(),
+                "-- a comment; still a comment\nselect 'a;b' as x".to_string(),
+                "/* c; d */ select 2".to_string(),
+            ]
+        );
+        assert!(split_statements("  -- only a comment\n ; ;").is_empty());
+    }
+
+    #[test]
+    fn a_statement_is_complete_at_its_semicolon() {
+        assert!(!is_complete("select 1"));
+        assert!(!is_complete("select ';'"));
+        assert!(is_complete("select 1\n from t; -- done\n"));
+        assert!(!is_complete("select 1; select"));
+        assert!(!is_complete(";"));
+    }
+
+    #[test]
+    fn aliases_find_their_views() {
+        assert_eq!(view_of("static_counts_hourly").map(|v| v.name), Some("hourly_counts"));
+        assert_eq!(view_of("COUNTS").map(|v| v.name), Some("minute_counts"));
+        assert_eq!(view_of("static_mean").map(|v| v.name), Some("hourly_average"));
+        assert!(view_of("nothing").is_none());
+    }
+}

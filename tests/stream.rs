@@ -215,19 +215,24 @@ fn exactly_once_across_kill_9_and_restart() {
     assert!(status.success());
     let ck = dir.path().join("ck");
     let report = dir.path().join("report");
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut kills = 0;
-    for _ in 0..200 {
-        let mut child = Command::new(&exe)
-            .args(["stream", "-q", "--checkpoint"])
+    let stream = || {
+        let mut cmd = Command::new(&exe);
+        cmd.args(["stream", "-q", "--checkpoint"])
             .arg(&ck)
             .arg("--report")
             .arg(&report)
             .arg(&input)
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        cmd
+    };
+    // kill at random moments (0 to 40 ms after the start) until a run ends
+    // on its own or 60 runs were killed; then run to the end undisturbed
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut kills = 0;
+    let mut finished = false;
+    while kills < 60 {
+        let mut child = stream().spawn().unwrap();
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
@@ -240,7 +245,15 @@ fn exactly_once_across_kill_9_and_restart() {
         }
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        finished = true;
         break;
+    }
+    // the killed runs must have got somewhere, or the test proves nothing
+    let committed = fs::read_dir(ck.join("commits")).map_or(0, |d| d.count());
+    assert!(committed >= 5, "only {committed} triggers committed across {kills} killed runs");
+    if !finished {
+        let out = stream().output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     assert!(kills >= 5, "only {kills} kills: the test did not interrupt the stream");
     let batch = Command::new(&exe)
@@ -358,4 +371,70 @@ fn a_processed_file_that_changed_is_reported_not_reread() {
     );
     let reopened = Stream::open(&input, &ck, options(1, OutputMode::Complete)).unwrap();
     assert_eq!(reopened.batch().counts.events(), 1, "the new line is not counted");
+}
+
+/// Reads lines from `lines` until one contains `needle`; panics after `limit`.
+fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str, limit: Duration) -> String {
+    let until = std::time::Instant::now() + limit;
+    loop {
+        let left = until.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("no line with {needle:?} ({e})"),
+        }
+    }
+}
+
+#[test]
+fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open"), (H + 1, "Open")]]);
+    let report = dir.path().join("report");
+    // ten minutes between looks: only a change notification can start trigger 2 in time
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["stream", "--follow", "--trigger-interval", "10m", "--checkpoint"])
+        .arg(dir.path().join("ck"))
+        .arg("--report")
+        .arg(&report)
+        .arg(&input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let generous = Duration::from_secs(30);
+    wait_for_line(&lines, "trigger 1: file-0.json", generous);
+    // written under a _-name, then moved into place, as writers should
+    fs::write(
+        input.join("_file-1.json"),
+        format!("{{\"time\":{},\"action\":\"Close\"}}\n", H + 2),
+    )
+    .unwrap();
+    fs::rename(input.join("_file-1.json"), input.join("file-1.json")).unwrap();
+    let second = wait_for_line(&lines, "trigger 2:", generous);
+    assert!(second.contains("file-1.json (1 events, 0 rejected)"), "{second}");
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("stopped after trigger 2"), "{stderr}");
+    let summary: serde_json::Value = serde_json::from_slice(&fs::read(report.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["input"]["events"], 3);
+    assert_eq!(summary["totals"]["Close"], 1);
 }

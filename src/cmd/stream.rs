@@ -4,12 +4,13 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use super::batch::{default_report_dir, FigureArgs};
+use super::batch::{default_report_dir, FigureArgs, Format};
 use crate::engine::stream::{AlertChange, OutputMode, Stream, StreamOptions};
 use crate::metrics;
 use crate::output;
@@ -68,12 +69,17 @@ pub struct Args {
     /// when every file is processed.
     #[arg(long)]
     pub follow: bool,
-    /// With --follow: how long to wait before looking for new files again ("5s", "500ms").
+    /// With --follow: a new file in INPUT starts a trigger at once; this is how
+    /// often the folder is also looked at, in case a change goes unnoticed
+    /// (network file systems) ("5s", "500ms").
     #[arg(long, default_value = "5s", value_name = "DURATION", value_parser = parse_interval)]
     pub trigger_interval: Duration,
     /// Print only the final tables, not a line per trigger.
     #[arg(long, short)]
     pub quiet: bool,
+    /// What to print at the end: tables, or summary.json (which implies --quiet).
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
     /// Show every hour in the final hourly table.
     #[arg(long)]
     pub all: bool,
@@ -88,13 +94,14 @@ pub struct Args {
 }
 
 fn parse_interval(s: &str) -> Result<Duration, String> {
-    let bad = || format!("expected a duration like 5s, 500ms or 1m; got {s:?}");
+    let bad = || format!("expected a duration like 5s, 500ms, 1m or 1h; got {s:?}");
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: u64 = num.parse().map_err(|_| bad())?;
     let d = match unit {
         "ms" => Duration::from_millis(n),
         "s" | "" => Duration::from_secs(n),
         "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
         _ => return Err(bad()),
     };
     if d.is_zero() {
@@ -121,6 +128,15 @@ fn describe(change: &AlertChange, opts: &crate::metrics::Options) -> String {
     )
 }
 
+/// The files of a trigger for its log line: all of them when few, else the
+/// first and the last.
+fn file_list(files: &[String]) -> String {
+    match files {
+        [first, .., last] if files.len() > 3 => format!("{first} … {last} ({} files)", files.len()),
+        _ => files.join(", "),
+    }
+}
+
 /// A flag Ctrl-C sets: the stream stops after the trigger under way.
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -135,9 +151,33 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
+/// Watches `input` for changes; `None` (polling only) when the system
+/// cannot, which is said once.
+fn watch(input: &std::path::Path) -> Option<(notify::RecommendedWatcher, Receiver<()>)> {
+    use notify::Watcher;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok() {
+            let _ = tx.send(());
+        }
+    })
+    .and_then(|mut w| w.watch(input, notify::RecursiveMode::NonRecursive).map(|()| w));
+    match watcher {
+        Ok(w) => Some((w, rx)),
+        Err(e) => {
+            eprintln!(
+                "windowpane: cannot watch {} for new files ({e}); looking every --trigger-interval instead",
+                input.display()
+            );
+            None
+        }
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
+    let quiet = args.quiet || args.format == Format::Json;
     let report_dir = default_report_dir(&args.input);
     let checkpoint = args.checkpoint.clone().unwrap_or_else(|| {
         let name = report_dir
@@ -161,11 +201,12 @@ pub fn run(args: &Args) -> Result<()> {
         },
     )?;
     let resumed = stream.triggers().len();
-    if resumed > 0 && !args.quiet {
+    if resumed > 0 && !quiet {
         println!("resuming after trigger {resumed} from {}", checkpoint.display());
     }
     let stop = stop_flag()?;
-    let mut live = if !args.quiet && !args.show_rows && std::io::stdout().is_terminal() {
+    let changes = if args.follow { watch(&args.input) } else { None };
+    let mut live = if !quiet && !args.show_rows && std::io::stdout().is_terminal() {
         Some(Live::start()?)
     } else {
         None
@@ -195,10 +236,17 @@ pub fn run(args: &Args) -> Result<()> {
             if !args.follow {
                 break;
             }
-            // wait for new files, waking up now and then to notice a stop
+            // wait for new files: a change in the folder wakes us at once, the
+            // trigger interval is the polling fallback; look now and then for a stop
             let until = Instant::now() + args.trigger_interval;
             while Instant::now() < until && !stopped {
                 stopped = quit(&live, Duration::from_millis(50).min(args.trigger_interval))?;
+                if changes.as_ref().is_some_and(|(_, rx)| rx.try_recv().is_ok()) {
+                    // let a batch of files moved in together land, then take them together
+                    std::thread::sleep(Duration::from_millis(100));
+                    while changes.as_ref().is_some_and(|(_, rx)| rx.try_recv().is_ok()) {}
+                    break;
+                }
             }
             if stopped {
                 break;
@@ -228,12 +276,12 @@ pub fn run(args: &Args) -> Result<()> {
             last = Some(outcome.figures);
             continue;
         }
-        if !args.quiet {
+        if !quiet {
             let r = &outcome.row;
             println!(
                 "trigger {}: {} ({} events, {} rejected) · state {} rows · {} rows emitted ({}) · variance {} · {:.1} ms",
                 r.trigger,
-                outcome.files.join(", "),
+                file_list(&outcome.files),
                 r.events,
                 r.rejected,
                 r.state_rows,
@@ -267,6 +315,11 @@ pub fn run(args: &Args) -> Result<()> {
     drop(live);
     if stopped {
         eprintln!("windowpane: stopped after trigger {}", stream.triggers().len());
+    } else if resumed > 0 && stream.triggers().len() == resumed && !quiet {
+        println!(
+            "no new files: every file of {} was taken by an earlier run",
+            args.input.display()
+        );
     }
     let batch = stream.batch();
     if batch.counts.events() == 0 {
@@ -292,7 +345,10 @@ pub fn run(args: &Args) -> Result<()> {
         options: &opts,
         triggers: Some(stream.triggers()),
     };
-    let (_, text) = output::publish(&run, out_dir.as_deref(), args.all)?;
+    let (summary, text) = output::publish(&run, out_dir.as_deref(), args.all)?;
+    if args.format == Format::Json {
+        return crate::print_stdout(&summary.to_json());
+    }
     let late = if args.output_mode == OutputMode::Append {
         format!(", {} late events dropped", stream.late())
     } else {

@@ -250,7 +250,10 @@ fn exactly_once_across_kill_9_and_restart() {
     }
     // the killed runs must have got somewhere, or the test proves nothing
     let committed = fs::read_dir(ck.join("commits")).map_or(0, |d| d.count());
-    assert!(committed >= 5, "only {committed} triggers committed across {kills} killed runs");
+    assert!(
+        committed >= 5,
+        "only {committed} triggers committed across {kills} killed runs"
+    );
     if !finished {
         let out = stream().output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

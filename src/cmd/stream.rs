@@ -223,7 +223,7 @@ pub fn run(args: &Args) -> Result<()> {
             }
         }
     };
-    let (started, events_before) = (Instant::now(), stream.batch().counts.events());
+    let (started, events_before) = (Instant::now(), stream.events());
     let mut alert_log: Vec<String> = Vec::new();
     let mut stopped = false;
     let mut last = None;
@@ -266,8 +266,8 @@ pub fn run(args: &Args) -> Result<()> {
                 trigger: outcome.row.trigger,
                 files_done: batch.files,
                 files_left,
-                events: batch.counts.events(),
-                rate: (batch.counts.events() - events_before) as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                events: stream.events(),
+                rate: (stream.events() - events_before) as f64 / started.elapsed().as_secs_f64().max(1e-9),
                 figures: &outcome.figures,
                 variance: stream.variance(),
                 alerts: &alert_log,
@@ -321,7 +321,7 @@ pub fn run(args: &Args) -> Result<()> {
             args.input.display()
         );
     }
-    let batch = stream.batch();
+    let batch = &stream.complete_batch()?;
     if batch.counts.events() == 0 {
         anyhow::bail!(
             "no valid events in {} after {} triggers ({} lines read)",
@@ -330,9 +330,10 @@ pub fn run(args: &Args) -> Result<()> {
             batch.lines
         );
     }
+    // in append mode a trigger's figures cover only the windows still open
     let figures = match last {
-        Some(f) => f,
-        None => metrics::compute(&batch.counts, &opts)
+        Some(f) if args.output_mode != OutputMode::Append => f,
+        _ => metrics::compute(&batch.counts, &opts)
             .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?,
     };
     let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir));

@@ -8,6 +8,8 @@
 //! DIR/offsets/N       the files trigger N takes, written before it runs
 //! DIR/state/N.json    the state after trigger N
 //! DIR/commits/N       written after state/N.json: trigger N is done
+//! DIR/final/N.json    append mode: the rows trigger N made final, written
+//!                     before its commit and no longer kept in the state
 //! ```
 //!
 //! On start, the highest N in `commits/` names the state to load; if
@@ -142,6 +144,43 @@ impl Checkpoint {
             &self.dir.join("offsets").join(n.to_string()),
             &serde_json::to_vec(files)?,
         )
+    }
+
+    /// Writes the rows trigger `n` made final (append mode), before its
+    /// commit. A trigger that runs again after a crash writes the same rows
+    /// over the same file.
+    pub fn write_final<R: Serialize>(&self, n: u64, rows: &R) -> Result<()> {
+        let dir = self.dir.join("final");
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        write_atomic(&dir.join(format!("{n}.json")), &serde_json::to_vec(rows)?)
+    }
+
+    /// Removes a final-rows file of trigger `n` left by an attempt that
+    /// crashed before its commit, when the attempt that commits has none.
+    pub fn clear_final(&self, n: u64) -> Result<()> {
+        let path = self.dir.join("final").join(format!("{n}.json"));
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot remove {}", path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The final rows of every committed trigger up to `last`, in trigger
+    /// order (a file of a trigger that never committed is ignored).
+    pub fn read_finals<R: DeserializeOwned>(&self, last: u64) -> Result<Vec<R>> {
+        let dir = self.dir.join("final");
+        let mut out = Vec::new();
+        for n in numbers(&dir)?.into_iter().filter(|&n| n <= last) {
+            let path = dir.join(format!("{n}.json"));
+            let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            out.push(
+                serde_json::from_slice(&text)
+                    .with_context(|| format!("the checkpoint file {} is damaged", path.display()))?,
+            );
+        }
+        Ok(out)
     }
 
     /// Saves the state after trigger `n` and commits it; drops states older

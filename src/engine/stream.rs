@@ -164,6 +164,9 @@ struct Saved {
     watermark: Option<i64>,
     #[serde(default)]
     late: u64,
+    /// Append mode: events in rows made final and moved out of the state.
+    #[serde(default)]
+    final_events: u64,
 }
 
 /// A stream over one input folder with its checkpoint.
@@ -180,6 +183,7 @@ pub struct Stream {
     warned: HashSet<String>,
     watermark: Option<i64>,
     late: u64,
+    final_events: u64,
 }
 
 impl Stream {
@@ -228,13 +232,36 @@ impl Stream {
             triggers: saved.triggers,
             watermark: saved.watermark,
             late: saved.late,
+            final_events: saved.final_events,
             warned: HashSet::new(),
         })
     }
 
-    /// Everything read so far, as one batch.
+    /// Everything read so far, as one batch; in append mode, only the
+    /// windows not final yet (see [`Stream::complete_batch`]).
     pub fn batch(&self) -> &Batch {
         &self.batch
+    }
+
+    /// Events counted so far (in append mode, late events are not).
+    pub fn events(&self) -> u64 {
+        self.batch.counts.events() + self.final_events
+    }
+
+    /// Everything read so far, as one batch, with the windows append mode
+    /// made final read back from the checkpoint: what the report is made of.
+    pub fn complete_batch(&self) -> Result<Batch> {
+        let mut batch = self.batch.clone();
+        if self.opts.mode == OutputMode::Append {
+            let finals: Vec<Vec<(String, i64, u64)>> = self.checkpoint.read_finals(self.trigger)?;
+            let range = batch.counts.time_range();
+            let rows = finals
+                .into_iter()
+                .flatten()
+                .chain(batch.counts.rows().into_iter().map(|(a, m, n)| (a.to_string(), m, n)));
+            batch.counts = MinuteCounts::from_rows(rows, range);
+        }
+        Ok(batch)
     }
 
     /// Every trigger so far, including those of earlier runs.
@@ -397,21 +424,36 @@ impl Stream {
             alerts.push(AlertChange::Withdrawn(alert(*start, of(open), of(close))));
         }
         self.alerts = now;
+        if self.opts.mode == OutputMode::Append && emitted.is_empty() {
+            self.checkpoint.clear_final(n)?;
+        } else if self.opts.mode == OutputMode::Append {
+            // final rows never change again: they go to the checkpoint, not
+            // the state, so the state holds only the windows still open
+            let rows: Vec<(String, i64, u64)> = emitted
+                .iter()
+                .map(|c| (c.action.to_string(), c.window_start, c.count as u64))
+                .collect();
+            self.checkpoint.write_final(n, &rows)?;
+            self.final_events += rows.iter().map(|r| r.2).sum::<u64>();
+            let w = self.watermark.unwrap_or(i64::MIN);
+            let range = self.batch.counts.time_range();
+            let open = self
+                .batch
+                .counts
+                .rows()
+                .into_iter()
+                .filter(|(_, minute, _)| minute + MINUTE > w)
+                .map(|(a, m, n)| (a.to_string(), m, n));
+            self.batch.counts = MinuteCounts::from_rows(open, range);
+            self.alerts.retain(|start, _| start + MINUTE > w);
+        }
         let row = TriggerRow {
             trigger: n,
             files: stamps.len() as u64,
             events,
             rejected,
-            // in append mode the rows of final windows no longer change:
-            // they are output, not state
-            state_rows: match (self.opts.mode, self.watermark) {
-                (OutputMode::Append, Some(w)) => figures
-                    .minute_counts
-                    .iter()
-                    .filter(|c| c.window_start + MINUTE > w)
-                    .count() as u64,
-                _ => figures.minute_counts.len() as u64,
-            },
+            // in append mode the rows of final windows have left the state
+            state_rows: self.batch.counts.rows().len() as u64,
             variance: self.welford.variance(),
             new_alerts: alerts.iter().filter(|a| matches!(a, AlertChange::New(_))).count() as u64,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
@@ -455,6 +497,7 @@ impl Stream {
             triggers: self.triggers.clone(),
             watermark: self.watermark,
             late: self.late,
+            final_events: self.final_events,
         }
     }
 }

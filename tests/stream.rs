@@ -473,6 +473,14 @@ fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
     });
     let generous = Duration::from_secs(30);
     wait_for_line(&lines, "trigger 1: file-0.json", generous);
+    // caught up, it brings the report up to date while it waits
+    wait_for_line(&lines, "report updated", generous);
+    let events = || -> serde_json::Value {
+        let summary: serde_json::Value =
+            serde_json::from_slice(&fs::read(report.join("summary.json")).unwrap()).unwrap();
+        summary["input"]["events"].clone()
+    };
+    assert_eq!(events(), 2);
     // written under a _-name, then moved into place, as writers should
     fs::write(
         input.join("_file-1.json"),
@@ -482,6 +490,8 @@ fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
     fs::rename(input.join("_file-1.json"), input.join("file-1.json")).unwrap();
     let second = wait_for_line(&lines, "trigger 2:", generous);
     assert!(second.contains("file-1.json (1 events, 0 rejected)"), "{second}");
+    wait_for_line(&lines, "report updated", generous);
+    assert_eq!(events(), 3);
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()

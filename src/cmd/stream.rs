@@ -174,6 +174,43 @@ fn watch(input: &std::path::Path) -> Option<(notify::RecommendedWatcher, Receive
     }
 }
 
+/// Writes the report folder (when `out_dir` is given) from everything the
+/// stream has read, and returns the summary and the terminal tables. `last`
+/// is the latest trigger's figures, reused when they cover every window.
+fn publish(
+    stream: &Stream,
+    args: &Args,
+    last: Option<crate::metrics::Figures>,
+    out_dir: Option<&std::path::Path>,
+) -> Result<(crate::output::summary::Summary, String)> {
+    let opts = args.figures.options();
+    let batch = &stream.complete_batch()?;
+    if batch.counts.events() == 0 {
+        anyhow::bail!(
+            "no valid events in {} after {} triggers ({} lines read)",
+            args.input.display(),
+            stream.triggers().len(),
+            batch.lines
+        );
+    }
+    // in append mode a trigger's figures cover only the windows still open
+    let figures = match last {
+        Some(f) if args.output_mode != OutputMode::Append => f,
+        _ => metrics::compute(&batch.counts, &opts)
+            .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?,
+    };
+    let input = args.input.display().to_string();
+    let run = output::Run {
+        heading: &format!("windowpane stream: {input}"),
+        title: &input,
+        batch,
+        figures: &figures,
+        options: &opts,
+        triggers: Some(stream.triggers()),
+    };
+    output::publish(&run, out_dir, args.all)
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
@@ -204,6 +241,7 @@ pub fn run(args: &Args) -> Result<()> {
     if resumed > 0 && !quiet {
         println!("resuming after trigger {resumed} from {}", checkpoint.display());
     }
+    let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir.clone()));
     let stop = stop_flag()?;
     let changes = if args.follow { watch(&args.input) } else { None };
     let mut live = if !quiet && !args.show_rows && std::io::stdout().is_terminal() {
@@ -227,6 +265,7 @@ pub fn run(args: &Args) -> Result<()> {
     let mut alert_log: Vec<String> = Vec::new();
     let mut stopped = false;
     let mut last = None;
+    let mut reported = resumed;
     loop {
         if quit(&live, Duration::ZERO)? {
             stopped = true;
@@ -235,6 +274,16 @@ pub fn run(args: &Args) -> Result<()> {
         let Some(outcome) = stream.run_trigger()? else {
             if !args.follow {
                 break;
+            }
+            // caught up: bring the report up to date while waiting
+            if reported < stream.triggers().len() && stream.events() > 0 {
+                if let Some(dir) = &out_dir {
+                    publish(&stream, args, last.clone(), Some(dir))?;
+                    if live.is_none() && !quiet {
+                        println!("report updated: {}", dir.display());
+                    }
+                }
+                reported = stream.triggers().len();
             }
             // wait for new files: a change in the folder wakes us at once, the
             // trigger interval is the polling fallback; look now and then for a stop
@@ -321,32 +370,7 @@ pub fn run(args: &Args) -> Result<()> {
             args.input.display()
         );
     }
-    let batch = &stream.complete_batch()?;
-    if batch.counts.events() == 0 {
-        anyhow::bail!(
-            "no valid events in {} after {} triggers ({} lines read)",
-            args.input.display(),
-            stream.triggers().len(),
-            batch.lines
-        );
-    }
-    // in append mode a trigger's figures cover only the windows still open
-    let figures = match last {
-        Some(f) if args.output_mode != OutputMode::Append => f,
-        _ => metrics::compute(&batch.counts, &opts)
-            .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?,
-    };
-    let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir));
-    let input = args.input.display().to_string();
-    let run = output::Run {
-        heading: &format!("windowpane stream: {input}"),
-        title: &input,
-        batch,
-        figures: &figures,
-        options: &opts,
-        triggers: Some(stream.triggers()),
-    };
-    let (summary, text) = output::publish(&run, out_dir.as_deref(), args.all)?;
+    let (summary, text) = publish(&stream, args, last, out_dir.as_deref())?;
     if args.format == Format::Json {
         return crate::print_stdout(&summary.to_json());
     }

@@ -38,8 +38,9 @@ use crate::sql::{self, Session, VIEWS};
 /// folder or file is the INPUT; otherwise it is the query.
 ///
 /// Examples:
-///   windowpane sql "select action, sum(count) as total_count from static_counts_hourly group by action"
+///   windowpane sql "select action, sum(count) as total from counts group by action"
 ///   windowpane sql data/events -f queries.sql --format csv
+///   windowpane sql        (a prompt; .tables lists the views)
 ///
 /// Exit status: 0 on success, 1 when the input cannot be read, 2 when a
 /// query fails (its message and the query are printed) or on a usage error.

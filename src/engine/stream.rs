@@ -453,7 +453,10 @@ impl Stream {
             events,
             rejected,
             // in append mode the rows of final windows have left the state
-            state_rows: self.batch.counts.rows().len() as u64,
+            state_rows: match self.opts.mode {
+                OutputMode::Append => self.batch.counts.rows().len() as u64,
+                _ => figures.minute_counts.len() as u64,
+            },
             variance: self.welford.variance(),
             new_alerts: alerts.iter().filter(|a| matches!(a, AlertChange::New(_))).count() as u64,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,

@@ -250,3 +250,66 @@ fn tables_are_abridged_on_request_and_csv_writes_every_row() {
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 6106 + 1);
 }
+
+/// The interactive prompt, on a real terminal: `script` (util-linux) gives
+/// the command a pseudo-terminal; each line is typed once the prompt shows.
+#[test]
+fn the_prompt_runs_statements_over_several_lines_and_keeps_a_history() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("windowpane");
+    let command = format!("{} sql {}", exe.display(), case("seedlike").join("input").display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("XDG_STATE_HOME", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("`script` (util-linux) runs the prompt on a pseudo-terminal");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let wait_for = |needle: &str, count: usize| {
+        let until = Instant::now() + Duration::from_secs(30);
+        while seen.lock().unwrap().matches(needle).count() < count {
+            assert!(Instant::now() < until, "no {needle:?} in:\n{}", seen.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    let mut type_line = |line: &str| {
+        stdin.write_all(format!("{line}\r").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    };
+    wait_for("sql> ", 1);
+    type_line("select count(*) as n");
+    wait_for(" ..> ", 1);
+    type_line("from totals;");
+    wait_for("1 row", 1);
+    wait_for("sql> ", 2);
+    type_line("select nothing_here from totals;");
+    wait_for("the query failed", 1);
+    wait_for("sql> ", 3);
+    type_line(".quit");
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let out = seen.lock().unwrap().clone();
+    assert!(out.contains("│ 2 │"), "{out}");
+    let history = std::fs::read_to_string(dir.path().join("windowpane/sql_history")).unwrap();
+    assert!(history.contains("select count(*) as n\\nfrom totals;"), "{history}");
+    assert!(history.contains("select nothing_here from totals;"), "{history}");
+}

@@ -190,7 +190,7 @@ pub fn events_frame(files: &[InputFile]) -> Result<DataFrame> {
     let (mut data, mut scratch) = (Vec::new(), Vec::new());
     for file in files {
         source::read_file_into(&file.path, &mut data, &mut scratch)?;
-        for raw in data.split(|&b| b == b'\n') {
+        for (_, raw) in source::lines(&data) {
             if let source::line::Line::Event { time, action } = source::line::parse(raw) {
                 let code = match index.get(action.as_ref()) {
                     Some(&c) => c,

@@ -115,6 +115,15 @@ impl MinuteCounts {
         state
     }
 
+    /// Keeps only the rows whose minute start `keep` accepts and returns the
+    /// number of events dropped. The event time range stays as it was.
+    pub fn retain_minutes(&mut self, keep: impl Fn(i64) -> bool) -> u64 {
+        let range = self.time_range();
+        let (kept, dropped): (Vec<_>, Vec<_>) = self.rows().into_iter().partition(|r| keep(r.1));
+        *self = Self::from_rows(kept.into_iter().map(|(a, m, n)| (a.to_string(), m, n)), range);
+        dropped.iter().map(|r| r.2).sum()
+    }
+
     /// Number of events counted.
     pub fn events(&self) -> u64 {
         self.events
@@ -199,6 +208,19 @@ mod tests {
         assert_eq!(minute_of(60), 60);
         assert_eq!(minute_of(119), 60);
         assert_eq!(minute_of(-1), -60);
+    }
+
+    #[test]
+    fn retaining_minutes_drops_their_events_and_keeps_the_time_range() {
+        let mut c = MinuteCounts::new();
+        for (t, a) in [(0, "Open"), (30, "Open"), (61, "Close"), (125, "Open")] {
+            c.add(t, a);
+        }
+        assert_eq!(c.retain_minutes(|m| m >= 60), 2);
+        assert_eq!(c.events(), 2);
+        assert_eq!(c.count("Open", 0), 0);
+        assert_eq!((c.count("Close", 60), c.count("Open", 120)), (1, 1));
+        assert_eq!(c.time_range(), Some((0, 125)));
     }
 
     #[test]

@@ -36,6 +36,18 @@ fn write_files(dir: &Path, files: &[Vec<(i64, &str)>]) {
     }
 }
 
+/// Writes an event folder with `windowpane generate`.
+fn generate(out: &Path, options: &[&str]) {
+    let status = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .arg("generate")
+        .args(options)
+        .arg(out)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
 fn batch_figures(events: &[(i64, &str)]) -> Figures {
     let mut c = MinuteCounts::new();
     for (t, a) in events {
@@ -206,13 +218,7 @@ fn exactly_once_across_kill_9_and_restart() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     let exe = assert_cmd::cargo::cargo_bin("windowpane");
-    let status = Command::new(&exe)
-        .args(["generate", "--files", "40", "--events", "8000", "--bad-lines", "2"])
-        .arg(&input)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    generate(&input, &["--files", "40", "--events", "8000", "--bad-lines", "2"]);
     let ck = dir.path().join("ck");
     let report = dir.path().join("report");
     let stream = || {
@@ -332,13 +338,7 @@ fn append_mode_keeps_only_open_windows_and_ends_with_the_batch_figures() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     // 30 files over about 10 hours
-    let status = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
-        .args(["generate", "--files", "30", "--events", "20000"])
-        .arg(&input)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
+    generate(&input, &["--files", "30", "--events", "20000"]);
     let ck = dir.path().join("ck");
     let mut opts = options(1, OutputMode::Append);
     // the generator sorts all events by time before cutting them into

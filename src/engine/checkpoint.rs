@@ -146,19 +146,24 @@ impl Checkpoint {
         )
     }
 
+    /// Where the rows trigger `n` made final are kept.
+    fn final_path(&self, n: u64) -> PathBuf {
+        self.dir.join("final").join(format!("{n}.json"))
+    }
+
     /// Writes the rows trigger `n` made final (append mode), before its
     /// commit. A trigger that runs again after a crash writes the same rows
     /// over the same file.
     pub fn write_final<R: Serialize>(&self, n: u64, rows: &R) -> Result<()> {
         let dir = self.dir.join("final");
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        write_atomic(&dir.join(format!("{n}.json")), &serde_json::to_vec(rows)?)
+        write_atomic(&self.final_path(n), &serde_json::to_vec(rows)?)
     }
 
     /// Removes a final-rows file of trigger `n` left by an attempt that
     /// crashed before its commit, when the attempt that commits has none.
     pub fn clear_final(&self, n: u64) -> Result<()> {
-        let path = self.dir.join("final").join(format!("{n}.json"));
+        let path = self.final_path(n);
         match fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove {}", path.display()))
@@ -170,10 +175,9 @@ impl Checkpoint {
     /// The final rows of every committed trigger up to `last`, in trigger
     /// order (a file of a trigger that never committed is ignored).
     pub fn read_finals<R: DeserializeOwned>(&self, last: u64) -> Result<Vec<R>> {
-        let dir = self.dir.join("final");
         let mut out = Vec::new();
-        for n in numbers(&dir)?.into_iter().filter(|&n| n <= last) {
-            let path = dir.join(format!("{n}.json"));
+        for n in numbers(&self.dir.join("final"))?.into_iter().filter(|&n| n <= last) {
+            let path = self.final_path(n);
             let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
             out.push(
                 serde_json::from_slice(&text)

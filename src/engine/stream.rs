@@ -353,13 +353,9 @@ impl Stream {
         let before = self.watermark;
         if self.opts.mode == OutputMode::Append {
             let range = delta.counts.time_range();
-            let (on_time, too_late): (Vec<_>, Vec<_>) = delta
+            late = delta
                 .counts
-                .rows()
-                .into_iter()
-                .partition(|(_, minute, _)| before.is_none_or(|w| minute + MINUTE > w));
-            late = too_late.iter().map(|r| r.2).sum();
-            delta.counts = MinuteCounts::from_rows(on_time.into_iter().map(|(a, m, c)| (a.to_string(), m, c)), range);
+                .retain_minutes(|minute| before.is_none_or(|w| minute + MINUTE > w));
             let lag = self.opts.watermark_minutes as i64 * MINUTE;
             let latest = self
                 .batch
@@ -436,15 +432,7 @@ impl Stream {
             self.checkpoint.write_final(n, &rows)?;
             self.final_events += rows.iter().map(|r| r.2).sum::<u64>();
             let w = self.watermark.unwrap_or(i64::MIN);
-            let range = self.batch.counts.time_range();
-            let open = self
-                .batch
-                .counts
-                .rows()
-                .into_iter()
-                .filter(|(_, minute, _)| minute + MINUTE > w)
-                .map(|(a, m, n)| (a.to_string(), m, n));
-            self.batch.counts = MinuteCounts::from_rows(open, range);
+            self.batch.counts.retain_minutes(|minute| minute + MINUTE > w);
             self.alerts.retain(|start, _| start + MINUTE > w);
         }
         let row = TriggerRow {

@@ -86,10 +86,6 @@ fn json(v: &AnyValue) -> Value {
     }
 }
 
-fn is_numeric(dtype: &DataType) -> bool {
-    dtype.is_primitive_numeric()
-}
-
 /// Row `i` of `df`, each cell through `f`.
 fn row<T>(df: &DataFrame, i: usize, f: impl Fn(&AnyValue) -> T) -> PolarsResult<Vec<T>> {
     df.columns().iter().map(|c| c.get(i).map(|v| f(&v))).collect()
@@ -148,7 +144,7 @@ fn table(df: &DataFrame, max_rows: usize) -> PolarsResult<String> {
         };
     }
     for (i, c) in df.columns().iter().enumerate() {
-        if is_numeric(c.dtype()) {
+        if c.dtype().is_primitive_numeric() {
             if let Some(col) = t.column_mut(i) {
                 col.set_cell_alignment(CellAlignment::Right);
             }

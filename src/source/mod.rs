@@ -161,18 +161,25 @@ impl Batch {
     }
 }
 
+/// The lines of a file's content with their 1-based numbers, without
+/// their newlines; a last line without a newline counts too.
+pub fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
+    let mut start = 0;
+    let ends =
+        memchr::memchr_iter(b'\n', data).chain((!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len()));
+    ends.enumerate().map(move |(index, end)| {
+        let raw = &data[start..end];
+        start = end + 1;
+        (index as u64 + 1, raw)
+    })
+}
+
 /// Validates and folds the content of one file into `batch`. With
 /// `strict`, stops at the first rejected line (which is then the last
 /// element of `batch.rejected`).
 pub fn fold_into(batch: &mut Batch, name: &str, data: &[u8], strict: bool) {
     batch.files += 1;
-    let mut start = 0;
-    let ends =
-        memchr::memchr_iter(b'\n', data).chain((!data.is_empty() && !data.ends_with(b"\n")).then_some(data.len()));
-    for (index, end) in ends.enumerate() {
-        let raw = &data[start..end];
-        start = end + 1;
-        let number = index as u64 + 1;
+    for (number, raw) in lines(data) {
         match line::parse(raw) {
             line::Line::Blank => {}
             line::Line::Event { time, action } => {

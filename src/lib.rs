@@ -41,6 +41,7 @@ pub enum Command {
     Generate(cmd::generate::Args),
     Sql(cmd::sql::Args),
     Stream(cmd::stream::Args),
+    Update(cmd::update::Args),
 }
 
 /// Runs a parsed command line.
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(args) => cmd::generate::run(&args),
         Command::Sql(args) => cmd::sql::run(&args),
         Command::Stream(args) => cmd::stream::run(&args),
+        Command::Update(args) => cmd::update::run(&args),
     }
 }
 

@@ -1,22 +1,29 @@
 //! The one definition of every figure (see the metrics contract in the
-//! README): Polars lazy plans over the minute counts of [`MinuteCounts`].
+//! README): Polars lazy plans over the minute counts of a [`MinuteTable`].
 //!
-//! Batch runs them once over the counts of the whole input; streaming runs
-//! them over its state after each trigger. Both get the same [`Figures`].
+//! Batch runs them once over the whole table; streaming runs the same
+//! plans over the rows of the minutes and hours a trigger changed, and
+//! keeps the results (see `engine::stream`). Nothing here is sized by the
+//! time span of the data: windows are keys computed from the rows, and the
+//! moving average covers only the minutes whose trailing window holds an
+//! event.
+
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Result};
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use std::sync::Arc;
-
-use crate::state::{Coded, MinuteCounts};
+use crate::state::{MinuteCounts, MinuteTable};
 
 /// Seconds in a minute window.
 pub const MINUTE: i64 = 60;
 /// Seconds in an hour window.
 pub const HOUR: i64 = 3600;
-/// The most rows the dense moving-average grid may have.
-const MAX_GRID_ROWS: i64 = 50_000_000;
+/// The longest moving-average window, in minutes (a week).
+pub const MAX_MOVING_WINDOW: usize = 7 * 24 * 60;
+/// The most rows the moving-average table may have.
+const MAX_MOVING_ROWS: usize = 200_000_000;
 
 /// What the figures depend on besides the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,7 +47,7 @@ impl Default for Options {
 }
 
 /// A count of one action in one window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     /// The action.
     pub action: Arc<str>,
@@ -53,7 +60,7 @@ pub struct Count {
 }
 
 /// The hourly average of one hour window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HourAverage {
     /// Hour start, epoch seconds.
     pub window_start: i64,
@@ -64,7 +71,7 @@ pub struct HourAverage {
 }
 
 /// A minute where the two alert actions differ by more than the threshold.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alert {
     /// Minute start, epoch seconds.
     pub window_start: i64,
@@ -78,7 +85,7 @@ pub struct Alert {
     pub difference: i64,
 }
 
-/// One point of the moving average of one action.
+/// One row of the moving-average table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moving {
     /// The action.
@@ -93,11 +100,62 @@ pub struct Moving {
     pub moving_variance: Option<f64>,
 }
 
+/// Exact sums of the minute counts, from which their sample variance is
+/// computed with a single rounding. Streaming keeps them as counts change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sums {
+    /// Number of (action, minute) rows.
+    pub n: u64,
+    /// Sum of their counts.
+    pub s: u128,
+    /// Sum of their squared counts.
+    pub ss: u128,
+}
+
+impl Sums {
+    /// The sums of `counts`.
+    pub fn of(counts: &[u64]) -> Self {
+        let mut sums = Sums::default();
+        counts.iter().for_each(|&c| sums.change(0, c));
+        sums
+    }
+
+    /// A row's count changes from `old` to `new` (0 is no row).
+    pub fn change(&mut self, old: u64, new: u64) {
+        match (old, new) {
+            (0, 0) => return,
+            (0, _) => self.n += 1,
+            (_, 0) => self.n -= 1,
+            _ => {}
+        }
+        let (old, new) = (u128::from(old), u128::from(new));
+        self.s = self.s + new - old;
+        self.ss = self.ss + new * new - old * old;
+    }
+
+    /// The sample variance (n - 1); `None` below two rows.
+    pub fn variance(&self) -> Option<f64> {
+        if self.n < 2 {
+            return None;
+        }
+        let n = u128::from(self.n);
+        let denominator = (n * (n - 1)) as f64;
+        // n·ss − s² is exact while it fits; past that, in floating point
+        match n.checked_mul(self.ss).zip(self.s.checked_mul(self.s)) {
+            Some((a, b)) => Some(a.saturating_sub(b) as f64 / denominator),
+            None => {
+                let (n, s, ss) = (n as f64, self.s as f64, self.ss as f64);
+                Some(((n * ss - s * s) / denominator).max(0.0))
+            }
+        }
+    }
+}
+
 /// Every figure of the contract.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Figures {
     /// Per (action, minute) with events, by minute then action.
-    pub minute_counts: Vec<Count>,
+    pub minute_counts: MinuteTable,
     /// Per (action, hour) with events, by hour then action.
     pub hourly_counts: Vec<Count>,
     /// Per action, by action name.
@@ -108,10 +166,27 @@ pub struct Figures {
     pub peak_hour: Option<HourAverage>,
     /// Alert minutes, by minute.
     pub alerts: Vec<Alert>,
-    /// Per action then minute, over the dense minute grid.
-    pub moving_average: Vec<Moving>,
     /// Sample variance of the minute counts; `None` with fewer than 2 rows.
     pub variance: Option<f64>,
+    /// Minutes in the moving-average window.
+    pub moving_window: usize,
+    /// The moving average, made when first asked for.
+    moving: OnceLock<DataFrame>,
+}
+
+impl PartialEq for Figures {
+    /// Equal figures; the moving average is derived from the minute counts
+    /// and the window, which are compared.
+    fn eq(&self, other: &Self) -> bool {
+        self.minute_counts == other.minute_counts
+            && self.hourly_counts == other.hourly_counts
+            && self.totals == other.totals
+            && self.hourly_average == other.hourly_average
+            && self.peak_hour == other.peak_hour
+            && self.alerts == other.alerts
+            && self.variance.map(f64::to_bits) == other.variance.map(f64::to_bits)
+            && self.moving_window == other.moving_window
+    }
 }
 
 impl Figures {
@@ -119,145 +194,308 @@ impl Figures {
     pub fn hourly_count_max(&self) -> Option<i64> {
         self.hourly_counts.iter().map(|c| c.count).max()
     }
+
     /// The smallest hourly count.
     pub fn hourly_count_min(&self) -> Option<i64> {
         self.hourly_counts.iter().map(|c| c.count).min()
     }
+
+    /// The minute counts as rows (for small uses: the table is columnar).
+    pub fn minute_rows(&self) -> Vec<Count> {
+        self.minute_counts
+            .iter()
+            .map(|(a, m, c)| Count {
+                action: a.clone(),
+                window_start: m,
+                window_end: m + MINUTE,
+                count: c as i64,
+            })
+            .collect()
+    }
+
+    /// The moving average as rows (for small uses and tests).
+    pub fn moving_rows(&self) -> Result<Vec<Moving>> {
+        let df = self.moving_average()?;
+        let (a, s, c, m, v) = (
+            df.column("action")?.u32()?,
+            df.column("window_start")?.i64()?,
+            df.column("count")?.i64()?,
+            df.column("moving_average")?.f64()?,
+            df.column("moving_variance")?.f64()?,
+        );
+        Ok((0..df.height())
+            .map(|i| Moving {
+                action: self.minute_counts.names[a.get(i).unwrap_or(0) as usize].clone(),
+                window_start: s.get(i).unwrap_or(0),
+                count: c.get(i).unwrap_or(0),
+                moving_average: m.get(i).unwrap_or(f64::NAN),
+                moving_variance: v.get(i),
+            })
+            .collect())
+    }
+
+    /// Figures from parts kept elsewhere (a stream keeps them as it goes).
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_parts(
+        minute_counts: MinuteTable,
+        hourly_counts: Vec<Count>,
+        totals: Vec<(String, i64)>,
+        hourly_average: Vec<HourAverage>,
+        alerts: Vec<Alert>,
+        variance: Option<f64>,
+        moving_window: usize,
+    ) -> Self {
+        Figures {
+            peak_hour: peak_hour(&hourly_average),
+            minute_counts,
+            hourly_counts,
+            totals,
+            hourly_average,
+            alerts,
+            variance,
+            moving_window,
+            moving: OnceLock::new(),
+        }
+    }
+
+    /// The moving average and variance, per action then minute: a frame of
+    /// `action` (code into `minute_counts.names`), `window_start` (epoch
+    /// seconds), `count`, `moving_average` and `moving_variance`. Computed
+    /// on the first call.
+    pub fn moving_average(&self) -> Result<&DataFrame> {
+        if let Some(df) = self.moving.get() {
+            return Ok(df);
+        }
+        let df = moving_average(&self.minute_counts, self.moving_window)?;
+        Ok(self.moving.get_or_init(|| df))
+    }
 }
 
-const MS: i64 = 1000;
-
-fn datetime() -> DataType {
-    DataType::Datetime(TimeUnit::Milliseconds, None)
-}
-
-/// A frame of `action` (code), `window_start` (datetime, from epoch
-/// seconds) and `count`, in the order given.
-fn frame(action: Vec<u32>, start_secs: Vec<i64>, count: Vec<i64>) -> PolarsResult<DataFrame> {
-    let start: Vec<i64> = start_secs.into_iter().map(|s| s * MS).collect();
-    df!("action" => action, "window_start" => start, "count" => count)?
-        .lazy()
-        .with_column(col("window_start").cast(datetime()))
-        .collect()
-}
-
-/// The minute counts in the order of `rows`.
-fn minute_frame(rows: &[(u32, i64, u64)]) -> PolarsResult<DataFrame> {
-    frame(
-        rows.iter().map(|r| r.0).collect(),
-        rows.iter().map(|r| r.1).collect(),
-        rows.iter().map(|r| r.2 as i64).collect(),
+/// The minute rows as a frame: `action` (code), `window_start` (epoch
+/// seconds), `count`, in the table's order (by minute, then action).
+pub fn minute_frame(t: &MinuteTable) -> PolarsResult<DataFrame> {
+    df!(
+        "action" => &t.code,
+        "window_start" => &t.start,
+        "count" => t.count.iter().map(|&c| c as i64).collect::<Vec<i64>>(),
     )
 }
 
-/// Epoch-aligned tumbling windows of `seconds` over `window_start`.
-fn tumbling(seconds: i64) -> DynamicGroupOptions {
-    let every = Duration::parse(&format!("{seconds}s"));
-    DynamicGroupOptions {
-        every,
-        period: every,
-        offset: Duration::parse("0s"),
-        label: Label::Left,
-        include_boundaries: false,
-        closed_window: ClosedWindow::Left,
-        start_by: StartBy::WindowBound,
-        ..Default::default()
-    }
+/// The hour window of `window_start`, as an expression.
+fn hour_of_row() -> Expr {
+    col("window_start").floor_div(lit(HOUR)) * lit(HOUR)
 }
 
-/// Counts per action in windows of `seconds`, by window then action.
-/// `by_action` is sorted by action, then minute, as windows per action need.
-fn windowed_counts(by_action: &DataFrame, seconds: i64) -> LazyFrame {
-    by_action
+/// Counts per (action, hour) and the hourly average, for every hour that
+/// has rows in `frame` (a [`minute_frame`]; for an hour's figures, every
+/// row of that hour must be in it).
+pub fn hourly(frame: &DataFrame, names: &[Arc<str>]) -> Result<(Vec<Count>, Vec<HourAverage>)> {
+    let counts = frame
         .clone()
         .lazy()
-        .group_by_dynamic(col("window_start"), [col("action")], tumbling(seconds))
+        .group_by([hour_of_row().alias("window_start"), col("action")])
         .agg([col("count").sum()])
         .sort(["window_start", "action"], SortMultipleOptions::default())
-}
-
-/// Per minute window, the mean count over the actions present in it; per
-/// hour window, the mean of those. `by_minute` is sorted by minute.
-fn hourly_average(by_minute: &DataFrame) -> LazyFrame {
-    by_minute
+        .collect()?;
+    // per minute, the mean over the actions present; per hour, the mean of
+    // those (stable groups keep the minutes in order, so the sums are
+    // always taken in the same order)
+    let averages = frame
         .clone()
         .lazy()
-        .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(MINUTE))
+        .group_by_stable([col("window_start")])
         .agg([col("count").cast(DataType::Float64).mean().alias("minute_mean")])
-        .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(HOUR))
+        .group_by_stable([hour_of_row()])
         .agg([col("minute_mean").mean().alias("average")])
+        .collect()?;
+    let counts = counts_of(&counts, names, HOUR)?;
+    let averages = ints(&averages, "window_start")?
+        .into_iter()
+        .zip(floats(&averages, "average")?)
+        .map(|(s, a)| HourAverage {
+            window_start: s,
+            window_end: s + HOUR,
+            average: a.unwrap_or(f64::NAN),
+        })
+        .collect();
+    Ok((counts, averages))
 }
 
-/// Minute windows where the counts of the two alert actions differ by more
-/// than `threshold`. `by_minute` is sorted by minute.
-fn alerts(by_minute: &DataFrame, open: Option<u32>, close: Option<u32>, threshold: i64) -> LazyFrame {
+/// Minute windows of `frame` (a [`minute_frame`]) where the counts of the
+/// two alert actions (codes; `None` when the action never occurs) differ by
+/// more than `threshold`.
+pub fn alerts(frame: &DataFrame, open: Option<u32>, close: Option<u32>, threshold: i64) -> Result<Vec<Alert>> {
     // an action that never occurs gets a code no row has
-    let of = |code: Option<u32>| {
-        col("count")
-            .filter(col("action").eq(lit(code.unwrap_or(u32::MAX))))
+    let code = |c: Option<u32>| lit(c.unwrap_or(u32::MAX));
+    let of = |c: Option<u32>| {
+        when(col("action").eq(code(c)))
+            .then(col("count"))
+            .otherwise(lit(0i64))
             .sum()
     };
-    by_minute
+    let rows = frame
         .clone()
         .lazy()
-        .group_by_dynamic(col("window_start"), [] as [Expr; 0], tumbling(MINUTE))
+        .filter(col("action").eq(code(open)).or(col("action").eq(code(close))))
+        .group_by_stable([col("window_start")])
         .agg([of(open).alias("open"), of(close).alias("close")])
         .with_column((col("open") - col("close")).alias("difference"))
         .filter(col("difference").abs().gt(lit(threshold)))
+        .collect()?;
+    let (s, o, c, d) = (
+        ints(&rows, "window_start")?,
+        ints(&rows, "open")?,
+        ints(&rows, "close")?,
+        ints(&rows, "difference")?,
+    );
+    Ok((0..s.len())
+        .map(|i| Alert {
+            window_start: s[i],
+            window_end: s[i] + MINUTE,
+            open: o[i],
+            close: c[i],
+            difference: d[i],
+        })
+        .collect())
 }
 
-/// The dense minute range of the data: its first minute and how many
-/// minutes it spans.
-fn minute_span(coded: &Coded) -> Result<Option<(i64, i64)>> {
-    let (Some(lo), Some(hi)) = (
-        coded.rows.iter().map(|r| r.1).min(),
-        coded.rows.iter().map(|r| r.1).max(),
-    ) else {
-        return Ok(None);
+/// Events per action, by action name.
+pub fn totals(frame: &DataFrame, names: &[Arc<str>]) -> Result<Vec<(String, i64)>> {
+    let totals = frame
+        .clone()
+        .lazy()
+        .group_by([col("action")])
+        .agg([col("count").sum()])
+        .sort(["action"], SortMultipleOptions::default())
+        .collect()?;
+    Ok(codes(&totals, names)?
+        .into_iter()
+        .map(|a| a.to_string())
+        .zip(ints(&totals, "count")?)
+        .collect())
+}
+
+/// The largest hourly average, the earliest hour on ties (`hours` in hour
+/// order).
+pub fn peak_hour<'a>(hours: impl IntoIterator<Item = &'a HourAverage>) -> Option<HourAverage> {
+    hours
+        .into_iter()
+        .fold(None::<&HourAverage>, |best, h| match best {
+            Some(b) if b.average >= h.average => Some(b),
+            _ => Some(h),
+        })
+        .cloned()
+}
+
+/// The minutes the moving average covers: every minute from an event's
+/// minute to the end of the trailing window that holds it, but not past the
+/// data's last minute; in order. Its length is bounded by `window` times
+/// the number of distinct minutes, whatever their span.
+pub fn moving_grid(distinct_minutes: &[i64], window: usize) -> Vec<i64> {
+    let Some(&last) = distinct_minutes.last() else {
+        return Vec::new();
     };
-    let span = (hi - lo) / MINUTE + 1;
-    if span.saturating_mul(coded.names.len() as i64) > MAX_GRID_ROWS {
+    let reach = (window as i64 - 1) * MINUTE;
+    let mut grid = Vec::new();
+    let mut covered = i64::MIN;
+    for &m in distinct_minutes {
+        let mut x = if covered == i64::MIN {
+            m
+        } else {
+            m.max(covered + MINUTE)
+        };
+        let end = (m + reach).min(last);
+        while x <= end {
+            grid.push(x);
+            x += MINUTE;
+        }
+        covered = covered.max(end);
+    }
+    grid
+}
+
+/// The trailing moving average and sample variance of each action's
+/// counts, over the minutes of [`moving_grid`], per action then minute.
+pub fn moving_average(t: &MinuteTable, window: usize) -> Result<DataFrame> {
+    if t.is_empty() {
+        return Ok(df!(
+            "action" => Vec::<u32>::new(),
+            "window_start" => Vec::<i64>::new(),
+            "count" => Vec::<i64>::new(),
+            "moving_average" => Vec::<f64>::new(),
+            "moving_variance" => Vec::<Option<f64>>::new(),
+        )?);
+    }
+    if window == 0 || window > MAX_MOVING_WINDOW {
+        bail!("the moving window must be between 1 minute and {MAX_MOVING_WINDOW} minutes (a week)");
+    }
+    let mut distinct: Vec<i64> = t.start.clone();
+    distinct.dedup();
+    let grid = moving_grid(&distinct, window);
+    let actions = t.names.len();
+    if grid.len().saturating_mul(actions) > MAX_MOVING_ROWS {
         bail!(
-            "the events span {span} minutes ({} to {}), too long for the per-minute moving average; \
-             look for events with a wrong time far from the others",
-            crate::output::timefmt::rfc3339(lo),
-            crate::output::timefmt::rfc3339(hi)
+            "the moving average would have {} rows ({} minutes for {actions} actions); use a shorter --moving-window",
+            grid.len().saturating_mul(actions),
+            grid.len()
         );
     }
-    Ok(Some((lo, span)))
-}
-
-/// The dense grid of one action: every minute from `lo` for `span` minutes
-/// with its count (0 where the action had no event), in minute order.
-/// `rows` are that action's minute counts, in minute order.
-fn grid(code: u32, rows: &[(u32, i64, u64)], lo: i64, span: i64) -> PolarsResult<DataFrame> {
-    let mut count = vec![0i64; span as usize];
-    for &(_, minute, n) in rows {
-        count[((minute - lo) / MINUTE) as usize] = n as i64;
+    // each action's counts on the grid (0 where it has no event)
+    let mut per_action: Vec<Vec<(i64, u64)>> = vec![Vec::new(); actions];
+    for (&code, (&start, &count)) in t.code.iter().zip(t.start.iter().zip(&t.count)) {
+        per_action[code as usize].push((start, count));
     }
-    let start: Vec<i64> = (0..span).map(|i| lo + i * MINUTE).collect();
-    frame(vec![code; span as usize], start, count)
-}
-
-/// The trailing moving average and variance over one action's dense grid.
-fn moving_average_of(grid: DataFrame, window: usize) -> LazyFrame {
+    let rows = grid.len() * actions;
+    let (mut code, mut start, mut count) = (
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+    );
+    for (c, events) in per_action.iter().enumerate() {
+        let mut next = events.iter().peekable();
+        for &m in &grid {
+            let n = match next.peek() {
+                Some(&&(s, n)) if s == m => {
+                    next.next();
+                    n as i64
+                }
+                _ => 0,
+            };
+            code.push(c as u32);
+            start.push(m);
+            count.push(n);
+        }
+    }
+    let first = grid.first().copied().unwrap_or(0);
+    let w = window as i64;
     let trailing = RollingOptionsFixedWindow {
         window_size: window,
         min_periods: 1,
         ..Default::default()
     };
-    let rolling_sum = |e: Expr, name: &str| e.rolling_sum(trailing.clone()).alias(name);
-    // Sums of counts and squared counts are exact integers, so the mean and
-    // the sample variance below are each rounded once.
+    // Between two stretches of the grid lie window - 1 minutes without
+    // events, so a window of `window` rows never reaches into the stretch
+    // before. The number of minutes in the window is `window`, or fewer in
+    // the data's first minutes. Sums of counts and squared counts are exact
+    // integers, so the mean and the sample variance are each rounded once.
+    let since_first = (col("window_start") - lit(first)).floor_div(lit(MINUTE)) + lit(1i64);
     let n = col("n");
-    let s = col("s");
-    let ss = col("ss");
-    grid.lazy()
-        .with_column(lit(1i64).alias("one"))
+    let (s, ss) = (col("s"), col("ss"));
+    let df = df!("action" => code, "window_start" => start, "count" => count)?
+        .lazy()
         .with_columns([
-            rolling_sum(col("one"), "n"),
-            rolling_sum(col("count"), "s"),
-            rolling_sum(col("count") * col("count"), "ss"),
+            col("count")
+                .rolling_sum(trailing.clone())
+                .over([col("action")])?
+                .alias("s"),
+            (col("count") * col("count"))
+                .rolling_sum(trailing)
+                .over([col("action")])?
+                .alias("ss"),
+            when(since_first.clone().gt(lit(w)))
+                .then(lit(w))
+                .otherwise(since_first)
+                .alias("n"),
         ])
         .with_columns([
             (s.clone().cast(DataType::Float64) / n.clone().cast(DataType::Float64)).alias("moving_average"),
@@ -276,28 +514,12 @@ fn moving_average_of(grid: DataFrame, window: usize) -> LazyFrame {
             col("moving_average"),
             col("moving_variance"),
         ])
+        .collect()?;
+    Ok(df)
 }
 
-/// Reads a frame's `window_start` as epoch seconds.
-fn starts(df: &DataFrame) -> Result<Vec<i64>> {
-    let secs = df
-        .column("window_start")?
-        .cast(&DataType::Int64)?
-        .i64()?
-        .iter()
-        .flatten()
-        .map(|ms| ms.div_euclid(MS))
-        .collect();
-    Ok(secs)
-}
-
-/// Reads a frame's action codes as names.
-fn actions(df: &DataFrame, names: &[Arc<str>]) -> Result<Vec<Arc<str>>> {
-    let codes = df.column("action")?.u32()?;
-    Ok(codes.iter().flatten().map(|c| names[c as usize].clone()).collect())
-}
-
-fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
+/// Reads an integer column.
+pub fn ints(df: &DataFrame, name: &str) -> Result<Vec<i64>> {
     Ok(df
         .column(name)?
         .cast(&DataType::Int64)?
@@ -310,8 +532,14 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
     Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.iter().collect())
 }
 
+/// Reads a frame's action codes as names.
+fn codes(df: &DataFrame, names: &[Arc<str>]) -> Result<Vec<Arc<str>>> {
+    let codes = df.column("action")?.u32()?;
+    Ok(codes.iter().flatten().map(|c| names[c as usize].clone()).collect())
+}
+
 fn counts_of(df: &DataFrame, names: &[Arc<str>], seconds: i64) -> Result<Vec<Count>> {
-    let (a, s, c) = (actions(df, names)?, starts(df)?, ints(df, "count")?);
+    let (a, s, c) = (codes(df, names)?, ints(df, "window_start")?, ints(df, "count")?);
     Ok(a.into_iter()
         .zip(s)
         .zip(c)
@@ -324,132 +552,73 @@ fn counts_of(df: &DataFrame, names: &[Arc<str>], seconds: i64) -> Result<Vec<Cou
         .collect())
 }
 
-/// The moving-average frame as rows, read column by column without
-/// intermediate copies (it is the largest table).
-fn moving_rows(moving: &DataFrame, names: &[Arc<str>]) -> Result<Vec<Moving>> {
-    if moving.height() == 0 {
-        return Ok(Vec::new());
-    }
-    let start = moving.column("window_start")?.cast(&DataType::Int64)?;
-    let (action, start, count, average, variance) = (
-        moving.column("action")?.u32()?,
-        start.i64()?,
-        moving.column("count")?.i64()?,
-        moving.column("moving_average")?.f64()?,
-        moving.column("moving_variance")?.f64()?,
-    );
-    let rows = action
-        .into_no_null_iter()
-        .zip(start.into_no_null_iter())
-        .zip(count.into_no_null_iter())
-        .zip(average.iter())
-        .zip(variance.iter())
-        .map(|((((a, ms), count), avg), var)| Moving {
-            action: names[a as usize].clone(),
-            window_start: ms.div_euclid(MS),
-            count,
-            moving_average: avg.unwrap_or(f64::NAN),
-            moving_variance: var,
-        });
-    Ok(rows.collect())
-}
-
 /// Computes every figure from the minute counts.
 pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
-    if opts.moving_window == 0 {
-        bail!("the moving window must be at least one minute");
+    figures_of(counts.table(), opts)
+}
+
+/// Computes every figure from a whole minute table.
+pub fn figures_of(table: MinuteTable, opts: &Options) -> Result<Figures> {
+    if opts.moving_window == 0 || opts.moving_window > MAX_MOVING_WINDOW {
+        bail!("the moving window must be between 1 minute and {MAX_MOVING_WINDOW} minutes (a week)");
     }
-    let coded = counts.coded();
-    if coded.rows.is_empty() {
-        return Ok(Figures::default());
+    if table.is_empty() {
+        return Ok(Figures {
+            moving_window: opts.moving_window,
+            ..Default::default()
+        });
     }
-    let names = &coded.names;
-    let by_action = minute_frame(&coded.rows)?;
-    let mut rows = coded.rows.clone();
-    rows.sort_unstable_by_key(|r| (r.1, r.0));
-    let by_minute = minute_frame(&rows)?;
-    let hourly = windowed_counts(&by_action, HOUR).collect()?;
-    let totals = by_action
-        .clone()
-        .lazy()
-        .group_by([col("action")])
-        .agg([col("count").sum()])
-        .sort(["action"], SortMultipleOptions::default())
-        .collect()?;
-    let averages = hourly_average(&by_minute).collect()?;
+    let frame = minute_frame(&table)?;
+    let names = &table.names;
+    let (hourly_counts, hourly_average) = hourly(&frame, names)?;
     let (open, close) = &opts.alert_actions;
-    let alert_rows = alerts(&by_minute, coded.code(open), coded.code(close), opts.alert_threshold).collect()?;
-    let variance = by_action
-        .clone()
-        .lazy()
-        .select([col("count").cast(DataType::Float64).var(1)])
-        .collect()?;
-    let hourly_average: Vec<HourAverage> = starts(&averages)?
-        .into_iter()
-        .zip(floats(&averages, "average")?)
-        .map(|(s, a)| HourAverage {
-            window_start: s,
-            window_end: s + HOUR,
-            average: a.unwrap_or(f64::NAN),
-        })
-        .collect();
-    // largest average, earliest hour on ties (the rows are in hour order)
-    let peak_hour = hourly_average
-        .iter()
-        .fold(None::<&HourAverage>, |best, h| match best {
-            Some(b) if b.average >= h.average => Some(b),
-            _ => Some(h),
-        })
-        .cloned();
-    let alerts = {
-        let (s, o, c, d) = (
-            starts(&alert_rows)?,
-            ints(&alert_rows, "open")?,
-            ints(&alert_rows, "close")?,
-            ints(&alert_rows, "difference")?,
-        );
-        (0..s.len())
-            .map(|i| Alert {
-                window_start: s[i],
-                window_end: s[i] + MINUTE,
-                open: o[i],
-                close: c[i],
-                difference: d[i],
-            })
-            .collect()
-    };
-    let mut moving_average = Vec::new();
-    if let Some((lo, span)) = minute_span(&coded)? {
-        moving_average.reserve((span as usize) * names.len());
-        // one action at a time: its rows are contiguous in `coded.rows`
-        for chunk in coded.rows.chunk_by(|a, b| a.0 == b.0) {
-            let code = chunk[0].0;
-            let moving = moving_average_of(grid(code, chunk, lo, span)?, opts.moving_window).collect()?;
-            moving_average.extend(moving_rows(&moving, names)?);
-        }
-    }
+    let alerts = alerts(&frame, table.code_of(open), table.code_of(close), opts.alert_threshold)?;
+    let totals = totals(&frame, names)?;
+    drop(frame);
     Ok(Figures {
-        // the minute windows are formed as events are folded (the state is
-        // keyed by floor(t / 60) * 60, the same windows); in window order:
-        minute_counts: rows
-            .iter()
-            .map(|&(code, start, count)| Count {
-                action: names[code as usize].clone(),
-                window_start: start,
-                window_end: start + MINUTE,
-                count: count as i64,
-            })
-            .collect(),
-        hourly_counts: counts_of(&hourly, names, HOUR)?,
-        totals: actions(&totals, names)?
-            .into_iter()
-            .map(|a| a.to_string())
-            .zip(ints(&totals, "count")?)
-            .collect(),
+        peak_hour: peak_hour(&hourly_average),
+        variance: Sums::of(&table.count).variance(),
+        minute_counts: table,
+        hourly_counts,
+        totals,
         hourly_average,
-        peak_hour,
         alerts,
-        moving_average,
-        variance: floats(&variance, "count")?.first().copied().flatten(),
+        moving_window: opts.moving_window,
+        moving: OnceLock::new(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_covers_each_events_trailing_window_up_to_the_last_minute() {
+        let m = |k: i64| k * MINUTE;
+        // window 3: an event at 0 covers 0..=2; at 10 covers 10..=12, but
+        // 11 is the last minute with an event
+        assert_eq!(
+            moving_grid(&[m(0), m(1), m(10), m(11)], 3),
+            [m(0), m(1), m(2), m(3), m(10), m(11)]
+        );
+        assert!(moving_grid(&[], 30).is_empty());
+        // far apart: two events a million years of minutes apart cost
+        // two windows
+        let far = moving_grid(&[m(-5_000_000_000), m(0), m(4_000_000_000)], 30);
+        assert_eq!(far.len(), 30 + 30 + 1);
+    }
+
+    #[test]
+    fn exact_sums_give_the_sample_variance() {
+        let s = Sums::of(&[1, 2, 3, 4]);
+        assert_eq!(s.variance(), Some(5.0 / 3.0));
+        let mut t = s;
+        t.change(2, 10);
+        t.change(4, 0);
+        assert_eq!(t, Sums::of(&[1, 10, 3]));
+        assert_eq!(Sums::of(&[7]).variance(), None);
+        // large counts stay exact
+        let big = Sums::of(&[u64::from(u32::MAX), u64::from(u32::MAX) + 2]);
+        assert_eq!(big.variance(), Some(2.0));
+    }
 }

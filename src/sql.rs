@@ -124,8 +124,9 @@ pub fn rejected_frame(rejected: &[Rejected]) -> PolarsResult<DataFrame> {
 }
 
 /// The frames of every figure view (all but `events` and `rejected`), by
-/// view name.
-pub fn figure_frames(f: &Figures) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
+/// view name: the one columnar form every table sink (CSV, Parquet, the
+/// page, SQL) reads.
+pub fn figure_frames(f: &Figures) -> Result<Vec<(&'static str, DataFrame)>> {
     let counts = |rows: &[crate::metrics::Count]| -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
             strings("action", rows.iter().map(|c| &*c.action)),
@@ -134,6 +135,14 @@ pub fn figure_frames(f: &Figures) -> PolarsResult<Vec<(&'static str, DataFrame)>
             Column::new("count".into(), rows.iter().map(|c| c.count).collect::<Vec<i64>>()),
         ])
     };
+    let m = &f.minute_counts;
+    let names = |codes: &[u32]| strings("action", codes.iter().map(|&c| &*m.names[c as usize]));
+    let minute_counts = DataFrame::new_infer_height(vec![
+        names(&m.code),
+        datetime_ms("window_start", m.start.iter().copied())?,
+        datetime_ms("window_end", m.start.iter().map(|s| s + crate::metrics::MINUTE))?,
+        Column::new("count".into(), m.count.iter().map(|&c| c as i64).collect::<Vec<i64>>()),
+    ])?;
     let totals = DataFrame::new_infer_height(vec![
         strings("action", f.totals.iter().map(|t| t.0.as_str())),
         Column::new("total_count".into(), f.totals.iter().map(|t| t.1).collect::<Vec<i64>>()),
@@ -146,20 +155,14 @@ pub fn figure_frames(f: &Figures) -> PolarsResult<Vec<(&'static str, DataFrame)>
             f.hourly_average.iter().map(|h| h.average).collect::<Vec<f64>>(),
         ),
     ])?;
-    let m = &f.moving_average;
-    let moving = DataFrame::new_infer_height(vec![
-        strings("action", m.iter().map(|r| &*r.action)),
-        datetime_ms("window_start", m.iter().map(|r| r.window_start))?,
-        Column::new("count".into(), m.iter().map(|r| r.count).collect::<Vec<i64>>()),
-        Column::new(
-            "moving_average".into(),
-            m.iter().map(|r| r.moving_average).collect::<Vec<f64>>(),
-        ),
-        Column::new(
-            "moving_variance".into(),
-            m.iter().map(|r| r.moving_variance).collect::<Vec<Option<f64>>>(),
-        ),
-    ])?;
+    let moving = f.moving_average()?;
+    let codes: Vec<u32> = moving.column("action")?.u32()?.into_no_null_iter().collect();
+    let mut moving = moving.clone();
+    moving.with_column(names(&codes))?;
+    moving.with_column(datetime_ms(
+        "window_start",
+        moving.column("window_start")?.i64()?.into_no_null_iter(),
+    )?)?;
     let a = &f.alerts;
     let alerts = DataFrame::new_infer_height(vec![
         datetime_ms("window_start", a.iter().map(|r| r.window_start))?,
@@ -172,7 +175,7 @@ pub fn figure_frames(f: &Figures) -> PolarsResult<Vec<(&'static str, DataFrame)>
         ),
     ])?;
     Ok(vec![
-        ("minute_counts", counts(&f.minute_counts)?),
+        ("minute_counts", minute_counts),
         ("hourly_counts", counts(&f.hourly_counts)?),
         ("totals", totals),
         ("hourly_average", hourly_average),

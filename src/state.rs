@@ -1,30 +1,128 @@
 //! The one piece of state every figure is derived from: event counts per
 //! (action, minute window), plus the first and last event time.
 //!
-//! It is small (one entry per action and minute that has events), mergeable
-//! (the counts of two inputs add up), and the same for batch and streaming:
-//! batch folds every file into it once, streaming folds a few files per
-//! trigger.
+//! [`MinuteCounts`] keeps its rows sorted by (minute, action) in chunks of
+//! at most [`CHUNK`] rows, each chunk three plain columns: 20 bytes a row,
+//! whatever the gaps between the minutes. Adding a few rows (a streaming
+//! trigger) touches only the chunks they fall in, so its cost follows the
+//! rows added, not the rows held. Reading is in order, chunk after chunk.
+//!
+//! Events reach it through a [`Fold`]: an accumulator that counts
+//! events in a small dense window of minutes around the latest time seen
+//! (files are mostly in time order) and sets aside the few that fall
+//! elsewhere, then hands its rows over sorted.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::ops::Bound::{Excluded, Unbounded};
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
+use std::collections::HashMap;
 
 /// Floor of `t / 60` times 60: the start of the minute window of `t`.
 pub fn minute_of(t: i64) -> i64 {
     t.div_euclid(60) * 60
 }
 
+/// The most rows a chunk holds; a chunk that grows past it is split.
+pub const CHUNK: usize = 2048;
+
+/// A row of the state: (minute start in epoch seconds, action id, count).
+pub type Row = (i64, u32, u64);
+
+/// Action names and their ids (in the order first seen).
+#[derive(Debug, Clone, Default)]
+struct Names {
+    names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32, RandomState>,
+}
+
+impl Names {
+    fn id(&mut self, action: &str) -> u32 {
+        // a handful of actions is the rule: a scan beats hashing
+        if self.names.len() <= 8 {
+            if let Some(i) = self.names.iter().position(|a| **a == *action) {
+                return i as u32;
+            }
+        } else if let Some(&i) = self.index.get(action) {
+            return i;
+        }
+        let name: Arc<str> = Arc::from(action);
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.index.insert(name, id);
+        id
+    }
+
+    fn find(&self, action: &str) -> Option<u32> {
+        self.index.get(action).copied()
+    }
+}
+
+/// One chunk: rows sorted by (minute, id).
+#[derive(Debug, Clone, Default)]
+struct Chunk {
+    minute: Vec<i64>,
+    id: Vec<u32>,
+    count: Vec<u64>,
+}
+
+impl Chunk {
+    fn len(&self) -> usize {
+        self.minute.len()
+    }
+
+    fn key(&self, i: usize) -> (i64, u32) {
+        (self.minute[i], self.id[i])
+    }
+
+    fn push(&mut self, (m, id, n): Row) {
+        self.minute.push(m);
+        self.id.push(id);
+        self.count.push(n);
+    }
+
+    fn from_rows(rows: &[Row]) -> Self {
+        let mut c = Chunk {
+            minute: Vec::with_capacity(rows.len()),
+            id: Vec::with_capacity(rows.len()),
+            count: Vec::with_capacity(rows.len()),
+        };
+        rows.iter().for_each(|&r| c.push(r));
+        c
+    }
+
+    /// Merges sorted `rows` into this chunk, adding counts of equal keys;
+    /// returns the merged rows and how many keys were new.
+    fn merge(&self, rows: &[Row]) -> (Vec<Row>, usize) {
+        let mut out = Vec::with_capacity(self.len() + rows.len());
+        let (mut i, mut j, mut new) = (0, 0, 0);
+        while i < self.len() || j < rows.len() {
+            let take_own = j == rows.len() || (i < self.len() && self.key(i) < (rows[j].0, rows[j].1));
+            if take_own {
+                out.push((self.minute[i], self.id[i], self.count[i]));
+                i += 1;
+            } else if i < self.len() && self.key(i) == (rows[j].0, rows[j].1) {
+                out.push((rows[j].0, rows[j].1, self.count[i] + rows[j].2));
+                i += 1;
+                j += 1;
+            } else {
+                out.push(rows[j]);
+                new += 1;
+                j += 1;
+            }
+        }
+        (out, new)
+    }
+}
+
 /// Counts per (action, minute window start) and the event time range.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct MinuteCounts {
-    actions: Vec<String>,
-    counts: HashMap<(u32, i64), u64, RandomState>,
-    /// Per action: the minute being counted and its count not yet in `counts`
-    /// (events come mostly in time order, so most events touch the same
-    /// entry as the previous event of their action).
-    pending: Vec<(i64, u64)>,
+    names: Names,
+    /// Chunks by their first key.
+    chunks: BTreeMap<(i64, u32), Chunk>,
+    rows: usize,
     events: u64,
     first: Option<i64>,
     last: Option<i64>,
@@ -36,80 +134,185 @@ impl MinuteCounts {
         Self::default()
     }
 
-    fn action_id(&mut self, action: &str) -> usize {
-        if let Some(i) = self.actions.iter().position(|a| a == action) {
-            return i;
-        }
-        self.actions.push(action.to_string());
-        self.pending.push((0, 0));
-        self.actions.len() - 1
-    }
-
-    /// Counts one event.
+    /// Counts one event. For many events, a [`Fold`] is much faster.
     pub fn add(&mut self, time: i64, action: &str) {
-        let id = self.action_id(action);
-        let minute = minute_of(time);
-        let slot = &mut self.pending[id];
-        if slot.0 == minute {
-            slot.1 += 1;
-        } else {
-            if slot.1 > 0 {
-                *self.counts.entry((id as u32, slot.0)).or_insert(0) += slot.1;
-            }
-            *slot = (minute, 1);
-        }
+        let id = self.names.id(action);
+        self.add_rows(&[(minute_of(time), id, 1)]);
         self.events += 1;
-        self.first = Some(self.first.map_or(time, |f| f.min(time)));
-        self.last = Some(self.last.map_or(time, |l| l.max(time)));
+        self.widen(Some(time), Some(time));
     }
 
-    fn flush(&mut self) {
-        for (id, slot) in self.pending.iter_mut().enumerate() {
-            if slot.1 > 0 {
-                *self.counts.entry((id as u32, slot.0)).or_insert(0) += slot.1;
-                slot.1 = 0;
-            }
+    /// Adds every event of a fold.
+    pub fn absorb(&mut self, mut fold: Fold) {
+        let rows = fold.finish();
+        let ids: Vec<u32> = fold.names.names.iter().map(|a| self.names.id(a)).collect();
+        let mut rows: Vec<Row> = rows.into_iter().map(|(m, id, n)| (m, ids[id as usize], n)).collect();
+        if ids.iter().enumerate().any(|(local, &id)| local as u32 != id) {
+            rows.sort_unstable_by_key(|r| (r.0, r.1));
         }
+        self.add_rows(&rows);
+        self.events += fold.events;
+        self.widen(fold.first, fold.last);
     }
 
-    /// Adds every count of `other` into `self`.
-    pub fn merge(&mut self, mut other: MinuteCounts) {
-        other.flush();
-        self.flush();
-        let ids: Vec<usize> = other.actions.iter().map(|a| self.action_id(a)).collect();
-        for ((id, minute), n) in other.counts {
-            *self.counts.entry((ids[id as usize] as u32, minute)).or_insert(0) += n;
-        }
-        self.events += other.events;
-        self.first = match (self.first, other.first) {
+    fn widen(&mut self, first: Option<i64>, last: Option<i64>) {
+        self.first = match (self.first, first) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        self.last = match (self.last, other.last) {
+        self.last = match (self.last, last) {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
     }
 
+    /// Adds sorted rows (by minute, then id; keys unique) of this state's
+    /// ids. The event count and time range are the caller's to keep.
+    fn add_rows(&mut self, rows: &[Row]) {
+        if rows.is_empty() {
+            return;
+        }
+        if self.chunks.is_empty() {
+            for part in rows.chunks(CHUNK / 2) {
+                self.chunks.insert((part[0].0, part[0].1), Chunk::from_rows(part));
+            }
+            self.rows = rows.len();
+            return;
+        }
+        let mut i = 0;
+        while i < rows.len() {
+            let key = (rows[i].0, rows[i].1);
+            let at = match self.chunks.range(..=key).next_back() {
+                Some((k, _)) => *k,
+                None => *self.chunks.keys().next().expect("not empty"),
+            };
+            let next = self.chunks.range((Excluded(at), Unbounded)).next().map(|(k, _)| *k);
+            let end = match next {
+                Some(n) => i + rows[i..].partition_point(|r| (r.0, r.1) < n),
+                None => rows.len(),
+            };
+            let chunk = self.chunks.remove(&at).expect("the chunk found above");
+            let (merged, new) = chunk.merge(&rows[i..end]);
+            self.rows += new;
+            let pieces = if merged.len() > CHUNK {
+                merged.len().div_ceil(CHUNK / 2)
+            } else {
+                1
+            };
+            let size = merged.len().div_ceil(pieces);
+            for part in merged.chunks(size) {
+                self.chunks.insert((part[0].0, part[0].1), Chunk::from_rows(part));
+            }
+            i = end;
+        }
+    }
+
+    /// Adds counts of named rows (action, minute start, events) in any
+    /// order. The event time range is the caller's to keep.
+    pub fn add_counts(&mut self, rows: &[(Arc<str>, i64, u64)]) {
+        let mut own: Vec<Row> = rows.iter().map(|(a, m, n)| (*m, self.names.id(a), *n)).collect();
+        own.sort_unstable_by_key(|r| (r.0, r.1));
+        own.dedup_by(|later, earlier| {
+            let same = (later.0, later.1) == (earlier.0, earlier.1);
+            if same {
+                earlier.2 += later.2;
+            }
+            same
+        });
+        self.events += own.iter().map(|r| r.2).sum::<u64>();
+        self.add_rows(&own);
+    }
+
+    /// Sets the event time range (as a checkpoint saved it).
+    pub fn set_time_range(&mut self, range: Option<(i64, i64)>) {
+        self.first = range.map(|r| r.0);
+        self.last = range.map(|r| r.1);
+    }
+
+    /// Adds every count of `other` into `self`.
+    pub fn merge(&mut self, other: MinuteCounts) {
+        if self.rows == 0 && self.names.names.is_empty() {
+            let (events, first, last) = (self.events, self.first, self.last);
+            *self = other;
+            self.events += events;
+            self.widen(first, last);
+            return;
+        }
+        let ids: Vec<u32> = other.names.names.iter().map(|a| self.names.id(a)).collect();
+        let ids = &ids;
+        let mut rows: Vec<Row> = other
+            .chunks
+            .values()
+            .flat_map(|c| (0..c.len()).map(move |i| (c.minute[i], ids[c.id[i] as usize], c.count[i])))
+            .collect();
+        if ids.iter().enumerate().any(|(local, &id)| local as u32 != id) {
+            rows.sort_unstable_by_key(|r| (r.0, r.1));
+        }
+        if rows.len() * 8 < self.rows {
+            self.add_rows(&rows);
+        } else {
+            // about as large: one linear merge and a fresh set of chunks
+            let mut all = Chunk::from_rows(&self.all_rows()).merge(&rows).0;
+            all.shrink_to_fit();
+            self.chunks.clear();
+            self.rows = 0;
+            self.add_rows(&all);
+        }
+        self.events += other.events;
+        self.widen(other.first, other.last);
+    }
+
+    fn all_rows(&self) -> Vec<Row> {
+        let mut out = Vec::with_capacity(self.rows);
+        for c in self.chunks.values() {
+            out.extend((0..c.len()).map(|i| (c.minute[i], c.id[i], c.count[i])));
+        }
+        out
+    }
+
     /// The count of one action in one minute window (0 when it has none).
     pub fn count(&self, action: &str, minute: i64) -> u64 {
-        let Some(id) = self.actions.iter().position(|a| a == action) else {
+        match self.names.find(action) {
+            Some(id) => self.count_of(id, minute),
+            None => 0,
+        }
+    }
+
+    fn count_of(&self, id: u32, minute: i64) -> u64 {
+        let key = (minute, id);
+        let Some((_, c)) = self.chunks.range(..=key).next_back() else {
             return 0;
         };
-        let stored = self.counts.get(&(id as u32, minute)).copied().unwrap_or(0);
-        let pending = self.pending[id];
-        stored + if pending.0 == minute { pending.1 } else { 0 }
+        let (mut lo, mut hi) = (0, c.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match c.key(mid).cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return c.count[mid],
+            }
+        }
+        0
     }
 
     /// Rebuilds a state from its rows and event time range, as a checkpoint
-    /// saved them.
+    /// saved them. The rows may come in any order; equal keys add up.
     pub fn from_rows(rows: impl IntoIterator<Item = (String, i64, u64)>, range: Option<(i64, i64)>) -> Self {
         let mut state = Self::new();
-        for (action, minute, n) in rows {
-            let id = state.action_id(&action) as u32;
-            *state.counts.entry((id, minute)).or_insert(0) += n;
-            state.events += n;
-        }
+        let mut rows: Vec<Row> = rows
+            .into_iter()
+            .map(|(action, minute, n)| (minute, state.names.id(&action), n))
+            .collect();
+        rows.sort_unstable_by_key(|r| (r.0, r.1));
+        rows.dedup_by(|later, earlier| {
+            let same = (later.0, later.1) == (earlier.0, earlier.1);
+            if same {
+                earlier.2 += later.2;
+            }
+            same
+        });
+        state.events = rows.iter().map(|r| r.2).sum();
+        state.add_rows(&rows);
         state.first = range.map(|r| r.0);
         state.last = range.map(|r| r.1);
         state
@@ -118,10 +321,13 @@ impl MinuteCounts {
     /// Keeps only the rows whose minute start `keep` accepts and returns the
     /// number of events dropped. The event time range stays as it was.
     pub fn retain_minutes(&mut self, keep: impl Fn(i64) -> bool) -> u64 {
-        let range = self.time_range();
-        let (kept, dropped): (Vec<_>, Vec<_>) = self.rows().into_iter().partition(|r| keep(r.1));
-        *self = Self::from_rows(kept.into_iter().map(|(a, m, n)| (a.to_string(), m, n)), range);
-        dropped.iter().map(|r| r.2).sum()
+        let (kept, dropped): (Vec<Row>, Vec<Row>) = self.all_rows().into_iter().partition(|r| keep(r.0));
+        let dropped: u64 = dropped.iter().map(|r| r.2).sum();
+        self.chunks.clear();
+        self.rows = 0;
+        self.add_rows(&kept);
+        self.events -= dropped;
+        dropped
     }
 
     /// Number of events counted.
@@ -129,72 +335,292 @@ impl MinuteCounts {
         self.events
     }
 
+    /// Number of (action, minute) rows.
+    pub fn len(&self) -> usize {
+        self.rows
+    }
+
+    /// True when no event was counted.
+    pub fn is_empty(&self) -> bool {
+        self.rows == 0
+    }
+
     /// Earliest and latest event time (epoch seconds), if any event.
     pub fn time_range(&self) -> Option<(i64, i64)> {
         Some((self.first?, self.last?))
     }
 
-    /// Every (action, minute start, count) with a non-zero count, sorted by
-    /// minute, then action.
+    /// Every action seen, in the order first seen.
+    pub fn actions(&self) -> &[Arc<str>] {
+        &self.names.names
+    }
+
+    /// Every (action, minute start, count), sorted by minute, then action.
     pub fn rows(&self) -> Vec<(Arc<str>, i64, u64)> {
-        let coded = self.coded();
-        let mut rows: Vec<(Arc<str>, i64, u64)> = coded
-            .rows
-            .iter()
-            .map(|&(code, minute, n)| (coded.names[code as usize].clone(), minute, n))
-            .collect();
-        rows.sort_unstable_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-        rows
+        let t = self.table();
+        (0..t.len())
+            .map(|i| (t.names[t.code[i] as usize].clone(), t.start[i], t.count[i]))
+            .collect()
     }
 
-    /// The counts with actions as codes: see [`Coded`].
-    pub fn coded(&self) -> Coded {
-        let mut order: Vec<usize> = (0..self.actions.len()).collect();
-        order.sort_unstable_by(|&a, &b| self.actions[a].cmp(&self.actions[b]));
-        let mut code = vec![0u32; self.actions.len()];
-        for (c, &id) in order.iter().enumerate() {
-            code[id] = c as u32;
+    /// The whole state as a [`MinuteTable`].
+    pub fn table(&self) -> MinuteTable {
+        self.table_in(i64::MIN, i64::MAX)
+    }
+
+    /// The rows of minutes in `[lo, hi)` as a [`MinuteTable`] (with every
+    /// action's name, so codes are the same as in [`MinuteCounts::table`]).
+    pub fn table_in(&self, lo: i64, hi: i64) -> MinuteTable {
+        let mut order: Vec<u32> = (0..self.names.names.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.names.names[a as usize].cmp(&self.names.names[b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
         }
-        let pending = self.pending.iter().enumerate().filter(|(_, slot)| slot.1 > 0);
-        let mut rows: Vec<(u32, i64, u64)> = self
-            .counts
-            .iter()
-            .map(|(&(id, minute), &n)| (code[id as usize], minute, n))
-            .chain(pending.map(|(id, &(minute, n))| (code[id], minute, n)))
-            .collect();
-        rows.sort_unstable();
-        // a pending count may belong to a minute that is also in the map
-        rows.dedup_by(|later, earlier| {
-            let same = (later.0, later.1) == (earlier.0, earlier.1);
-            if same {
-                earlier.2 += later.2;
+        let mut t = MinuteTable {
+            names: order.iter().map(|&id| self.names.names[id as usize].clone()).collect(),
+            ..Default::default()
+        };
+        let from = self
+            .chunks
+            .range(..=(lo, 0))
+            .next_back()
+            .map_or((i64::MIN, 0), |(k, _)| *k);
+        for c in self.chunks.range(from..).map(|(_, c)| c) {
+            if c.minute[0] >= hi {
+                break;
             }
-            same
-        });
-        Coded {
-            names: order.iter().map(|&id| Arc::from(self.actions[id].as_str())).collect(),
-            rows,
+            let a = c.minute.partition_point(|&m| m < lo);
+            let b = c.minute.partition_point(|&m| m < hi);
+            for i in a..b {
+                t.start.push(c.minute[i]);
+                t.code.push(rank[c.id[i] as usize]);
+                t.count.push(c.count[i]);
+            }
         }
+        // within a minute, rows are in id order: put them in name order
+        let mut i = 0;
+        while i < t.len() {
+            let j = i + t.start[i..].partition_point(|&m| m == t.start[i]);
+            if j - i > 1 {
+                let mut group: Vec<(u32, u64)> = (i..j).map(|k| (t.code[k], t.count[k])).collect();
+                group.sort_unstable();
+                for (k, (code, n)) in (i..j).zip(group) {
+                    t.code[k] = code;
+                    t.count[k] = n;
+                }
+            }
+            i = j;
+        }
+        t
+    }
+
+    /// The distinct minutes that hold an event, in order.
+    pub fn minutes(&self) -> Vec<i64> {
+        let mut out: Vec<i64> = Vec::new();
+        for c in self.chunks.values() {
+            for &m in &c.minute {
+                if out.last() != Some(&m) {
+                    out.push(m);
+                }
+            }
+        }
+        out
     }
 }
 
-/// The minute counts with each action replaced by its code: its index in
-/// `names`, which is sorted, so codes sort like names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Coded {
-    /// Action names, sorted; a code is an index into it.
+/// Minute counts as columns, sorted by minute, then action: the
+/// `minute_counts` table, and the form every figure is computed from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MinuteTable {
+    /// Action names, sorted; a code is an index into it, so codes sort like
+    /// names.
     pub names: Vec<Arc<str>>,
-    /// (action code, minute start, count), sorted by action, then minute.
-    pub rows: Vec<(u32, i64, u64)>,
+    /// Action code of each row.
+    pub code: Vec<u32>,
+    /// Minute window start of each row, epoch seconds.
+    pub start: Vec<i64>,
+    /// Events of each row.
+    pub count: Vec<u64>,
 }
 
-impl Coded {
+impl MinuteTable {
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.start.len()
+    }
+
+    /// True when it has no row.
+    pub fn is_empty(&self) -> bool {
+        self.start.is_empty()
+    }
+
     /// The code of an action, if it occurs.
-    pub fn code(&self, action: &str) -> Option<u32> {
+    pub fn code_of(&self, action: &str) -> Option<u32> {
         self.names
             .binary_search_by(|n| (**n).cmp(action))
             .ok()
             .map(|c| c as u32)
+    }
+
+    /// Row `i` as (action, minute start, count).
+    pub fn row(&self, i: usize) -> (&Arc<str>, i64, u64) {
+        (&self.names[self.code[i] as usize], self.start[i], self.count[i])
+    }
+
+    /// The rows in order, as (action, minute start, count).
+    pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, i64, u64)> + '_ {
+        (0..self.len()).map(|i| self.row(i))
+    }
+}
+
+/// Minutes in a [`Fold`]'s dense window.
+const WINDOW: i64 = 2048;
+/// Actions (in the order seen) that get a dense window; others go aside.
+const DENSE_ACTIONS: usize = 8;
+
+/// An accumulator of events, to be added to a [`MinuteCounts`] with
+/// [`MinuteCounts::absorb`]. Its memory is bounded by a small window plus
+/// the rows it holds.
+#[derive(Debug, Clone)]
+pub struct Fold {
+    names: Names,
+    /// Minute index (`t / 60`) of the window's first slot; `None` before
+    /// the first event.
+    base: Option<i64>,
+    /// Per action with a dense window: its counts, a slot per minute.
+    dense: Vec<Vec<u32>>,
+    /// Events in a row that missed the window: many move it.
+    misses: u32,
+    /// Rows set aside or flushed from the window, not sorted yet.
+    loose: Vec<Row>,
+    /// Sorted, unique rows.
+    sorted: Vec<Row>,
+    events: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl Default for Fold {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fold {
+    /// An empty fold.
+    pub fn new() -> Self {
+        Fold {
+            names: Names::default(),
+            base: None,
+            dense: Vec::new(),
+            misses: 0,
+            loose: Vec::new(),
+            sorted: Vec::new(),
+            events: 0,
+            first: None,
+            last: None,
+        }
+    }
+
+    /// Number of events added.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Counts one event.
+    #[inline]
+    pub fn add(&mut self, time: i64, action: &str) {
+        let id = self.names.id(action);
+        self.events += 1;
+        self.first = Some(self.first.map_or(time, |f| f.min(time)));
+        self.last = Some(self.last.map_or(time, |l| l.max(time)));
+        let m = time.div_euclid(60);
+        if (id as usize) < DENSE_ACTIONS {
+            while self.dense.len() <= id as usize {
+                self.dense.push(vec![0; WINDOW as usize]);
+            }
+            if let Some(base) = self.base {
+                let off = m - base;
+                if (0..WINDOW).contains(&off) {
+                    self.misses = 0;
+                    self.bump(id, off as usize, m);
+                    return;
+                }
+            }
+            self.misses += 1;
+            if self.base.is_none() || self.misses > 16 {
+                // the events have moved on: flush the window, move it there
+                self.flush();
+                let base = m - WINDOW / 8;
+                self.base = Some(base);
+                self.misses = 0;
+                self.bump(id, (m - base) as usize, m);
+                return;
+            }
+        }
+        self.loose.push((m * 60, id, 1));
+        if self.loose.len() >= (1 << 16).max(self.sorted.len() / 2) {
+            self.compact();
+        }
+    }
+
+    #[inline]
+    fn bump(&mut self, id: u32, off: usize, m: i64) {
+        let slot = &mut self.dense[id as usize][off];
+        if *slot == u32::MAX {
+            self.loose.push((m * 60, id, u64::from(u32::MAX)));
+            *slot = 0;
+        }
+        *slot += 1;
+    }
+
+    /// Moves the dense window's counts to the loose rows.
+    fn flush(&mut self) {
+        let Some(base) = self.base else { return };
+        for (id, slots) in self.dense.iter_mut().enumerate() {
+            for (off, n) in slots.iter_mut().enumerate() {
+                if *n > 0 {
+                    self.loose.push(((base + off as i64) * 60, id as u32, u64::from(*n)));
+                    *n = 0;
+                }
+            }
+        }
+    }
+
+    /// Sorts the loose rows into the sorted ones.
+    fn compact(&mut self) {
+        let mut loose = std::mem::take(&mut self.loose);
+        loose.sort_unstable_by_key(|r| (r.0, r.1));
+        let sorted = std::mem::take(&mut self.sorted);
+        let mut out: Vec<Row> = Vec::with_capacity(sorted.len() + loose.len());
+        let (mut i, mut j) = (0, 0);
+        while i < sorted.len() || j < loose.len() {
+            let r = if j == loose.len() || (i < sorted.len() && (sorted[i].0, sorted[i].1) <= (loose[j].0, loose[j].1))
+            {
+                i += 1;
+                sorted[i - 1]
+            } else {
+                j += 1;
+                loose[j - 1]
+            };
+            match out.last_mut() {
+                Some(last) if (last.0, last.1) == (r.0, r.1) => last.2 += r.2,
+                _ => out.push(r),
+            }
+        }
+        self.sorted = out;
+        self.loose = loose;
+        self.loose.clear();
+    }
+
+    /// Every row, sorted and unique; the fold is empty of rows afterwards.
+    fn finish(&mut self) -> Vec<Row> {
+        self.flush();
+        self.base = None;
+        self.compact();
+        self.loose = Vec::new();
+        std::mem::take(&mut self.sorted)
     }
 }
 
@@ -255,5 +681,95 @@ mod tests {
         );
         assert_eq!(left.events(), 6);
         assert_eq!(left.time_range(), Some((0, 3600)));
+    }
+
+    /// A simple model: a sorted map of every row.
+    fn model(events: &[(i64, String)]) -> Vec<(Arc<str>, i64, u64)> {
+        let mut m: BTreeMap<(i64, String), u64> = BTreeMap::new();
+        for (t, a) in events {
+            *m.entry((minute_of(*t), a.clone())).or_default() += 1;
+        }
+        m.into_iter().map(|((t, a), n)| (Arc::from(a.as_str()), t, n)).collect()
+    }
+
+    #[test]
+    fn folds_merges_and_chunk_splits_agree_with_a_sorted_map() {
+        // times jumping about (far apart, backwards, dense stretches), many
+        // actions, enough rows to split chunks many times
+        let mut rng = 7u64;
+        let mut next = || {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            rng >> 33
+        };
+        let mut events = Vec::new();
+        for i in 0..60_000i64 {
+            let t = match next() % 10 {
+                0 => (next() as i64 % 2_000_000_000) * 97 - 90_000_000_000,
+                1 => -(next() as i64 % 100_000),
+                _ => 1_469_500_000 + i * 7 + (next() % 50) as i64,
+            };
+            events.push((t, format!("a{}", next() % 12)));
+        }
+        let expected = model(&events);
+        // one fold
+        let mut fold = Fold::new();
+        for (t, a) in &events {
+            fold.add(*t, a);
+        }
+        let mut one = MinuteCounts::new();
+        one.absorb(fold);
+        assert_eq!(one.rows(), expected);
+        assert_eq!(one.len(), expected.len());
+        assert_eq!(one.events(), events.len() as u64);
+        // small folds added one after another, as triggers do
+        let mut many = MinuteCounts::new();
+        for part in events.chunks(777) {
+            let mut f = Fold::new();
+            for (t, a) in part {
+                f.add(*t, a);
+            }
+            many.absorb(f);
+        }
+        assert_eq!(many.rows(), expected);
+        assert_eq!(many.len(), expected.len());
+        // merges of large states
+        let (mut left, mut right) = (MinuteCounts::new(), MinuteCounts::new());
+        for (i, part) in events.chunks(5000).enumerate() {
+            let mut f = Fold::new();
+            for (t, a) in part {
+                f.add(*t, a);
+            }
+            if i % 2 == 0 {
+                left.absorb(f)
+            } else {
+                right.absorb(f)
+            }
+        }
+        left.merge(right);
+        assert_eq!(left.rows(), expected);
+        assert!(many.chunks.values().all(|c| c.len() <= CHUNK && c.len() > 0));
+        for (a, m, n) in expected.iter().step_by(97) {
+            assert_eq!(many.count(a, *m), *n);
+        }
+        assert_eq!(many.count("a3", 17), 0);
+        assert_eq!(many.count("nobody", expected[0].1), 0);
+    }
+
+    #[test]
+    fn a_range_of_minutes_has_the_codes_of_the_whole_table() {
+        let mut c = MinuteCounts::new();
+        for (t, a) in [(0, "b"), (60, "a"), (60, "c"), (120, "b"), (7200, "a")] {
+            c.add(t, a);
+        }
+        let all = c.table();
+        assert_eq!(all.names.iter().map(|n| &**n).collect::<Vec<_>>(), ["a", "b", "c"]);
+        assert_eq!(all.code, [1, 0, 2, 1, 0]);
+        let part = c.table_in(60, 121);
+        assert_eq!(
+            (part.start.clone(), part.code.clone()),
+            (vec![60, 60, 120], vec![0, 2, 1])
+        );
+        assert_eq!(part.names, all.names);
+        assert_eq!(c.minutes(), [0, 60, 120, 7200]);
     }
 }

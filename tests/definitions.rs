@@ -30,9 +30,9 @@ fn windows_are_half_open_at_59_and_00() {
         (H + 3599, "Open"),
         (H + 3600, "Open"),
     ]);
-    let minutes: Vec<(i64, i64)> = f.minute_counts.iter().map(|c| (c.window_start - H, c.count)).collect();
+    let minutes: Vec<(i64, i64)> = f.minute_rows().iter().map(|c| (c.window_start - H, c.count)).collect();
     assert_eq!(minutes, [(0, 1), (60, 1), (3540, 1), (3600, 1)]);
-    assert!(f.minute_counts.iter().all(|c| c.window_end == c.window_start + 60));
+    assert!(f.minute_rows().iter().all(|c| c.window_end == c.window_start + 60));
     let hours: Vec<(i64, i64)> = f.hourly_counts.iter().map(|c| (c.window_start - H, c.count)).collect();
     assert_eq!(hours, [(0, 3), (3600, 1)]);
     assert!(f.hourly_counts.iter().all(|c| c.window_end == c.window_start + 3600));
@@ -41,11 +41,8 @@ fn windows_are_half_open_at_59_and_00() {
 #[test]
 fn minute_counts_are_sorted_by_window_then_action() {
     let f = figures(&[(H + 61, "b"), (H + 1, "b"), (H + 2, "a"), (H + 62, "a")]);
-    let order: Vec<(i64, &str)> = f
-        .minute_counts
-        .iter()
-        .map(|c| (c.window_start - H, &*c.action))
-        .collect();
+    let rows = f.minute_rows();
+    let order: Vec<(i64, &str)> = rows.iter().map(|c| (c.window_start - H, &*c.action)).collect();
     assert_eq!(order, [(0, "a"), (0, "b"), (60, "a"), (60, "b")]);
     assert_eq!(f.totals, [("a".to_string(), 2), ("b".to_string(), 2)]);
 }
@@ -96,7 +93,8 @@ fn moving_average_is_trailing_over_a_dense_grid_from_the_first_minute() {
     events.extend(repeat(4, H + 120, "A"));
     let f = figures(&events);
     let a: Vec<(i64, i64, f64, Option<f64>)> = f
-        .moving_average
+        .moving_rows()
+        .unwrap()
         .iter()
         .filter(|m| &*m.action == "A")
         .map(|m| (m.window_start - H, m.count, m.moving_average, m.moving_variance))
@@ -107,7 +105,8 @@ fn moving_average_is_trailing_over_a_dense_grid_from_the_first_minute() {
         [(0, 2, 2.0, None), (60, 0, 1.0, Some(2.0)), (120, 4, 2.0, Some(4.0))]
     );
     let b: Vec<(i64, i64)> = f
-        .moving_average
+        .moving_rows()
+        .unwrap()
         .iter()
         .filter(|m| &*m.action == "B")
         .map(|m| (m.window_start - H, m.count))
@@ -127,19 +126,20 @@ fn moving_window_holds_this_minute_and_the_29_before() {
         events.extend(repeat(i as usize + 1, H + 60 * i, "A"));
     }
     let f = figures(&events);
-    let last = f.moving_average.last().unwrap();
+    let moving = f.moving_rows().unwrap();
+    let last = moving.last().unwrap();
     assert_eq!(last.window_start - H, 1800);
     // window = counts 2..=31: mean 16.5, sample variance of 30 consecutive integers = 77.5
     assert_eq!(last.moving_average, 16.5);
     assert_eq!(last.moving_variance, Some(77.5));
     // minute 29 still averages from the start: 1..=30
-    assert_eq!(f.moving_average[29].moving_average, 15.5);
+    assert_eq!(moving[29].moving_average, 15.5);
     let opts = Options {
         moving_window: 2,
         ..Options::default()
     };
     let f = figures_with(&events, &opts);
-    assert_eq!(f.moving_average.last().unwrap().moving_average, 30.5);
+    assert_eq!(f.moving_rows().unwrap().last().unwrap().moving_average, 30.5);
 }
 
 #[test]
@@ -180,7 +180,48 @@ fn variance_is_the_sample_variance_of_minute_counts() {
 
 #[test]
 fn no_events_no_figures() {
-    assert_eq!(figures(&[]), Figures::default());
+    let f = figures(&[]);
+    assert!(f.minute_counts.is_empty() && f.hourly_counts.is_empty() && f.totals.is_empty());
+    assert!(f.alerts.is_empty() && f.hourly_average.is_empty());
+    assert_eq!((f.variance, f.peak_hour.clone()), (None, None));
+    assert!(f.moving_rows().unwrap().is_empty());
+}
+
+#[test]
+fn a_gap_longer_than_the_window_adds_no_moving_average_rows() {
+    // A: 3 events at minute 0 and 2 at minute 100; the window is 30 minutes
+    let mut events = repeat(3, H, "A");
+    events.extend(repeat(2, H + 100 * 60, "A"));
+    let f = figures(&events);
+    let rows: Vec<(i64, i64, f64)> = f
+        .moving_rows()
+        .unwrap()
+        .iter()
+        .map(|m| ((m.window_start - H) / 60, m.count, m.moving_average))
+        .collect();
+    // minutes 0..=29 (the window that holds minute 0), then minute 100 (the
+    // last minute of the data): nothing in between
+    assert_eq!(rows.len(), 31);
+    assert_eq!(rows[0], (0, 3, 3.0));
+    assert_eq!(rows[1], (1, 0, 1.5));
+    assert_eq!(rows[29], (29, 0, 0.1));
+    // at minute 100 the window holds 30 minutes, 29 of them without events
+    assert_eq!(rows[30], (100, 2, 2.0 / 30.0));
+}
+
+#[test]
+fn events_in_year_1_and_9999_beside_2016_cost_nothing_special() {
+    let mut events = repeat(25, H, "Open");
+    events.push((-62_135_596_800, "Open"));
+    events.push((253_402_300_799, "Close"));
+    let f = figures(&events);
+    assert_eq!(f.minute_counts.len(), 3);
+    assert_eq!(f.hourly_counts.len(), 3);
+    assert_eq!(f.hourly_average.len(), 3);
+    assert_eq!(f.alerts.len(), 1, "the 2016 minute");
+    // each event's trailing window: 30 minutes for year 1 and for 2016 (for
+    // both actions), and the last minute of the data
+    assert_eq!(f.moving_rows().unwrap().len(), 2 * (30 + 30 + 1));
 }
 
 #[test]

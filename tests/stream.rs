@@ -2,6 +2,7 @@
 //! input into files, the files per trigger, and the crashes on the way.
 
 use std::fs;
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -56,10 +57,6 @@ fn batch_figures(events: &[(i64, &str)]) -> Figures {
     metrics::compute(&c, &Options::default()).unwrap()
 }
 
-fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) || (a - b).abs() < 1e-12
-}
-
 /// Runs a stream to its end; returns the final figures and online variance.
 fn run_stream(input: &Path, checkpoint: &Path, opts: StreamOptions) -> (Figures, Option<f64>, usize) {
     let mut stream = Stream::open(input, checkpoint, opts).unwrap();
@@ -67,8 +64,7 @@ fn run_stream(input: &Path, checkpoint: &Path, opts: StreamOptions) -> (Figures,
     while stream.run_trigger().unwrap().is_some() {
         triggers += 1;
     }
-    let figures = metrics::compute(&stream.batch().counts, &Options::default()).unwrap();
-    (figures, stream.variance(), triggers)
+    (stream.figures().unwrap(), stream.variance(), triggers)
 }
 
 fn events_strategy() -> impl Strategy<Value = Vec<(i64, &'static str)>> {
@@ -106,14 +102,18 @@ proptest! {
         let (streamed, online, triggers) = run_stream(&input, &dir.path().join("ck"), options(max_files, mode));
         let batch = batch_figures(&events);
         prop_assert_eq!(triggers, files.len().div_ceil(max_files));
+        // every kept figure, bit for bit: minute counts, hourly counts and
+        // averages, totals, alerts, the variance from running sums
         prop_assert_eq!(&streamed.minute_counts, &batch.minute_counts);
+        prop_assert_eq!(&streamed.hourly_counts, &batch.hourly_counts);
         prop_assert_eq!(&streamed.alerts, &batch.alerts);
-        prop_assert_eq!(&streamed.hourly_average, &batch.hourly_average);
-        prop_assert_eq!(&streamed.moving_average, &batch.moving_average);
-        match (online, batch.variance) {
-            (Some(a), Some(b)) => prop_assert!(close(a, b), "online {} batch {}", a, b),
-            (a, b) => prop_assert_eq!(a, b),
-        }
+        prop_assert_eq!(&streamed.totals, &batch.totals);
+        let bits = |h: &[windowpane::metrics::HourAverage]| h.iter().map(|h| (h.window_start, h.average.to_bits())).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&streamed.hourly_average), bits(&batch.hourly_average));
+        prop_assert_eq!(&streamed.peak_hour, &batch.peak_hour);
+        prop_assert_eq!(online.map(f64::to_bits), batch.variance.map(f64::to_bits));
+        prop_assert_eq!(streamed.moving_rows().unwrap(), batch.moving_rows().unwrap());
+        prop_assert!(streamed == batch);
     }
 }
 
@@ -174,7 +174,7 @@ fn alerts_appear_once_are_updated_and_withdrawn() {
 }
 
 #[test]
-fn a_rerun_takes_only_new_files_and_other_options_are_refused() {
+fn a_rerun_takes_only_new_files_and_options_the_state_depends_on_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     fs::create_dir(&input).unwrap();
@@ -190,10 +190,24 @@ fn a_rerun_takes_only_new_files_and_other_options_are_refused() {
     let (figures, _, triggers) = run_stream(&input, &ck, options(5, OutputMode::Complete));
     assert_eq!(triggers, 1, "only the new file");
     assert_eq!(figures.totals, [("Close".to_string(), 1), ("Open".to_string(), 2)]);
+    // another alert threshold: the alerts are computed again, nothing is refused
     let mut other = options(1, OutputMode::Complete);
-    other.figures.alert_threshold = 5;
-    let err = Stream::open(&input, &ck, other).err().unwrap().to_string();
-    assert!(err.contains("belongs to another input or other options"), "{err}");
+    other.figures.alert_threshold = 0;
+    let events = [(H, "Open"), (H + 1, "Open"), (H + 2, "Close")];
+    let mut c = MinuteCounts::new();
+    events.iter().for_each(|(t, a)| c.add(*t, a));
+    let expected = metrics::compute(&c, &other.figures).unwrap();
+    let reopened = Stream::open(&input, &ck, other.clone()).unwrap();
+    let figures = reopened.figures().unwrap();
+    assert_eq!(figures.alerts.len(), 1);
+    assert_eq!(figures.alerts, expected.alerts);
+    drop(reopened);
+    // another output mode: the state's meaning differs; refused, naming the option
+    let err = Stream::open(&input, &ck, options(1, OutputMode::Append))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("--output-mode complete"), "{err}");
 }
 
 #[test]
@@ -236,7 +250,14 @@ fn exactly_once_across_kill_9_and_restart() {
     // its own (so that every run gets somewhere, however slow the machine):
     // 0 to 8 ms later, anywhere in the next trigger's planning, reading,
     // state writing or commit. The last run ends on its own.
-    let commits = || fs::read_dir(ck.join("commits")).map_or(0, |d| d.count());
+    let commits = || {
+        ["delta", "snapshot"]
+            .iter()
+            .flat_map(|d| fs::read_dir(ck.join(d)).into_iter().flatten())
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+    };
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut kills = 0;
     loop {
@@ -316,11 +337,15 @@ fn append_mode_emits_final_windows_once_and_drops_late_events() {
     assert_eq!(t4.row.state_rows, 2, "minutes 4 and 6 are still open");
     assert_eq!(t4.watermark, Some(H + 280));
     assert_eq!(s.late(), 1);
-    // the late event is reported, never merged; the final rows left the
-    // state for the checkpoint, and come back for the report
-    assert_eq!(s.batch().counts.events(), 2, "minutes 4 and 6");
-    let all = s.complete_batch().unwrap();
-    let f = metrics::compute(&all.counts, &Options::default()).unwrap();
+    // the late event is counted, never merged
+    assert_eq!(s.events(), 5);
+    let stats = s.input_stats();
+    assert_eq!(
+        (stats.lines, stats.events, stats.late),
+        (6, 5, 1),
+        "lines = events + rejected + late"
+    );
+    let f = s.figures().unwrap();
     assert_eq!(f.totals, [("Close".to_string(), 2), ("Open".to_string(), 3)]);
     assert!(s.run_trigger().unwrap().is_none());
     drop(s);
@@ -330,7 +355,9 @@ fn append_mode_emits_final_windows_once_and_drops_late_events() {
         o
     })
     .unwrap();
-    assert_eq!(s.complete_batch().unwrap().counts.rows(), all.counts.rows());
+    assert_eq!(s.figures().unwrap(), f);
+    assert_eq!(s.input_stats(), stats);
+    assert_eq!(s.triggers().iter().map(|t| t.late).collect::<Vec<_>>(), [0, 0, 1, 0]);
 }
 
 #[test]
@@ -348,9 +375,14 @@ fn append_mode_keeps_only_open_windows_and_ends_with_the_batch_figures() {
     let mut max_state = 0;
     for k in 0.. {
         if k == 12 {
-            // a crash after trigger 12 had written final rows, before its
-            // commit: the stale file must not count
-            fs::write(ck.join("final/13.json"), r#"[["Open", 0, 1000]]"#).unwrap();
+            // a crash after trigger 13 had appended to the logs, before its
+            // commit: what it appended must not count
+            fs::OpenOptions::new()
+                .append(true)
+                .open(ck.join("rejected.ndjson"))
+                .unwrap()
+                .write_all(b"{\"file\":\"x\",\"line\":1,\"reason\":\"r\",\"text\":\"t\"}\n")
+                .unwrap();
             drop(s);
             s = Stream::open(&input, &ck, opts.clone()).unwrap();
         }
@@ -360,10 +392,11 @@ fn append_mode_keeps_only_open_windows_and_ends_with_the_batch_figures() {
         }
     }
     assert_eq!(s.late(), 0);
-    let streamed = metrics::compute(&s.complete_batch().unwrap().counts, &Options::default()).unwrap();
+    let streamed = s.figures().unwrap();
     let batch = windowpane::cmd::batch::read(&input, FileOrder::Name, false, Some(2)).unwrap();
     let expected = metrics::compute(&batch.counts, &Options::default()).unwrap();
     assert_eq!(streamed, expected);
+    assert_eq!(s.rejected().unwrap(), batch.rejected);
     let rows = expected.minute_counts.len() as u64;
     // open windows: the 10 minutes under the watermark and a file's span
     // (about 20 minutes), of two actions
@@ -397,7 +430,7 @@ fn files_still_being_written_are_taken_only_once_renamed_into_place() {
         (t2.files.clone(), t2.row.rejected),
         (vec!["file-1.json".to_string()], 0)
     );
-    assert_eq!(s.batch().counts.events(), 2);
+    assert_eq!(s.events(), 2);
 }
 
 #[test]
@@ -427,7 +460,7 @@ fn a_processed_file_that_changed_is_reported_not_reread() {
         "{stderr}"
     );
     let reopened = Stream::open(&input, &ck, options(1, OutputMode::Complete)).unwrap();
-    assert_eq!(reopened.batch().counts.events(), 1, "the new line is not counted");
+    assert_eq!(reopened.events(), 1, "the new line is not counted");
 }
 
 /// Reads lines from `lines` until one contains `needle`; panics after `limit`.

@@ -115,7 +115,14 @@ pub(crate) fn parse_minutes(s: &str) -> Result<usize, String> {
     if n == 0 {
         return Err(bad());
     }
-    n.checked_mul(scale).ok_or_else(bad)
+    // a century is far more than any window or watermark needs, and keeps
+    // the arithmetic on epoch seconds far from overflowing
+    match n.checked_mul(scale) {
+        Some(m) if m <= 100 * 366 * 24 * 60 => Ok(m),
+        _ => Err(format!(
+            "{s:?} is longer than a century; expected a whole number of minutes like 30m or 1h"
+        )),
+    }
 }
 
 /// The default report folder of an input: `reports/<its name>`.
@@ -173,7 +180,9 @@ pub fn run(args: &Args) -> Result<()> {
     let run = output::Run {
         heading: &format!("windowpane batch: {input}"),
         title: &input,
-        batch: &batch,
+        input: crate::output::summary::InputStats::of(&batch),
+        range: batch.counts.time_range(),
+        rejected: &batch.rejected,
         figures: &figures,
         options: &opts,
         triggers: None,
@@ -197,6 +206,7 @@ mod tests {
         assert!(parse_minutes("0m").is_err());
         assert!(parse_minutes("1.5h").is_err());
         assert!(parse_minutes("30s").is_err());
+        assert!(parse_minutes("300000000000000000m").is_err());
     }
 
     #[test]

@@ -4,3 +4,4 @@ pub mod batch;
 pub mod generate;
 pub mod sql;
 pub mod stream;
+pub mod update;

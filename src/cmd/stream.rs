@@ -2,7 +2,7 @@
 //! trigger, with a checkpoint that makes every file count exactly once.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 use std::sync::Arc;
@@ -29,11 +29,19 @@ use crate::source::FileOrder;
 /// tables/triggers.csv. The final figures are exactly those of `batch`.
 ///
 /// Every trigger is logged in the checkpoint folder before it runs and
-/// committed after. A run that is killed and started again with the same
+/// committed after; the checkpoint holds what each trigger changed, and now
+/// and then a snapshot of the whole state. A run that is killed and started again with the same
 /// command goes on where it stopped, counting nothing twice; a rerun on a
 /// folder that has gained files takes only the new ones. Files whose names
 /// are hidden or start with _ are skipped: write a file under such a name
 /// and rename it when it is complete.
+///
+/// With --format json, one JSON object per line: each trigger's progress
+/// (in the spirit of Spark's StreamingQueryProgress), then {"summary": …};
+/// with --quiet too, only summary.json, as `batch --format json` prints it.
+///
+/// To bring a report up to date with a new dump, `windowpane update` is
+/// the shorter command: every new file at once, the batch report.
 ///
 /// Exit status: 0 on success, 1 when the input or the checkpoint cannot be
 /// used, 2 on a usage error.
@@ -56,10 +64,10 @@ pub struct Args {
     /// Print the rows each trigger emits, as CSV, after its line.
     #[arg(long)]
     pub show_rows: bool,
-    /// The checkpoint folder [default: reports/<input name>.checkpoint].
+    /// The checkpoint folder [default: reports/.<input name>-stream.checkpoint].
     #[arg(long, value_name = "DIR")]
     pub checkpoint: Option<PathBuf>,
-    /// Where to write the report folder at the end [default: reports/<input name>].
+    /// Where to write the report folder at the end [default: reports/<input name>-stream].
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
     /// Write no report folder.
@@ -77,7 +85,8 @@ pub struct Args {
     /// Print only the final tables, not a line per trigger.
     #[arg(long, short)]
     pub quiet: bool,
-    /// What to print at the end: tables, or summary.json (which implies --quiet).
+    /// What to print: tables, or JSON: a line per trigger with its progress,
+    /// then a line with the summary; with --quiet, only summary.json.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Show every hour in the final hourly table.
@@ -174,55 +183,137 @@ fn watch(input: &std::path::Path) -> Option<(notify::RecommendedWatcher, Receive
     }
 }
 
+/// The default checkpoint of a report folder: hidden beside it.
+pub fn default_checkpoint(report_dir: &Path) -> PathBuf {
+    let name = report_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
+    report_dir.with_file_name(format!(".{name}.checkpoint"))
+}
+
 /// Writes the report folder (when `out_dir` is given) from everything the
-/// stream has read, and returns the summary and the terminal tables. `last`
-/// is the latest trigger's figures, reused when they cover every window.
-fn publish(
+/// stream has read, and returns the summary and the terminal tables; with
+/// `triggers`, the report has the triggers table and chart.
+pub fn publish(
     stream: &Stream,
-    args: &Args,
-    last: Option<crate::metrics::Figures>,
-    out_dir: Option<&std::path::Path>,
+    heading: &str,
+    title: &str,
+    opts: &crate::metrics::Options,
+    out_dir: Option<&Path>,
+    all: bool,
+    triggers: bool,
 ) -> Result<(crate::output::summary::Summary, String)> {
-    let opts = args.figures.options();
-    let batch = &stream.complete_batch()?;
-    if batch.counts.events() == 0 {
+    if stream.events() == 0 {
+        let input = stream.input_stats();
         anyhow::bail!(
-            "no valid events in {} after {} triggers ({} lines read)",
-            args.input.display(),
+            "no valid events in {title} after {} triggers ({} lines read, {} rejected, {} late)",
             stream.triggers().len(),
-            batch.lines
+            input.lines,
+            input.rejected,
+            input.late
         );
     }
-    // in append mode a trigger's figures cover only the windows still open
-    let figures = match last {
-        Some(f) if args.output_mode != OutputMode::Append => f,
-        _ => metrics::compute(&batch.counts, &opts)
-            .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?,
-    };
-    let input = args.input.display().to_string();
+    let figures = stream
+        .figures()
+        .with_context(|| format!("cannot compute the figures of {title}"))?;
+    let rejected = stream.rejected()?;
     let run = output::Run {
-        heading: &format!("windowpane stream: {input}"),
-        title: &input,
-        batch,
+        heading,
+        title,
+        input: stream.input_stats(),
+        range: stream.counts().time_range(),
+        rejected: &rejected,
         figures: &figures,
-        options: &opts,
-        triggers: Some(stream.triggers()),
+        options: opts,
+        triggers: triggers.then(|| stream.triggers()),
     };
-    output::publish(&run, out_dir, args.all)
+    output::publish(&run, out_dir, all)
+}
+
+/// Standard output that a closed pipe (`| head`) silences instead of
+/// stopping the run.
+struct Out {
+    closed: bool,
+}
+
+impl Out {
+    fn line(&mut self, text: &str) -> Result<()> {
+        self.text(&format!("{text}\n"))
+    }
+
+    fn text(&mut self, text: &str) -> Result<()> {
+        use std::io::Write;
+        if self.closed {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+/// A trigger's progress as one JSON object.
+fn progress_json(o: &crate::engine::stream::Outcome, stream: &Stream) -> String {
+    let r = &o.row;
+    let count = |f: fn(&AlertChange) -> bool| o.alerts.iter().filter(|a| f(a)).count();
+    let seconds = (o.durations.read + o.durations.update + o.durations.commit) / 1000.0;
+    serde_json::json!({
+        "trigger": r.trigger,
+        "timestamp": crate::output::timefmt::rfc3339(chrono::Utc::now().timestamp()),
+        "files": o.files,
+        "missing_files": o.missing,
+        "num_input_rows": r.events + r.rejected + r.late,
+        "events": r.events,
+        "rejected": r.rejected,
+        "late": r.late,
+        "processed_rows_per_second": if seconds > 0.0 { (r.events + r.rejected + r.late) as f64 / seconds } else { 0.0 },
+        "duration_ms": {
+            "read": o.durations.read,
+            "update": o.durations.update,
+            "commit": o.durations.commit,
+            "total": o.durations.read + o.durations.update + o.durations.commit,
+        },
+        "state_rows": r.state_rows,
+        "rows_updated": o.changed_rows,
+        "rows_emitted": o.emitted_rows,
+        "watermark": o.watermark.map(crate::output::timefmt::rfc3339),
+        "variance": r.variance,
+        "alerts": {
+            "new": count(|a| matches!(a, AlertChange::New(_))),
+            "updated": count(|a| matches!(a, AlertChange::Updated(_))),
+            "withdrawn": count(|a| matches!(a, AlertChange::Withdrawn(_))),
+            "total": stream.alert_count(),
+        },
+        "events_total": stream.events(),
+    })
+    .to_string()
 }
 
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
-    let quiet = args.quiet || args.format == Format::Json;
-    let report_dir = default_report_dir(&args.input);
-    let checkpoint = args.checkpoint.clone().unwrap_or_else(|| {
-        let name = report_dir
+    let json = args.format == Format::Json;
+    let quiet = args.quiet || json;
+    // beside batch's report, not in it: reports/<name>-stream
+    let report_dir = {
+        let base = default_report_dir(&args.input);
+        let name = base
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        report_dir.with_file_name(format!("{name}.checkpoint"))
-    });
+        base.with_file_name(format!("{name}-stream"))
+    };
+    let checkpoint = args
+        .checkpoint
+        .clone()
+        .unwrap_or_else(|| default_checkpoint(&report_dir));
+    let mut out = Out { closed: false };
     let mut stream = Stream::open(
         &args.input,
         &checkpoint,
@@ -239,7 +330,10 @@ pub fn run(args: &Args) -> Result<()> {
     )?;
     let resumed = stream.triggers().len();
     if resumed > 0 && !quiet {
-        println!("resuming after trigger {resumed} from {}", checkpoint.display());
+        out.line(&format!(
+            "resuming after trigger {resumed} from {}",
+            checkpoint.display()
+        ))?;
     }
     let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir.clone()));
     let stop = stop_flag()?;
@@ -261,10 +355,11 @@ pub fn run(args: &Args) -> Result<()> {
             }
         }
     };
-    let (started, events_before) = (Instant::now(), stream.events());
+    let input_name = args.input.display().to_string();
+    let heading = format!("windowpane stream: {input_name}");
     let mut alert_log: Vec<String> = Vec::new();
+    let mut recent: std::collections::VecDeque<(Instant, u64)> = Default::default();
     let mut stopped = false;
-    let mut last = None;
     let mut reported = resumed;
     loop {
         if quit(&live, Duration::ZERO)? {
@@ -278,9 +373,9 @@ pub fn run(args: &Args) -> Result<()> {
             // caught up: bring the report up to date while waiting
             if reported < stream.triggers().len() && stream.events() > 0 {
                 if let Some(dir) = &out_dir {
-                    publish(&stream, args, last.clone(), Some(dir))?;
+                    publish(&stream, &heading, &input_name, &opts, Some(dir), args.all, true)?;
                     if live.is_none() && !quiet {
-                        println!("report updated: {}", dir.display());
+                        out.line(&format!("report updated: {}", dir.display()))?;
                     }
                 }
                 reported = stream.triggers().len();
@@ -302,10 +397,30 @@ pub fn run(args: &Args) -> Result<()> {
             }
             continue;
         };
+        for m in &outcome.missing {
+            eprintln!(
+                "windowpane: warning: {m} was planned for trigger {} but is gone; recorded as missing",
+                outcome.row.trigger
+            );
+        }
+        if json {
+            if !args.quiet {
+                out.line(&progress_json(&outcome, &stream))?;
+            }
+            continue;
+        }
         if let Some(view) = live.as_mut() {
             alert_log.extend(outcome.alerts.iter().map(|c| describe(c, &opts)));
-            let files_left = stream.unprocessed()?.len();
-            let batch = stream.batch();
+            let files_left = stream.files_left()?;
+            recent.push_back((Instant::now(), stream.events()));
+            while recent.len() > 10 {
+                recent.pop_front();
+            }
+            let rate = match (recent.front(), recent.back()) {
+                (Some(a), Some(b)) if b.0 > a.0 => (b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64(),
+                _ => outcome.row.events as f64 / (outcome.row.duration_ms / 1000.0).max(1e-9),
+            };
+            let figures = stream.recent_figures(240)?;
             let status = match outcome.watermark {
                 Some(w) => format!("append, watermark {} · {} late events", short(w), stream.late()),
                 None => format!("{:?} mode", args.output_mode).to_lowercase(),
@@ -313,74 +428,98 @@ pub fn run(args: &Args) -> Result<()> {
             view.draw(&View {
                 input: &args.input.display().to_string(),
                 trigger: outcome.row.trigger,
-                files_done: batch.files,
+                files_done: stream.input_stats().files,
                 files_left,
                 events: stream.events(),
-                rate: (stream.events() - events_before) as f64 / started.elapsed().as_secs_f64().max(1e-9),
-                figures: &outcome.figures,
+                rate,
+                figures: &figures,
                 variance: stream.variance(),
                 alerts: &alert_log,
                 status,
             })?;
-            last = Some(outcome.figures);
             continue;
         }
         if !quiet {
             let r = &outcome.row;
-            println!(
+            out.line(&format!(
                 "trigger {}: {} ({} events, {} rejected) · state {} rows · {} rows emitted ({}) · variance {} · {:.1} ms",
                 r.trigger,
                 file_list(&outcome.files),
                 r.events,
                 r.rejected,
                 r.state_rows,
-                outcome.emitted.len(),
+                outcome.emitted_rows,
                 format!("{:?}", args.output_mode).to_lowercase(),
                 r.variance.map_or("–".to_string(), |v| format!("{v:.4}")),
                 r.duration_ms
-            );
+            ))?;
             if let Some(w) = outcome.watermark {
-                println!("  watermark {} · {} late events dropped", short(w), outcome.late);
+                out.line(&format!(
+                    "  watermark {} · {} late events (counted, not merged)",
+                    short(w),
+                    outcome.late
+                ))?;
             }
             for change in &outcome.alerts {
-                println!("  {}", describe(change, &opts));
+                out.line(&format!("  {}", describe(change, &opts)))?;
             }
             if args.show_rows {
-                println!("  action,window_start,window_end,count");
-                for c in &outcome.emitted {
-                    println!(
+                out.line("  action,window_start,window_end,count")?;
+                let all;
+                let rows: Vec<(&str, i64, i64)> = if args.output_mode == OutputMode::Complete {
+                    all = stream.counts().table();
+                    all.iter().map(|(a, m, c)| (&**a, m, c as i64)).collect()
+                } else {
+                    outcome
+                        .emitted
+                        .iter()
+                        .map(|c| (&*c.action, c.window_start, c.count))
+                        .collect()
+                };
+                for (a, m, c) in rows {
+                    out.line(&format!(
                         "  {},{},{},{}",
-                        crate::output::csv::field(&c.action),
-                        crate::output::timefmt::rfc3339(c.window_start),
-                        crate::output::timefmt::rfc3339(c.window_end),
-                        c.count
-                    );
+                        crate::output::csv::field(a),
+                        crate::output::timefmt::rfc3339(m),
+                        crate::output::timefmt::rfc3339(m + metrics::MINUTE),
+                        c
+                    ))?;
                 }
             }
         }
-        last = Some(outcome.figures);
     }
     // give the terminal back before printing
     drop(live);
     if stopped {
         eprintln!("windowpane: stopped after trigger {}", stream.triggers().len());
     } else if resumed > 0 && stream.triggers().len() == resumed && !quiet {
-        println!(
+        out.line(&format!(
             "no new files: every file of {} was taken by an earlier run",
             args.input.display()
-        );
+        ))?;
     }
-    let (summary, text) = publish(&stream, args, last, out_dir.as_deref())?;
-    if args.format == Format::Json {
+    let (summary, text) = publish(
+        &stream,
+        &heading,
+        &input_name,
+        &opts,
+        out_dir.as_deref(),
+        args.all,
+        true,
+    )?;
+    if json && args.quiet {
         return crate::print_stdout(&summary.to_json());
     }
+    if json {
+        return out.line(&serde_json::json!({ "summary": summary }).to_string());
+    }
     let late = if args.output_mode == OutputMode::Append {
-        format!(", {} late events dropped", stream.late())
+        format!(", {} late events counted but not merged", stream.late())
     } else {
         String::new()
     };
-    crate::print_stdout(&format!(
-        "\nafter {} triggers (online variance {}{late}):\n{text}",
+    out.text(&format!(
+        "\nafter {} triggers (variance {}{late}):\n{text}",
         stream.triggers().len(),
         stream.variance().map_or("–".to_string(), |v| v.to_string())
     ))

@@ -1,29 +1,33 @@
 //! The checkpoint folder of a stream, so that a run killed at any instant
 //! and started again with the same command goes on where it was, counting
-//! every file exactly once.
+//! every file exactly once. What a trigger writes follows what it changed,
+//! not the history held:
 //!
 //! ```text
-//! DIR/lock            held (flock) by the running process
-//! DIR/metadata.json   the input and options the checkpoint belongs to
-//! DIR/offsets/N       the files trigger N takes, written before it runs
-//! DIR/state/N.json    the state after trigger N
-//! DIR/commits/N       written after state/N.json: trigger N is done
-//! DIR/final/N.json    append mode: the rows trigger N made final, written
-//!                     before its commit and no longer kept in the state
+//! DIR/.gitignore       keeps the folder out of git
+//! DIR/lock             held (flock) by the running process
+//! DIR/metadata.json    the input and options the checkpoint belongs to
+//! DIR/offsets/N        the files trigger N takes, written before it runs
+//! DIR/delta/N          what trigger N changed: its commit
+//! DIR/snapshot/N       the whole state after trigger N, written instead of
+//!                      a delta now and then: also a commit
+//! DIR/rejected.ndjson  the quarantine, appended to by each trigger
+//! DIR/triggers.ndjson  one line per trigger, appended
 //! ```
 //!
-//! On start, the highest N in `commits/` names the state to load; if
-//! `offsets/N+1` exists, trigger N+1 was planned but not committed and runs
-//! again with exactly the files it had planned. Every file is written aside
-//! and renamed into place, so none is ever seen half-written.
+//! On start, the newest snapshot is loaded and the deltas after it are
+//! applied; the logs are cut back to the lengths the last commit recorded
+//! (a trigger that appended and then died before committing runs again).
+//! If `offsets/N+1` exists, trigger N+1 was planned but not committed and
+//! runs again with the files it had planned. Commits and plans are written
+//! aside and renamed into place, so none is ever seen half-written. Only
+//! the two newest snapshots and the files after the older one are kept.
 
-use std::fs::{self, File};
-use std::io::Write;
+use std::fs::{self, File, OpenOptions};
+use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
 /// An open, locked checkpoint folder.
 pub struct Checkpoint {
@@ -48,12 +52,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write().with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// The numbers of the files `N` in `dir`, sorted.
 fn numbers(dir: &Path) -> Result<Vec<u64>> {
     let mut out = Vec::new();
     if dir.exists() {
         for e in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-            let name = e?.file_name().to_string_lossy().into_owned();
-            if let Ok(n) = name.trim_end_matches(".json").parse::<u64>() {
+            if let Ok(n) = e?.file_name().to_string_lossy().parse::<u64>() {
                 out.push(n);
             }
         }
@@ -62,19 +66,91 @@ fn numbers(dir: &Path) -> Result<Vec<u64>> {
     Ok(out)
 }
 
+/// Removes a checkpoint folder, after checking that it is one (it holds a
+/// windowpane metadata.json and only the files a checkpoint has), so that
+/// nothing windowpane did not write is deleted. A missing folder is fine.
+pub fn remove(dir: &Path) -> Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    const OURS: [&str; 9] = [
+        ".gitignore",
+        "lock",
+        "metadata.json",
+        "metadata.tmp",
+        "offsets",
+        "delta",
+        "snapshot",
+        "rejected.ndjson",
+        "triggers.ndjson",
+    ];
+    let entries: Vec<String> = fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let foreign: Vec<&String> = entries.iter().filter(|e| !OURS.contains(&e.as_str())).collect();
+    if !entries.iter().any(|e| e == "metadata.json") || !foreign.is_empty() {
+        bail!(
+            "{} does not look like a windowpane checkpoint (it holds {}); remove it yourself if it is one",
+            dir.display(),
+            if foreign.is_empty() {
+                "no metadata.json".to_string()
+            } else {
+                format!("{:?}", foreign)
+            }
+        );
+    }
+    fs::remove_dir_all(dir).with_context(|| format!("cannot remove the checkpoint {}", dir.display()))
+}
+
+/// The kinds of commit file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// What one trigger changed.
+    Delta,
+    /// The whole state.
+    Snapshot,
+}
+
+impl Kind {
+    fn folder(self) -> &'static str {
+        match self {
+            Kind::Delta => "delta",
+            Kind::Snapshot => "snapshot",
+        }
+    }
+}
+
 impl Checkpoint {
-    /// Opens (creating) the checkpoint `dir` for a stream whose input and
-    /// options are described by `metadata`. Refuses a checkpoint held by
-    /// another process, or made for another input or other options.
-    pub fn open<M: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(
-        dir: &Path,
-        metadata: &M,
-    ) -> Result<Self> {
-        for sub in ["offsets", "state", "commits"] {
+    /// Opens (creating) the checkpoint `dir` and locks it. Refuses a folder
+    /// held by another process, and a folder with other files that is not
+    /// a checkpoint.
+    pub fn open(dir: &Path) -> Result<Self> {
+        if dir.is_dir()
+            && !dir.join("metadata.json").exists()
+            && fs::read_dir(dir)
+                .with_context(|| format!("cannot list {}", dir.display()))?
+                .next()
+                .is_some()
+        {
+            bail!(
+                "{} is not empty and is not a windowpane checkpoint (no metadata.json); give --checkpoint another folder",
+                dir.display()
+            );
+        }
+        for sub in ["offsets", "delta", "snapshot"] {
             fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
         }
-        let lock = fs::OpenOptions::new()
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            fs::write(
+                &ignore,
+                "# a windowpane checkpoint: machine state, not for version control\n*\n",
+            )
+            .with_context(|| format!("cannot write {}", ignore.display()))?;
+        }
+        let lock = OpenOptions::new()
             .create(true)
             .truncate(false)
             .read(true)
@@ -91,112 +167,138 @@ impl Checkpoint {
         }
         lock.set_len(0)?;
         (&lock).write_all(std::process::id().to_string().as_bytes())?;
-        let meta_path = dir.join("metadata.json");
-        if meta_path.exists() {
-            let text =
-                fs::read_to_string(&meta_path).with_context(|| format!("cannot read {}", meta_path.display()))?;
-            let saved: M = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a windowpane checkpoint of this version", meta_path.display()))?;
-            if &saved != metadata {
-                bail!(
-                    "the checkpoint {} belongs to another input or other options ({}); \
-                     rerun with the same ones, or give this run another --checkpoint (or delete that folder to start over)",
-                    dir.display(),
-                    text.trim()
-                );
-            }
-        } else {
-            write_atomic(&meta_path, &serde_json::to_vec_pretty(metadata)?)?;
-        }
         Ok(Self {
             dir: dir.to_path_buf(),
             _lock: lock,
         })
     }
 
-    /// The number of the last committed trigger (0: none).
-    pub fn last_commit(&self) -> Result<u64> {
-        Ok(numbers(&self.dir.join("commits"))?.last().copied().unwrap_or(0))
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
-    /// Reads the state saved by trigger `n`.
-    pub fn load_state<S: DeserializeOwned>(&self, n: u64) -> Result<S> {
-        let path = self.dir.join("state").join(format!("{n}.json"));
-        let text = fs::read(&path).with_context(|| format!("cannot read the checkpoint state {}", path.display()))?;
-        serde_json::from_slice(&text).with_context(|| format!("the checkpoint state {} is damaged", path.display()))
-    }
-
-    /// The files planned for trigger `n`, if it was planned.
-    pub fn planned<P: DeserializeOwned>(&self, n: u64) -> Result<Option<P>> {
-        let path = self.dir.join("offsets").join(n.to_string());
+    /// The saved metadata, if any.
+    pub fn metadata(&self) -> Result<Option<String>> {
+        let path = self.dir.join("metadata.json");
         if !path.exists() {
             return Ok(None);
         }
-        let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(Some(serde_json::from_slice(&text).with_context(|| {
-            format!("the checkpoint log {} is damaged", path.display())
-        })?))
+        Ok(Some(
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?,
+        ))
+    }
+
+    /// Saves the metadata.
+    pub fn set_metadata(&self, text: &str) -> Result<()> {
+        write_atomic(&self.dir.join("metadata.json"), text.as_bytes())
+    }
+
+    fn path(&self, kind: Kind, n: u64) -> PathBuf {
+        self.dir.join(kind.folder()).join(n.to_string())
+    }
+
+    /// The numbers of the commit files of a kind, sorted.
+    pub fn list(&self, kind: Kind) -> Result<Vec<u64>> {
+        numbers(&self.dir.join(kind.folder()))
+    }
+
+    /// The number of the last committed trigger (0: none).
+    pub fn last_commit(&self) -> Result<u64> {
+        let delta = self.list(Kind::Delta)?.last().copied().unwrap_or(0);
+        let snapshot = self.list(Kind::Snapshot)?.last().copied().unwrap_or(0);
+        Ok(delta.max(snapshot))
+    }
+
+    /// Reads a commit file.
+    pub fn read(&self, kind: Kind, n: u64) -> Result<Vec<u8>> {
+        let path = self.path(kind, n);
+        fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+    }
+
+    /// Where a commit file is, for messages.
+    pub fn describe(&self, kind: Kind, n: u64) -> String {
+        self.path(kind, n).display().to_string()
+    }
+
+    /// Writes trigger `n`'s commit file.
+    pub fn commit(&self, kind: Kind, n: u64, bytes: &[u8]) -> Result<()> {
+        write_atomic(&self.path(kind, n), bytes)
+    }
+
+    /// The files planned for trigger `n`, if it was planned.
+    pub fn planned(&self, n: u64) -> Result<Option<Vec<u8>>> {
+        let path = self.dir.join("offsets").join(n.to_string());
+        match fs::read(&path) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
     }
 
     /// Records the files trigger `n` takes, before it runs.
-    pub fn plan<P: Serialize>(&self, n: u64, files: &P) -> Result<()> {
-        write_atomic(
-            &self.dir.join("offsets").join(n.to_string()),
-            &serde_json::to_vec(files)?,
-        )
+    pub fn plan(&self, n: u64, bytes: &[u8]) -> Result<()> {
+        write_atomic(&self.dir.join("offsets").join(n.to_string()), bytes)
     }
 
-    /// Where the rows trigger `n` made final are kept.
-    fn final_path(&self, n: u64) -> PathBuf {
-        self.dir.join("final").join(format!("{n}.json"))
-    }
-
-    /// Writes the rows trigger `n` made final (append mode), before its
-    /// commit. A trigger that runs again after a crash writes the same rows
-    /// over the same file.
-    pub fn write_final<R: Serialize>(&self, n: u64, rows: &R) -> Result<()> {
-        let dir = self.dir.join("final");
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        write_atomic(&self.final_path(n), &serde_json::to_vec(rows)?)
-    }
-
-    /// Removes a final-rows file of trigger `n` left by an attempt that
-    /// crashed before its commit, when the attempt that commits has none.
-    pub fn clear_final(&self, n: u64) -> Result<()> {
-        let path = self.final_path(n);
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("cannot remove {}", path.display()))
-            }
-            _ => Ok(()),
+    /// Appends to a log and flushes it to disk; returns its new length.
+    pub fn append(&self, log: &str, bytes: &[u8]) -> Result<u64> {
+        let path = self.dir.join(log);
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        if !bytes.is_empty() {
+            f.write_all(bytes)
+                .and_then(|()| f.sync_data())
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
+        Ok(f.stream_position()?)
     }
 
-    /// The final rows of every committed trigger up to `last`, in trigger
-    /// order (a file of a trigger that never committed is ignored).
-    pub fn read_finals<R: DeserializeOwned>(&self, last: u64) -> Result<Vec<R>> {
-        let mut out = Vec::new();
-        for n in numbers(&self.dir.join("final"))?.into_iter().filter(|&n| n <= last) {
-            let path = self.final_path(n);
-            let text = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            out.push(
-                serde_json::from_slice(&text)
-                    .with_context(|| format!("the checkpoint file {} is damaged", path.display()))?,
+    /// Cuts a log back to `len` bytes (what the last commit recorded).
+    pub fn truncate(&self, log: &str, len: u64) -> Result<()> {
+        let path = self.dir.join(log);
+        let f = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let now = f.metadata()?.len();
+        if now < len {
+            bail!(
+                "the checkpoint log {} is shorter ({now} bytes) than its last commit recorded ({len}): it was damaged",
+                path.display()
             );
         }
-        Ok(out)
+        if now > len {
+            f.set_len(len)
+                .and_then(|()| f.sync_all())
+                .with_context(|| format!("cannot cut {} back to its last commit", path.display()))?;
+        }
+        Ok(())
     }
 
-    /// Saves the state after trigger `n` and commits it; drops states older
-    /// than the previous one.
-    pub fn commit<S: Serialize>(&self, n: u64, state: &S) -> Result<()> {
-        write_atomic(
-            &self.dir.join("state").join(format!("{n}.json")),
-            &serde_json::to_vec(state)?,
-        )?;
-        write_atomic(&self.dir.join("commits").join(n.to_string()), b"")?;
-        for old in numbers(&self.dir.join("state"))?.into_iter().filter(|&k| k + 1 < n) {
-            let _ = fs::remove_file(self.dir.join("state").join(format!("{old}.json")));
+    /// Reads a whole log.
+    pub fn read_log(&self, log: &str) -> Result<Vec<u8>> {
+        let path = self.dir.join(log);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+        }
+    }
+
+    /// Removes the snapshots before `keep` and the deltas and plans up to
+    /// it: what a load starting from snapshot `keep` no longer needs.
+    pub fn prune(&self, keep: u64) -> Result<()> {
+        for (folder, upto) in [("snapshot", keep.saturating_sub(1)), ("delta", keep), ("offsets", keep)] {
+            let dir = self.dir.join(folder);
+            for n in numbers(&dir)?.into_iter().filter(|&n| n <= upto) {
+                let _ = fs::remove_file(dir.join(n.to_string()));
+            }
         }
         Ok(())
     }

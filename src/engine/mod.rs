@@ -2,5 +2,5 @@
 //! few files per trigger with a checkpoint (streaming).
 
 pub mod checkpoint;
+pub mod codec;
 pub mod stream;
-pub mod welford;

@@ -1,24 +1,40 @@
 //! Streaming: the input folder taken a few files per trigger, as Spark's
 //! file source does with `maxFilesPerTrigger`, folded into the same state
-//! as batch, with every figure derived from that state after each trigger.
+//! as batch.
 //!
-//! Each trigger is recorded in a [`Checkpoint`] before it runs and committed
-//! after, so a run killed at any point and started again counts every file
-//! exactly once and ends with the batch figures.
+//! A trigger costs what it brings, not what is held: its events are merged
+//! into the chunks of the state they fall in; the hourly figures and alerts
+//! are computed again, with the same plans as batch, for the hours it
+//! touched only; totals and the variance follow running sums. The
+//! checkpoint records the files it takes before it runs, then what it
+//! changed (see [`Checkpoint`]), so a run killed at any point and started
+//! again counts every file exactly once and ends with the batch figures.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Instant, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::Checkpoint;
-use super::welford::Welford;
-use crate::metrics::{self, Alert, Count, Figures, Options, MINUTE};
+use super::checkpoint::{Checkpoint, Kind};
+use super::codec::{Reader, Writer};
+use crate::metrics::{self, Alert, Count, Figures, HourAverage, Options, Sums, HOUR, MINUTE};
+use crate::output::summary::InputStats;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, InputFile, Rejected};
-use crate::state::MinuteCounts;
+use crate::state::{MinuteCounts, MinuteTable};
+
+/// A snapshot is written instead of a delta after this many triggers, or
+/// sooner when the deltas since the last one hold half the state's rows.
+const SNAPSHOT_EVERY: u64 = 16;
+/// The quarantine log in the checkpoint.
+const REJECTED_LOG: &str = "rejected.ndjson";
+/// The triggers log in the checkpoint.
+const TRIGGERS_LOG: &str = "triggers.ndjson";
 
 /// Which rows a trigger emits, as Spark names the modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum, Default)]
@@ -52,25 +68,23 @@ pub struct StreamOptions {
     pub threads: usize,
 }
 
-/// What a checkpoint belongs to: a checkpoint made with other values is
-/// refused.
+/// What a checkpoint belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Metadata {
-    version: u32,
+struct Metadata {
+    format: u64,
     input: String,
     order: String,
     mode: OutputMode,
+    watermark_minutes: Option<usize>,
     alert_threshold: i64,
     alert_actions: (String, String),
-    moving_window: usize,
-    watermark_minutes: Option<usize>,
 }
 
 /// A processed file, as it was when it was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileStamp {
-    /// Its name relative to the input.
-    pub name: String,
+    /// Its path relative to the input, as bytes (any file name works).
+    pub rel: Vec<u8>,
     /// Its size in bytes.
     pub size: u64,
     /// Its modification time, nanoseconds since the epoch.
@@ -78,17 +92,36 @@ pub struct FileStamp {
 }
 
 impl FileStamp {
-    fn of(file: &InputFile) -> Result<Self> {
-        let meta = std::fs::metadata(&file.path).with_context(|| format!("cannot read {}", file.path.display()))?;
+    fn of(rel: Vec<u8>, path: &Path) -> Result<Self> {
+        let meta = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
         let mtime_ns = meta
             .modified()
             .ok()
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
             .map_or(0, |d| d.as_nanos());
         Ok(Self {
-            name: file.name.clone(),
+            rel,
             size: meta.len(),
             mtime_ns,
+        })
+    }
+
+    /// Its name for people (invalid UTF-8 replaced).
+    pub fn name(&self) -> String {
+        String::from_utf8_lossy(&self.rel).into_owned()
+    }
+
+    fn write(&self, w: &mut Writer) {
+        w.bytes(&self.rel);
+        w.u64(self.size);
+        w.u128(self.mtime_ns);
+    }
+
+    fn read(r: &mut Reader) -> Result<Self> {
+        Ok(Self {
+            rel: r.bytes()?.to_vec(),
+            size: r.u64()?,
+            mtime_ns: r.u128()?,
         })
     }
 }
@@ -105,13 +138,18 @@ pub struct TriggerRow {
     pub events: u64,
     /// Rejected lines in them.
     pub rejected: u64,
-    /// Rows of the state (action, minute) after it.
+    /// Events for windows already final (append mode): counted, not merged.
+    #[serde(default)]
+    pub late: u64,
+    /// Rows of the state (action, minute) after it; in append mode, the
+    /// windows still open.
     pub state_rows: u64,
-    /// Variance of the minute counts after it (online).
+    /// Variance of the minute counts after it.
     pub variance: Option<f64>,
     /// Alert minutes that appeared in it.
     pub new_alerts: u64,
-    /// Wall time of the trigger.
+    /// Wall time of the trigger: reading, merging, the figures (not the
+    /// checkpoint's commit, which follows this row).
     pub duration_ms: f64,
 }
 
@@ -126,6 +164,17 @@ pub enum AlertChange {
     Withdrawn(Alert),
 }
 
+/// Where a trigger's time went, in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Durations {
+    /// Reading and validating its files.
+    pub read: f64,
+    /// Merging into the state and updating the figures.
+    pub update: f64,
+    /// Writing the checkpoint.
+    pub commit: f64,
+}
+
 /// What one trigger did and emitted.
 #[derive(Debug, Clone)]
 pub struct Outcome {
@@ -133,57 +182,55 @@ pub struct Outcome {
     pub row: TriggerRow,
     /// The files it took.
     pub files: Vec<String>,
-    /// The minute-count rows it emits: all of them (complete) or those it
-    /// changed (update).
+    /// Planned files that were gone when it ran: recorded as missing.
+    pub missing: Vec<String>,
+    /// The minute-count rows it emits in update and append mode (in
+    /// complete mode, the whole table: see [`Stream::counts`]).
     pub emitted: Vec<Count>,
+    /// How many rows it emits.
+    pub emitted_rows: usize,
+    /// Rows of the state it changed.
+    pub changed_rows: usize,
     /// How the alerts changed.
     pub alerts: Vec<AlertChange>,
-    /// Every figure after it.
-    pub figures: Figures,
     /// Events that came for windows already final (append mode): counted
     /// here, not merged.
     pub late: u64,
     /// The watermark after it (append mode), epoch seconds.
     pub watermark: Option<i64>,
-}
-
-/// What the checkpoint saves after each trigger.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Saved {
-    trigger: u64,
-    processed: Vec<FileStamp>,
-    files: u64,
-    lines: u64,
-    counts: Vec<(String, i64, u64)>,
-    range: Option<(i64, i64)>,
-    welford: Welford,
-    rejected: Vec<Rejected>,
-    alerts: Vec<(i64, i64, i64)>,
-    triggers: Vec<TriggerRow>,
-    #[serde(default)]
-    watermark: Option<i64>,
-    #[serde(default)]
-    late: u64,
-    /// Append mode: events in rows made final and moved out of the state.
-    #[serde(default)]
-    final_events: u64,
+    /// Where its time went.
+    pub durations: Durations,
 }
 
 /// A stream over one input folder with its checkpoint.
 pub struct Stream {
     input: PathBuf,
+    root: PathBuf,
     checkpoint: Checkpoint,
     opts: StreamOptions,
     trigger: u64,
-    processed: Vec<FileStamp>,
-    batch: Batch,
-    welford: Welford,
-    alerts: BTreeMap<i64, Alert>,
-    triggers: Vec<TriggerRow>,
-    warned: HashSet<String>,
-    watermark: Option<i64>,
+    processed: HashMap<Vec<u8>, FileStamp>,
+    /// Planned files that were gone when their trigger ran; never taken again.
+    missing: Vec<Vec<u8>>,
+    counts: MinuteCounts,
+    files: u64,
+    lines: u64,
+    rejected: u64,
     late: u64,
-    final_events: u64,
+    watermark: Option<i64>,
+    hourly: BTreeMap<(i64, Arc<str>), i64>,
+    averages: BTreeMap<i64, f64>,
+    alerts: BTreeMap<i64, Alert>,
+    totals: BTreeMap<Arc<str>, i64>,
+    sums: Sums,
+    triggers: Vec<TriggerRow>,
+    /// Lengths of the rejected and triggers logs at the last commit.
+    logs: (u64, u64),
+    /// Triggers and changed rows since the last snapshot.
+    since_snapshot: (u64, u64),
+    /// Files listed but not taken yet, in input order.
+    pending: VecDeque<InputFile>,
+    listed_once: bool,
 }
 
 impl Stream {
@@ -193,75 +240,547 @@ impl Stream {
         let canonical = input
             .canonicalize()
             .with_context(|| format!("cannot open the input {}: check the path", input.display()))?;
+        let root = if canonical.is_dir() {
+            canonical.clone()
+        } else {
+            canonical.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
         let metadata = Metadata {
-            version: 1,
+            format: super::codec::FORMAT,
             input: canonical.display().to_string(),
             order: format!("{:?}", opts.order).to_lowercase(),
             mode: opts.mode,
+            watermark_minutes: (opts.mode == OutputMode::Append).then_some(opts.watermark_minutes),
             alert_threshold: opts.figures.alert_threshold,
             alert_actions: opts.figures.alert_actions.clone(),
-            moving_window: opts.figures.moving_window,
-            watermark_minutes: (opts.mode == OutputMode::Append).then_some(opts.watermark_minutes),
         };
-        let checkpoint = Checkpoint::open(checkpoint_dir, &metadata)?;
-        let last = checkpoint.last_commit()?;
-        let saved: Saved = if last == 0 {
-            Saved::default()
-        } else {
-            checkpoint.load_state(last)?
+        let checkpoint = Checkpoint::open(checkpoint_dir)?;
+        let alerts_changed = match checkpoint.metadata()? {
+            Some(text) => check_metadata(checkpoint_dir, &text, &metadata)?,
+            None => false,
         };
-        let counts = MinuteCounts::from_rows(saved.counts, saved.range);
-        Ok(Self {
+        checkpoint.set_metadata(&serde_json::to_string_pretty(&metadata)?)?;
+        let mut stream = Stream {
             input: input.to_path_buf(),
+            root,
             checkpoint,
             opts,
-            trigger: saved.trigger,
-            processed: saved.processed,
-            batch: Batch {
-                files: saved.files,
-                lines: saved.lines,
-                counts,
-                rejected: saved.rejected,
-            },
-            welford: saved.welford,
-            alerts: saved
-                .alerts
+            trigger: 0,
+            processed: HashMap::new(),
+            missing: Vec::new(),
+            counts: MinuteCounts::new(),
+            files: 0,
+            lines: 0,
+            rejected: 0,
+            late: 0,
+            watermark: None,
+            hourly: BTreeMap::new(),
+            averages: BTreeMap::new(),
+            alerts: BTreeMap::new(),
+            totals: BTreeMap::new(),
+            sums: Sums::default(),
+            triggers: Vec::new(),
+            logs: (0, 0),
+            since_snapshot: (0, 0),
+            pending: VecDeque::new(),
+            listed_once: false,
+        };
+        stream.load()?;
+        if alerts_changed {
+            // the alerts are the only figure kept that the options change
+            let table = stream.counts.table();
+            let (open, close) = &stream.opts.figures.alert_actions;
+            let frame = metrics::minute_frame(&table)?;
+            let all = metrics::alerts(
+                &frame,
+                table.code_of(open),
+                table.code_of(close),
+                stream.opts.figures.alert_threshold,
+            )?;
+            stream.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
+        }
+        Ok(stream)
+    }
+
+    /// Loads the newest snapshot, applies the deltas after it and cuts the
+    /// logs back to the last commit.
+    fn load(&mut self) -> Result<()> {
+        let last = self.checkpoint.last_commit()?;
+        if last == 0 {
+            self.checkpoint.truncate(REJECTED_LOG, 0)?;
+            self.checkpoint.truncate(TRIGGERS_LOG, 0)?;
+            return Ok(());
+        }
+        let snapshots: Vec<u64> = self
+            .checkpoint
+            .list(Kind::Snapshot)?
+            .into_iter()
+            .filter(|&n| n <= last)
+            .collect();
+        let mut from = 0;
+        for &n in snapshots.iter().rev() {
+            match self.read_snapshot(n) {
+                Ok(()) => {
+                    from = n;
+                    break;
+                }
+                Err(e) => eprintln!(
+                    "windowpane: warning: the checkpoint snapshot {} cannot be used ({e:#}); trying an older one",
+                    self.checkpoint.describe(Kind::Snapshot, n)
+                ),
+            }
+        }
+        if from == 0 && !snapshots.is_empty() {
+            bail!(
+                "no snapshot of the checkpoint {} can be read; delete that folder to start over (every file is read again)",
+                self.checkpoint.dir().display()
+            );
+        }
+        let deltas: Vec<u64> = self.checkpoint.list(Kind::Delta)?;
+        for n in from + 1..=last {
+            if !deltas.contains(&n) {
+                if self.checkpoint.list(Kind::Snapshot)?.contains(&n) {
+                    // its snapshot was damaged and nothing after it can be applied
+                    break;
+                }
+                bail!(
+                    "the checkpoint {} lacks the record of trigger {n}; delete that folder to start over (every file is read again)",
+                    self.checkpoint.dir().display()
+                );
+            }
+            let bytes = self.checkpoint.read(Kind::Delta, n)?;
+            self.apply_delta(&bytes).with_context(|| {
+                format!(
+                    "the checkpoint file {} is damaged; delete the checkpoint folder to start over (every file is read again)",
+                    self.checkpoint.describe(Kind::Delta, n)
+                )
+            })?;
+        }
+        self.checkpoint.truncate(REJECTED_LOG, self.logs.0)?;
+        self.checkpoint.truncate(TRIGGERS_LOG, self.logs.1)?;
+        let log = self.checkpoint.read_log(TRIGGERS_LOG)?;
+        self.triggers = log
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(serde_json::from_slice)
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("the checkpoint log {TRIGGERS_LOG} is damaged"))?;
+        Ok(())
+    }
+
+    /// Input files not processed yet, in input order, listed anew. A
+    /// processed file that has changed since is reported once on standard
+    /// error and not re-read.
+    pub fn unprocessed(&mut self) -> Result<Vec<InputFile>> {
+        let files = source::list_files(&self.input, self.opts.order)?;
+        let check_changes = !self.listed_once;
+        self.listed_once = true;
+        let mut out = Vec::new();
+        for file in files {
+            let rel = self.rel(&file);
+            match self.processed.get(&rel) {
+                None if self.missing.contains(&rel) => {}
+                None => out.push(file),
+                Some(stamp) if check_changes => {
+                    let now = FileStamp::of(rel, &file.path)?;
+                    if (now.size, now.mtime_ns) != (stamp.size, stamp.mtime_ns) {
+                        eprintln!(
+                            "windowpane: warning: {} has changed since it was processed (size {} then, {} now); \
+                             its new content is not counted: put new events in new files",
+                            file.name, stamp.size, now.size
+                        );
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Files waiting to be taken, listing the input again when none is
+    /// left from the last listing.
+    pub fn files_left(&mut self) -> Result<usize> {
+        if self.pending.is_empty() {
+            self.pending = self.unprocessed()?.into();
+        }
+        Ok(self.pending.len())
+    }
+
+    /// A file's path relative to the input folder (its name, for an input
+    /// that is one file).
+    fn rel(&self, file: &InputFile) -> Vec<u8> {
+        let rel = if self.input.is_dir() {
+            file.path
+                .strip_prefix(&self.input)
+                .or_else(|_| file.path.strip_prefix(&self.root))
+                .unwrap_or(&file.path)
+        } else {
+            Path::new(file.path.file_name().unwrap_or(file.path.as_os_str()))
+        };
+        rel.as_os_str().as_bytes().to_vec()
+    }
+
+    /// Runs the next trigger: the files planned by a run that was stopped
+    /// before committing, or else up to `max_files_per_trigger` unprocessed
+    /// files. Returns `None` when there is nothing to take.
+    pub fn run_trigger(&mut self) -> Result<Option<Outcome>> {
+        let n = self.trigger + 1;
+        let planned: Vec<Vec<u8>> = match self.checkpoint.planned(n)? {
+            Some(bytes) => decode_plan(&bytes).with_context(|| {
+                format!(
+                    "the checkpoint's plan of trigger {n} is damaged; delete {} to plan it again",
+                    self.checkpoint.dir().join("offsets").join(n.to_string()).display()
+                )
+            })?,
+            None => {
+                if self.files_left()? == 0 {
+                    return Ok(None);
+                }
+                let take = self.opts.max_files_per_trigger.max(1).min(self.pending.len());
+                let taken: Vec<InputFile> = self.pending.drain(..take).collect();
+                let rels: Vec<Vec<u8>> = taken.iter().map(|f| self.rel(f)).collect();
+                self.checkpoint.plan(n, &encode_plan(&rels))?;
+                rels
+            }
+        };
+        let started = Instant::now();
+        // what is read is stamped as it is now; a planned file that is gone
+        // (removed after a crash, or between listing and reading) is recorded
+        let mut stamps = Vec::new();
+        let mut missing = Vec::new();
+        let mut files = Vec::new();
+        for rel in planned {
+            let path = self.root.join(OsStr::from_bytes(&rel));
+            match FileStamp::of(rel.clone(), &path) {
+                Ok(stamp) => {
+                    files.push(InputFile {
+                        path,
+                        name: stamp.name(),
+                    });
+                    stamps.push(stamp);
+                }
+                Err(_) if !path.exists() => missing.push(rel),
+                Err(e) => return Err(e),
+            }
+        }
+        let delta = source::read_all(&files, self.opts.threads, false, &Progress::hidden())?;
+        let read_ms = started.elapsed().as_secs_f64() * 1000.0;
+        Ok(Some(self.apply(n, stamps, missing, delta, started, read_ms)?))
+    }
+
+    fn apply(
+        &mut self,
+        n: u64,
+        stamps: Vec<FileStamp>,
+        missing: Vec<Vec<u8>>,
+        mut delta: Batch,
+        started: Instant,
+        read_ms: f64,
+    ) -> Result<Outcome> {
+        let (events, rejected) = (delta.counts.events(), delta.rejected.len() as u64);
+        // append mode: counts for windows already final are late, and dropped
+        let mut late = 0;
+        let before = self.watermark;
+        if self.opts.mode == OutputMode::Append {
+            let range = delta.counts.time_range();
+            late = delta
+                .counts
+                .retain_minutes(|minute| before.is_none_or(|w| minute + MINUTE > w));
+            let lag = (self.opts.watermark_minutes as i64).saturating_mul(MINUTE);
+            let latest = self
+                .counts
+                .time_range()
+                .map(|r| r.1)
                 .into_iter()
-                .map(|(s, open, close)| (s, alert(s, open, close)))
+                .chain(range.map(|r| r.1))
+                .max();
+            self.watermark = latest.map(|t| t.saturating_sub(lag)).max(before);
+        }
+        let range = match (self.counts.time_range(), delta.counts.time_range()) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        let changed = self.changed_rows(&delta.counts.table());
+        self.counts.merge(std::mem::take(&mut delta.counts));
+        self.counts.set_time_range(range);
+        let alerts = self.refresh(&changed)?;
+        let emitted: Vec<Count> = match self.opts.mode {
+            OutputMode::Complete => Vec::new(),
+            OutputMode::Update => changed
+                .iter()
+                .map(|(a, m, c)| Count {
+                    action: a.clone(),
+                    window_start: *m,
+                    window_end: m + MINUTE,
+                    count: *c as i64,
+                })
                 .collect(),
-            triggers: saved.triggers,
-            watermark: saved.watermark,
-            late: saved.late,
-            final_events: saved.final_events,
-            warned: HashSet::new(),
+            OutputMode::Append => {
+                // windows that became final in this trigger
+                let lo = before.map_or(i64::MIN, |w| w - MINUTE + 1);
+                let hi = self.watermark.map_or(i64::MIN, |w| w - MINUTE + 1);
+                table_counts(&self.counts.table_in(lo, hi))
+            }
+        };
+        let emitted_rows = match self.opts.mode {
+            OutputMode::Complete => self.counts.len(),
+            _ => emitted.len(),
+        };
+        let update_ms = started.elapsed().as_secs_f64() * 1000.0 - read_ms;
+        // the logs first, then the commit that records their lengths
+        let mut quarantine = Vec::new();
+        for r in &delta.rejected {
+            serde_json::to_writer(&mut quarantine, r)?;
+            quarantine.push(b'\n');
+        }
+        self.files += stamps.len() as u64;
+        self.lines += delta.lines;
+        self.rejected += rejected;
+        self.late += late;
+        let row = TriggerRow {
+            trigger: n,
+            files: stamps.len() as u64,
+            events,
+            rejected,
+            late,
+            state_rows: self.state_rows() as u64,
+            variance: self.sums.variance(),
+            new_alerts: alerts.iter().filter(|a| matches!(a, AlertChange::New(_))).count() as u64,
+            duration_ms: 0.0,
+        };
+        let commit_started = Instant::now();
+        let rejected_len = self.checkpoint.append(REJECTED_LOG, &quarantine)?;
+        self.trigger = n;
+        let names: Vec<String> = stamps.iter().map(FileStamp::name).collect();
+        for stamp in &stamps {
+            self.processed.insert(stamp.rel.clone(), stamp.clone());
+        }
+        self.missing.extend(missing.iter().cloned());
+        self.since_snapshot.0 += 1;
+        self.since_snapshot.1 += changed.len() as u64;
+        let mut row = row;
+        row.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let mut line = serde_json::to_vec(&row)?;
+        line.push(b'\n');
+        let triggers_len = self.checkpoint.append(TRIGGERS_LOG, &line)?;
+        self.logs = (rejected_len, triggers_len);
+        if self.since_snapshot.0 >= SNAPSHOT_EVERY || self.since_snapshot.1 * 2 >= self.counts.len() as u64 {
+            let previous = self.checkpoint.list(Kind::Snapshot)?.last().copied();
+            self.checkpoint.commit(Kind::Snapshot, n, &self.encode_snapshot())?;
+            if let Some(p) = previous {
+                self.checkpoint.prune(p)?;
+            }
+            self.since_snapshot = (0, 0);
+        } else {
+            let bytes = self.encode_delta(n, &stamps, &missing, &changed);
+            self.checkpoint.commit(Kind::Delta, n, &bytes)?;
+        }
+        let commit_ms = commit_started.elapsed().as_secs_f64() * 1000.0;
+        self.triggers.push(row.clone());
+        Ok(Outcome {
+            row,
+            files: names,
+            missing: missing
+                .iter()
+                .map(|m| String::from_utf8_lossy(m).into_owned())
+                .collect(),
+            emitted,
+            emitted_rows,
+            changed_rows: changed.len(),
+            alerts,
+            late,
+            watermark: self.watermark,
+            durations: Durations {
+                read: read_ms,
+                update: update_ms,
+                commit: commit_ms,
+            },
         })
     }
 
-    /// Everything read so far, as one batch; in append mode, only the
-    /// windows not final yet (see [`Stream::complete_batch`]).
-    pub fn batch(&self) -> &Batch {
-        &self.batch
+    /// The rows a delta table changes, with their new counts; keeps the
+    /// running sums and totals.
+    fn changed_rows(&mut self, delta: &MinuteTable) -> Vec<(Arc<str>, i64, u64)> {
+        let empty = self.counts.is_empty();
+        let mut changed = Vec::with_capacity(delta.len());
+        for (a, m, d) in delta.iter() {
+            let old = if empty { 0 } else { self.counts.count(a, m) };
+            self.sums.change(old, old + d);
+            *self.totals.entry(a.clone()).or_default() += d as i64;
+            changed.push((a.clone(), m, old + d));
+        }
+        changed
+    }
+
+    /// Computes the hourly figures and the alerts again for the hours that
+    /// `changed` touched, with the batch plans over those hours' rows;
+    /// returns how the alerts changed.
+    fn refresh(&mut self, changed: &[(Arc<str>, i64, u64)]) -> Result<Vec<AlertChange>> {
+        let mut hours: Vec<i64> = changed.iter().map(|r| r.1.div_euclid(HOUR) * HOUR).collect();
+        hours.sort_unstable();
+        hours.dedup();
+        if hours.is_empty() {
+            return Ok(Vec::new());
+        }
+        // the rows of those hours, a range of consecutive hours at a time
+        let mut table = MinuteTable::default();
+        let mut i = 0;
+        while i < hours.len() {
+            let mut j = i + 1;
+            while j < hours.len() && hours[j] == hours[j - 1] + HOUR {
+                j += 1;
+            }
+            let part = self.counts.table_in(hours[i], hours[j - 1] + HOUR);
+            table.names = part.names;
+            table.code.extend(part.code);
+            table.start.extend(part.start);
+            table.count.extend(part.count);
+            i = j;
+        }
+        let frame = metrics::minute_frame(&table)?;
+        let (counts, averages) = metrics::hourly(&frame, &table.names)?;
+        let (open, close) = &self.opts.figures.alert_actions;
+        let alerts = metrics::alerts(
+            &frame,
+            table.code_of(open),
+            table.code_of(close),
+            self.opts.figures.alert_threshold,
+        )?;
+        let dirty: HashSet<i64> = hours.iter().copied().collect();
+        self.hourly.retain(|(h, _), _| !dirty.contains(h));
+        self.hourly
+            .extend(counts.into_iter().map(|c| ((c.window_start, c.action), c.count)));
+        self.averages.retain(|h, _| !dirty.contains(h));
+        self.averages
+            .extend(averages.into_iter().map(|h| (h.window_start, h.average)));
+        let mut old: BTreeMap<i64, Alert> = BTreeMap::new();
+        self.alerts.retain(|m, a| {
+            let keep = !dirty.contains(&(m.div_euclid(HOUR) * HOUR));
+            if !keep {
+                old.insert(*m, a.clone());
+            }
+            keep
+        });
+        let mut changes = Vec::new();
+        for a in alerts {
+            match old.remove(&a.window_start) {
+                None => changes.push(AlertChange::New(a.clone())),
+                Some(before) if before != a => changes.push(AlertChange::Updated(a.clone())),
+                Some(_) => {}
+            }
+            self.alerts.insert(a.window_start, a);
+        }
+        for (m, _) in old {
+            // the minute's counts now, under the threshold
+            let of = |action: &str| self.counts.count(action, m) as i64;
+            let (open, close) = (of(open), of(close));
+            changes.push(AlertChange::Withdrawn(Alert {
+                window_start: m,
+                window_end: m + MINUTE,
+                open,
+                close,
+                difference: open - close,
+            }));
+        }
+        Ok(changes)
+    }
+
+    /// Rows of the state; in append mode, of the windows still open.
+    fn state_rows(&self) -> usize {
+        match (self.opts.mode, self.watermark) {
+            (OutputMode::Append, Some(w)) => self.counts.table_in(w - MINUTE + 1, i64::MAX).len(),
+            _ => self.counts.len(),
+        }
+    }
+
+    /// The minute counts so far (late events are not in them).
+    pub fn counts(&self) -> &MinuteCounts {
+        &self.counts
     }
 
     /// Events counted so far (in append mode, late events are not).
     pub fn events(&self) -> u64 {
-        self.batch.counts.events() + self.final_events
+        self.counts.events()
     }
 
-    /// Everything read so far, as one batch, with the windows append mode
-    /// made final read back from the checkpoint: what the report is made of.
-    pub fn complete_batch(&self) -> Result<Batch> {
-        let mut batch = self.batch.clone();
-        if self.opts.mode == OutputMode::Append {
-            let finals: Vec<Vec<(String, i64, u64)>> = self.checkpoint.read_finals(self.trigger)?;
-            let range = batch.counts.time_range();
-            let rows = finals
-                .into_iter()
-                .flatten()
-                .chain(batch.counts.rows().into_iter().map(|(a, m, n)| (a.to_string(), m, n)));
-            batch.counts = MinuteCounts::from_rows(rows, range);
+    /// What was read so far, for the summary.
+    pub fn input_stats(&self) -> InputStats {
+        InputStats {
+            files: self.files,
+            lines: self.lines,
+            events: self.counts.events(),
+            rejected: self.rejected,
+            late: self.late,
+            missing: self.missing.len() as u64,
         }
-        Ok(batch)
+    }
+
+    /// Planned files that were gone when their trigger ran.
+    pub fn missing(&self) -> Vec<String> {
+        self.missing
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .collect()
+    }
+
+    /// The quarantined lines of every trigger, in order.
+    pub fn rejected(&self) -> Result<Vec<Rejected>> {
+        let log = self.checkpoint.read_log(REJECTED_LOG)?;
+        log.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).map_err(anyhow::Error::from))
+            .collect::<Result<_>>()
+            .with_context(|| format!("the checkpoint log {REJECTED_LOG} is damaged"))
+    }
+
+    /// Every figure of everything read so far: the kept figures, and the
+    /// minute counts as they are. Equal to batch's figures of the same
+    /// events.
+    pub fn figures(&self) -> Result<Figures> {
+        let table = self.counts.table();
+        let averages: Vec<HourAverage> = self
+            .averages
+            .iter()
+            .map(|(&h, &average)| HourAverage {
+                window_start: h,
+                window_end: h + HOUR,
+                average,
+            })
+            .collect();
+        Ok(Figures::from_parts(
+            table,
+            self.hourly
+                .iter()
+                .map(|((h, a), &count)| Count {
+                    action: a.clone(),
+                    window_start: *h,
+                    window_end: h + HOUR,
+                    count,
+                })
+                .collect(),
+            self.totals.iter().map(|(a, &n)| (a.to_string(), n)).collect(),
+            averages,
+            self.alerts.values().cloned().collect(),
+            self.sums.variance(),
+            self.opts.figures.moving_window,
+        ))
+    }
+
+    /// The figures of the latest `minutes` minutes (the live view's), with
+    /// the totals of everything.
+    pub fn recent_figures(&self, minutes: i64) -> Result<Figures> {
+        let Some((_, last)) = self.counts.time_range() else {
+            return Ok(Figures::default());
+        };
+        let from = (last.div_euclid(MINUTE) - minutes) * MINUTE;
+        let mut f = metrics::figures_of(self.counts.table_in(from, i64::MAX), &self.opts.figures)?;
+        f.totals = self.totals.iter().map(|(a, &n)| (a.to_string(), n)).collect();
+        Ok(f)
+    }
+
+    /// Alert minutes now.
+    pub fn alert_count(&self) -> usize {
+        self.alerts.len()
     }
 
     /// Every trigger so far, including those of earlier runs.
@@ -274,231 +793,282 @@ impl Stream {
         self.late
     }
 
-    /// The online variance of the minute counts.
+    /// The variance of the minute counts, from running sums.
     pub fn variance(&self) -> Option<f64> {
-        self.welford.variance()
+        self.sums.variance()
     }
 
-    /// Input files not processed yet, in input order. A processed file that
-    /// has changed since is reported once on standard error and not re-read.
-    pub fn unprocessed(&mut self) -> Result<Vec<InputFile>> {
-        let files = source::list_files(&self.input, self.opts.order)?;
-        let done: BTreeMap<&str, &FileStamp> = self.processed.iter().map(|s| (s.name.as_str(), s)).collect();
-        let mut out = Vec::new();
-        for file in files {
-            match done.get(file.name.as_str()) {
-                None => out.push(file),
-                Some(stamp) => {
-                    let now = FileStamp::of(&file)?;
-                    if (now.size, now.mtime_ns) != (stamp.size, stamp.mtime_ns) && self.warned.insert(file.name.clone())
-                    {
-                        eprintln!(
-                            "windowpane: warning: {} has changed since it was processed (size {} then, {} now); \
-                             its new content is not counted: put new events in new files",
-                            file.name, stamp.size, now.size
-                        );
-                    }
-                }
-            }
+    fn write_common(&self, w: &mut Writer, n: u64) {
+        w.u64(n);
+        for v in [
+            self.files,
+            self.lines,
+            self.rejected,
+            self.late,
+            self.logs.0,
+            self.logs.1,
+        ] {
+            w.u64(v);
         }
-        Ok(out)
+        let range = self.counts.time_range();
+        w.opt_i64(range.map(|r| r.0));
+        w.opt_i64(range.map(|r| r.1));
+        w.opt_i64(self.watermark);
     }
 
-    /// Runs the next trigger: the files planned by a run that was stopped
-    /// before committing, or else up to `max_files_per_trigger` unprocessed
-    /// files. Returns `None` when there is nothing to take.
-    pub fn run_trigger(&mut self) -> Result<Option<Outcome>> {
-        let n = self.trigger + 1;
-        let stamps: Vec<FileStamp> = match self.checkpoint.planned(n)? {
-            Some(planned) => planned,
-            None => {
-                let take: Vec<InputFile> = self
-                    .unprocessed()?
-                    .into_iter()
-                    .take(self.opts.max_files_per_trigger.max(1))
-                    .collect();
-                if take.is_empty() {
-                    return Ok(None);
-                }
-                let stamps = take.iter().map(FileStamp::of).collect::<Result<Vec<_>>>()?;
-                self.checkpoint.plan(n, &stamps)?;
-                stamps
-            }
-        };
-        let started = Instant::now();
-        let root = if self.input.is_dir() {
-            self.input.clone()
-        } else {
-            PathBuf::new()
-        };
-        let files: Vec<InputFile> = stamps
-            .iter()
-            .map(|s| InputFile {
-                path: if root.as_os_str().is_empty() {
-                    self.input.clone()
-                } else {
-                    root.join(&s.name)
+    fn read_common(&mut self, r: &mut Reader) -> Result<Option<(i64, i64)>> {
+        self.trigger = r.u64()?;
+        self.files = r.u64()?;
+        self.lines = r.u64()?;
+        self.rejected = r.u64()?;
+        self.late = r.u64()?;
+        self.logs = (r.u64()?, r.u64()?);
+        let range = r.opt_i64()?.zip(r.opt_i64()?);
+        self.watermark = r.opt_i64()?;
+        Ok(range)
+    }
+
+    /// The delta of trigger `n`: its files and the rows it changed.
+    fn encode_delta(
+        &self,
+        n: u64,
+        stamps: &[FileStamp],
+        missing: &[Vec<u8>],
+        changed: &[(Arc<str>, i64, u64)],
+    ) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.write_common(&mut w, n);
+        w.u64(stamps.len() as u64);
+        stamps.iter().for_each(|s| s.write(&mut w));
+        w.u64(missing.len() as u64);
+        missing.iter().for_each(|m| w.bytes(m));
+        let mut names: Vec<&Arc<str>> = changed.iter().map(|r| &r.0).collect();
+        names.sort_unstable();
+        names.dedup();
+        w.u64(names.len() as u64);
+        names.iter().for_each(|a| w.bytes(a.as_bytes()));
+        w.u64(changed.len() as u64);
+        let mut previous = 0i64;
+        for (a, m, c) in changed {
+            w.i64(m.div_euclid(MINUTE) - previous);
+            previous = m.div_euclid(MINUTE);
+            w.u64(names.binary_search(&a).unwrap_or(0) as u64);
+            w.u64(*c);
+        }
+        w.finish()
+    }
+
+    /// Applies a delta as its trigger did: the rows it changed, and the
+    /// figures of their hours.
+    fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
+        let mut r = Reader::new(bytes)?;
+        let range = self.read_common(&mut r)?;
+        for _ in 0..r.count()? {
+            let s = FileStamp::read(&mut r)?;
+            self.processed.insert(s.rel.clone(), s);
+        }
+        for _ in 0..r.count()? {
+            self.missing.push(r.bytes()?.to_vec());
+        }
+        let names = read_names(&mut r)?;
+        let mut rows = Vec::new();
+        let mut minute = 0i64;
+        for _ in 0..r.count()? {
+            minute += r.i64()?;
+            let a = names.get(r.u64()? as usize).context("a row names no action")?;
+            rows.push((a.clone(), minute * MINUTE, r.u64()?));
+        }
+        // counts only grow: the difference to the new count is what was added
+        let mut delta = Vec::with_capacity(rows.len());
+        for (a, m, new) in &rows {
+            let old = self.counts.count(a, *m);
+            self.sums.change(old, *new);
+            *self.totals.entry(a.clone()).or_default() += *new as i64 - old as i64;
+            delta.push((a.clone(), *m, new - old));
+        }
+        self.counts.add_counts(&delta);
+        self.counts.set_time_range(range);
+        self.refresh(&rows)?;
+        self.since_snapshot.0 += 1;
+        self.since_snapshot.1 += rows.len() as u64;
+        Ok(())
+    }
+
+    /// The whole state after trigger `self.trigger`.
+    fn encode_snapshot(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        self.write_common(&mut w, self.trigger);
+        let mut stamps: Vec<&FileStamp> = self.processed.values().collect();
+        stamps.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
+        w.u64(stamps.len() as u64);
+        stamps.iter().for_each(|s| s.write(&mut w));
+        w.u64(self.missing.len() as u64);
+        self.missing.iter().for_each(|m| w.bytes(m));
+        let t = self.counts.table();
+        w.u64(t.names.len() as u64);
+        t.names.iter().for_each(|a| w.bytes(a.as_bytes()));
+        w.u64(t.len() as u64);
+        let mut previous = 0i64;
+        for i in 0..t.len() {
+            w.i64(t.start[i].div_euclid(MINUTE) - previous);
+            previous = t.start[i].div_euclid(MINUTE);
+            w.u64(u64::from(t.code[i]));
+            w.u64(t.count[i]);
+        }
+        // the kept figures, which would take a pass over every row to redo
+        w.u64(self.hourly.len() as u64);
+        for ((h, a), c) in &self.hourly {
+            w.i64(*h);
+            w.u64(t.code_of(a).map_or(0, u64::from));
+            w.i64(*c);
+        }
+        w.u64(self.averages.len() as u64);
+        for (h, avg) in &self.averages {
+            w.i64(*h);
+            w.f64(*avg);
+        }
+        w.u64(self.alerts.len() as u64);
+        for a in self.alerts.values() {
+            w.i64(a.window_start);
+            w.i64(a.open);
+            w.i64(a.close);
+        }
+        w.finish()
+    }
+
+    fn read_snapshot(&mut self, n: u64) -> Result<()> {
+        let bytes = self.checkpoint.read(Kind::Snapshot, n)?;
+        let mut r = Reader::new(&bytes)?;
+        let range = self.read_common(&mut r)?;
+        let mut processed = HashMap::new();
+        for _ in 0..r.count()? {
+            let s = FileStamp::read(&mut r)?;
+            processed.insert(s.rel.clone(), s);
+        }
+        let mut missing = Vec::new();
+        for _ in 0..r.count()? {
+            missing.push(r.bytes()?.to_vec());
+        }
+        let names = read_names(&mut r)?;
+        let mut rows = Vec::new();
+        let mut minute = 0i64;
+        for _ in 0..r.count()? {
+            minute += r.i64()?;
+            let a = names.get(r.u64()? as usize).context("a row names no action")?;
+            rows.push((a.clone(), minute * MINUTE, r.u64()?));
+        }
+        let mut hourly = BTreeMap::new();
+        for _ in 0..r.count()? {
+            let h = r.i64()?;
+            let a = names.get(r.u64()? as usize).context("an hour names no action")?;
+            hourly.insert((h, a.clone()), r.i64()?);
+        }
+        let mut averages = BTreeMap::new();
+        for _ in 0..r.count()? {
+            averages.insert(r.i64()?, r.f64()?);
+        }
+        let mut alerts = BTreeMap::new();
+        for _ in 0..r.count()? {
+            let (m, open, close) = (r.i64()?, r.i64()?, r.i64()?);
+            alerts.insert(
+                m,
+                Alert {
+                    window_start: m,
+                    window_end: m + MINUTE,
+                    open,
+                    close,
+                    difference: open - close,
                 },
-                name: s.name.clone(),
-            })
-            .collect();
-        let delta = source::read_all(&files, self.opts.threads, false, &Progress::hidden())?;
-        Ok(Some(self.apply(n, stamps, delta, started)?))
-    }
-
-    fn apply(&mut self, n: u64, stamps: Vec<FileStamp>, mut delta: Batch, started: Instant) -> Result<Outcome> {
-        let (events, rejected) = (delta.counts.events(), delta.rejected.len() as u64);
-        // append mode: counts for windows already final are late, and dropped
-        let mut late = 0;
-        let before = self.watermark;
-        if self.opts.mode == OutputMode::Append {
-            let range = delta.counts.time_range();
-            late = delta
-                .counts
-                .retain_minutes(|minute| before.is_none_or(|w| minute + MINUTE > w));
-            let lag = self.opts.watermark_minutes as i64 * MINUTE;
-            let latest = self
-                .batch
-                .counts
-                .time_range()
-                .map(|r| r.1)
-                .into_iter()
-                .chain(range.map(|r| r.1))
-                .max();
-            self.watermark = latest.map(|t| t - lag).max(before);
-            self.late += late;
+            );
         }
-        // the variance of the minute counts follows every changed count
-        let changed = delta.counts.rows();
-        for (action, minute, d) in &changed {
-            let old = self.batch.counts.count(action, *minute);
-            if old == 0 {
-                self.welford.add(*d as f64);
-            } else {
-                self.welford.replace(old as f64, (old + d) as f64);
-            }
+        let mut counts = MinuteCounts::new();
+        counts.add_counts(&rows);
+        counts.set_time_range(range);
+        self.sums = Sums::default();
+        self.totals = BTreeMap::new();
+        for (a, _, c) in &rows {
+            self.sums.change(0, *c);
+            *self.totals.entry(a.clone()).or_default() += *c as i64;
         }
-        self.batch.merge(delta);
-        let figures = metrics::compute(&self.batch.counts, &self.opts.figures)?;
-
-        let emitted = match self.opts.mode {
-            OutputMode::Complete => figures.minute_counts.clone(),
-            OutputMode::Append => {
-                // windows that became final in this trigger
-                let final_now = |start: i64| self.watermark.is_some_and(|w| start + MINUTE <= w);
-                let final_before = |start: i64| before.is_some_and(|w| start + MINUTE <= w);
-                figures
-                    .minute_counts
-                    .iter()
-                    .filter(|c| final_now(c.window_start) && !final_before(c.window_start))
-                    .cloned()
-                    .collect()
-            }
-            OutputMode::Update => {
-                let keys: HashSet<(&str, i64)> = changed.iter().map(|(a, m, _)| (&**a, *m)).collect();
-                figures
-                    .minute_counts
-                    .iter()
-                    .filter(|c| keys.contains(&(&*c.action, c.window_start)))
-                    .cloned()
-                    .collect()
-            }
-        };
-        let now: BTreeMap<i64, Alert> = figures.alerts.iter().map(|a| (a.window_start, a.clone())).collect();
-        let mut alerts = Vec::new();
-        for (start, a) in &now {
-            match self.alerts.get(start) {
-                None => alerts.push(AlertChange::New(a.clone())),
-                Some(before) if before != a => alerts.push(AlertChange::Updated(a.clone())),
-                Some(_) => {}
-            }
-        }
-        for start in self.alerts.keys().filter(|s| !now.contains_key(s)) {
-            // the minute's counts now, under the threshold
-            let of = |action: &str| self.batch.counts.count(action, *start) as i64;
-            let (open, close) = &self.opts.figures.alert_actions;
-            alerts.push(AlertChange::Withdrawn(alert(*start, of(open), of(close))));
-        }
-        self.alerts = now;
-        if self.opts.mode == OutputMode::Append && emitted.is_empty() {
-            self.checkpoint.clear_final(n)?;
-        } else if self.opts.mode == OutputMode::Append {
-            // final rows never change again: they go to the checkpoint, not
-            // the state, so the state holds only the windows still open
-            let rows: Vec<(String, i64, u64)> = emitted
-                .iter()
-                .map(|c| (c.action.to_string(), c.window_start, c.count as u64))
-                .collect();
-            self.checkpoint.write_final(n, &rows)?;
-            self.final_events += rows.iter().map(|r| r.2).sum::<u64>();
-            let w = self.watermark.unwrap_or(i64::MIN);
-            self.batch.counts.retain_minutes(|minute| minute + MINUTE > w);
-            self.alerts.retain(|start, _| start + MINUTE > w);
-        }
-        let row = TriggerRow {
-            trigger: n,
-            files: stamps.len() as u64,
-            events,
-            rejected,
-            // in append mode the rows of final windows have left the state
-            state_rows: match self.opts.mode {
-                OutputMode::Append => self.batch.counts.rows().len() as u64,
-                _ => figures.minute_counts.len() as u64,
-            },
-            variance: self.welford.variance(),
-            new_alerts: alerts.iter().filter(|a| matches!(a, AlertChange::New(_))).count() as u64,
-            duration_ms: started.elapsed().as_secs_f64() * 1000.0,
-        };
-        self.trigger = n;
-        self.processed.extend(stamps.iter().cloned());
-        self.triggers.push(row.clone());
-        self.checkpoint.commit(n, &self.saved())?;
-        Ok(Outcome {
-            row,
-            files: stamps.into_iter().map(|s| s.name).collect(),
-            emitted,
-            alerts,
-            figures,
-            late,
-            watermark: self.watermark,
-        })
-    }
-
-    fn saved(&self) -> Saved {
-        Saved {
-            trigger: self.trigger,
-            processed: self.processed.clone(),
-            files: self.batch.files,
-            lines: self.batch.lines,
-            counts: self
-                .batch
-                .counts
-                .rows()
-                .into_iter()
-                .map(|(a, m, n)| (a.to_string(), m, n))
-                .collect(),
-            range: self.batch.counts.time_range(),
-            welford: self.welford,
-            rejected: self.batch.rejected.clone(),
-            alerts: self
-                .alerts
-                .values()
-                .map(|a| (a.window_start, a.open, a.close))
-                .collect(),
-            triggers: self.triggers.clone(),
-            watermark: self.watermark,
-            late: self.late,
-            final_events: self.final_events,
-        }
+        self.counts = counts;
+        self.processed = processed;
+        self.missing = missing;
+        self.hourly = hourly;
+        self.averages = averages;
+        self.alerts = alerts;
+        self.since_snapshot = (0, 0);
+        Ok(())
     }
 }
 
-fn alert(window_start: i64, open: i64, close: i64) -> Alert {
-    Alert {
-        window_start,
-        window_end: window_start + MINUTE,
-        open,
-        close,
-        difference: open - close,
+/// Compares a checkpoint's saved metadata with this run's: a difference
+/// that the state depends on is an error naming the option; `Ok(true)`
+/// when only the alert options changed, which the stream takes by
+/// computing the alerts again.
+fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<bool> {
+    let value: serde_json::Value = serde_json::from_str(saved).unwrap_or_default();
+    if value.get("format").and_then(|f| f.as_u64()) != Some(now.format) {
+        bail!(
+            "the checkpoint {} was written by another version of windowpane, in a format this one does not read; \
+             delete that folder (or give another --checkpoint) and every file is read again",
+            dir.display()
+        );
     }
+    let saved: Metadata =
+        serde_json::from_value(value).with_context(|| format!("{} is damaged", dir.join("metadata.json").display()))?;
+    let refuse = |what: String| -> Result<bool> {
+        bail!(
+            "the checkpoint {} was made {what}; rerun with the same, or give this run another --checkpoint \
+             (or delete that folder to start over)",
+            dir.display()
+        )
+    };
+    if saved.input != now.input {
+        return refuse(format!("for the input {}, not {}", saved.input, now.input));
+    }
+    if saved.mode != now.mode {
+        return refuse(format!("with --output-mode {:?}", saved.mode).to_lowercase());
+    }
+    if saved.order != now.order {
+        return refuse(format!("with --order {}", saved.order));
+    }
+    if saved.watermark_minutes != now.watermark_minutes {
+        return refuse(format!("with --watermark {}m", saved.watermark_minutes.unwrap_or(0)));
+    }
+    Ok(saved.alert_threshold != now.alert_threshold || saved.alert_actions != now.alert_actions)
+}
+
+fn read_names(r: &mut Reader) -> Result<Vec<Arc<str>>> {
+    (0..r.count()?)
+        .map(|_| {
+            let b = r.bytes()?;
+            Ok(Arc::from(
+                std::str::from_utf8(b).context("an action name is not UTF-8")?,
+            ))
+        })
+        .collect()
+}
+
+fn encode_plan(rels: &[Vec<u8>]) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.u64(rels.len() as u64);
+    rels.iter().for_each(|r| w.bytes(r));
+    w.finish()
+}
+
+fn decode_plan(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let mut r = Reader::new(bytes)?;
+    (0..r.count()?).map(|_| Ok(r.bytes()?.to_vec())).collect()
+}
+
+/// A minute table's rows as counts.
+fn table_counts(t: &MinuteTable) -> Vec<Count> {
+    t.iter()
+        .map(|(a, m, c)| Count {
+            action: a.clone(),
+            window_start: m,
+            window_end: m + MINUTE,
+            count: c as i64,
+        })
+        .collect()
 }

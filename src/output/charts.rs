@@ -242,11 +242,38 @@ fn legend<'a, 'b: 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, BitMapBac
         .map_err(err)
 }
 
+/// One row of the moving-average table.
+struct MovingRow {
+    action: std::sync::Arc<str>,
+    window_start: i64,
+    count: i64,
+    moving_average: f64,
+}
+
+fn moving_rows(f: &Figures) -> Result<Vec<MovingRow>> {
+    let df = f.moving_average()?;
+    let (a, s, c, m) = (
+        df.column("action")?.u32()?,
+        df.column("window_start")?.i64()?,
+        df.column("count")?.i64()?,
+        df.column("moving_average")?.f64()?,
+    );
+    Ok((0..df.height())
+        .map(|i| MovingRow {
+            action: f.minute_counts.names[a.get(i).unwrap_or(0) as usize].clone(),
+            window_start: s.get(i).unwrap_or(0),
+            count: c.get(i).unwrap_or(0),
+            moving_average: m.get(i).unwrap_or(f64::NAN),
+        })
+        .collect())
+}
+
 fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
     let root = area(path)?;
-    let x0 = f.moving_average.iter().map(|m| m.window_start).min().unwrap_or(0);
-    let x1 = f.moving_average.iter().map(|m| m.window_start).max().unwrap_or(0) + MINUTE;
-    let ymax = f.moving_average.iter().map(|m| m.count).max().unwrap_or(1).max(1) as f64 * 1.1;
+    let moving = moving_rows(f)?;
+    let x0 = moving.iter().map(|m| m.window_start).min().unwrap_or(0);
+    let x1 = moving.iter().map(|m| m.window_start).max().unwrap_or(0) + MINUTE;
+    let ymax = moving.iter().map(|m| m.count).max().unwrap_or(1).max(1) as f64 * 1.1;
     let caption = format!(
         "Events per minute and {}-minute moving average, per action",
         opts.moving_window
@@ -262,7 +289,7 @@ fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
     )?;
     for (i, a) in actions(f).into_iter().enumerate() {
         let c = color(i);
-        let rows = f.moving_average.iter().filter(|m| &*m.action == a);
+        let rows = moving.iter().filter(|m| &*m.action == a);
         chart
             .draw_series(LineSeries::new(
                 rows.clone().map(|m| (dt(m.window_start), m.count as f64)),
@@ -339,15 +366,15 @@ fn alert_difference(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
     let (open, close) = (&opts.alert_actions.0, &opts.alert_actions.1);
     // the difference at every minute of the data's range
     let mut diff: BTreeMap<i64, i64> = BTreeMap::new();
-    for m in &f.moving_average {
+    for m in moving_rows(f)? {
         diff.entry(m.window_start).or_insert(0);
     }
-    for m in &f.minute_counts {
-        if *m.action == **open {
-            *diff.entry(m.window_start).or_insert(0) += m.count;
+    for (action, start, count) in f.minute_counts.iter() {
+        if **action == **open {
+            *diff.entry(start).or_insert(0) += count as i64;
         }
-        if *m.action == **close {
-            *diff.entry(m.window_start).or_insert(0) -= m.count;
+        if **action == **close {
+            *diff.entry(start).or_insert(0) -= count as i64;
         }
     }
     let x0 = diff.keys().next().copied().unwrap_or(0);

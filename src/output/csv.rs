@@ -5,9 +5,8 @@
 
 use std::fmt::Write;
 
-use super::timefmt::rfc3339;
 use crate::engine::stream::TriggerRow;
-use crate::metrics::{Count, Figures};
+use crate::metrics::Figures;
 
 /// Quotes a CSV field when needed.
 pub fn field(s: &str) -> String {
@@ -22,69 +21,16 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn counts(rows: &[Count]) -> String {
-    let mut out = String::from("action,window_start,window_end,count\n");
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{}",
-            field(&r.action),
-            rfc3339(r.window_start),
-            rfc3339(r.window_end),
-            r.count
-        );
-    }
-    out
-}
-
 /// Every table as (file name, contents).
-pub fn tables(f: &Figures) -> Vec<(&'static str, String)> {
-    let mut totals = String::from("action,total_count\n");
-    for (a, n) in &f.totals {
-        let _ = writeln!(totals, "{},{n}", field(a));
+pub fn tables(f: &Figures) -> anyhow::Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for (name, df) in crate::sql::figure_frames(f)? {
+        out.push((
+            format!("{name}.csv"),
+            super::frame::render(&df, super::frame::FrameFormat::Csv, 0)?,
+        ));
     }
-    let mut hourly_average = String::from("window_start,window_end,average\n");
-    for h in &f.hourly_average {
-        let _ = writeln!(
-            hourly_average,
-            "{},{},{}",
-            rfc3339(h.window_start),
-            rfc3339(h.window_end),
-            h.average
-        );
-    }
-    let mut alerts = String::from("window_start,window_end,open,close,difference\n");
-    for a in &f.alerts {
-        let _ = writeln!(
-            alerts,
-            "{},{},{},{},{}",
-            rfc3339(a.window_start),
-            rfc3339(a.window_end),
-            a.open,
-            a.close,
-            a.difference
-        );
-    }
-    let mut moving = String::from("action,window_start,count,moving_average,moving_variance\n");
-    for m in &f.moving_average {
-        let _ = writeln!(
-            moving,
-            "{},{},{},{},{}",
-            field(&m.action),
-            rfc3339(m.window_start),
-            m.count,
-            m.moving_average,
-            opt(m.moving_variance)
-        );
-    }
-    vec![
-        ("minute_counts.csv", counts(&f.minute_counts)),
-        ("hourly_counts.csv", counts(&f.hourly_counts)),
-        ("totals.csv", totals),
-        ("hourly_average.csv", hourly_average),
-        ("alerts.csv", alerts),
-        ("moving_average.csv", moving),
-    ]
+    Ok(out)
 }
 
 /// `tables/triggers.csv`: one row per trigger of a stream.

@@ -96,7 +96,7 @@ fn table(out: &mut String, name: &str, csv: &str) {
 pub fn page(
     title: &str,
     summary: &Summary,
-    tables: &[(&'static str, String)],
+    tables: &[(String, String)],
     rejected: &[Rejected],
     charts_dir: &Path,
 ) -> String {
@@ -158,7 +158,7 @@ pub fn page(
         "moving_average.csv",
     ];
     let rank = |name: &str| ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len());
-    let mut ordered: Vec<&(&str, String)> = tables.iter().collect();
+    let mut ordered: Vec<&(String, String)> = tables.iter().collect();
     ordered.sort_by_key(|(name, _)| rank(name));
     for (name, csv) in ordered {
         table(&mut out, name, csv);

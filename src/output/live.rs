@@ -101,7 +101,7 @@ impl Live {
             let actions: Vec<&str> = v.figures.totals.iter().map(|t| t.0.as_str()).collect();
             let group_width = actions.len() as u16 * 2 + 1;
             let fit = (bars.width.saturating_sub(2) / group_width.max(1)).max(1) as usize;
-            let mut minutes: Vec<i64> = v.figures.minute_counts.iter().map(|c| c.window_start).collect();
+            let mut minutes: Vec<i64> = v.figures.minute_counts.start.clone();
             minutes.dedup();
             let shown = &minutes[minutes.len().saturating_sub(fit)..];
             let mut chart = BarChart::default()
@@ -124,16 +124,14 @@ impl Live {
                     .iter()
                     .enumerate()
                     .map(|(i, a)| {
-                        let n = v
-                            .figures
-                            .minute_counts
-                            .iter()
+                        let t = &v.figures.minute_counts;
+                        let n = (0..t.len())
                             .rev()
-                            .take_while(|c| c.window_start >= first)
-                            .find(|c| c.window_start == *m && &*c.action == *a)
-                            .map_or(0, |c| c.count);
+                            .take_while(|&i| t.start[i] >= first)
+                            .find(|&i| t.start[i] == *m && &*t.names[t.code[i] as usize] == *a)
+                            .map_or(0, |i| t.count[i]);
                         Bar::default()
-                            .value(n as u64)
+                            .value(n)
                             .text_value(String::new())
                             .style(Style::new().fg(COLORS[i % COLORS.len()]))
                     })
@@ -147,20 +145,17 @@ impl Live {
             }
             frame.render_widget(chart, bars);
 
-            let last = v.figures.moving_average.iter().map(|m| m.window_start).max();
-            let moving_text = match last {
+            let latest = moving_at_latest(v.figures);
+            let moving_text = match latest.first().map(|m| m.1) {
                 Some(t) => {
-                    let parts: Vec<String> = v
-                        .figures
-                        .moving_average
+                    let parts: Vec<String> = latest
                         .iter()
-                        .filter(|m| m.window_start == t)
-                        .map(|m| {
+                        .map(|(action, _, average, variance)| {
                             format!(
                                 "{} {:.2} (variance {})",
-                                m.action,
-                                m.moving_average,
-                                m.moving_variance.map_or("–".into(), |x| format!("{x:.2}"))
+                                action,
+                                average,
+                                variance.map_or("–".into(), |x| format!("{x:.2}"))
                             )
                         })
                         .collect();
@@ -205,4 +200,37 @@ impl Drop for Live {
     fn drop(&mut self) {
         ratatui::restore();
     }
+}
+
+/// The moving average of each action at the latest minute of `f`.
+fn moving_at_latest(f: &Figures) -> Vec<(String, i64, f64, Option<f64>)> {
+    let Ok(df) = f.moving_average() else {
+        return Vec::new();
+    };
+    let (Ok(action), Ok(start), Ok(average), Ok(variance)) = (
+        df.column("action").and_then(|c| c.u32()),
+        df.column("window_start").and_then(|c| c.i64()),
+        df.column("moving_average").and_then(|c| c.f64()),
+        df.column("moving_variance").and_then(|c| c.f64()),
+    ) else {
+        return Vec::new();
+    };
+    let Some(last) = start.iter().flatten().max() else {
+        return Vec::new();
+    };
+    (0..df.height())
+        .filter(|&i| start.get(i) == Some(last))
+        .map(|i| {
+            let code = action.get(i).unwrap_or(0) as usize;
+            (
+                f.minute_counts
+                    .names
+                    .get(code)
+                    .map_or_else(String::new, |n| n.to_string()),
+                last,
+                average.get(i).unwrap_or(f64::NAN),
+                variance.get(i),
+            )
+        })
+        .collect()
 }

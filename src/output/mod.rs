@@ -17,7 +17,7 @@ use anyhow::Result;
 
 use crate::engine::stream::TriggerRow;
 use crate::metrics::{Figures, Options};
-use crate::source::Batch;
+use crate::source::Rejected;
 
 /// What a finished run hands to [`publish`].
 pub struct Run<'a> {
@@ -25,8 +25,12 @@ pub struct Run<'a> {
     pub heading: &'a str,
     /// The report's title: the input folder as the user wrote it.
     pub title: &'a str,
-    /// Everything read from the input, rejected lines included.
-    pub batch: &'a Batch,
+    /// What was read.
+    pub input: summary::InputStats,
+    /// The first and last event time, epoch seconds.
+    pub range: Option<(i64, i64)>,
+    /// The rejected lines, in input order.
+    pub rejected: &'a [Rejected],
     /// The figures computed from it.
     pub figures: &'a Figures,
     /// The options the figures were computed with.
@@ -39,13 +43,14 @@ pub struct Run<'a> {
 /// folder (when `report_dir` is given) and returns the summary and the
 /// terminal tables (every hourly row when `all`).
 pub fn publish(run: &Run, report_dir: Option<&Path>, all: bool) -> Result<(summary::Summary, String)> {
-    let summary = summary::Summary::new(run.batch, run.figures);
+    let summary = summary::Summary::new(&run.input, run.range, run.figures);
+    warn_absent_alert_actions(run.figures, run.options);
     if let Some(dir) = report_dir {
         let report = report::Report {
             title: run.title,
             summary: &summary,
             figures: run.figures,
-            rejected: &run.batch.rejected,
+            rejected: run.rejected,
             options: run.options,
             triggers: run.triggers,
         };
@@ -54,4 +59,32 @@ pub fn publish(run: &Run, report_dir: Option<&Path>, all: bool) -> Result<(summa
     let dir = report_dir.map(|d| d.display().to_string());
     let text = terminal::render(run.heading, &summary, run.figures, run.options, all, dir.as_deref());
     Ok((summary, text))
+}
+
+/// Alerts compare two actions: when one of them never occurs, every alert
+/// is only the other's count, which is seldom what was meant (a typo, or
+/// another case): say so, naming the actions there are.
+fn warn_absent_alert_actions(f: &Figures, opts: &Options) {
+    let (open, close) = &opts.alert_actions;
+    let absent: Vec<&str> = [open, close]
+        .into_iter()
+        .filter(|a| !f.totals.iter().any(|t| &t.0 == *a))
+        .map(|a| a.as_str())
+        .collect();
+    if !absent.is_empty() && !f.totals.is_empty() {
+        let there: Vec<String> = f.totals.iter().take(12).map(|t| format!("{:?}", t.0)).collect();
+        eprintln!(
+            "windowpane: warning: the alert action{} {} never occur{} in the data (actions are case-sensitive); \
+             the actions there are: {}{}",
+            if absent.len() > 1 { "s" } else { "" },
+            absent
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            if absent.len() > 1 { "" } else { "s" },
+            there.join(", "),
+            if f.totals.len() > 12 { ", …" } else { "" }
+        );
+    }
 }

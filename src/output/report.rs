@@ -55,7 +55,7 @@ impl Exporter for Tables {
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
         let tables = dir.join("tables");
         fs::create_dir_all(&tables)?;
-        for (name, body) in csv::tables(r.figures) {
+        for (name, body) in csv::tables(r.figures)? {
             fs::write(tables.join(name), body)?;
         }
         if let Some(triggers) = r.triggers {
@@ -99,7 +99,7 @@ impl Exporter for Html {
         "index.html"
     }
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
-        let tables = csv::tables(r.figures);
+        let tables = csv::tables(r.figures)?;
         let page = html::page(r.title, r.summary, &tables, r.rejected, &dir.join("charts"));
         Ok(fs::write(dir.join("index.html"), page)?)
     }

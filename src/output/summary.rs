@@ -13,12 +13,36 @@ use crate::source::Batch;
 pub struct InputStats {
     /// Files read.
     pub files: u64,
-    /// Lines read, blank lines aside (= events + rejected).
+    /// Lines read, blank lines aside (= events + rejected + late).
     pub lines: u64,
     /// Valid events.
     pub events: u64,
     /// Rejected lines.
     pub rejected: u64,
+    /// Valid events that came for a window already final (streaming append
+    /// mode): counted here, not in the figures.
+    pub late: u64,
+    /// Files a stream had planned to read that were gone when it ran.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub missing: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl InputStats {
+    /// What a batch read.
+    pub fn of(batch: &Batch) -> Self {
+        InputStats {
+            files: batch.files,
+            lines: batch.lines,
+            events: batch.counts.events(),
+            rejected: batch.rejected.len() as u64,
+            late: 0,
+            missing: 0,
+        }
+    }
 }
 
 /// The hour with the largest hourly average.
@@ -60,17 +84,11 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Builds the summary of `batch` and its `figures`.
-    pub fn new(batch: &Batch, figures: &Figures) -> Self {
-        let range = batch.counts.time_range();
-        let rejected = batch.rejected.len() as u64;
+    /// Builds the summary of what was read (`input`, events between
+    /// `range`) and its `figures`.
+    pub fn new(input: &InputStats, range: Option<(i64, i64)>, figures: &Figures) -> Self {
         Self {
-            input: InputStats {
-                files: batch.files,
-                lines: batch.lines,
-                events: batch.counts.events(),
-                rejected,
-            },
+            input: input.clone(),
             first_event: range.map(|r| rfc3339(r.0)),
             last_event: range.map(|r| rfc3339(r.1)),
             actions: figures.totals.iter().map(|t| t.0.clone()).collect(),

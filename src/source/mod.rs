@@ -179,12 +179,13 @@ pub fn lines(data: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 /// element of `batch.rejected`).
 pub fn fold_into(batch: &mut Batch, name: &str, data: &[u8], strict: bool) {
     batch.files += 1;
+    let mut fold = crate::state::Fold::new();
     for (number, raw) in lines(data) {
         match line::parse(raw) {
             line::Line::Blank => {}
             line::Line::Event { time, action } => {
                 batch.lines += 1;
-                batch.counts.add(time, &action);
+                fold.add(time, &action);
             }
             line::Line::Rejected(reason) => {
                 batch.lines += 1;
@@ -200,6 +201,7 @@ pub fn fold_into(batch: &mut Batch, name: &str, data: &[u8], strict: bool) {
             }
         }
     }
+    batch.counts.absorb(fold);
 }
 
 /// Validates and folds the content of one file on its own.

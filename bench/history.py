@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""The history benchmark: what a run costs as the time span held grows, and
+what a rerun on a new dump costs, with DuckDB on the same folders.
+
+    pip install duckdb             # for the peer; without it, windowpane only
+    python3 bench/history.py [--runs 3] [--data DIR] [--skip-10m]
+
+Makes (once, with `windowpane generate`, kept in --data):
+  year/   a year of minute data: 1,752,000 events in 365 daily files
+  long/   4,320,000 events in 300 files, replayed one file per trigger
+  stray/  4,000 events, one at time 0 and one in year 9999
+  10m/    10,000,000 events in 500 files (the no-regression check)
+and prints one Markdown table: median wall time, peak memory, and sizes.
+Every figure of the history issue is a row of it.
+"""
+import argparse, csv, os, shutil, statistics, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(cmd, env=None):
+    """Wall seconds and peak RSS (MB) of one command, output discarded."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace")
+    if status != 0:
+        sys.exit(f"{' '.join(map(str, cmd))} failed:\n{err}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def median_run(cmd, runs, before=None):
+    results = []
+    for _ in range(runs):
+        if before:
+            before()
+        results.append(run(cmd))
+    return statistics.median(w for w, _ in results), max(m for _, m in results)
+
+
+def size_mb(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    return total / 1e6
+
+
+def trigger_durations(report):
+    with open(report / "tables" / "triggers.csv") as f:
+        return [float(r["duration_ms"]) for r in csv.DictReader(f)]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "windowpane-history")
+    ap.add_argument("--skip-10m", action="store_true")
+    a = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    exe = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "windowpane"
+    try:
+        import duckdb  # noqa: F401
+
+        peer = [sys.executable, ROOT / "bench" / "peer_duckdb.py"]
+    except ImportError:
+        peer = None
+        print("(duckdb is not installed: pip install duckdb for the peer column)\n")
+    d = a.data
+    d.mkdir(parents=True, exist_ok=True)
+    work = d / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+
+    def generate(name, *options):
+        folder = d / name
+        if not (folder / "file-0.json").exists():
+            subprocess.run([exe, "generate", folder, "--force", *options], check=True, stderr=subprocess.DEVNULL)
+        return folder
+
+    rows = []
+
+    def row(what, ours, duck=None, note=""):
+        w, m = ours
+        cells = [what, f"{w:.3f} s, {m:.0f} MB"]
+        if duck:
+            cells.append(f"{duck[0]:.3f} s, {duck[1]:.0f} MB")
+            cells.append(f"{w / duck[0]:.2f}")
+        else:
+            cells += ["–", "–"]
+        cells.append(note)
+        rows.append(cells)
+
+    year = generate("year", "--files", "365", "--events", "1752000", "--rate", "100")
+    for cmd in ([exe, "batch", year, "--no-report", "--format", "json"], peer and [*peer, year]):
+        if cmd:
+            run(cmd)  # warm the page cache
+    ours = median_run([exe, "batch", year, "--no-report", "--format", "json"], a.runs)
+    duck = median_run([*peer, year], a.runs) if peer else None
+    row("year, batch, no report", ours, duck, "1,752,000 events, 365 files")
+    report = work / "year-report"
+    ours = median_run([exe, "batch", year, "--report", report, "--format", "json"], a.runs)
+    row("year, batch with report", ours, note=f"report {size_mb(report):.1f} MB")
+
+    # a rerun after one new daily file: the checkpoint of 364 files, then the 365th
+    dump = work / "dump"
+    dump.mkdir()
+    for f in sorted(year.glob("file-*.json")):
+        if f.name != "file-364.json":
+            os.link(f, dump / f.name)
+    ck, saved = work / "ck", work / "ck-364"
+    subprocess.run([exe, "update", dump, "--no-report", "--checkpoint", ck], check=True, stdout=subprocess.DEVNULL)
+    shutil.copytree(ck, saved)
+    os.link(year / "file-364.json", dump / "file-364.json")
+
+    def restore():
+        shutil.rmtree(ck)
+        shutil.copytree(saved, ck)
+
+    update = [exe, "update", dump, "--checkpoint", ck, "--format", "json"]
+    ours = median_run([*update, "--no-report"], a.runs, restore)
+    row("year, rerun after one new file, no report", ours, note="`windowpane update`")
+    ours = median_run([*update, "--report", work / "dump-report"], a.runs, restore)
+    row("year, rerun after one new file, with report", ours, note=f"checkpoint {size_mb(ck):.1f} MB")
+
+    # the 90-day replay, one file per trigger
+    long = generate("long", "--files", "300", "--events", "4320000")
+    lr, lck = work / "long-report", work / "long-ck"
+    ours = run([exe, "stream", long, "-q", "--checkpoint", lck, "--report", lr, "--format", "json"])
+    durations = trigger_durations(lr)
+    first, last = statistics.median(durations[:50]), statistics.median(durations[-50:])
+    row(
+        "long, replay one file per trigger, report at the end",
+        ours,
+        note=f"median trigger: first 50 {first:.1f} ms, last 50 {last:.1f} ms ({last / first:.2f}×)",
+    )
+    ours = median_run([exe, "batch", long, "--no-report", "--format", "json"], a.runs)
+    duck = median_run([*peer, long], a.runs) if peer else None
+    row("long, batch, no report", ours, duck, "4,320,000 events, 300 files")
+
+    # stray times
+    stray = generate("stray", "--files", "4", "--events", "4000")
+    (stray / "file-4.json").write_text(
+        '{"time":0,"action":"Open"}\n{"time":253402300799,"action":"Close"}\n'
+    )
+    sr = work / "stray-report"
+    ours = median_run([exe, "batch", stray, "--report", sr, "--format", "json"], a.runs)
+    row("stray times, batch with report", ours, note=f"report {size_mb(sr):.2f} MB; one event in 1970, one in 9999")
+
+    if not a.skip_10m:
+        big = generate("10m", "--files", "500", "--events", "10000000")
+        run([exe, "batch", big, "--no-report", "--format", "json"])
+        ours = median_run([exe, "batch", big, "--no-report", "--format", "json"], a.runs)
+        duck = median_run([*peer, big], a.runs) if peer else None
+        row("10M events, batch, no report", ours, duck, "500 files")
+
+    er, eck = work / "events-report", work / "events-ck"
+    ours = run([exe, "stream", ROOT / "data" / "events", "-q", "--checkpoint", eck, "--report", er, "--format", "json"])
+    med = statistics.median(trigger_durations(er))
+    row("data/events, replay one file per trigger", ours, note=f"median trigger {med:.2f} ms")
+
+    print(f"{os.cpu_count()} cores, median of {a.runs} runs where repeated\n")
+    print("| run | windowpane | DuckDB | ratio | notes |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()

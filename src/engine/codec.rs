@@ -1,0 +1,225 @@
+//! The checkpoint's binary files: variable-length integers, byte strings
+//! and a checksum, so that a file is small, quick to read and a damaged one
+//! is recognised instead of misread.
+//!
+//! A file is `MAGIC`, a format number, the payload, and the FNV-1a 64-bit
+//! hash of everything before it.
+
+use anyhow::{bail, Result};
+
+/// The first bytes of every binary checkpoint file.
+pub const MAGIC: &[u8; 4] = b"WPCK";
+/// The format of the files this version writes and reads.
+pub const FORMAT: u64 = 2;
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Builds a file.
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Default for Writer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Writer {
+    /// A file with its header written.
+    pub fn new() -> Self {
+        let mut w = Writer { buf: MAGIC.to_vec() };
+        w.u64(FORMAT);
+        w
+    }
+
+    /// An unsigned integer, 7 bits a byte.
+    pub fn u64(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.buf.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        self.buf.push(v as u8);
+    }
+
+    /// A signed integer (zigzag).
+    pub fn i64(&mut self, v: i64) {
+        self.u64(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    /// A 128-bit unsigned integer.
+    pub fn u128(&mut self, v: u128) {
+        self.u64(v as u64);
+        self.u64((v >> 64) as u64);
+    }
+
+    /// A float, bit for bit.
+    pub fn f64(&mut self, v: f64) {
+        self.buf.extend_from_slice(&v.to_bits().to_le_bytes());
+    }
+
+    /// A byte string.
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.u64(b.len() as u64);
+        self.buf.extend_from_slice(b);
+    }
+
+    /// An optional signed integer.
+    pub fn opt_i64(&mut self, v: Option<i64>) {
+        match v {
+            None => self.u64(0),
+            Some(v) => {
+                self.u64(1);
+                self.i64(v);
+            }
+        }
+    }
+
+    /// The finished file, checksum appended.
+    pub fn finish(mut self) -> Vec<u8> {
+        let sum = fnv(&self.buf);
+        self.buf.extend_from_slice(&sum.to_le_bytes());
+        self.buf
+    }
+}
+
+/// Reads a file built by [`Writer`].
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Checks the header and checksum of `file`.
+    pub fn new(file: &'a [u8]) -> Result<Self> {
+        if file.len() < MAGIC.len() + 9 || &file[..4] != MAGIC {
+            bail!("not a windowpane checkpoint file");
+        }
+        let (body, sum) = file.split_at(file.len() - 8);
+        if fnv(body).to_le_bytes() != sum {
+            bail!("its checksum does not match: the file is damaged or cut short");
+        }
+        let mut r = Reader { buf: body, at: 4 };
+        let format = r.u64()?;
+        if format != FORMAT {
+            bail!("it is of format {format}; this version of windowpane reads format {FORMAT}");
+        }
+        Ok(r)
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        let Some(&b) = self.buf.get(self.at) else {
+            bail!("it ends too early");
+        };
+        self.at += 1;
+        Ok(b)
+    }
+
+    /// An unsigned integer.
+    pub fn u64(&mut self) -> Result<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(v);
+            }
+        }
+        bail!("it holds a malformed number")
+    }
+
+    /// A signed integer.
+    pub fn i64(&mut self) -> Result<i64> {
+        let v = self.u64()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    /// A 128-bit unsigned integer.
+    pub fn u128(&mut self) -> Result<u128> {
+        let lo = self.u64()?;
+        let hi = self.u64()?;
+        Ok(u128::from(lo) | (u128::from(hi) << 64))
+    }
+
+    /// A float.
+    pub fn f64(&mut self) -> Result<f64> {
+        let Some(b) = self.buf.get(self.at..self.at + 8) else {
+            bail!("it ends too early");
+        };
+        self.at += 8;
+        Ok(f64::from_bits(u64::from_le_bytes(b.try_into().expect("8 bytes"))))
+    }
+
+    /// A byte string.
+    pub fn bytes(&mut self) -> Result<&'a [u8]> {
+        let n = self.u64()? as usize;
+        let Some(b) = self.buf.get(self.at..self.at.saturating_add(n)) else {
+            bail!("it ends too early");
+        };
+        self.at += n;
+        Ok(b)
+    }
+
+    /// A count of items to read, checked against the bytes left (each item
+    /// takes at least one byte), so that a damaged length cannot ask for a
+    /// huge allocation.
+    pub fn count(&mut self) -> Result<usize> {
+        let n = self.u64()?;
+        if n > (self.buf.len() - self.at) as u64 {
+            bail!("it holds an impossible length");
+        }
+        Ok(n as usize)
+    }
+
+    /// An optional signed integer.
+    pub fn opt_i64(&mut self) -> Result<Option<i64>> {
+        Ok(match self.u64()? {
+            0 => None,
+            _ => Some(self.i64()?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_round_trip_and_damage_is_found() {
+        let mut w = Writer::new();
+        for v in [0u64, 127, 128, u64::MAX] {
+            w.u64(v);
+        }
+        for v in [0i64, -1, 63, -64, i64::MIN, i64::MAX] {
+            w.i64(v);
+        }
+        w.u128(u128::MAX - 5);
+        w.f64(0.1 + 0.2);
+        w.bytes(b"file-\xff.json");
+        w.opt_i64(None);
+        w.opt_i64(Some(-7));
+        let file = w.finish();
+        let mut r = Reader::new(&file).unwrap();
+        assert_eq!(
+            [r.u64().unwrap(), r.u64().unwrap(), r.u64().unwrap(), r.u64().unwrap()],
+            [0, 127, 128, u64::MAX]
+        );
+        for v in [0i64, -1, 63, -64, i64::MIN, i64::MAX] {
+            assert_eq!(r.i64().unwrap(), v);
+        }
+        assert_eq!(r.u128().unwrap(), u128::MAX - 5);
+        assert_eq!(r.f64().unwrap(), 0.1 + 0.2);
+        assert_eq!(r.bytes().unwrap(), b"file-\xff.json");
+        assert_eq!((r.opt_i64().unwrap(), r.opt_i64().unwrap()), (None, Some(-7)));
+        for cut in [1, 8, file.len() / 2] {
+            assert!(Reader::new(&file[..file.len() - cut]).is_err());
+        }
+        let mut flipped = file.clone();
+        flipped[10] ^= 1;
+        assert!(Reader::new(&flipped).is_err());
+    }
+}

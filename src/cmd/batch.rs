@@ -40,9 +40,12 @@ pub struct Args {
     /// Write no report folder, only print.
     #[arg(long, conflicts_with = "report")]
     pub no_report: bool,
-    /// What to print: tables, or summary.json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// What to print: tables; json, every figure in one JSON document (the
+    /// keys of summary.json and `tables`, each table as an array of row
+    /// objects); ndjson, one object per line tagged with its "table"; or
+    /// summary, summary.json only.
+    #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
+    pub format: BatchFormat,
     /// Show every hour in the hourly table, not only the first and last.
     #[arg(long)]
     pub all: bool,
@@ -84,13 +87,26 @@ impl FigureArgs {
     }
 }
 
-/// What `batch` prints on standard output.
+/// What `stream` prints at the end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// Formatted tables.
     Table,
     /// The contents of summary.json.
     Json,
+}
+
+/// What `batch` prints on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BatchFormat {
+    /// Formatted tables.
+    Table,
+    /// Every figure in one JSON document: summary.json's keys and `tables`.
+    Json,
+    /// Every figure as JSON Lines: the summary, then a line per table row.
+    Ndjson,
+    /// The contents of summary.json.
+    Summary,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -179,9 +195,16 @@ pub fn run(args: &Args) -> Result<()> {
         triggers: None,
     };
     let (summary, tables) = output::publish(&run, report_dir.as_deref(), args.all)?;
+    let rejected = &batch.rejected;
     crate::print_stdout(&match args.format {
-        Format::Json => summary.to_json(),
-        Format::Table => tables,
+        BatchFormat::Summary => summary.to_json(),
+        BatchFormat::Json => {
+            output::frame::figures_json(&summary, &figures, rejected).context("cannot print the figures")?
+        }
+        BatchFormat::Ndjson => {
+            output::frame::figures_ndjson(&summary, &figures, rejected).context("cannot print the figures")?
+        }
+        BatchFormat::Table => tables,
     })
 }
 

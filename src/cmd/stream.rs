@@ -261,7 +261,6 @@ pub fn run(args: &Args) -> Result<()> {
             }
         }
     };
-    let (started, events_before) = (Instant::now(), stream.events());
     let mut alert_log: Vec<String> = Vec::new();
     let mut stopped = false;
     let mut last = None;
@@ -310,14 +309,33 @@ pub fn run(args: &Args) -> Result<()> {
                 Some(w) => format!("append, watermark {} · {} late events", short(w), stream.late()),
                 None => format!("{:?} mode", args.output_mode).to_lowercase(),
             };
+            // the latest minutes' counts and moving averages, for the bars
+            let f = &outcome.figures;
+            let latest = f.minute_counts.last().map_or(0, |c| c.window_start);
+            let recent: Vec<(i64, String, i64)> = f
+                .minute_counts
+                .iter()
+                .rev()
+                .take_while(|c| c.window_start > latest - 60 * crate::output::live::RECENT_MINUTES)
+                .map(|c| (c.window_start, c.action.to_string(), c.count))
+                .collect();
+            let moving_at = f.moving_average.iter().map(|m| m.window_start).max();
+            let moving: Vec<(String, f64, Option<f64>)> = f
+                .moving_average
+                .iter()
+                .filter(|m| Some(m.window_start) == moving_at)
+                .map(|m| (m.action.to_string(), m.moving_average, m.moving_variance))
+                .collect();
             view.draw(&View {
                 input: &args.input.display().to_string(),
                 trigger: outcome.row.trigger,
                 files_done: batch.files,
                 files_left,
                 events: stream.events(),
-                rate: (stream.events() - events_before) as f64 / started.elapsed().as_secs_f64().max(1e-9),
+                trigger_events: outcome.row.events,
                 figures: &outcome.figures,
+                recent: &recent,
+                moving: moving_at.map(|t| (t, moving.as_slice())),
                 variance: stream.variance(),
                 alerts: &alert_log,
                 status,

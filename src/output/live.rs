@@ -353,6 +353,13 @@ pub fn bar_lines(
     let shown = columns.min(span);
     let start = latest - (shown as i64 - 1) * 60;
     let minutes: Vec<i64> = (0..shown as i64).map(|k| start + k * 60).collect();
+    // the scale is that of the minutes shown
+    let max_total = by_minute
+        .range(start..)
+        .map(|(_, v)| v.iter().sum::<i64>())
+        .max()
+        .unwrap_or(0)
+        .max(1);
 
     // cells[row][col] = which action fills it, rows from the top
     let mut cells: Vec<Vec<Option<usize>>> = vec![vec![None; shown]; rows];
@@ -461,6 +468,16 @@ mod tests {
         assert!(axis.starts_with("0 └┬─────────┬─────────┬"), "{axis}");
         assert_eq!(lines[7], "   02:00     02:10     02:20");
         assert!(lines[0].starts_with("3 ┤"), "{}", lines[0]);
+    }
+
+    #[test]
+    fn the_scale_is_that_of_the_minutes_shown() {
+        let t0 = 1_469_498_400;
+        // a peak of 100 long before the 20 minutes that fit, then counts up to 10
+        let mut recent = vec![(t0, "Open".to_string(), 100)];
+        recent.extend((100..130).map(|k| (t0 + 60 * k, "Open".to_string(), 1 + k % 10)));
+        let lines = text(&bar_lines(&recent, &["Open".to_string()], &[], 25, 12));
+        assert!(lines[0].starts_with(" 10 ┤"), "{lines:#?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Records the git commit windowpane is built from, for `--version`.
 //!
-//! In a git checkout the commit is asked of git, and the build script runs
+//! In a git checkout of windowpane (its own repository, not one it was
+//! unpacked into) the commit is asked of git, and the build script runs
 //! again only when HEAD moves (a commit, a checkout). Built from a package
 //! without `.git` (`cargo install` of a downloaded crate), the commit comes
 //! from the `.cargo_vcs_info.json` that `cargo package` writes, if any.
@@ -63,10 +64,14 @@ fn main() {
             // a packaged crate, even when unpacked inside some other repository
             Some(c) => format!("commit {c}"),
             None => {
-                for f in head_files(&dir) {
+                // only windowpane's own repository: not one it was unpacked into
+                let top = git(&dir, &["rev-parse", "--show-toplevel"]).map(PathBuf::from);
+                let own = top.is_some_and(|t| t.canonicalize().ok() == dir.canonicalize().ok());
+                for f in head_files(&dir).into_iter().filter(|_| own) {
                     println!("cargo:rerun-if-changed={}", f.display());
                 }
-                git(&dir, &["log", "-1", "--format=%h %cs", "--abbrev=12"])
+                own.then(|| git(&dir, &["log", "-1", "--format=%h %cs", "--abbrev=12"]))
+                    .flatten()
                     .map(|c| format!("commit {c}"))
                     .unwrap_or_else(|| "commit unknown: built outside a git checkout".into())
             }

@@ -135,6 +135,21 @@ fn without_a_report_the_rejected_lines_are_not_said_to_be_in_one() {
     );
 }
 
+/// The keys of the first object in `text`, in the order written.
+fn json_keys(text: &str) -> Vec<String> {
+    let start = text.find('{').unwrap();
+    let end = start + text[start..].find('}').unwrap();
+    text[start + 1..end]
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix('"')
+                .and_then(|k| k.split_once('"'))
+                .map(|(k, _)| k.to_string())
+        })
+        .collect()
+}
+
 #[test]
 fn batch_json_holds_every_figure_and_the_report_tables_row_for_row() {
     let dir = tempfile::tempdir().unwrap();
@@ -147,8 +162,21 @@ fn batch_json_holds_every_figure_and_the_report_tables_row_for_row() {
             .arg(&input),
     );
     let doc: Value = serde_json::from_str(&out).unwrap();
-    // the summary's keys, as summary.json has them
-    let summary: Value = serde_json::from_str(&fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
+    // the summary's keys, as summary.json has them and in its order, then tables
+    let summary_text = fs::read_to_string(report.join("summary.json")).unwrap();
+    let summary: Value = serde_json::from_str(&summary_text).unwrap();
+    let top: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("  \""))
+        .map(|l| l[3..].split('"').next().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = summary_text
+        .lines()
+        .filter(|l| l.starts_with("  \""))
+        .map(|l| l[3..].split('"').next().unwrap())
+        .collect();
+    expected.push("tables");
+    assert_eq!(top, expected);
     for (key, value) in summary.as_object().unwrap() {
         assert_eq!(&doc[key], value, "{key}");
     }
@@ -163,13 +191,13 @@ fn batch_json_holds_every_figure_and_the_report_tables_row_for_row() {
     ] {
         let csv = fs::read_to_string(report.join("tables").join(format!("{table}.csv"))).unwrap();
         let mut lines = csv.lines();
-        let mut columns: Vec<&str> = lines.next().unwrap().split(',').collect();
-        columns.sort();
+        let header = lines.next().unwrap().to_string();
         let rows = doc["tables"][table].as_array().unwrap();
         assert_eq!(rows.len(), lines.count(), "{table}");
-        // JSON objects list their keys in alphabetical order
-        let keys: Vec<&str> = rows[0].as_object().unwrap().keys().map(|k| k.as_str()).collect();
-        assert_eq!(keys, columns, "{table}");
+        // the keys in the CSV file's column order
+        let first_row = out.find(&format!("\"{table}\": [")).unwrap();
+        let keys = json_keys(&out[first_row..]);
+        assert_eq!(keys.join(","), header, "{table}");
     }
     assert_eq!(doc["tables"]["rejected"].as_array().unwrap().len(), 126);
     assert_eq!(doc["tables"]["totals"][0]["total_count"], doc["totals"]["Close"]);
@@ -181,6 +209,10 @@ fn batch_json_holds_every_figure_and_the_report_tables_row_for_row() {
     );
     let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines[0]["table"], "summary");
+    assert!(
+        out.lines().all(|l| l.starts_with("{\"table\":\"")),
+        "the table key comes first"
+    );
     assert_eq!(lines[0]["input"], doc["input"]);
     for (table, rows) in doc["tables"].as_object().unwrap() {
         let tagged: Vec<&Value> = lines.iter().filter(|l| l["table"] == table.as_str()).collect();
@@ -243,6 +275,14 @@ fn several_sql_statements_print_one_json_document() {
             serde_json::json!({"action": "Open"})
         ]
     );
+    // the keys keep the order of the columns asked for
+    let out = stdout_of(
+        windowpane()
+            .args(["sql", "--format", "ndjson"])
+            .arg(&input)
+            .arg("select total_count, action from totals order by action limit 1"),
+    );
+    assert_eq!(out, "{\"total_count\":50000,\"action\":\"Close\"}\n");
     // the shipped example file runs, as the README shows
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/queries.sql");
     let out = stdout_of(

@@ -13,7 +13,10 @@ use std::process::Command;
 /// stands for any arguments.
 const SKIPPED: &[(&str, &str)] = &[
     ("cargo test --release", "the test suite itself"),
-    ("cargo install --locked --path .", "a full release build into ~/.cargo/bin"),
+    (
+        "cargo install --locked --path .",
+        "a full release build into ~/.cargo/bin",
+    ),
     ("windowpane stream --follow", "runs until Ctrl-C"),
     (
         "windowpane sql",

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
-use serde_json::Value;
 
 use super::batch::FigureArgs;
 use crate::metrics;
@@ -154,16 +153,18 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
     }
     if format == FrameFormat::Json && statements.len() > 1 {
         // one JSON document: each statement with its rows
+        #[derive(serde::Serialize)]
+        struct Outcome<'a> {
+            statement: &'a str,
+            rows: Vec<frame::Row>,
+        }
         let mut results = Vec::with_capacity(statements.len());
         for statement in &statements {
             let df = session.query(statement)?;
             let rows = frame::json_rows(&df).context("cannot print the result")?;
-            results.push(serde_json::json!({
-                "statement": statement,
-                "rows": rows.into_iter().map(Value::Object).collect::<Vec<_>>(),
-            }));
+            results.push(Outcome { statement, rows });
         }
-        let mut out = serde_json::to_string_pretty(&Value::Array(results)).context("cannot print the result")?;
+        let mut out = serde_json::to_string_pretty(&results).context("cannot print the result")?;
         out.push('\n');
         return crate::print_stdout(&out);
     }

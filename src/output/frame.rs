@@ -15,7 +15,9 @@ use chrono::DateTime;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use polars::prelude::*;
-use serde_json::{Map, Number, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{Number, Value};
 
 use super::csv::field;
 use super::summary::Summary;
@@ -110,12 +112,65 @@ fn row<T>(df: &DataFrame, i: usize, f: impl Fn(&AnyValue) -> T) -> PolarsResult<
     df.columns().iter().map(|c| c.get(i).map(|v| f(&v))).collect()
 }
 
-/// The rows of `df` as JSON objects, column name to value.
-pub fn json_rows(df: &DataFrame) -> PolarsResult<Vec<Map<String, Value>>> {
+/// A row as a JSON object whose keys keep the order of the frame's
+/// columns (a plain JSON map would sort them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row(pub Vec<(String, Value)>);
+
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The rows of `df` as JSON objects, column name to value, in column order.
+pub fn json_rows(df: &DataFrame) -> PolarsResult<Vec<Row>> {
     let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
     (0..df.height())
-        .map(|i| Ok(names.iter().cloned().zip(row(df, i, json)?).collect::<Map<_, _>>()))
+        .map(|i| Ok(Row(names.iter().cloned().zip(row(df, i, json)?).collect())))
         .collect()
+}
+
+/// Named tables as one JSON object, in the order given.
+struct Tables(Vec<(&'static str, Vec<Row>)>);
+
+impl Serialize for Tables {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, rows) in &self.0 {
+            map.serialize_entry(name, rows)?;
+        }
+        map.end()
+    }
+}
+
+/// The document of `batch --format json`: the summary's keys, then `tables`.
+#[derive(Serialize)]
+struct FiguresDoc<'a> {
+    #[serde(flatten)]
+    summary: &'a Summary,
+    tables: Tables,
+}
+
+/// An object with a `"table"` key first and the keys of `inner` after it.
+#[derive(Serialize)]
+struct Tagged<'a, T: Serialize> {
+    table: &'a str,
+    #[serde(flatten)]
+    inner: T,
+}
+
+/// One JSON value per line.
+fn lines<T: Serialize>(items: impl IntoIterator<Item = T>) -> String {
+    let mut out = String::new();
+    for item in items {
+        let _ = writeln!(out, "{}", serde_json::to_string(&item).unwrap_or_default());
+    }
+    out
 }
 
 /// Renders `df` in `format`, as the command line prints it. A table shows
@@ -140,18 +195,11 @@ pub fn render_in(df: &DataFrame, format: FrameFormat, max_rows: usize, place: Pl
             Ok(out)
         }
         FrameFormat::Json => {
-            let rows = json_rows(df)?.into_iter().map(Value::Object).collect();
-            let mut out = serde_json::to_string_pretty(&Value::Array(rows)).unwrap_or_default();
+            let mut out = serde_json::to_string_pretty(&json_rows(df)?).unwrap_or_default();
             out.push('\n');
             Ok(out)
         }
-        FrameFormat::Ndjson => {
-            let mut out = String::new();
-            for r in json_rows(df)? {
-                let _ = writeln!(out, "{}", Value::Object(r));
-            }
-            Ok(out)
-        }
+        FrameFormat::Ndjson => Ok(lines(json_rows(df)?)),
     }
 }
 
@@ -167,44 +215,32 @@ fn run_tables(figures: &Figures, rejected: &[Rejected]) -> PolarsResult<Vec<(&'s
 /// and `tables`, which holds each table of the report folder (the CSV
 /// files and `rejected.ndjson`) as an array of row objects under its name.
 pub fn figures_json(summary: &Summary, figures: &Figures, rejected: &[Rejected]) -> PolarsResult<String> {
-    let mut doc = match serde_json::to_value(summary) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    let mut tables = Map::new();
+    let mut tables = Vec::new();
     for (name, df) in run_tables(figures, rejected)? {
-        tables.insert(
-            name.to_string(),
-            Value::Array(json_rows(&df)?.into_iter().map(Value::Object).collect()),
-        );
+        tables.push((name, json_rows(&df)?));
     }
-    doc.insert("tables".into(), Value::Object(tables));
-    let mut out = serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default();
+    let doc = FiguresDoc {
+        summary,
+        tables: Tables(tables),
+    };
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
     out.push('\n');
     Ok(out)
 }
 
 /// Every figure of a run as JSON Lines: first `{"table": "summary", ...}`
 /// with the keys of `summary.json`, then one object per row of each table,
-/// `{"table": "minute_counts", "action": ..., ...}`.
+/// `{"table": "minute_counts", "action": ..., ...}` (the `table` key comes
+/// first, so `grep '^{"table":"alerts"'` finds a table's rows).
 pub fn figures_ndjson(summary: &Summary, figures: &Figures, rejected: &[Rejected]) -> PolarsResult<String> {
-    // the "table" key first, so that `grep '^{"table":"alerts"'` finds a table's rows
-    let tagged = |name: &str, fields: Map<String, Value>| {
-        let rest = Value::Object(fields).to_string();
-        let name = Value::String(name.into());
-        match rest.strip_prefix('{').filter(|r| *r != "}") {
-            Some(r) => format!("{{\"table\":{name},{r}"),
-            None => format!("{{\"table\":{name}}}"),
-        }
-    };
-    let mut out = String::new();
-    if let Ok(Value::Object(map)) = serde_json::to_value(summary) {
-        let _ = writeln!(out, "{}", tagged("summary", map));
-    }
+    let mut out = lines([Tagged {
+        table: "summary",
+        inner: summary,
+    }]);
     for (name, df) in run_tables(figures, rejected)? {
-        for r in json_rows(&df)? {
-            let _ = writeln!(out, "{}", tagged(name, r));
-        }
+        out.push_str(&lines(
+            json_rows(&df)?.into_iter().map(|r| Tagged { table: name, inner: r }),
+        ));
     }
     Ok(out)
 }

@@ -153,3 +153,34 @@ fn bad_prompt_commands_say_what_is_expected() {
     s.line(".quit");
     assert!(s.child.wait().unwrap().success());
 }
+
+#[test]
+fn csv_on_a_terminal_shows_control_characters_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::write(
+        input.join("e.json"),
+        "{\"time\":1469501100,\"action\":\"\\u001b]0;PWNED\\u0007X\"}\n",
+    )
+    .unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("windowpane");
+    let query = "select action from totals";
+    let command = format!("'{}' sql --format csv '{}' '{query}'", exe.display(), input.display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\\u{1b}]0;PWNED\\u{7}X"), "{text:?}");
+    assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
+    // to a pipe, CSV keeps the bytes for the program that reads it
+    let piped = std::process::Command::new(&exe)
+        .args(["sql", "--format", "csv"])
+        .arg(&input)
+        .arg(query)
+        .output()
+        .unwrap();
+    assert_eq!(piped.stdout, b"action\n\x1b]0;PWNED\x07X\n");
+}

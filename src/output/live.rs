@@ -197,10 +197,17 @@ impl Live {
             return Ok(());
         };
         self.terminal.borrow_mut().draw(|frame| {
+            // the text blocks as tall as their lines wrapped to the width
+            let inner = frame.area().width.saturating_sub(2).max(1) as usize;
+            let rows = |lines: &[&str]| -> u16 {
+                let n: usize = lines.iter().map(|l| l.chars().count().div_ceil(inner).max(1)).sum();
+                n as u16 + 2
+            };
+            let head_lines: Vec<&str> = s.head.iter().map(String::as_str).collect();
             let [head, bars, moving, alerts] = Layout::vertical([
-                Constraint::Length(5),
+                Constraint::Length(rows(&head_lines)),
                 Constraint::Min(9),
-                Constraint::Length(4),
+                Constraint::Length(rows(&[s.moving.as_str()])),
                 Constraint::Length(7),
             ])
             .areas(frame.area());

@@ -45,7 +45,7 @@ def main():
     if not (folder / f"file-{a.files - 1}.json").exists():
         subprocess.run([exe, "generate", folder, "--events", str(a.events), "--files", str(a.files), "--force"], check=True)
 
-    tools = {"windowpane": [exe, "batch", folder, "--no-report", "--format", "json"]}
+    tools = {"windowpane": [exe, "batch", folder, "--no-report", "--format", "summary"]}
     if a.peers:
         tools["DuckDB (peer_duckdb.py)"] = [sys.executable, a.peers / "peer_duckdb.py", folder]
         tools["Polars (peer_polars.py)"] = [sys.executable, a.peers / "peer_polars.py", folder]

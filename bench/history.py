@@ -94,14 +94,14 @@ def main():
         rows.append(cells)
 
     year = generate("year", "--files", "365", "--events", "1752000", "--rate", "100")
-    for cmd in ([exe, "batch", year, "--no-report", "--format", "json"], peer and [*peer, year]):
+    for cmd in ([exe, "batch", year, "--no-report", "--format", "summary"], peer and [*peer, year]):
         if cmd:
             run(cmd)  # warm the page cache
-    ours = median_run([exe, "batch", year, "--no-report", "--format", "json"], a.runs)
+    ours = median_run([exe, "batch", year, "--no-report", "--format", "summary"], a.runs)
     duck = median_run([*peer, year], a.runs) if peer else None
     row("year, batch, no report", ours, duck, "1,752,000 events, 365 files")
     report = work / "year-report"
-    ours = median_run([exe, "batch", year, "--report", report, "--format", "json"], a.runs)
+    ours = median_run([exe, "batch", year, "--report", report, "--format", "summary"], a.runs)
     row("year, batch with report", ours, note=f"report {size_mb(report):.1f} MB")
 
     # a rerun after one new daily file: the checkpoint of 364 files, then the 365th
@@ -119,7 +119,7 @@ def main():
         shutil.rmtree(ck)
         shutil.copytree(saved, ck)
 
-    update = [exe, "update", dump, "--checkpoint", ck, "--format", "json"]
+    update = [exe, "update", dump, "--checkpoint", ck, "--format", "summary"]
     ours = median_run([*update, "--no-report"], a.runs, restore)
     row("year, rerun after one new file, no report", ours, note="`windowpane update`")
     ours = median_run([*update, "--report", work / "dump-report"], a.runs, restore)
@@ -128,7 +128,7 @@ def main():
     # the 90-day replay, one file per trigger
     long = generate("long", "--files", "300", "--events", "4320000")
     lr, lck = work / "long-report", work / "long-ck"
-    ours = run([exe, "stream", long, "-q", "--checkpoint", lck, "--report", lr, "--format", "json"])
+    ours = run([exe, "stream", long, "-q", "--checkpoint", lck, "--report", lr, "--format", "summary"])
     durations = trigger_durations(lr)
     first, last = statistics.median(durations[:50]), statistics.median(durations[-50:])
     row(
@@ -136,7 +136,7 @@ def main():
         ours,
         note=f"median trigger: first 50 {first:.1f} ms, last 50 {last:.1f} ms ({last / first:.2f}×)",
     )
-    ours = median_run([exe, "batch", long, "--no-report", "--format", "json"], a.runs)
+    ours = median_run([exe, "batch", long, "--no-report", "--format", "summary"], a.runs)
     duck = median_run([*peer, long], a.runs) if peer else None
     row("long, batch, no report", ours, duck, "4,320,000 events, 300 files")
 
@@ -146,18 +146,18 @@ def main():
         '{"time":0,"action":"Open"}\n{"time":253402300799,"action":"Close"}\n'
     )
     sr = work / "stray-report"
-    ours = median_run([exe, "batch", stray, "--report", sr, "--format", "json"], a.runs)
+    ours = median_run([exe, "batch", stray, "--report", sr, "--format", "summary"], a.runs)
     row("stray times, batch with report", ours, note=f"report {size_mb(sr):.2f} MB; one event in 1970, one in 9999")
 
     if not a.skip_10m:
         big = generate("10m", "--files", "500", "--events", "10000000")
-        run([exe, "batch", big, "--no-report", "--format", "json"])
-        ours = median_run([exe, "batch", big, "--no-report", "--format", "json"], a.runs)
+        run([exe, "batch", big, "--no-report", "--format", "summary"])
+        ours = median_run([exe, "batch", big, "--no-report", "--format", "summary"], a.runs)
         duck = median_run([*peer, big], a.runs) if peer else None
         row("10M events, batch, no report", ours, duck, "500 files")
 
     er, eck = work / "events-report", work / "events-ck"
-    ours = run([exe, "stream", ROOT / "data" / "events", "-q", "--checkpoint", eck, "--report", er, "--format", "json"])
+    ours = run([exe, "stream", ROOT / "data" / "events", "-q", "--checkpoint", eck, "--report", er, "--format", "summary"])
     med = statistics.median(trigger_durations(er))
     row("data/events, replay one file per trigger", ours, note=f"median trigger {med:.2f} ms")
 

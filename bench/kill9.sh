@@ -26,7 +26,7 @@ while [ "$kills" -lt "$cycles" ]; do
 done
 before=$(ls "$work/ck/commits" | wc -l)
 "$exe" "${args[@]}" >/dev/null
-"$exe" batch --no-report --format json "$work/in" > "$work/batch.json"
+"$exe" batch --no-report --format summary "$work/in" > "$work/batch.json"
 cmp "$work/batch.json" "$work/report/summary.json"
 rows=$(($(wc -l < "$work/report/tables/triggers.csv") - 1))
 [ "$rows" -eq "$files" ] || { echo "triggers.csv has $rows rows for $files files"; exit 1; }

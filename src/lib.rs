@@ -20,12 +20,19 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
+/// The version `--version` prints: the package version and the commit it
+/// was built from (see build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WINDOWPANE_COMMIT"), ")");
+
 /// The command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "windowpane",
-    version,
-    about = "Windowed counts, averages, alerts and moving statistics over folders of timestamped NDJSON events"
+    version = VERSION,
+    about = "Windowed counts, averages, alerts and moving statistics over folders of timestamped NDJSON events",
+    after_help = "Exit status: 0 on success, 1 when the input cannot be analysed (the message says which \
+                  file, which line and what to do), 2 on a usage error or a failed SQL query.\n\
+                  `windowpane help COMMAND` explains each command and its options."
 )]
 pub struct Cli {
     /// The subcommand.
@@ -38,10 +45,12 @@ pub struct Cli {
 #[allow(missing_docs)]
 pub enum Command {
     Batch(cmd::batch::Args),
-    Generate(cmd::generate::Args),
-    Sql(cmd::sql::Args),
-    Stream(cmd::stream::Args),
     Update(cmd::update::Args),
+    Stream(cmd::stream::Args),
+    Sql(cmd::sql::Args),
+    Generate(cmd::generate::Args),
+    Completions(cmd::completions::Args),
+    Man(cmd::man::Args),
 }
 
 /// Runs a parsed command line.
@@ -52,6 +61,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sql(args) => cmd::sql::run(&args),
         Command::Stream(args) => cmd::stream::run(&args),
         Command::Update(args) => cmd::update::run(&args),
+        Command::Completions(args) => cmd::completions::run(&args),
+        Command::Man(args) => cmd::man::run(&args),
     }
 }
 

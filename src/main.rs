@@ -7,7 +7,12 @@ fn main() -> ExitCode {
     match windowpane::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("windowpane: error: {e:#}");
+            // file names and data in a message are shown escaped, never obeyed
+            let message = format!("{e:#}");
+            eprintln!(
+                "windowpane: error: {}",
+                windowpane::output::terminal::printable_lines(&message)
+            );
             ExitCode::from(windowpane::exit_status(&e))
         }
     }

@@ -283,7 +283,7 @@ fn exactly_once_across_kill_9_and_restart() {
     }
     assert!(kills >= 5, "only {kills} kills: the test did not interrupt the stream");
     let batch = Command::new(&exe)
-        .args(["batch", "--no-report", "--format", "json"])
+        .args(["batch", "--no-report", "--format", "summary"])
         .arg(&input)
         .output()
         .unwrap();

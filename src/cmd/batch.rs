@@ -40,9 +40,12 @@ pub struct Args {
     /// Write no report folder, only print.
     #[arg(long, conflicts_with = "report")]
     pub no_report: bool,
-    /// What to print: tables, or summary.json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// What to print: tables; json, every figure in one JSON document (the
+    /// keys of summary.json and `tables`, each table as an array of row
+    /// objects); ndjson, one object per line tagged with its "table"; or
+    /// summary, summary.json only.
+    #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
+    pub format: BatchFormat,
     /// Show every hour in the hourly table, not only the first and last.
     #[arg(long)]
     pub all: bool,
@@ -84,13 +87,28 @@ impl FigureArgs {
     }
 }
 
-/// What `batch` prints on standard output.
+/// What `stream` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// A line per trigger, then the tables.
+    Table,
+    /// A JSON object per line: each trigger's progress, then {"summary": …}.
+    Json,
+    /// Only the contents of summary.json, at the end.
+    Summary,
+}
+
+/// What `batch` prints on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BatchFormat {
     /// Formatted tables.
     Table,
-    /// The contents of summary.json.
+    /// Every figure in one JSON document: summary.json's keys and `tables`.
     Json,
+    /// Every figure as JSON Lines: the summary, then a line per table row.
+    Ndjson,
+    /// The contents of summary.json.
+    Summary,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -188,9 +206,27 @@ pub fn run(args: &Args) -> Result<()> {
         triggers: None,
     };
     let (summary, tables) = output::publish(&run, report_dir.as_deref(), args.all)?;
-    crate::print_stdout(&match args.format {
-        Format::Json => summary.to_json(),
-        Format::Table => tables,
+    print(args.format, &summary, &tables, &figures, &batch.rejected)
+}
+
+/// Prints a finished run's figures in `format` (`tables` are the terminal
+/// tables): batch's output, and update's.
+pub fn print(
+    format: BatchFormat,
+    summary: &crate::output::summary::Summary,
+    tables: &str,
+    figures: &Figures,
+    rejected: &[crate::source::Rejected],
+) -> Result<()> {
+    crate::print_stdout(&match format {
+        BatchFormat::Summary => summary.to_json(),
+        BatchFormat::Json => {
+            output::frame::figures_json(summary, figures, rejected).context("cannot print the figures")?
+        }
+        BatchFormat::Ndjson => {
+            output::frame::figures_ndjson(summary, figures, rejected).context("cannot print the figures")?
+        }
+        BatchFormat::Table => tables.to_string(),
     })
 }
 

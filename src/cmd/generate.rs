@@ -23,7 +23,18 @@ use rand_pcg::Pcg64;
 /// kinds into every file, `--gzip-every` compresses every k-th file, and
 /// `--extra-action` sprinkles a third action between opens and closes.
 ///
-/// Example: the repository's data/events is `windowpane generate data/events`.
+/// `--append` adds a new dump to a folder made this way: the files go on
+/// from the highest `file-N` number there, and the events start one minute
+/// after the folder's last event, with a seed derived from --seed and the
+/// first new file's number, so the same folder and options always add the
+/// same bytes.
+///
+/// Example: the repository's data/events is `windowpane generate data/events`;
+/// `windowpane generate data/events --append --files 5 --events 10000` adds
+/// file-50.json to file-54.json after it.
+///
+/// Exit status: 0 on success, 1 when the folder cannot be written (or holds
+/// input files already, without --force or --append), 2 on a usage error.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -62,6 +73,10 @@ pub struct Args {
     /// Replace input files already in OUT.
     #[arg(long)]
     pub force: bool,
+    /// Add the files to those already in OUT: the numbering and the timeline
+    /// go on after them (--start is then the folder's last event + 1 minute).
+    #[arg(long, conflicts_with_all = ["force", "start"])]
+    pub append: bool,
 }
 
 /// The seven kinds of malformed line, as real dumps have them.
@@ -85,7 +100,8 @@ fn exponential(rng: &mut Pcg64, mean: f64) -> f64 {
     -(1.0 - uniform(rng)).ln() * mean
 }
 
-/// The events, sorted by time (stable, so equal times keep their order).
+/// The events, sorted by time (stable, so equal times keep their order),
+/// the first open at `--start`.
 pub fn events(args: &Args) -> Result<Vec<(i64, String)>> {
     let start = DateTime::parse_from_rfc3339(&args.start)
         .with_context(|| {
@@ -95,10 +111,15 @@ pub fn events(args: &Args) -> Result<Vec<(i64, String)>> {
             )
         })?
         .timestamp();
+    events_from(args, start, args.seed)
+}
+
+/// The events with the first open at `start` (epoch seconds), drawn with `seed`.
+fn events_from(args: &Args, start: i64, seed: u64) -> Result<Vec<(i64, String)>> {
     if args.rate <= 0.0 || args.max_delay < 0.0 || !(0.0..=1.0).contains(&args.extra_rate) {
         bail!("--rate must be positive, --max-delay not negative and --extra-rate between 0 and 1");
     }
-    let mut rng = Pcg64::seed_from_u64(args.seed);
+    let mut rng = Pcg64::seed_from_u64(seed);
     let mut out = Vec::with_capacity(args.events as usize + 16);
     let mut t = start as f64;
     let gap = 3600.0 / args.rate;
@@ -134,6 +155,38 @@ fn write_file(path: &Path, body: &[u8], gzip: bool) -> Result<()> {
     write().with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// The number N of a generated file name, `file-N.json` or `file-N.json.gz`.
+fn file_number(name: &str) -> Option<usize> {
+    let rest = name.strip_prefix("file-")?;
+    let digits = rest.strip_suffix(".json").or_else(|| rest.strip_suffix(".json.gz"))?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Where an appended dump starts: the first new file number and the time
+/// of its first open (the folder's last event + 1 minute).
+fn continuation(out: &std::path::Path, existing: &[crate::source::InputFile]) -> Result<(usize, i64)> {
+    let next = existing
+        .iter()
+        .filter_map(|f| f.path.file_name().and_then(|n| n.to_str()).and_then(file_number))
+        .max()
+        .map_or(existing.len(), |n| n + 1);
+    let progress = crate::progress::Progress::new(existing.len() as u64, "files");
+    let read = crate::source::read_all(existing, 2, false, &progress);
+    progress.finish();
+    let batch = read.with_context(|| format!("cannot read {} to append after it", out.display()))?;
+    let Some((_, last)) = batch.counts.time_range() else {
+        bail!(
+            "{} holds {} input files but no valid event to go on from; drop --append to start a new folder",
+            out.display(),
+            existing.len()
+        );
+    };
+    Ok((next, last + 60))
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     if args.files == 0 {
@@ -141,22 +194,32 @@ pub fn run(args: &Args) -> Result<()> {
     }
     fs::create_dir_all(&args.out).with_context(|| format!("cannot create the folder {}", args.out.display()))?;
     let existing = crate::source::list_files(&args.out, crate::source::FileOrder::Name)?;
-    if !existing.is_empty() && !args.force {
+    if !existing.is_empty() && !args.force && !args.append {
         bail!(
-            "{} already holds {} input files; choose an empty folder or add --force to replace them",
+            "{} already holds {} input files; choose an empty folder, add --append to add a new dump after them, or --force to replace them",
             args.out.display(),
             existing.len()
         );
     }
-    for f in existing {
-        fs::remove_file(&f.path).with_context(|| format!("cannot remove {}", f.path.display()))?;
-    }
-    let events = events(args)?;
-    let mut rng = Pcg64::seed_from_u64(args.seed ^ 0x5eed_bad0);
+    let (first, events, seed) = if args.append && !existing.is_empty() {
+        let (first, start) = continuation(&args.out, &existing)?;
+        let seed = args.seed ^ (first as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (first, events_from(args, start, seed)?, seed)
+    } else {
+        if args.force {
+            for f in &existing {
+                fs::remove_file(&f.path).with_context(|| format!("cannot remove {}", f.path.display()))?;
+            }
+        }
+        (0, events(args)?, args.seed)
+    };
+    let mut rng = Pcg64::seed_from_u64(seed ^ 0x5eed_bad0);
     let per_file = events.len().div_ceil(args.files).max(1);
-    for i in 0..args.files {
+    let mut written = Vec::with_capacity(args.files);
+    for k in 0..args.files {
+        let i = first + k;
         let chunk = events
-            .get(i * per_file..((i + 1) * per_file).min(events.len()))
+            .get(k * per_file..((k + 1) * per_file).min(events.len()))
             .unwrap_or(&[]);
         let mut lines: Vec<String> = chunk
             .iter()
@@ -180,10 +243,27 @@ pub fn run(args: &Args) -> Result<()> {
         } else {
             format!("file-{i}.json")
         };
-        write_file(&args.out.join(name), body.as_bytes(), gzip)?;
+        let path = args.out.join(&name);
+        if path.exists() {
+            bail!(
+                "{} exists already; generate writes no file over another (remove it, or use --force to start the folder again)",
+                path.display()
+            );
+        }
+        write_file(&path, body.as_bytes(), gzip)?;
+        written.push(name);
     }
+    let range = match (written.first(), written.last()) {
+        (Some(a), Some(b)) if first > 0 => format!(
+            " ({a} to {b}, from {})",
+            events
+                .first()
+                .map_or(String::new(), |e| crate::output::timefmt::rfc3339(e.0))
+        ),
+        _ => String::new(),
+    };
     eprintln!(
-        "wrote {} events{} in {} files to {}",
+        "wrote {} events{} in {} files to {}{range}",
         events.len(),
         if args.bad_lines > 0 {
             format!(" and {} malformed lines", args.bad_lines * args.files)

@@ -1,14 +1,17 @@
 //! `windowpane sql`: SQL queries over the figures of an events folder.
 
-use std::io::{IsTerminal, Read};
+use std::fs::File;
+use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
 
 use super::batch::FigureArgs;
 use crate::metrics;
-use crate::output::frame::{self, FrameFormat};
-use crate::output::terminal::thousands;
+use crate::output::frame::{self, FrameFormat, Place};
+use crate::output::terminal::{printable, printable_lines, thousands};
 use crate::source::{self, FileOrder};
 use crate::sql::{self, Session, VIEWS};
 
@@ -33,13 +36,19 @@ use crate::sql::{self, Session, VIEWS};
 ///
 /// The query is the last argument, or the statements of -f FILE, or of
 /// standard input when it is not a terminal. Without any, on a terminal, an
-/// interactive prompt opens (statements end with `;`, history is kept,
-/// .help lists its commands). A single argument that names an existing
+/// interactive prompt opens (statements end with `;`, Tab completes view
+/// and column names, history is kept, .help lists its commands: .timer,
+/// .maxrows, .read, .output, ...). A single argument that names an existing
 /// folder or file is the INPUT; otherwise it is the query.
+///
+/// Several statements print one result after the other; with --format json
+/// they print one JSON array with an object per statement,
+/// {"statement": "...", "rows": [...]} (a single statement prints its
+/// array of rows alone), and with --format ndjson one line per row.
 ///
 /// Examples:
 ///   windowpane sql "select action, sum(count) as total from counts group by action"
-///   windowpane sql data/events -f queries.sql --format csv
+///   windowpane sql data/events -f examples/queries.sql --format csv
 ///   windowpane sql        (a prompt; .tables lists the views)
 ///
 /// Exit status: 0 on success, 1 when the input cannot be read, 2 when a
@@ -56,7 +65,8 @@ pub struct Args {
     /// Read the statements from this file instead.
     #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "second")]
     pub file: Option<PathBuf>,
-    /// How to print results.
+    /// How to print results: a table, CSV, JSON (an array of row objects) or
+    /// NDJSON (one row object per line).
     #[arg(long, value_enum, default_value_t = FrameFormat::Table)]
     pub format: FrameFormat,
     /// Rows a table shows at most, half from the start and half from the end (0: all).
@@ -113,7 +123,7 @@ pub fn run(args: &Args) -> Result<()> {
             "windowpane: {} of {} lines of {} are not valid events: they are in the view `rejected`, not in the figures",
             thousands(batch.rejected.len() as i64),
             thousands(batch.lines as i64),
-            input.display()
+            printable(&input.display().to_string())
         );
     }
     let figures = metrics::compute(&batch.counts, &args.figures.options())
@@ -122,7 +132,17 @@ pub fn run(args: &Args) -> Result<()> {
     let mut session = Session::new(&figures, &batch.rejected, files)?;
     match statements {
         Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows),
-        Statements::Prompt => prompt(&mut session, &input, batch.counts.events(), args.format, args.max_rows),
+        Statements::Prompt => Prompt::new(args.format, args.max_rows).run(&mut session, &input, batch.counts.events()),
+    }
+}
+
+/// Text for standard output: a CSV result is written as it is to a file or
+/// a pipe, but shown with control characters escaped on a terminal.
+fn for_stdout(text: String, format: FrameFormat) -> String {
+    if format == FrameFormat::Csv && std::io::stdout().is_terminal() {
+        printable_lines(&text).into_owned()
+    } else {
+        text
     }
 }
 
@@ -131,23 +151,50 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
     if statements.is_empty() {
         anyhow::bail!("no SQL statement given: pass a query, -f FILE, or statements on standard input");
     }
+    if format == FrameFormat::Json && statements.len() > 1 {
+        // one JSON document: each statement with its rows
+        #[derive(serde::Serialize)]
+        struct Outcome<'a> {
+            statement: &'a str,
+            rows: Vec<frame::Row>,
+        }
+        let mut results = Vec::with_capacity(statements.len());
+        for statement in &statements {
+            let df = session.query(statement)?;
+            let rows = frame::json_rows(&df).context("cannot print the result")?;
+            results.push(Outcome { statement, rows });
+        }
+        let mut out = serde_json::to_string_pretty(&results).context("cannot print the result")?;
+        out.push('\n');
+        return crate::print_stdout(&out);
+    }
     for (i, statement) in statements.iter().enumerate() {
         let df = session.query(statement)?;
         let mut out = frame::render(&df, format, max_rows).context("cannot print the result")?;
         if i + 1 < statements.len() && format == FrameFormat::Table {
             out.push('\n');
         }
-        crate::print_stdout(&out)?;
+        crate::print_stdout(&for_stdout(out, format))?;
     }
     Ok(())
 }
 
 const PROMPT_HELP: &str = "\
-Statements end with `;` and may span lines. Commands:
-  .tables               the views, their other names and columns
-  .format table|csv|json  how results are printed
-  .help                 this text
-  .quit                 leave (or Ctrl-D); Ctrl-C drops the statement being typed";
+Statements end with `;` and may span lines; Tab completes view and column
+names and the commands. Commands:
+  .tables                 the views, their other names and columns
+  .format table|csv|json|ndjson  how results are printed
+  .maxrows N              rows a table shows at most (0: all)
+  .timer on|off           print how long each statement takes
+  .read FILE              run the statements of FILE
+  .output FILE            write results to FILE (replaced); .output alone: back to the screen
+  .help                   this text
+  .quit                   leave (or Ctrl-D); Ctrl-C drops the statement being typed";
+
+/// The prompt's commands, for Tab completion.
+const DOT_COMMANDS: &[&str] = &[
+    ".tables", ".format", ".maxrows", ".timer", ".read", ".output", ".help", ".quit",
+];
 
 /// Where the prompt keeps its history: `$XDG_STATE_HOME/windowpane/` or
 /// `~/.local/state/windowpane/`.
@@ -179,70 +226,362 @@ fn describe_views(session: &mut Session) -> Result<String> {
     Ok(out)
 }
 
-fn prompt(session: &mut Session, input: &Path, events: u64, format: FrameFormat, max_rows: usize) -> Result<()> {
-    use rustyline::error::ReadlineError;
-    let mut editor = rustyline::DefaultEditor::new().context("cannot open the interactive prompt")?;
-    let history = history_path();
-    if let Some(h) = &history {
-        let _ = editor.load_history(h);
+/// The views and their other names, for Tab after `from` and `join`.
+fn view_names() -> Vec<String> {
+    let mut names: Vec<String> = VIEWS
+        .iter()
+        .flat_map(|v| std::iter::once(v.name).chain(v.aliases.iter().copied()))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names
+}
+
+/// The words Tab completes: the views and their other names, their
+/// columns, and the SQL keywords most queries need.
+fn completion_words(session: &mut Session) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for view in VIEWS {
+        words.push(view.name.to_string());
+        words.extend(view.aliases.iter().map(|a| a.to_string()));
+        if let Ok(columns) = session.schema(view) {
+            words.extend(columns.into_iter().map(|(name, _)| name));
+        }
     }
-    println!(
-        "windowpane sql over {} ({} events). End statements with `;`; .help for help, .quit to leave.",
-        input.display(),
-        thousands(events as i64)
+    words.extend(
+        [
+            "select",
+            "from",
+            "where",
+            "group",
+            "by",
+            "order",
+            "having",
+            "limit",
+            "as",
+            "and",
+            "or",
+            "not",
+            "count",
+            "sum",
+            "avg",
+            "min",
+            "max",
+            "variance",
+            "desc",
+            "asc",
+            "distinct",
+            "join",
+            "on",
+            "over",
+            "partition",
+            "row_number",
+        ]
+        .iter()
+        .map(|w| w.to_string()),
     );
-    let mut format = format;
-    let mut buffer = String::new();
-    loop {
-        let line = match editor.readline(if buffer.is_empty() { "sql> " } else { " ..> " }) {
-            Ok(line) => line,
-            Err(ReadlineError::Interrupted) => {
-                buffer.clear();
-                continue;
-            }
-            Err(ReadlineError::Eof) => break,
-            Err(e) => return Err(e).context("cannot read from the terminal"),
+    words.sort();
+    words.dedup();
+    words
+}
+
+/// Tab completion in the prompt: commands at the start of a line, file
+/// names after `.read` and `.output`, view names after `from` and `join`,
+/// else view, column and keyword names.
+struct Helper {
+    views: Vec<String>,
+    words: Vec<String>,
+    files: FilenameCompleter,
+}
+
+/// The start of the word that ends at `pos`: letters, digits and `_`.
+fn word_start(line: &str, pos: usize) -> usize {
+    line[..pos]
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8())
+}
+
+impl Helper {
+    fn candidates(&self, line: &str, pos: usize) -> (usize, Vec<Pair>) {
+        let pair = |w: &str| Pair {
+            display: w.to_string(),
+            replacement: w.to_string(),
         };
-        if buffer.is_empty() && line.trim_start().starts_with('.') {
-            let _ = editor.add_history_entry(line.trim());
-            let mut words = line.split_whitespace();
-            match (words.next().unwrap_or(""), words.next()) {
-                (".quit" | ".exit" | ".q", _) => break,
-                (".help", _) => println!("{PROMPT_HELP}"),
-                (".tables", _) => match describe_views(session) {
-                    Ok(text) => print!("{text}"),
-                    Err(e) => eprintln!("error: {e:#}"),
-                },
-                (".format", Some(f)) => match <FrameFormat as clap::ValueEnum>::from_str(f, true) {
-                    Ok(f) => format = f,
-                    Err(_) => eprintln!("error: expected .format table, csv or json"),
-                },
-                (other, _) => eprintln!("error: unknown command {other}; .help lists the commands"),
+        let typed = &line[..pos];
+        let trimmed = typed.trim_start();
+        if trimmed.starts_with('.') && !trimmed.contains(char::is_whitespace) {
+            let start = pos - trimmed.len();
+            let found = DOT_COMMANDS
+                .iter()
+                .filter(|c| c.starts_with(trimmed))
+                .map(|c| pair(c))
+                .collect();
+            return (start, found);
+        }
+        if trimmed.starts_with(".read ") || trimmed.starts_with(".output ") {
+            return self.files.complete_path(line, pos).unwrap_or((pos, Vec::new()));
+        }
+        let start = word_start(line, pos);
+        let prefix = line[start..pos].to_lowercase();
+        if prefix.is_empty() {
+            return (pos, Vec::new());
+        }
+        let before = line[..start].trim_end();
+        let previous = &before[word_start(before, before.len())..];
+        let names = if previous.eq_ignore_ascii_case("from") || previous.eq_ignore_ascii_case("join") {
+            &self.views
+        } else {
+            &self.words
+        };
+        let found = names
+            .iter()
+            .filter(|w| w.to_lowercase().starts_with(&prefix))
+            .map(|w| pair(w))
+            .collect();
+        (start, found)
+    }
+}
+
+impl Completer for Helper {
+    type Candidate = Pair;
+
+    fn complete(&self, line: &str, pos: usize, _ctx: &rustyline::Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+        Ok(self.candidates(line, pos))
+    }
+}
+
+impl rustyline::hint::Hinter for Helper {
+    type Hint = String;
+}
+impl rustyline::highlight::Highlighter for Helper {}
+impl rustyline::validate::Validator for Helper {}
+impl rustyline::Helper for Helper {}
+
+/// Where the prompt's results go: the screen, or a file given by `.output`.
+enum Sink {
+    Screen,
+    File(File, PathBuf),
+}
+
+/// The prompt's settings and output.
+struct Prompt {
+    format: FrameFormat,
+    max_rows: usize,
+    timer: bool,
+    sink: Sink,
+}
+
+impl Prompt {
+    fn new(format: FrameFormat, max_rows: usize) -> Self {
+        Prompt {
+            format,
+            max_rows,
+            timer: false,
+            sink: Sink::Screen,
+        }
+    }
+
+    /// Writes a result to the screen or the `.output` file.
+    fn emit(&mut self, text: &str) {
+        match &mut self.sink {
+            Sink::Screen => {
+                let text = if self.format == FrameFormat::Csv {
+                    printable_lines(text)
+                } else {
+                    text.into()
+                };
+                print!("{text}");
+                let _ = std::io::stdout().flush();
             }
-            continue;
+            Sink::File(file, path) => {
+                if let Err(e) = file.write_all(text.as_bytes()) {
+                    eprintln!(
+                        "error: cannot write to {}: {e}; back to the screen",
+                        printable(&path.display().to_string())
+                    );
+                    self.sink = Sink::Screen;
+                    print!("{text}");
+                }
+            }
         }
-        buffer.push_str(&line);
-        buffer.push('\n');
-        if !sql::is_complete(&buffer) {
-            continue;
-        }
-        let _ = editor.add_history_entry(buffer.trim());
-        for statement in sql::split_statements(&buffer) {
+    }
+
+    /// Runs every statement of `text`, printing each result or error.
+    fn run_statements(&mut self, session: &mut Session, text: &str) {
+        for statement in sql::split_statements(text) {
+            let started = Instant::now();
             match session
                 .query(&statement)
-                .and_then(|df| Ok(frame::render(&df, format, max_rows)?))
+                .and_then(|df| Ok(frame::render_in(&df, self.format, self.max_rows, Place::Prompt)?))
             {
-                Ok(out) => print!("{out}"),
-                Err(e) => eprintln!("error: {e:#}"),
+                Ok(out) => self.emit(&out),
+                Err(e) => eprintln!("error: {}", printable_lines(&format!("{e:#}"))),
+            }
+            if self.timer {
+                eprintln!("run time: {:.3} s", started.elapsed().as_secs_f64());
             }
         }
-        buffer.clear();
     }
-    if let Some(h) = &history {
-        if let Some(dir) = h.parent() {
-            let _ = std::fs::create_dir_all(dir);
+
+    /// Runs one dot command; false when it asks to leave.
+    fn command(&mut self, session: &mut Session, line: &str) -> bool {
+        let line = line.trim();
+        let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+        let rest = rest.trim();
+        match name {
+            ".quit" | ".exit" | ".q" => return false,
+            ".help" => println!("{PROMPT_HELP}"),
+            ".tables" => match describe_views(session) {
+                Ok(text) => print!("{text}"),
+                Err(e) => eprintln!("error: {e:#}"),
+            },
+            ".format" => match <FrameFormat as clap::ValueEnum>::from_str(rest, true) {
+                Ok(f) => self.format = f,
+                Err(_) => eprintln!("error: expected .format table, csv, json or ndjson"),
+            },
+            ".maxrows" => match rest.parse() {
+                Ok(n) => self.max_rows = n,
+                Err(_) => eprintln!(
+                    "error: expected .maxrows N, a whole number of rows (0 shows all); it is {}",
+                    self.max_rows
+                ),
+            },
+            ".timer" => match rest {
+                "on" => self.timer = true,
+                "off" => self.timer = false,
+                _ => eprintln!("error: expected .timer on or .timer off"),
+            },
+            ".read" if !rest.is_empty() => match std::fs::read_to_string(rest) {
+                Ok(text) => {
+                    if sql::split_statements(&text).is_empty() {
+                        eprintln!("error: {} holds no SQL statement", printable(rest));
+                    }
+                    self.run_statements(session, &text);
+                }
+                Err(e) => eprintln!("error: cannot read the SQL file {}: {e}", printable(rest)),
+            },
+            ".read" => eprintln!("error: expected .read FILE"),
+            ".output" if rest.is_empty() => self.sink = Sink::Screen,
+            ".output" => match File::create(rest) {
+                Ok(f) => self.sink = Sink::File(f, PathBuf::from(rest)),
+                Err(e) => eprintln!(
+                    "error: cannot write to {}: {e}; results stay on the screen",
+                    printable(rest)
+                ),
+            },
+            other => eprintln!("error: unknown command {}; .help lists the commands", printable(other)),
         }
-        let _ = editor.save_history(h);
+        true
     }
-    Ok(())
+
+    fn run(mut self, session: &mut Session, input: &Path, events: u64) -> Result<()> {
+        use rustyline::error::ReadlineError;
+        // Tab completes what all candidates share, a second Tab lists them
+        let config = rustyline::Config::builder()
+            .completion_type(rustyline::CompletionType::List)
+            .build();
+        let mut editor: rustyline::Editor<Helper, rustyline::history::DefaultHistory> =
+            rustyline::Editor::with_config(config).context("cannot open the interactive prompt")?;
+        editor.set_helper(Some(Helper {
+            views: view_names(),
+            words: completion_words(session),
+            files: FilenameCompleter::new(),
+        }));
+        let history = history_path();
+        if let Some(h) = &history {
+            let _ = editor.load_history(h);
+        }
+        println!(
+            "windowpane sql over {} ({} events). End statements with `;`; Tab completes names; .help for help, .quit to leave.",
+            printable(&input.display().to_string()),
+            thousands(events as i64)
+        );
+        let mut buffer = String::new();
+        loop {
+            let line = match editor.readline(if buffer.is_empty() { "sql> " } else { " ..> " }) {
+                Ok(line) => line,
+                Err(ReadlineError::Interrupted) => {
+                    buffer.clear();
+                    continue;
+                }
+                Err(ReadlineError::Eof) => break,
+                Err(e) => return Err(e).context("cannot read from the terminal"),
+            };
+            if buffer.is_empty() && line.trim_start().starts_with('.') {
+                let _ = editor.add_history_entry(line.trim());
+                if !self.command(session, &line) {
+                    break;
+                }
+                continue;
+            }
+            buffer.push_str(&line);
+            buffer.push('\n');
+            if !sql::is_complete(&buffer) {
+                continue;
+            }
+            let _ = editor.add_history_entry(buffer.trim());
+            self.run_statements(session, &buffer);
+            buffer.clear();
+        }
+        if let Some(h) = &history {
+            if let Some(dir) = h.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = editor.save_history(h);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn helper() -> Helper {
+        Helper {
+            views: vec!["minute_counts".into(), "totals".into()],
+            words: vec![
+                "minute_counts".into(),
+                "moving_average".into(),
+                "total_count".into(),
+                "totals".into(),
+                "window_start".into(),
+                "window_end".into(),
+            ],
+            files: FilenameCompleter::new(),
+        }
+    }
+
+    fn replacements(line: &str) -> (usize, Vec<String>) {
+        let (start, found) = helper().candidates(line, line.len());
+        (start, found.into_iter().map(|p| p.replacement).collect())
+    }
+
+    #[test]
+    fn tab_completes_names_commands_and_nothing_else() {
+        assert_eq!(
+            replacements("select * from mi"),
+            (14, vec!["minute_counts".to_string()])
+        );
+        assert_eq!(
+            replacements("select WINDOW_"),
+            (7, vec!["window_start".to_string(), "window_end".to_string()])
+        );
+        assert_eq!(replacements(".ti"), (0, vec![".timer".to_string()]));
+        assert_eq!(replacements("  .ma"), (2, vec![".maxrows".to_string()]));
+        assert_eq!(replacements("select "), (7, vec![]));
+        assert_eq!(replacements("select zz"), (7, vec![]));
+        // after from and join: views only
+        assert_eq!(
+            replacements("select tot"),
+            (7, vec!["total_count".to_string(), "totals".to_string()])
+        );
+        assert_eq!(replacements("select * FROM tot"), (14, vec!["totals".to_string()]));
+        assert_eq!(
+            replacements("select * from a join tot"),
+            (21, vec!["totals".to_string()])
+        );
+    }
 }

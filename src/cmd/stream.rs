@@ -38,7 +38,7 @@ use crate::source::FileOrder;
 ///
 /// With --format json, one JSON object per line: each trigger's progress
 /// (in the spirit of Spark's StreamingQueryProgress), then {"summary": …};
-/// with --quiet too, only summary.json, as `batch --format json` prints it.
+/// --format summary prints only summary.json, as `batch --format summary`.
 ///
 /// To bring a report up to date with a new dump, `windowpane update` is
 /// the shorter command: every new file at once, the batch report.
@@ -85,8 +85,8 @@ pub struct Args {
     /// Print only the final tables, not a line per trigger.
     #[arg(long, short)]
     pub quiet: bool,
-    /// What to print: tables, or JSON: a line per trigger with its progress,
-    /// then a line with the summary; with --quiet, only summary.json.
+    /// What to print: a line per trigger and the tables; JSON, an object per
+    /// line (each trigger's progress, then the summary); or only summary.json.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
     /// Show every hour in the final hourly table.
@@ -192,9 +192,21 @@ pub fn default_checkpoint(report_dir: &Path) -> PathBuf {
     report_dir.with_file_name(format!(".{name}.checkpoint"))
 }
 
+/// A published run: its summary, terminal tables, figures and rejected lines.
+pub struct Published {
+    /// summary.json.
+    pub summary: crate::output::summary::Summary,
+    /// The terminal tables.
+    pub tables: String,
+    /// Every figure.
+    pub figures: crate::metrics::Figures,
+    /// The quarantined lines.
+    pub rejected: Vec<crate::source::Rejected>,
+}
+
 /// Writes the report folder (when `out_dir` is given) from everything the
-/// stream has read, and returns the summary and the terminal tables; with
-/// `triggers`, the report has the triggers table and chart.
+/// stream has read, and returns what was published; with `triggers`, the
+/// report has the triggers table and chart.
 pub fn publish(
     stream: &Stream,
     heading: &str,
@@ -203,7 +215,7 @@ pub fn publish(
     out_dir: Option<&Path>,
     all: bool,
     triggers: bool,
-) -> Result<(crate::output::summary::Summary, String)> {
+) -> Result<Published> {
     if stream.events() == 0 {
         let input = stream.input_stats();
         anyhow::bail!(
@@ -228,7 +240,13 @@ pub fn publish(
         options: opts,
         triggers: triggers.then(|| stream.triggers()),
     };
-    output::publish(&run, out_dir, all)
+    let (summary, tables) = output::publish(&run, out_dir, all)?;
+    Ok(Published {
+        summary,
+        tables,
+        figures,
+        rejected,
+    })
 }
 
 /// Standard output that a closed pipe (`| head`) silences instead of
@@ -299,7 +317,7 @@ fn progress_json(o: &crate::engine::stream::Outcome, stream: &Stream) -> String 
 pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
     let json = args.format == Format::Json;
-    let quiet = args.quiet || json;
+    let quiet = args.quiet || args.format != Format::Table;
     // beside batch's report, not in it: reports/<name>-stream
     let report_dir = {
         let base = default_report_dir(&args.input);
@@ -358,7 +376,6 @@ pub fn run(args: &Args) -> Result<()> {
     let input_name = args.input.display().to_string();
     let heading = format!("windowpane stream: {input_name}");
     let mut alert_log: Vec<String> = Vec::new();
-    let mut recent: std::collections::VecDeque<(Instant, u64)> = Default::default();
     let mut stopped = false;
     let mut reported = resumed;
     loop {
@@ -404,35 +421,41 @@ pub fn run(args: &Args) -> Result<()> {
             );
         }
         if json {
-            if !args.quiet {
-                out.line(&progress_json(&outcome, &stream))?;
-            }
+            out.line(&progress_json(&outcome, &stream))?;
             continue;
         }
         if let Some(view) = live.as_mut() {
             alert_log.extend(outcome.alerts.iter().map(|c| describe(c, &opts)));
             let files_left = stream.files_left()?;
-            recent.push_back((Instant::now(), stream.events()));
-            while recent.len() > 10 {
-                recent.pop_front();
-            }
-            let rate = match (recent.front(), recent.back()) {
-                (Some(a), Some(b)) if b.0 > a.0 => (b.1 - a.1) as f64 / (b.0 - a.0).as_secs_f64(),
-                _ => outcome.row.events as f64 / (outcome.row.duration_ms / 1000.0).max(1e-9),
-            };
-            let figures = stream.recent_figures(240)?;
+            let mut figures = stream.recent_figures(crate::output::live::RECENT_MINUTES)?;
+            figures.alerts = stream.alerts();
             let status = match outcome.watermark {
                 Some(w) => format!("append, watermark {} · {} late events", short(w), stream.late()),
                 None => format!("{:?} mode", args.output_mode).to_lowercase(),
             };
+            // the latest minutes' counts and moving averages, for the bars
+            let recent: Vec<(i64, String, i64)> = figures
+                .minute_counts
+                .iter()
+                .map(|(a, m, c)| (m, a.to_string(), c as i64))
+                .collect();
+            let moving_rows = figures.moving_rows()?;
+            let moving_at = moving_rows.iter().map(|m| m.window_start).max();
+            let moving: Vec<(String, f64, Option<f64>)> = moving_rows
+                .iter()
+                .filter(|m| Some(m.window_start) == moving_at)
+                .map(|m| (m.action.to_string(), m.moving_average, m.moving_variance))
+                .collect();
             view.draw(&View {
                 input: &args.input.display().to_string(),
                 trigger: outcome.row.trigger,
                 files_done: stream.input_stats().files,
                 files_left,
                 events: stream.events(),
-                rate,
+                trigger_events: outcome.row.events,
                 figures: &figures,
+                recent: &recent,
+                moving: moving_at.map(|t| (t, moving.as_slice())),
                 variance: stream.variance(),
                 alerts: &alert_log,
                 status,
@@ -498,7 +521,9 @@ pub fn run(args: &Args) -> Result<()> {
             args.input.display()
         ))?;
     }
-    let (summary, text) = publish(
+    let Published {
+        summary, tables: text, ..
+    } = publish(
         &stream,
         &heading,
         &input_name,
@@ -507,7 +532,7 @@ pub fn run(args: &Args) -> Result<()> {
         args.all,
         true,
     )?;
-    if json && args.quiet {
+    if args.format == Format::Summary {
         return crate::print_stdout(&summary.to_json());
     }
     if json {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::batch::{default_report_dir, FigureArgs, Format};
+use super::batch::{default_report_dir, BatchFormat, FigureArgs};
 use super::stream::{default_checkpoint, publish};
 use crate::engine::stream::{OutputMode, Stream, StreamOptions};
 use crate::source::FileOrder;
@@ -44,9 +44,9 @@ pub struct Args {
     /// Forget what the checkpoint holds and read every file again.
     #[arg(long)]
     pub rebuild: bool,
-    /// What to print: tables, or summary.json.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    /// What to print, as `batch` does.
+    #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
+    pub format: BatchFormat,
     /// Show every hour in the hourly table, not only the first and last.
     #[arg(long)]
     pub all: bool,
@@ -101,9 +101,6 @@ pub fn run(args: &Args) -> Result<()> {
         before
     );
     let out_dir = (!args.no_report).then_some(report_dir.as_path());
-    let (summary, tables) = publish(&stream, &heading, &input, &opts, out_dir, args.all, false)?;
-    crate::print_stdout(&match args.format {
-        Format::Json => summary.to_json(),
-        Format::Table => tables,
-    })
+    let p = publish(&stream, &heading, &input, &opts, out_dir, args.all, false)?;
+    super::batch::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected)
 }

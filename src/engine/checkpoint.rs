@@ -24,7 +24,7 @@
 //! the two newest snapshots and the files after the older one are kept.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Seek, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -254,7 +254,9 @@ impl Checkpoint {
                 .and_then(|()| f.sync_data())
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        Ok(f.stream_position()?)
+        Ok(f.metadata()
+            .with_context(|| format!("cannot read {}", path.display()))?
+            .len())
     }
 
     /// Cuts a log back to `len` bytes (what the last commit recorded).

@@ -769,6 +769,7 @@ impl Stream {
     /// The figures of the latest `minutes` minutes (the live view's), with
     /// the totals of everything.
     pub fn recent_figures(&self, minutes: i64) -> Result<Figures> {
+        let minutes = minutes + self.opts.figures.moving_window as i64;
         let Some((_, last)) = self.counts.time_range() else {
             return Ok(Figures::default());
         };
@@ -776,6 +777,11 @@ impl Stream {
         let mut f = metrics::figures_of(self.counts.table_in(from, i64::MAX), &self.opts.figures)?;
         f.totals = self.totals.iter().map(|(a, &n)| (a.to_string(), n)).collect();
         Ok(f)
+    }
+
+    /// The alert minutes now, in order.
+    pub fn alerts(&self) -> Vec<Alert> {
+        self.alerts.values().cloned().collect()
     }
 
     /// Alert minutes now.

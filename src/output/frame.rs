@@ -1,9 +1,13 @@
-//! Any Polars frame (a SQL result) as a terminal table, CSV or JSON.
+//! Any Polars frame (a SQL result, a figure) as a terminal table, CSV,
+//! JSON or NDJSON, and every figure of a run as one JSON document or as
+//! NDJSON rows.
 //!
 //! Datetimes are UTC: tables show `2016-07-26 02:45:00`, CSV and JSON the
 //! RFC 3339 form with a `Z`, as every report file does. Floats keep their
 //! full precision (shortest round-trip form); null is an empty CSV field,
-//! JSON `null` and an empty table cell.
+//! JSON `null` and an empty table cell. Table cells and column names go
+//! through [`printable`], so control characters in the data are shown
+//! escaped, never sent to the terminal.
 
 use std::fmt::Write;
 
@@ -11,10 +15,15 @@ use chrono::DateTime;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use polars::prelude::*;
-use serde_json::{Map, Number, Value};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use serde_json::{Number, Value};
 
 use super::csv::field;
-use super::terminal::thousands;
+use super::summary::Summary;
+use super::terminal::{printable, thousands};
+use crate::metrics::Figures;
+use crate::source::Rejected;
 
 /// How a result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,6 +34,18 @@ pub enum FrameFormat {
     Csv,
     /// One JSON array of row objects.
     Json,
+    /// One JSON object per row and line (JSON Lines).
+    Ndjson,
+}
+
+/// Where a table is printed, which decides how its note says to see the
+/// rows it leaves out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// On the command line: the note names the options.
+    Command,
+    /// In the interactive prompt: the note names the prompt's commands.
+    Prompt,
 }
 
 /// A datetime value in nanoseconds since the epoch, UTC.
@@ -91,11 +112,78 @@ fn row<T>(df: &DataFrame, i: usize, f: impl Fn(&AnyValue) -> T) -> PolarsResult<
     df.columns().iter().map(|c| c.get(i).map(|v| f(&v))).collect()
 }
 
-/// Renders `df` in `format`. A table shows at most `max_rows` rows (the
-/// first and last halves; 0 shows all) and ends with the row count.
+/// A row as a JSON object whose keys keep the order of the frame's
+/// columns (a plain JSON map would sort them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row(pub Vec<(String, Value)>);
+
+impl Serialize for Row {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (key, value) in &self.0 {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// The rows of `df` as JSON objects, column name to value, in column order.
+pub fn json_rows(df: &DataFrame) -> PolarsResult<Vec<Row>> {
+    let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    (0..df.height())
+        .map(|i| Ok(Row(names.iter().cloned().zip(row(df, i, json)?).collect())))
+        .collect()
+}
+
+/// Named tables as one JSON object, in the order given.
+struct Tables(Vec<(&'static str, Vec<Row>)>);
+
+impl Serialize for Tables {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (name, rows) in &self.0 {
+            map.serialize_entry(name, rows)?;
+        }
+        map.end()
+    }
+}
+
+/// The document of `batch --format json`: the summary's keys, then `tables`.
+#[derive(Serialize)]
+struct FiguresDoc<'a> {
+    #[serde(flatten)]
+    summary: &'a Summary,
+    tables: Tables,
+}
+
+/// An object with a `"table"` key first and the keys of `inner` after it.
+#[derive(Serialize)]
+struct Tagged<'a, T: Serialize> {
+    table: &'a str,
+    #[serde(flatten)]
+    inner: T,
+}
+
+/// One JSON value per line.
+fn lines<T: Serialize>(items: impl IntoIterator<Item = T>) -> String {
+    let mut out = String::new();
+    for item in items {
+        let _ = writeln!(out, "{}", serde_json::to_string(&item).unwrap_or_default());
+    }
+    out
+}
+
+/// Renders `df` in `format`, as the command line prints it. A table shows
+/// at most `max_rows` rows (the first and last halves; 0 shows all) and
+/// ends with the row count.
 pub fn render(df: &DataFrame, format: FrameFormat, max_rows: usize) -> PolarsResult<String> {
+    render_in(df, format, max_rows, Place::Command)
+}
+
+/// [`render`], with the note of an abridged table fitted to `place`.
+pub fn render_in(df: &DataFrame, format: FrameFormat, max_rows: usize, place: Place) -> PolarsResult<String> {
     match format {
-        FrameFormat::Table => table(df, max_rows),
+        FrameFormat::Table => table(df, max_rows, place),
         FrameFormat::Csv => {
             let mut out = String::new();
             let names: Vec<String> = df.get_column_names().iter().map(|n| field(n)).collect();
@@ -107,24 +195,66 @@ pub fn render(df: &DataFrame, format: FrameFormat, max_rows: usize) -> PolarsRes
             Ok(out)
         }
         FrameFormat::Json => {
-            let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-            let mut rows = Vec::with_capacity(df.height());
-            for i in 0..df.height() {
-                let cells = row(df, i, json)?;
-                rows.push(Value::Object(names.iter().cloned().zip(cells).collect::<Map<_, _>>()));
-            }
-            let mut out = serde_json::to_string_pretty(&Value::Array(rows)).unwrap_or_default();
+            let mut out = serde_json::to_string_pretty(&json_rows(df)?).unwrap_or_default();
             out.push('\n');
             Ok(out)
         }
+        FrameFormat::Ndjson => Ok(lines(json_rows(df)?)),
     }
 }
 
-fn table(df: &DataFrame, max_rows: usize) -> PolarsResult<String> {
+/// The tables of a run by name, in the order the report lists them:
+/// every figure, then the rejected lines.
+fn run_tables(figures: &Figures, rejected: &[Rejected]) -> anyhow::Result<Vec<(&'static str, DataFrame)>> {
+    let mut tables = crate::sql::figure_frames(figures)?;
+    tables.push(("rejected", crate::sql::rejected_frame(rejected)?));
+    Ok(tables)
+}
+
+/// Every figure of a run as one JSON document: the keys of `summary.json`
+/// and `tables`, which holds each table of the report folder (the CSV
+/// files and `rejected.ndjson`) as an array of row objects under its name.
+pub fn figures_json(summary: &Summary, figures: &Figures, rejected: &[Rejected]) -> anyhow::Result<String> {
+    let mut tables = Vec::new();
+    for (name, df) in run_tables(figures, rejected)? {
+        tables.push((name, json_rows(&df)?));
+    }
+    let doc = FiguresDoc {
+        summary,
+        tables: Tables(tables),
+    };
+    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    out.push('\n');
+    Ok(out)
+}
+
+/// Every figure of a run as JSON Lines: first `{"table": "summary", ...}`
+/// with the keys of `summary.json`, then one object per row of each table,
+/// `{"table": "minute_counts", "action": ..., ...}` (the `table` key comes
+/// first, so `grep '^{"table":"alerts"'` finds a table's rows).
+pub fn figures_ndjson(summary: &Summary, figures: &Figures, rejected: &[Rejected]) -> anyhow::Result<String> {
+    let mut out = lines([Tagged {
+        table: "summary",
+        inner: summary,
+    }]);
+    for (name, df) in run_tables(figures, rejected)? {
+        out.push_str(&lines(
+            json_rows(&df)?.into_iter().map(|r| Tagged { table: name, inner: r }),
+        ));
+    }
+    Ok(out)
+}
+
+fn table(df: &DataFrame, max_rows: usize, place: Place) -> PolarsResult<String> {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_header(df.get_column_names().iter().map(|n| n.to_string()).collect::<Vec<_>>());
+        .set_header(
+            df.get_column_names()
+                .iter()
+                .map(|n| printable(n).into_owned())
+                .collect::<Vec<_>>(),
+        );
     let height = df.height();
     let shown: Vec<Option<usize>> = if max_rows == 0 || height <= max_rows {
         (0..height).map(Some).collect()
@@ -139,7 +269,9 @@ fn table(df: &DataFrame, max_rows: usize) -> PolarsResult<String> {
     };
     for i in shown {
         match i {
-            Some(i) => t.add_row(row(df, i, |v| text(v, true).unwrap_or_default())?),
+            Some(i) => t.add_row(row(df, i, |v| {
+                text(v, true).map(|s| printable(&s).into_owned()).unwrap_or_default()
+            })?),
             None => t.add_row(vec!["…"; df.width()]),
         };
     }
@@ -156,7 +288,11 @@ fn table(df: &DataFrame, max_rows: usize) -> PolarsResult<String> {
         format!("{} rows", thousands(height as i64))
     };
     let note = if max_rows != 0 && height > max_rows {
-        format!("{rows}, {max_rows} shown (--max-rows 0 shows all, --format csv writes all)")
+        let how = match place {
+            Place::Command => "--max-rows 0 shows all, --format csv writes all",
+            Place::Prompt => ".maxrows 0 shows all, .output FILE with .format csv writes all",
+        };
+        format!("{rows}, {max_rows} shown ({how})")
     } else {
         rows
     };
@@ -209,7 +345,34 @@ mod tests {
             out.ends_with("3 rows, 2 shown (--max-rows 0 shows all, --format csv writes all)\n"),
             "{out}"
         );
+        let prompt = render_in(&sample(), FrameFormat::Table, 2, Place::Prompt).unwrap();
+        assert!(prompt.ends_with("3 rows, 2 shown (.maxrows 0 shows all, .output FILE with .format csv writes all)\n"));
         let all = render(&sample(), FrameFormat::Table, 0).unwrap();
         assert!(all.contains("02:46:00") && all.ends_with("3 rows\n"), "{all}");
+    }
+
+    #[test]
+    fn table_cells_and_names_show_controls_escaped() {
+        let df = df!("a\u{1b}[2J" => ["\u{1b}]0;PWNED\u{7}X", "abc\u{202e}def"]).unwrap();
+        let out = render(&df, FrameFormat::Table, 0).unwrap();
+        assert!(
+            !out.contains('\u{1b}') && !out.contains('\u{7}') && !out.contains('\u{202e}'),
+            "{out:?}"
+        );
+        assert!(out.contains("\\u{1b}]0;PWNED\\u{7}X"), "{out}");
+        assert!(out.contains("abc\\u{202e}def"), "{out}");
+        assert!(out.contains("a\\u{1b}[2J"), "{out}");
+        // CSV and JSON are for programs: the value is kept, JSON escapes it
+        let json = render(&df, FrameFormat::Json, 0).unwrap();
+        assert!(json.contains("\\u001b]0;PWNED\\u0007X"), "{json}");
+    }
+
+    #[test]
+    fn ndjson_is_one_object_per_line() {
+        let out = render(&sample(), FrameFormat::Ndjson, 0).unwrap();
+        let rows: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[1]["action"], "Close, \"quoted\"");
+        assert_eq!(rows[0]["average"], Value::from(16.575));
     }
 }

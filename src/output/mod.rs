@@ -57,7 +57,15 @@ pub fn publish(run: &Run, report_dir: Option<&Path>, all: bool) -> Result<(summa
         report::write(&report, dir, &report::exporters())?;
     }
     let dir = report_dir.map(|d| d.display().to_string());
-    let text = terminal::render(run.heading, &summary, run.figures, run.options, all, dir.as_deref());
+    let text = terminal::render(
+        run.heading,
+        run.title,
+        &summary,
+        run.figures,
+        run.options,
+        all,
+        dir.as_deref(),
+    );
     Ok((summary, text))
 }
 

@@ -1,5 +1,11 @@
 //! Formatted tables for the terminal, fitted to its width.
+//!
+//! Every value that comes from the data (actions, file names, rejected
+//! text) goes through [`printable`] before it reaches a terminal, so that a
+//! hostile input cannot move the cursor, set the window title or reverse
+//! the text around it.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -30,6 +36,50 @@ fn right_align(t: &mut Table, from: usize) {
     }
 }
 
+/// True for the characters a terminal would act on instead of showing:
+/// C0 and C1 controls, DEL, and the bidirectional formatting characters
+/// (embeddings, overrides, isolates and marks) that reorder the text
+/// around them.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` as it can be shown on a terminal: every control character and
+/// bidirectional formatting character is written as an escape (`\n`,
+/// `\t`, `\r`, else `\u{1b}`, `\u{202e}`); everything else is kept.
+/// Text without such characters is returned as it is, without copying.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`printable`] for a message of several lines: each line is escaped and
+/// the line breaks are kept.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && hidden(c)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.split('\n').map(printable).collect::<Vec<_>>().join("\n"))
+}
+
 /// Thousands separators for counts: `100,000`.
 pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -51,10 +101,20 @@ fn float(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
 }
 
-/// Renders the whole terminal report.
-pub fn render(heading: &str, s: &Summary, f: &Figures, opts: &Options, all: bool, report_dir: Option<&str>) -> String {
+/// Renders the whole terminal report. `input` is the input as the user
+/// wrote it (named in the hint about rejected lines); `report_dir` is the
+/// report folder written, if any.
+pub fn render(
+    heading: &str,
+    input: &str,
+    s: &Summary,
+    f: &Figures,
+    opts: &Options,
+    all: bool,
+    report_dir: Option<&str>,
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{heading}\n");
+    let _ = writeln!(out, "{}\n", printable(heading));
 
     let mut t = table(vec![
         "files".into(),
@@ -75,21 +135,27 @@ pub fn render(heading: &str, s: &Summary, f: &Figures, opts: &Options, all: bool
     right_align(&mut t, 0);
     let _ = writeln!(out, "Input\n{t}");
     if s.input.rejected > 0 {
-        let place = report_dir
-            .map(|d| format!("{d}/rejected.ndjson"))
-            .unwrap_or_else(|| "the report's rejected.ndjson".into());
-        let _ = writeln!(
-            out,
-            "{} rejected lines are quarantined in {place}",
-            thousands(s.input.rejected as i64)
-        );
+        let n = thousands(s.input.rejected as i64);
+        let _ = match report_dir {
+            Some(d) => writeln!(
+                out,
+                "{n} rejected lines are quarantined in {}/rejected.ndjson",
+                printable(d)
+            ),
+            None => writeln!(
+                out,
+                "{n} rejected lines are not in the figures (no report, so no rejected.ndjson); \
+                 `windowpane sql {} \"select * from rejected\"` lists them with file, line and reason",
+                printable(&shell_word(input))
+            ),
+        };
     }
 
     let mut t = table(vec!["action".into(), "total_count".into(), "share".into()]);
     let total: i64 = f.totals.iter().map(|t| t.1).sum();
     for (a, n) in &f.totals {
         t.add_row(vec![
-            a.clone(),
+            printable(a).into_owned(),
             thousands(*n),
             format!("{:.1}%", 100.0 * *n as f64 / total.max(1) as f64),
         ]);
@@ -104,7 +170,7 @@ pub fn render(heading: &str, s: &Summary, f: &Figures, opts: &Options, all: bool
         by_hour.entry(c.window_start).or_default().insert(&*c.action, c.count);
     }
     let mut header = vec!["hour (UTC)".to_string()];
-    header.extend(actions.iter().map(|a| a.to_string()));
+    header.extend(actions.iter().map(|a| printable(a).into_owned()));
     header.push("average / minute".into());
     header.push(String::new());
     let mut t = table(header);
@@ -142,11 +208,11 @@ pub fn render(heading: &str, s: &Summary, f: &Figures, opts: &Options, all: bool
         let _ = writeln!(out, "{} of {n} hours shown; --all shows every hour", n - hidden);
     }
 
-    let (open, close) = (opts.alert_actions.0.as_str(), opts.alert_actions.1.as_str());
+    let (open, close) = (printable(&opts.alert_actions.0), printable(&opts.alert_actions.1));
     let mut t = table(vec![
         "minute (UTC)".into(),
-        open.into(),
-        close.into(),
+        open.to_string(),
+        close.to_string(),
         "difference".into(),
     ]);
     for a in &f.alerts {
@@ -193,9 +259,21 @@ pub fn render(heading: &str, s: &Summary, f: &Figures, opts: &Options, all: bool
     right_align(&mut t, 1);
     let _ = writeln!(out, "\nStatistics\n{t}");
     if let Some(dir) = report_dir {
+        let dir = printable(dir);
         let _ = writeln!(out, "\nReport written to {dir}/ (open {dir}/index.html)");
     }
     out
+}
+
+/// `word` as one word of a POSIX shell command line: as it is when it
+/// holds only characters no shell treats specially, else in single quotes.
+pub fn shell_word(word: &str) -> Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:,=+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+    }
 }
 
 #[cfg(test)]
@@ -206,5 +284,26 @@ mod tests {
         assert_eq!(super::thousands(999), "999");
         assert_eq!(super::thousands(100000), "100,000");
         assert_eq!(super::thousands(-1234567), "-1,234,567");
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_escaped() {
+        use super::printable;
+        assert!(matches!(printable("Open"), std::borrow::Cow::Borrowed("Open")));
+        assert_eq!(printable("\u{1b}]0;PWNED\u{7}X"), "\\u{1b}]0;PWNED\\u{7}X");
+        assert_eq!(printable("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(printable("a\nb\tc\r"), "a\\nb\\tc\\r");
+        assert_eq!(printable("\u{9b}2J\u{7f}"), "\\u{9b}2J\\u{7f}");
+        assert_eq!(printable("\u{2066}x\u{2069}\u{200f}"), "\\u{2066}x\\u{2069}\\u{200f}");
+        // letters of any script, accents and emoji are shown as they are
+        assert_eq!(printable("Öffnen ✓ 開く שלום"), "Öffnen ✓ 開く שלום");
+        assert_eq!(super::printable_lines("a\u{1b}\nb"), "a\\u{1b}\nb");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(super::shell_word("data/events"), "data/events");
+        assert_eq!(super::shell_word("my data"), "'my data'");
+        assert_eq!(super::shell_word("it's"), "'it'\\''s'");
     }
 }

@@ -222,6 +222,7 @@ impl Stream {
                 lines: saved.lines,
                 counts,
                 rejected: saved.rejected,
+                skipped: Vec::new(),
             },
             welford: saved.welford,
             alerts: saved

@@ -341,7 +341,7 @@ fn huge_actions_and_lines_are_rejected_with_their_limit() {
     assert!(
         reasons[0]
             .1
-            .contains("the line is 52428822 bytes long; the limit is 1048576 bytes"),
+            .contains("the line is 52428823 bytes long; the limit is 1048576 bytes"),
         "{reasons:?}"
     );
     assert!(reasons[1].1.contains("the limit is 1048576 bytes"), "{reasons:?}");

@@ -150,7 +150,7 @@ fn a_project_folder_holding_a_summary_json_is_not_replaced() {
     fs::write(project.join("summary.json"), "{}").unwrap();
     report_to(&input, &project)
         .code(1)
-        .stderr(predicate::str::contains("refusing to write the report into"))
+        .stderr(predicate::str::contains("refusing to replace"))
         .stderr(predicate::str::contains("older windowpane"));
     assert!(project.join("src/main.rs").is_file());
     assert!(project.join("README").is_file());

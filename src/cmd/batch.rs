@@ -128,8 +128,18 @@ pub fn default_report_dir(input: &Path) -> PathBuf {
     PathBuf::from("reports").join(Inputs::from_args(&[input]).report_name())
 }
 
+/// Reads every file of `input` (one folder or file) and folds it, integer
+/// times being epoch seconds.
+pub fn read(input: &Path, order: FileOrder, strict: bool, threads: Option<usize>) -> Result<Batch> {
+    let opts = ReadOptions {
+        strict,
+        ..ReadOptions::default()
+    };
+    read_inputs(&Inputs::from_args(&[input]), order, &opts, threads)
+}
+
 /// Reads every file of `inputs` and folds it.
-pub fn read(inputs: &Inputs, order: FileOrder, opts: &ReadOptions, threads: Option<usize>) -> Result<Batch> {
+pub fn read_inputs(inputs: &Inputs, order: FileOrder, opts: &ReadOptions, threads: Option<usize>) -> Result<Batch> {
     let input = inputs.display();
     let listing = inputs.list_files(order)?;
     if let Some(notice) = source::skipped_notice(&listing.skipped) {
@@ -175,7 +185,7 @@ pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
     let inputs = Inputs::from_args(&args.input);
     let input = inputs.display();
-    let batch = read(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
+    let batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
     let figures: Figures =
         metrics::compute(&batch.counts, &opts).with_context(|| format!("cannot compute the figures of {input}"))?;
     let report_dir = (!args.no_report).then(|| {

@@ -140,7 +140,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let inputs = source::Inputs::from_args(&arguments);
     let input = PathBuf::from(inputs.display());
-    let mut batch = super::batch::read(&inputs, args.order, &args.read.options(false), None)?;
+    let mut batch = super::batch::read_inputs(&inputs, args.order, &args.read.options(false), None)?;
     if let Some(spool) = &spool {
         spool.rename_in(&mut batch.rejected);
     }

@@ -315,7 +315,7 @@ fn check_replaceable(dir: &Path) -> Result<Mode> {
             ""
         };
         bail!(
-            "refusing to write the report into {}: it is not empty and is not a report folder windowpane made (it has no {MARKER} file){older}; choose another --report folder, a new or an empty one",
+            "refusing to replace {}: it is not empty and is not a report folder windowpane made (it has no {MARKER} file){older}; choose another --report folder, a new or an empty one",
             dir.display()
         );
     }

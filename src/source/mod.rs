@@ -737,7 +737,7 @@ fn fold_piece(batch: &mut Batch, name: &str, number: u64, piece: Piece<'_>, unit
 /// opened or read to its end; what was read before it stays folded.
 pub fn fold_file(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, buf: &mut Vec<u8>) -> Result<()> {
     batch.files += 1;
-    let mut reader = open(file).with_context(|| format!("cannot open {}", shown(file)))?;
+    let mut reader = open(file).with_context(|| format!("cannot read {}", shown(file)))?;
     let mut last = 0;
     let mut stopped = false;
     let result = for_each_line(&mut *reader, buf, |number, piece| {

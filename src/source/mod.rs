@@ -331,6 +331,14 @@ fn walk(
             }
         };
         if meta.is_dir() {
+            // a report windowpane wrote holds .json files that are not events
+            if path.join(crate::output::report::MARKER).is_file() {
+                skipped.push(Skipped {
+                    file: format!("{relative}/"),
+                    reason: "a windowpane report folder, not input".into(),
+                });
+                continue;
+            }
             // Hive-style partitions (`dt=2016-07-26/`) and any other folder;
             // a link back to a folder already searched is not followed again
             if visited.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
@@ -1099,6 +1107,13 @@ mod tests {
         );
         let skipped: Vec<&str> = listing.skipped.iter().map(|s| s.file.as_str()).collect();
         assert_eq!(skipped, ["UPPER.JSON", "notes.txt", "old.json.bz2"]);
+        // a report folder windowpane wrote inside the input is not read
+        fs::create_dir(root.join("report")).unwrap();
+        fs::write(root.join("report/.windowpane-report"), b"").unwrap();
+        fs::write(root.join("report/summary.json"), b"{}").unwrap();
+        let listing = Inputs::from_args(&[root]).list_files(FileOrder::Name).unwrap();
+        assert_eq!(listing.files.len(), 5);
+        assert!(listing.skipped.iter().any(|s| s.file == "report/"));
     }
 
     #[cfg(unix)]

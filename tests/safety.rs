@@ -14,13 +14,6 @@ fn windowpane() -> Command {
     Command::cargo_bin("windowpane").unwrap()
 }
 
-fn fixture(case: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/conformance")
-        .join(case)
-        .join("input")
-}
-
 fn small_input(dir: &Path) -> PathBuf {
     let input = dir.join("events");
     fs::create_dir_all(&input).unwrap();

@@ -369,3 +369,84 @@ fn reasons_name_the_lines_own_column() {
         .stderr(predicate::str::contains("at column 28"))
         .stderr(predicate::str::contains("line 1 column").not());
 }
+
+#[test]
+fn sql_reads_standard_input_patterns_and_several_inputs() {
+    let dir = fixture("messy");
+    let d = dir.to_str().unwrap();
+    let mut all = Vec::new();
+    for file in sorted_files(&dir) {
+        all.extend(gunzip_if(&file));
+    }
+    let query = "select count(*) as n from events";
+    // Spark's figure for the messy fixture: 12,240 valid events
+    for args in [
+        vec!["-", query],
+        vec![&format!("{d}/*.json.gz"), &format!("{d}/file-[0-46].json"), d, query],
+    ] {
+        windowpane()
+            .arg("sql")
+            .args(&args)
+            .args(["--format", "csv"])
+            .write_stdin(gzip(&all))
+            .assert()
+            .success()
+            .stdout("n\n12240\n");
+    }
+    // the rejected lines of standard input name it, not a temporary file
+    windowpane()
+        .args(["sql", "-", "select distinct file from rejected", "--format", "csv"])
+        .write_stdin(all)
+        .assert()
+        .success()
+        .stdout("file\n(standard input)\n");
+    windowpane()
+        .args(["sql", "-"])
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the statements cannot come from it too"));
+}
+
+#[test]
+fn sql_reads_the_events_view_in_the_time_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("a.json"),
+        "{\"time\":1469501107999,\"action\":\"Open\"}\n{\"time\":1469501167000,\"action\":\"Close\"}\n",
+    )
+    .unwrap();
+    windowpane()
+        .arg("sql")
+        .arg(dir.path())
+        .args(["--time-unit", "ms", "--format", "csv"])
+        .arg("select cast(time as varchar) as t, action from events order by time")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2016-07-26 02:45:07"))
+        .stdout(predicate::str::contains("2016-07-26 02:46:07"));
+}
+
+#[test]
+fn what_is_skipped_reaches_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("a.json"), b"{\"time\":60,\"action\":\"Open\"}\n").unwrap();
+    fs::write(d.join("b.json.gz"), b"not gzip at all").unwrap();
+    fs::write(d.join("c.txt"), b"").unwrap();
+    let inputs = windowpane::source::Inputs::from_args(&[d]);
+    let opts = windowpane::source::ReadOptions {
+        skip_corrupt: true,
+        ..Default::default()
+    };
+    let batch =
+        windowpane::cmd::batch::read_inputs(&inputs, windowpane::source::FileOrder::Name, &opts, Some(2)).unwrap();
+    let skipped: Vec<&str> = batch.skipped.iter().map(|s| s.file.as_str()).collect();
+    assert_eq!(skipped, ["c.txt", "b.json.gz"]);
+    assert!(
+        batch.skipped[1].reason.contains("not a valid gzip file"),
+        "{:?}",
+        batch.skipped
+    );
+    assert_eq!((batch.files, batch.lines, batch.counts.events()), (2, 1, 1));
+}

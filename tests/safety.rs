@@ -98,6 +98,10 @@ fn files_a_user_adds_to_a_report_folder_are_never_deleted() {
     report_to(&input, &report).success();
     fs::write(report.join("notes.md"), "my notes").unwrap();
     fs::write(report.join("tables/mine.csv"), "a,b").unwrap();
+    // a name like windowpane's temporary folders, but not windowpane's
+    let lookalike = report.join(format!(".windowpane-tmp-{}", dead_pid()));
+    fs::create_dir(&lookalike).unwrap();
+    fs::write(lookalike.join("precious.txt"), "keep").unwrap();
     report_to(&input, &report)
         .code(1)
         .stderr(predicate::str::contains("refusing to replace the report folder"))
@@ -108,6 +112,7 @@ fn files_a_user_adds_to_a_report_folder_are_never_deleted() {
         ));
     assert_eq!(fs::read_to_string(report.join("notes.md")).unwrap(), "my notes");
     assert_eq!(fs::read_to_string(report.join("tables/mine.csv")).unwrap(), "a,b");
+    assert!(lookalike.join("precious.txt").is_file());
     assert!(is_whole_report(&report));
 }
 

@@ -213,7 +213,9 @@ fn entries(dir: &Path) -> Result<Vec<String>> {
         for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
             let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
             let name = entry.file_name().to_string_lossy().into_owned();
-            if rel.is_empty() && (name == MARKER || name.starts_with(INSIDE_TMP)) {
+            // the marker, and the temporary folder of a write inside that
+            // still runs (with its own marker), are not report entries
+            if rel.is_empty() && (name == MARKER || (name.starts_with(INSIDE_TMP) && ours(&entry.path()))) {
                 continue;
             }
             let path = format!("{rel}{name}");

@@ -175,8 +175,15 @@ fn stale_temporary_folders_of_dead_runs_are_removed_and_nothing_else() {
     let foreign = dir.path().join(format!(".r.tmp-{}", dead_pid()));
     fs::create_dir(&foreign).unwrap();
     fs::write(foreign.join("precious.txt"), "keep").unwrap();
-    // a run that is still going (this test's process)
-    let live = dir.path().join(format!(".r.tmp-{}", std::process::id()));
+    // a run that is still going (waiting for standard input)
+    let mut running = std::process::Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["batch", "-", "--no-report"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let live = dir.path().join(format!(".r.tmp-{}", running.id()));
     fs::create_dir(&live).unwrap();
     fs::write(live.join(MARKER), "").unwrap();
     report_to(&input, &report).success();
@@ -184,6 +191,8 @@ fn stale_temporary_folders_of_dead_runs_are_removed_and_nothing_else() {
     assert!(foreign.join("precious.txt").is_file());
     assert!(live.exists());
     assert!(is_whole_report(&report));
+    running.kill().unwrap();
+    running.wait().unwrap();
 }
 
 #[test]

@@ -142,15 +142,24 @@ fn sibling_of(dir: &Path, tag: &str, pid: u32) -> PathBuf {
     dir.with_file_name(format!(".{name}.{tag}-{pid}"))
 }
 
-/// True when a process with this id runs (or may run: one we may not
-/// signal is alive too).
+/// True when a windowpane process with this id runs (or may run: one we
+/// may not signal is alive too). Process ids are reused, quickly on a busy
+/// machine: where Linux tells a process's program name, a process running
+/// another program is not the one that wrote the folder.
 fn alive(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
+    let Ok(id) = libc::pid_t::try_from(pid) else {
         return true;
     };
     // SAFETY: signal 0 only checks that the process exists
-    let r = unsafe { libc::kill(pid, 0) };
-    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+    let r = unsafe { libc::kill(id, 0) };
+    let exists = r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH);
+    if !exists {
+        return false;
+    }
+    match (fs::read(format!("/proc/{pid}/comm")), fs::read("/proc/self/comm")) {
+        (Ok(theirs), Ok(ours)) => theirs == ours,
+        _ => true,
+    }
 }
 
 /// The process id at the end of a temporary folder's name that starts with
@@ -182,7 +191,8 @@ fn remove_stale(dir: &Path) {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let prefixes = [format!(".{name}.tmp-"), format!(".{name}.old-")];
+    let old_prefix = format!(".{name}.old-");
+    let prefixes = [format!(".{name}.tmp-"), old_prefix.clone()];
     let beside = fs::read_dir(&parent)
         .into_iter()
         .flatten()
@@ -194,16 +204,45 @@ fn remove_stale(dir: &Path) {
         .flatten()
         .flatten()
         .map(|e| (e, &inside_prefix[..]));
-    for (entry, prefixes) in beside.chain(inside) {
+    let found: Vec<_> = beside.chain(inside).collect();
+    for (entry, prefixes) in found {
         let entry_name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = prefixes.iter().find_map(|p| pid_of(&entry_name, p)) else {
             continue;
         };
         let path = entry.path();
-        if pid != std::process::id() && !alive(pid) && ours(&path) {
-            let _ = fs::remove_dir_all(&path);
+        if pid == std::process::id() || alive(pid) || !ours(&path) {
+            continue;
+        }
+        // a run killed between its two renames left the old report beside
+        // and no report in place: the old one goes back first
+        if entry_name.starts_with(&old_prefix) && fs::symlink_metadata(dir).is_err() && fs::rename(&path, dir).is_ok() {
+            continue;
+        }
+        let _ = remove_ours(&path);
+    }
+}
+
+/// Removes a folder windowpane made, its marker last: a run killed while
+/// removing it leaves a folder that is still recognisably its own (marked,
+/// or empty), which the next run removes.
+fn remove_ours(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)?.collect::<Vec<_>>() {
+        let entry = entry?;
+        if entry.file_name() == MARKER {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        } else {
+            fs::remove_file(entry.path())?;
         }
     }
+    match fs::remove_file(dir.join(MARKER)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
 }
 
 /// Every file and folder under `dir`, relative, folders ending in `/`,
@@ -348,7 +387,7 @@ fn export_into(report: &Report, dir: &Path, tmp: &Path, exporters: &[Box<dyn Exp
     });
     let written = written.and_then(|()| write_marker(tmp, &entries(tmp)?));
     if written.is_err() {
-        let _ = fs::remove_dir_all(tmp);
+        let _ = remove_ours(tmp);
     }
     written
 }
@@ -381,12 +420,12 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
         return write_inside(report, dir, exporters);
     }
     let tmp = sibling(dir, "tmp");
-    let _ = fs::remove_dir_all(&tmp);
+    let _ = remove_ours(&tmp);
     export_into(report, dir, &tmp, exporters)?;
     let old = sibling(dir, "old");
     if dir.exists() {
         if let Err(e) = fs::rename(dir, &old) {
-            let _ = fs::remove_dir_all(&tmp);
+            let _ = remove_ours(&tmp);
             if e.raw_os_error() == Some(libc::EBUSY) {
                 return write_inside(report, dir, exporters);
             }
@@ -395,7 +434,7 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
     }
     fs::rename(&tmp, dir).with_context(|| format!("cannot move the new report into {}", dir.display()))?;
     if old.exists() {
-        let _ = fs::remove_dir_all(&old);
+        let _ = remove_ours(&old);
     }
     Ok(())
 }
@@ -407,7 +446,7 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
 fn write_inside(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
     let tmp = dir.join(format!("{INSIDE_TMP}{}", std::process::id()));
-    let _ = fs::remove_dir_all(&tmp);
+    let _ = remove_ours(&tmp);
     export_into(report, dir, &tmp, exporters)?;
     let old: Vec<String> = if dir.join(MARKER).is_file() {
         listed(dir)?.into_iter().collect()
@@ -440,6 +479,6 @@ fn write_inside(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) ->
             .with_context(|| format!("cannot move the new {name} into {}", dir.display()))?;
     }
     write_marker(dir, &new)?;
-    let _ = fs::remove_dir_all(&tmp);
+    let _ = remove_ours(&tmp);
     Ok(())
 }

@@ -420,7 +420,9 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
         return write_inside(report, dir, exporters);
     }
     let tmp = sibling(dir, "tmp");
-    let _ = remove_ours(&tmp);
+    if ours(&tmp) {
+        let _ = remove_ours(&tmp);
+    }
     export_into(report, dir, &tmp, exporters)?;
     let old = sibling(dir, "old");
     if dir.exists() {
@@ -446,7 +448,9 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
 fn write_inside(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Result<()> {
     fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
     let tmp = dir.join(format!("{INSIDE_TMP}{}", std::process::id()));
-    let _ = remove_ours(&tmp);
+    if ours(&tmp) {
+        let _ = remove_ours(&tmp);
+    }
     export_into(report, dir, &tmp, exporters)?;
     let old: Vec<String> = if dir.join(MARKER).is_file() {
         listed(dir)?.into_iter().collect()

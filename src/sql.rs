@@ -184,17 +184,19 @@ pub fn figure_frames(f: &Figures) -> Result<Vec<(&'static str, DataFrame)>> {
     ])
 }
 
-/// The `events` frame: every valid event of `files`, in input order.
-pub fn events_frame(files: &[InputFile]) -> Result<DataFrame> {
+/// The `events` frame: every valid event of `files`, in input order,
+/// integer times being in `unit`.
+pub fn events_frame(files: &[InputFile], unit: source::line::TimeUnit) -> Result<DataFrame> {
     let mut times: Vec<i64> = Vec::new();
     let mut codes: Vec<u32> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut index: foldhash::HashMap<String, u32> = Default::default();
-    let (mut data, mut scratch) = (Vec::new(), Vec::new());
+    let mut buf = Vec::new();
     for file in files {
-        source::read_file_into(&file.path, &mut data, &mut scratch)?;
-        for (_, raw) in source::lines(&data) {
-            if let source::line::Line::Event { time, action } = source::line::parse(raw) {
+        let mut reader = source::open(file).with_context(|| format!("cannot open {}", file.path.display()))?;
+        let read = source::for_each_line(&mut *reader, &mut buf, |_, piece| {
+            let source::Piece::Line(raw) = piece else { return };
+            if let source::line::Line::Event { time, action } = source::line::parse_with(raw, unit) {
                 let code = match index.get(action.as_ref()) {
                     Some(&c) => c,
                     None => {
@@ -207,7 +209,8 @@ pub fn events_frame(files: &[InputFile]) -> Result<DataFrame> {
                 times.push(time);
                 codes.push(code);
             }
-        }
+        });
+        read.with_context(|| format!("cannot read {}", file.path.display()))?;
     }
     let frame = DataFrame::new_infer_height(vec![
         datetime_ms("time", times.into_iter())?,
@@ -221,6 +224,7 @@ pub fn events_frame(files: &[InputFile]) -> Result<DataFrame> {
 pub struct Session {
     ctx: SQLContext,
     files: Vec<InputFile>,
+    unit: source::line::TimeUnit,
     events_loaded: bool,
 }
 
@@ -240,8 +244,15 @@ impl Session {
         Ok(Session {
             ctx,
             files,
+            unit: source::line::TimeUnit::S,
             events_loaded: false,
         })
+    }
+
+    /// The same session, reading integer times of the events view in `unit`.
+    pub fn with_time_unit(mut self, unit: source::line::TimeUnit) -> Self {
+        self.unit = unit;
+        self
     }
 
     /// Runs one statement and collects its result.
@@ -252,7 +263,7 @@ impl Session {
         };
         let tables = extract_table_identifiers(query, false, true).map_err(|e| fail(e.to_string()))?;
         if !self.events_loaded && tables.iter().any(|t| view_of(t).is_some_and(|v| v.name == "events")) {
-            let events = events_frame(&self.files)?;
+            let events = events_frame(&self.files, self.unit)?;
             register(&self.ctx, "events", events);
             self.events_loaded = true;
         }

@@ -192,9 +192,16 @@ fn the_report_folder_has_every_file_of_the_contract() {
 fn a_report_replaces_the_old_one_whole_but_never_a_foreign_folder() {
     let out = tempfile::tempdir().unwrap();
     let report = out.path().join("r");
-    fs::create_dir_all(report.join("tables")).unwrap();
-    write(&report, "summary.json", "{}");
+    windowpane()
+        .args(["batch", "--report"])
+        .arg(&report)
+        .arg(fixture("messy"))
+        .assert()
+        .success();
+    // a table an earlier run wrote (its marker lists it) that this run does not
     write(&report.join("tables"), "stale.csv", "old");
+    let marker = fs::read_to_string(report.join(".windowpane-report")).unwrap();
+    write(&report, ".windowpane-report", &format!("{marker}tables/stale.csv\n"));
     windowpane()
         .args(["batch", "--report"])
         .arg(&report)

@@ -46,6 +46,7 @@ fn streamed(name: &str, per_trigger: usize) -> (Batch, Figures, Value) {
         mode: OutputMode::Update,
         watermark_minutes: 10,
         threads: 2,
+        read: Default::default(),
     };
     let mut stream = Stream::open(&input, ck.path(), opts).unwrap();
     while stream.run_trigger().unwrap().is_some() {}
@@ -58,6 +59,7 @@ fn streamed(name: &str, per_trigger: usize) -> (Batch, Figures, Value) {
         lines: stats.lines,
         counts: stream.counts().clone(),
         rejected: stream.rejected().unwrap(),
+        skipped: Vec::new(),
     };
     (batch, figures, expected)
 }

@@ -24,6 +24,7 @@ fn options(max_files: usize, mode: OutputMode) -> StreamOptions {
         mode,
         watermark_minutes: 10,
         threads: 2,
+        read: Default::default(),
     }
 }
 

@@ -8,13 +8,16 @@ use anyhow::{bail, Context, Result};
 use crate::metrics::{self, Figures, Options};
 use crate::output;
 use crate::progress::Progress;
-use crate::source::{self, Batch, FileOrder};
+use crate::source::{self, Batch, FileOrder, Inputs, ReadArgs, ReadOptions};
 
 /// Analyse a folder of NDJSON events in one pass.
 ///
-/// Reads every input file of INPUT (natural name order; *.json, *.jsonl,
-/// *.ndjson and the same with .gz; hidden and _-prefixed names skipped),
-/// validates every line, and computes the per-minute and hourly counts per
+/// Reads every input file of INPUT: a folder (searched recursively, Hive-style
+/// partition folders like dt=2016-07-26/ included; natural order of the
+/// relative paths), a file, a pattern like 'data/*.json.gz', or - for
+/// standard input; several may be given. Input files are *.json, *.jsonl,
+/// *.ndjson and the same with .gz; hidden and _-prefixed names are skipped.
+/// It validates every line, and computes the per-minute and hourly counts per
 /// action, the totals, the hourly average of actions per minute and its peak
 /// hour, the minutes where Open and Close differ by more than the threshold,
 /// the 30-minute moving average and variance, and the variance of the minute
@@ -31,9 +34,9 @@ use crate::source::{self, Batch, FileOrder};
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A folder of NDJSON event files, or one file.
-    #[arg(default_value = "data/events")]
-    pub input: PathBuf,
+    /// Folders of NDJSON event files, files, patterns, or - for standard input.
+    #[arg(default_value = "data/events", value_name = "INPUT")]
+    pub input: Vec<PathBuf>,
     /// Where to write the report folder [default: reports/<input name>].
     #[arg(long, value_name = "DIR")]
     pub report: Option<PathBuf>,
@@ -57,6 +60,8 @@ pub struct Args {
     pub order: FileOrder,
     #[command(flatten)]
     pub figures: FigureArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Reader threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -145,33 +150,46 @@ pub(crate) fn parse_minutes(s: &str) -> Result<usize, String> {
 
 /// The default report folder of an input: `reports/<its name>`.
 pub fn default_report_dir(input: &Path) -> PathBuf {
-    let name = input
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_stem().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "input".into());
-    PathBuf::from("reports").join(name)
+    PathBuf::from("reports").join(Inputs::from_args(&[input]).report_name())
 }
 
-/// Reads every file of `input` and folds it.
+/// Reads every file of `input` (one folder or file) and folds it, integer
+/// times being epoch seconds.
 pub fn read(input: &Path, order: FileOrder, strict: bool, threads: Option<usize>) -> Result<Batch> {
-    let files = source::list_files(input, order)?;
+    let opts = ReadOptions {
+        strict,
+        ..ReadOptions::default()
+    };
+    read_inputs(&Inputs::from_args(&[input]), order, &opts, threads)
+}
+
+/// Reads every file of `inputs` and folds it.
+pub fn read_inputs(inputs: &Inputs, order: FileOrder, opts: &ReadOptions, threads: Option<usize>) -> Result<Batch> {
+    let input = inputs.display();
+    let listing = inputs.list_files(order)?;
+    if let Some(notice) = source::skipped_notice(&listing.skipped) {
+        eprintln!("{notice}");
+    }
+    let files = listing.files;
     if files.is_empty() {
         bail!(
-            "no input files in {}: expected files named *.json, *.jsonl or *.ndjson (optionally .gz); hidden and _-prefixed names are skipped",
-            input.display()
+            "no input files in {input}: expected files named *.json, *.jsonl or *.ndjson (optionally .gz); hidden and _-prefixed names are skipped"
         );
     }
     let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let progress = Progress::new(files.len() as u64, "files");
-    let batch = source::read_all(&files, threads, strict, &progress);
+    let batch = source::read_files(&files, threads, opts, &progress);
     progress.finish();
-    let batch = batch?;
+    let mut batch = batch?;
+    if let Some(notice) = source::skipped_notice(&batch.skipped) {
+        eprintln!("{notice}");
+    }
+    batch.skipped.splice(0..0, listing.skipped);
     if batch.counts.events() == 0 {
         match batch.rejected.first() {
             Some(r) => bail!(
                 "no valid events in {}: all {} lines were rejected; the first, {} line {}: {}",
-                input.display(),
+                input,
                 batch.lines,
                 r.file,
                 r.line,
@@ -179,7 +197,7 @@ pub fn read(input: &Path, order: FileOrder, strict: bool, threads: Option<usize>
             ),
             None => bail!(
                 "no events in {}: its input files ({}) hold no lines",
-                input.display(),
+                input,
                 batch.files
             ),
         }
@@ -190,11 +208,16 @@ pub fn read(input: &Path, order: FileOrder, strict: bool, threads: Option<usize>
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
-    let batch = read(&args.input, args.order, args.strict, args.threads)?;
-    let figures: Figures = metrics::compute(&batch.counts, &opts)
-        .with_context(|| format!("cannot compute the figures of {}", args.input.display()))?;
-    let report_dir = (!args.no_report).then(|| args.report.clone().unwrap_or_else(|| default_report_dir(&args.input)));
-    let input = args.input.display().to_string();
+    let inputs = Inputs::from_args(&args.input);
+    let input = inputs.display();
+    let batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
+    let figures: Figures =
+        metrics::compute(&batch.counts, &opts).with_context(|| format!("cannot compute the figures of {input}"))?;
+    let report_dir = (!args.no_report).then(|| {
+        args.report
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("reports").join(inputs.report_name()))
+    });
     let run = output::Run {
         heading: &format!("windowpane batch: {input}"),
         title: &input,

@@ -34,11 +34,15 @@ use crate::sql::{self, Session, VIEWS};
 /// static_mean (hourly_average). A window is two columns, window_start and
 /// window_end (UTC): write the exercise's `window.start` as `window_start`.
 ///
+/// INPUT is read as `batch` reads it: folders (searched recursively),
+/// files, patterns, - for standard input; several may be given.
+///
 /// The query is the last argument, or the statements of -f FILE, or of
-/// standard input when it is not a terminal. Without any, on a terminal, an
-/// interactive prompt opens (statements end with `;`, Tab completes view
-/// and column names, history is kept, .help lists its commands: .timer,
-/// .maxrows, .read, .output, ...). A single argument that names an existing
+/// standard input when it is not a terminal (and not the input). Without
+/// any, on a terminal, an interactive prompt opens (statements end with `;`,
+/// Tab completes view and column names, history is kept, .help lists its
+/// commands: .timer, .maxrows, .read, .output, ...). A single argument that
+/// names an existing
 /// folder or file is the INPUT; otherwise it is the query.
 ///
 /// Several statements print one result after the other; with --format json
@@ -56,14 +60,13 @@ use crate::sql::{self, Session, VIEWS};
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// A folder of NDJSON event files, or one file [default: data/events].
-    #[arg(value_name = "INPUT")]
-    pub first: Option<String>,
-    /// The SQL query (one or more statements separated by `;`).
-    #[arg(value_name = "QUERY")]
-    pub second: Option<String>,
+    /// Inputs as for `batch` [default: data/events], then the SQL query (one
+    /// or more statements separated by `;`). The last argument is the query
+    /// unless it names an existing path, is -, or a pattern that matches.
+    #[arg(value_name = "INPUT... QUERY")]
+    pub positional: Vec<String>,
     /// Read the statements from this file instead.
-    #[arg(short = 'f', long = "file", value_name = "FILE", conflicts_with = "second")]
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// How to print results: a table, CSV, JSON (an array of row objects) or
     /// NDJSON (one row object per line).
@@ -77,6 +80,17 @@ pub struct Args {
     pub order: FileOrder,
     #[command(flatten)]
     pub figures: FigureArgs,
+    #[command(flatten)]
+    pub read: source::ReadArgs,
+}
+
+/// True when a positional argument names an input rather than a query.
+fn names_input(arg: &str) -> bool {
+    arg == source::STDIN
+        || Path::new(arg).exists()
+        || (!arg.contains(char::is_whitespace)
+            && arg.contains(['*', '?', '['])
+            && source::Inputs::from_args(&[arg]).list_files(FileOrder::Name).is_ok())
 }
 
 /// Where the statements come from.
@@ -86,20 +100,28 @@ enum Statements {
 }
 
 impl Args {
-    /// The input folder and the statements, from the positional arguments.
-    fn resolve(&self) -> Result<(PathBuf, Statements)> {
-        let default = PathBuf::from("data/events");
-        let (input, query) = match (&self.first, &self.second) {
-            (Some(input), Some(query)) => (PathBuf::from(input), Some(query.clone())),
-            (Some(one), None) if self.file.is_some() || Path::new(one).exists() => (PathBuf::from(one), None),
-            (Some(query), None) => (default, Some(query.clone())),
-            (None, _) => (default, None),
+    /// The inputs and the statements, from the positional arguments.
+    fn resolve(&self) -> Result<(Vec<String>, Statements)> {
+        let mut inputs = self.positional.clone();
+        let query = match inputs.last() {
+            Some(last) if self.file.is_none() && !names_input(last) => inputs.pop(),
+            _ => None,
         };
+        if query.is_some() && self.file.is_some() {
+            anyhow::bail!("give the statements either as the last argument or with -f FILE, not both");
+        }
+        if inputs.is_empty() {
+            inputs.push("data/events".into());
+        }
+        let stdin_is_input = inputs.iter().any(|i| i == source::STDIN);
         let statements = match (query, &self.file) {
             (Some(q), _) => Statements::Script(q),
             (None, Some(file)) => Statements::Script(
                 std::fs::read_to_string(file)
                     .with_context(|| format!("cannot read the SQL file {}", file.display()))?,
+            ),
+            (None, None) if stdin_is_input => anyhow::bail!(
+                "standard input (-) is the input here, so the statements cannot come from it too: give the query as the last argument or with -f FILE"
             ),
             (None, None) if std::io::stdin().is_terminal() => Statements::Prompt,
             (None, None) => {
@@ -110,14 +132,29 @@ impl Args {
                 Statements::Script(text)
             }
         };
-        Ok((input, statements))
+        Ok((inputs, statements))
     }
 }
 
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
-    let (input, statements) = args.resolve()?;
-    let batch = super::batch::read(&input, args.order, false, None)?;
+    let (mut arguments, statements) = args.resolve()?;
+    // the events view reads the files again: standard input is kept in a
+    // temporary file for it, removed when the session ends
+    let spool = match arguments.iter().position(|a| a == source::STDIN) {
+        Some(i) => {
+            let spool = source::Spool::stdin()?;
+            arguments[i] = spool.path().display().to_string();
+            Some(spool)
+        }
+        None => None,
+    };
+    let inputs = source::Inputs::from_args(&arguments);
+    let input = PathBuf::from(inputs.display());
+    let mut batch = super::batch::read_inputs(&inputs, args.order, &args.read.options(false), None)?;
+    if let Some(spool) = &spool {
+        spool.rename_in(&mut batch.rejected);
+    }
     if !batch.rejected.is_empty() {
         eprintln!(
             "windowpane: {} of {} lines of {} are not valid events: they are in the view `rejected`, not in the figures",
@@ -128,8 +165,8 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let figures = metrics::compute(&batch.counts, &args.figures.options())
         .with_context(|| format!("cannot compute the figures of {}", input.display()))?;
-    let files = source::list_files(&input, args.order)?;
-    let mut session = Session::new(&figures, &batch.rejected, files)?;
+    let files = inputs.list_files(args.order)?.files;
+    let mut session = Session::new(&figures, &batch.rejected, files)?.with_time_unit(args.read.time_unit);
     match statements {
         Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows),
         Statements::Prompt => Prompt::new(args.format, args.max_rows).run(&mut session, &input, batch.counts.events()),

@@ -97,6 +97,8 @@ pub struct Args {
     pub order: FileOrder,
     #[command(flatten)]
     pub figures: FigureArgs,
+    #[command(flatten)]
+    pub read: crate::source::ReadArgs,
     /// Reader threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -344,6 +346,7 @@ pub fn run(args: &Args) -> Result<()> {
             threads: args
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            read: args.read.options(false),
         },
     )?;
     let resumed = stream.triggers().len();

@@ -55,6 +55,8 @@ pub struct Args {
     pub order: FileOrder,
     #[command(flatten)]
     pub figures: FigureArgs,
+    #[command(flatten)]
+    pub read: crate::source::ReadArgs,
     /// Reader threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -83,6 +85,7 @@ pub fn run(args: &Args) -> Result<()> {
             threads: args
                 .threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            read: args.read.options(false),
         },
     )?;
     let before = stream.input_stats().files;

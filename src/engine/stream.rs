@@ -66,6 +66,8 @@ pub struct StreamOptions {
     pub watermark_minutes: usize,
     /// Reader threads.
     pub threads: usize,
+    /// How lines are read (the time unit, damaged files).
+    pub read: source::ReadOptions,
 }
 
 /// What a checkpoint belongs to.
@@ -76,6 +78,7 @@ struct Metadata {
     order: String,
     mode: OutputMode,
     watermark_minutes: Option<usize>,
+    time_unit: String,
     alert_threshold: i64,
     alert_actions: (String, String),
 }
@@ -217,6 +220,7 @@ pub struct Stream {
     lines: u64,
     rejected: u64,
     late: u64,
+    skipped: u64,
     watermark: Option<i64>,
     hourly: BTreeMap<(i64, Arc<str>), i64>,
     averages: BTreeMap<i64, f64>,
@@ -251,6 +255,7 @@ impl Stream {
             order: format!("{:?}", opts.order).to_lowercase(),
             mode: opts.mode,
             watermark_minutes: (opts.mode == OutputMode::Append).then_some(opts.watermark_minutes),
+            time_unit: format!("{:?}", opts.read.unit).to_lowercase(),
             alert_threshold: opts.figures.alert_threshold,
             alert_actions: opts.figures.alert_actions.clone(),
         };
@@ -273,6 +278,7 @@ impl Stream {
             lines: 0,
             rejected: 0,
             late: 0,
+            skipped: 0,
             watermark: None,
             hourly: BTreeMap::new(),
             averages: BTreeMap::new(),
@@ -463,7 +469,7 @@ impl Stream {
                 Err(e) => return Err(e),
             }
         }
-        let delta = source::read_all(&files, self.opts.threads, false, &Progress::hidden())?;
+        let delta = source::read_files(&files, self.opts.threads, &self.opts.read, &Progress::hidden())?;
         let read_ms = started.elapsed().as_secs_f64() * 1000.0;
         Ok(Some(self.apply(n, stamps, missing, delta, started, read_ms)?))
     }
@@ -537,6 +543,7 @@ impl Stream {
         self.lines += delta.lines;
         self.rejected += rejected;
         self.late += late;
+        self.skipped += delta.skipped.len() as u64;
         let row = TriggerRow {
             trigger: n,
             files: stamps.len() as u64,
@@ -712,6 +719,7 @@ impl Stream {
             rejected: self.rejected,
             late: self.late,
             missing: self.missing.len() as u64,
+            skipped: self.skipped,
         }
     }
 
@@ -811,6 +819,7 @@ impl Stream {
             self.lines,
             self.rejected,
             self.late,
+            self.skipped,
             self.logs.0,
             self.logs.1,
         ] {
@@ -828,6 +837,7 @@ impl Stream {
         self.lines = r.u64()?;
         self.rejected = r.u64()?;
         self.late = r.u64()?;
+        self.skipped = r.u64()?;
         self.logs = (r.u64()?, r.u64()?);
         let range = r.opt_i64()?.zip(r.opt_i64()?);
         self.watermark = r.opt_i64()?;
@@ -1037,6 +1047,9 @@ fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<bool> {
     }
     if saved.order != now.order {
         return refuse(format!("with --order {}", saved.order));
+    }
+    if saved.time_unit != now.time_unit {
+        return refuse(format!("with --time-unit {}", saved.time_unit));
     }
     if saved.watermark_minutes != now.watermark_minutes {
         return refuse(format!("with --watermark {}m", saved.watermark_minutes.unwrap_or(0)));

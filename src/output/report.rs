@@ -117,57 +117,372 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
     ]
 }
 
+/// The file that marks a folder as a report windowpane wrote. It lists every
+/// file and folder windowpane put there; a report folder is replaced only
+/// when it holds this file and nothing that the file does not list.
+pub const MARKER: &str = ".windowpane-report";
+
+const MARKER_HEAD: &str = "# This folder is a windowpane report. windowpane replaces it whole on its next\n\
+# run, unless it holds files not listed here: those it never deletes (it refuses\n\
+# to write here instead). The files and folders windowpane wrote:\n";
+
+/// The prefix of the temporary folder made inside a target that cannot be
+/// replaced whole (`.` or a mount point).
+const INSIDE_TMP: &str = ".windowpane-tmp-";
+
 fn sibling(dir: &Path, tag: &str) -> PathBuf {
+    sibling_of(dir, tag, std::process::id())
+}
+
+fn sibling_of(dir: &Path, tag: &str, pid: u32) -> PathBuf {
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "report".into());
-    dir.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
+    dir.with_file_name(format!(".{name}.{tag}-{pid}"))
 }
 
-/// Refuses to replace a folder that is not a report.
-fn check_replaceable(dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        return Ok(());
+/// True when a windowpane process with this id runs (or may run: one we
+/// may not signal is alive too). Process ids are reused, quickly on a busy
+/// machine: where Linux tells a process's program name, a process running
+/// another program is not the one that wrote the folder.
+fn alive(pid: u32) -> bool {
+    let Ok(id) = libc::pid_t::try_from(pid) else {
+        return true;
+    };
+    // SAFETY: signal 0 only checks that the process exists
+    let r = unsafe { libc::kill(id, 0) };
+    let exists = r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH);
+    if !exists {
+        return false;
     }
-    if !dir.is_dir() {
+    match (fs::read(format!("/proc/{pid}/comm")), fs::read("/proc/self/comm")) {
+        (Ok(theirs), Ok(ours)) => theirs == ours,
+        _ => true,
+    }
+}
+
+/// The process id at the end of a temporary folder's name that starts with
+/// `prefix`, or `None` when the name is not one of ours.
+fn pid_of(name: &str, prefix: &str) -> Option<u32> {
+    let digits = name.strip_prefix(prefix)?;
+    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// True when `dir` is a folder windowpane made: it holds the marker, or
+/// nothing at all.
+fn ours(dir: &Path) -> bool {
+    fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir())
+        && (dir.join(MARKER).is_file() || fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none()))
+}
+
+/// Removes the temporary and old copies of the report `dir` that processes
+/// which no longer run left behind (killed during a write): beside it
+/// (`.NAME.tmp-PID`, `.NAME.old-PID`) and inside it (`.windowpane-tmp-PID`).
+/// Only folders windowpane made are removed (see [`ours`]).
+fn remove_stale(dir: &Path) {
+    let name = match dir.file_name() {
+        Some(n) => n.to_string_lossy().into_owned(),
+        None => return,
+    };
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let old_prefix = format!(".{name}.old-");
+    let prefixes = [format!(".{name}.tmp-"), old_prefix.clone()];
+    let beside = fs::read_dir(&parent)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| (e, &prefixes[..]));
+    let inside_prefix = [INSIDE_TMP.to_string()];
+    let inside = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| (e, &inside_prefix[..]));
+    let found: Vec<_> = beside.chain(inside).collect();
+    for (entry, prefixes) in found {
+        let entry_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = prefixes.iter().find_map(|p| pid_of(&entry_name, p)) else {
+            continue;
+        };
+        let path = entry.path();
+        if pid == std::process::id() || alive(pid) || !ours(&path) {
+            continue;
+        }
+        // a run killed between its two renames left the old report beside
+        // and no report in place: the old one goes back first
+        if entry_name.starts_with(&old_prefix) && fs::symlink_metadata(dir).is_err() && fs::rename(&path, dir).is_ok() {
+            continue;
+        }
+        let _ = remove_ours(&path);
+    }
+}
+
+/// Removes a folder windowpane made, its marker last: a run killed while
+/// removing it leaves a folder that is still recognisably its own (marked,
+/// or empty), which the next run removes.
+fn remove_ours(dir: &Path) -> std::io::Result<()> {
+    for entry in fs::read_dir(dir)?.collect::<Vec<_>>() {
+        let entry = entry?;
+        if entry.file_name() == MARKER {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        } else {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    match fs::remove_file(dir.join(MARKER)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(dir)
+}
+
+/// Every file and folder under `dir`, relative, folders ending in `/`,
+/// the marker and temporary folders of live writes aside.
+fn entries(dir: &Path) -> Result<Vec<String>> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
+        for entry in fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // the marker, and the temporary folder of a write inside that
+            // still runs (with its own marker), are not report entries
+            if rel.is_empty() && (name == MARKER || (name.starts_with(INSIDE_TMP) && ours(&entry.path()))) {
+                continue;
+            }
+            let path = format!("{rel}{name}");
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                out.push(format!("{path}/"));
+                walk(&entry.path(), &format!("{path}/"), out)?;
+            } else {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+/// The entries a report folder's marker lists.
+fn listed(dir: &Path) -> Result<std::collections::BTreeSet<String>> {
+    let text =
+        fs::read_to_string(dir.join(MARKER)).with_context(|| format!("cannot read {}", dir.join(MARKER).display()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect())
+}
+
+fn write_marker(dir: &Path, entries: &[String]) -> Result<()> {
+    let mut text = MARKER_HEAD.to_string();
+    for e in entries {
+        text.push_str(e);
+        text.push('\n');
+    }
+    fs::write(dir.join(MARKER), text).with_context(|| format!("cannot write {}", dir.join(MARKER).display()))
+}
+
+/// How a report folder is written.
+#[derive(Debug, PartialEq, Eq)]
+enum Mode {
+    /// Written beside the target and renamed over it.
+    Swap,
+    /// Written into a temporary folder inside the target, then moved into
+    /// place entry by entry: for targets that cannot be renamed (the
+    /// current folder, a mount point).
+    Inside,
+}
+
+/// Whether `dir` (an existing folder) can only be written inside.
+fn must_write_inside(dir: &Path) -> bool {
+    let Ok(real) = dir.canonicalize() else {
+        return false;
+    };
+    if std::env::current_dir().is_ok_and(|cwd| cwd.canonicalize().is_ok_and(|c| c == real)) {
+        return true;
+    }
+    let Some(parent) = real.parent() else {
+        return true;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (fs::metadata(&real), fs::metadata(parent)) {
+            return a.dev() != b.dev();
+        }
+    }
+    false
+}
+
+/// Checks that `dir` may be written: it does not exist, or is an empty
+/// folder, or a report folder windowpane wrote holding nothing else.
+/// Anything else is refused with a sentence saying what to do: windowpane
+/// never deletes what it did not write.
+fn check_replaceable(dir: &Path) -> Result<Mode> {
+    let meta = match fs::metadata(dir) {
+        Err(_) => return Ok(Mode::Swap),
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
         bail!(
             "cannot write the report to {}: it is a file; choose another --report folder",
             dir.display()
         );
     }
-    let empty = fs::read_dir(dir)?.next().is_none();
-    if !empty && !dir.join("summary.json").is_file() {
+    let found = entries(dir)?;
+    let mode = if must_write_inside(dir) {
+        Mode::Inside
+    } else {
+        Mode::Swap
+    };
+    if found.is_empty() {
+        return Ok(mode);
+    }
+    if !dir.join(MARKER).is_file() {
+        let older = if dir.join("summary.json").is_file() {
+            " (if it is a report of an older windowpane, which did not mark its reports, delete it yourself)"
+        } else {
+            ""
+        };
         bail!(
-            "refusing to replace {}: it is not empty and holds no summary.json, so it is not a windowpane report; choose another --report folder",
+            "refusing to replace {}: it is not empty and is not a report folder windowpane made (it has no {MARKER} file){older}; choose another --report folder, a new or an empty one",
             dir.display()
         );
+    }
+    let listed = listed(dir)?;
+    let foreign: Vec<&String> = found.iter().filter(|e| !listed.contains(*e)).collect();
+    if !foreign.is_empty() {
+        let mut names: Vec<String> = foreign.iter().take(5).map(|s| s.to_string()).collect();
+        if foreign.len() > 5 {
+            names.push(format!("and {} more", foreign.len() - 5));
+        }
+        bail!(
+            "refusing to replace the report folder {}: it holds files windowpane did not write ({}), and windowpane never deletes those; move them out of it, or choose another --report folder",
+            dir.display(),
+            names.join(", ")
+        );
+    }
+    Ok(mode)
+}
+
+/// Runs the exporters into the new folder `tmp` and marks it.
+fn export_into(report: &Report, dir: &Path, tmp: &Path, exporters: &[Box<dyn Exporter>]) -> Result<()> {
+    fs::create_dir(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let written = write_marker(tmp, &[]).and_then(|()| {
+        exporters.iter().try_for_each(|e| {
+            e.export(report, tmp)
+                .with_context(|| format!("cannot write {} of the report {}", e.describe(), dir.display()))
+        })
+    });
+    let written = written.and_then(|()| write_marker(tmp, &entries(tmp)?));
+    if written.is_err() {
+        let _ = remove_ours(tmp);
+    }
+    written
+}
+
+/// Writes the report folder `dir`, replacing an earlier report there.
+///
+/// The report is written into a temporary folder beside `dir`, which then
+/// replaces it, so a crash never leaves half a report; temporary folders of
+/// killed runs are removed first. A link to a folder is followed (the
+/// link stays). A target that cannot be renamed (the current folder, a
+/// mount point) is written inside. See [`check_replaceable`] for what is
+/// refused.
+pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Result<()> {
+    let dir = &if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        dir.canonicalize().with_context(|| {
+            format!(
+                "cannot write the report to {}: it is a link that leads nowhere; make its target folder or choose another --report folder",
+                dir.display()
+            )
+        })?
+    } else {
+        dir.to_path_buf()
+    };
+    remove_stale(dir);
+    let mode = check_replaceable(dir)?;
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
+    if mode == Mode::Inside {
+        return write_inside(report, dir, exporters);
+    }
+    let tmp = sibling(dir, "tmp");
+    if ours(&tmp) {
+        let _ = remove_ours(&tmp);
+    }
+    export_into(report, dir, &tmp, exporters)?;
+    let old = sibling(dir, "old");
+    if dir.exists() {
+        if let Err(e) = fs::rename(dir, &old) {
+            let _ = remove_ours(&tmp);
+            if e.raw_os_error() == Some(libc::EBUSY) {
+                return write_inside(report, dir, exporters);
+            }
+            return Err(e).with_context(|| format!("cannot move the old report {} aside", dir.display()));
+        }
+    }
+    fs::rename(&tmp, dir).with_context(|| format!("cannot move the new report into {}", dir.display()))?;
+    if old.exists() {
+        let _ = remove_ours(&old);
     }
     Ok(())
 }
 
-/// Writes the report folder `dir`, replacing an earlier report there.
-pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Result<()> {
-    check_replaceable(dir)?;
-    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
+/// Writes the report into `dir` itself: the new files go to a temporary
+/// folder inside it, then the old report's entries (those its marker lists)
+/// are removed and the new ones moved into place. Not atomic, but nothing
+/// the marker does not list is touched.
+fn write_inside(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Result<()> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    let tmp = dir.join(format!("{INSIDE_TMP}{}", std::process::id()));
+    if ours(&tmp) {
+        let _ = remove_ours(&tmp);
     }
-    let tmp = sibling(dir, "tmp");
-    let _ = fs::remove_dir_all(&tmp);
-    fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let written = exporters.iter().try_for_each(|e| {
-        e.export(report, &tmp)
-            .with_context(|| format!("cannot write {} of the report {}", e.describe(), dir.display()))
-    });
-    if let Err(e) = written {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
+    export_into(report, dir, &tmp, exporters)?;
+    let old: Vec<String> = if dir.join(MARKER).is_file() {
+        listed(dir)?.into_iter().collect()
+    } else {
+        Vec::new()
+    };
+    let new = entries(&tmp)?;
+    // while entries move, the marker lists both the old and the new ones
+    let mut both: Vec<String> = old.iter().chain(&new).cloned().collect();
+    both.sort();
+    both.dedup();
+    write_marker(dir, &both)?;
+    for entry in old.iter().filter(|e| !e.trim_end_matches('/').contains('/')) {
+        let path = dir.join(entry.trim_end_matches('/'));
+        let removed = if entry.ends_with('/') {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        match removed {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot remove the old {}", path.display()))
+            }
+            _ => {}
+        }
     }
-    let old = sibling(dir, "old");
-    if dir.exists() {
-        fs::rename(dir, &old).with_context(|| format!("cannot move the old report {} aside", dir.display()))?;
+    for entry in new.iter().filter(|e| !e.trim_end_matches('/').contains('/')) {
+        let name = entry.trim_end_matches('/');
+        fs::rename(tmp.join(name), dir.join(name))
+            .with_context(|| format!("cannot move the new {name} into {}", dir.display()))?;
     }
-    fs::rename(&tmp, dir).with_context(|| format!("cannot move the new report into {}", dir.display()))?;
-    let _ = fs::remove_dir_all(&old);
+    write_marker(dir, &new)?;
+    let _ = remove_ours(&tmp);
     Ok(())
 }

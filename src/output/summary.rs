@@ -25,6 +25,10 @@ pub struct InputStats {
     /// Files a stream had planned to read that were gone when it ran.
     #[serde(skip_serializing_if = "is_zero")]
     pub missing: u64,
+    /// Entries found in the inputs but not read, or not read to their end
+    /// (other names, devices, damaged files with --skip-corrupt-files).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -41,6 +45,7 @@ impl InputStats {
             rejected: batch.rejected.len() as u64,
             late: 0,
             missing: 0,
+            skipped: batch.skipped.len() as u64,
         }
     }
 }

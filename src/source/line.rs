@@ -5,16 +5,67 @@
 //! JSON objects whose values are integers or plain strings and accepts them
 //! without allocating; every other line goes through `serde_json`, which
 //! decides whether it is an event and, if not, why.
+//!
+//! Integer times are epoch seconds, or milliseconds or microseconds with
+//! [`TimeUnit`]; string times are RFC 3339 and the near forms Spark writes
+//! and reads (see [`parse_time_string`]). Either way the time must fall in
+//! the years 1 to 9999, and an action is at most [`MAX_ACTION_BYTES`] long.
 
 use std::borrow::Cow;
 
-use chrono::DateTime;
+use chrono::{Datelike, NaiveDate};
 use serde_json::Value;
 
 /// The earliest accepted event time: 0001-01-01T00:00:00Z.
 pub const MIN_TIME: i64 = -62_135_596_800;
 /// The latest accepted event time: 9999-12-31T23:59:59Z.
 pub const MAX_TIME: i64 = 253_402_300_799;
+
+/// The longest accepted action, in bytes of UTF-8: 1 KiB. Longer values are
+/// rejected with this reason (an action is a name, not a payload; a huge one
+/// would make every table, chart and state entry huge).
+pub const MAX_ACTION_BYTES: usize = 1024;
+
+/// What integer `time` values count: the unit of the epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum TimeUnit {
+    /// Epoch seconds (the sample's form).
+    #[default]
+    S,
+    /// Epoch milliseconds (Java's and JavaScript's `currentTimeMillis`).
+    Ms,
+    /// Epoch microseconds.
+    Us,
+}
+
+impl TimeUnit {
+    /// How many of this unit make a second.
+    pub fn per_second(self) -> i64 {
+        match self {
+            TimeUnit::S => 1,
+            TimeUnit::Ms => 1_000,
+            TimeUnit::Us => 1_000_000,
+        }
+    }
+
+    /// Its name for people ("epoch seconds").
+    pub fn describe(self) -> &'static str {
+        match self {
+            TimeUnit::S => "epoch seconds",
+            TimeUnit::Ms => "epoch milliseconds",
+            TimeUnit::Us => "epoch microseconds",
+        }
+    }
+
+    /// Its value for `--time-unit`.
+    pub fn flag(self) -> &'static str {
+        match self {
+            TimeUnit::S => "s",
+            TimeUnit::Ms => "ms",
+            TimeUnit::Us => "us",
+        }
+    }
+}
 
 /// What one line of input turned out to be.
 #[derive(Debug, PartialEq, Eq)]
@@ -32,10 +83,20 @@ pub enum Line<'a> {
     Rejected(String),
 }
 
-/// Classifies one line (without its trailing newline).
+/// Classifies one line (without its trailing newline), integer times
+/// being epoch seconds.
 pub fn parse(line: &[u8]) -> Line<'_> {
+    parse_with(line, TimeUnit::S)
+}
+
+/// Classifies one line (without its trailing newline), integer times being
+/// in `unit`.
+pub fn parse_with(line: &[u8], unit: TimeUnit) -> Line<'_> {
     if let Some((time, action)) = fast::canonical(line).or_else(|| fast::scan(line)) {
-        return match check_time(time) {
+        if action.len() > MAX_ACTION_BYTES {
+            return Line::Rejected(action_too_long(action.len()));
+        }
+        return match check_integer(i128::from(time), unit) {
             Ok(time) => Line::Event {
                 time,
                 action: Cow::Borrowed(action),
@@ -46,17 +107,122 @@ pub fn parse(line: &[u8]) -> Line<'_> {
     if line.iter().all(|b| b.is_ascii_whitespace()) {
         return Line::Blank;
     }
-    slow(line)
+    slow(line, unit)
 }
 
-fn check_time(time: i64) -> Result<i64, String> {
-    if (MIN_TIME..=MAX_TIME).contains(&time) {
-        Ok(time)
+fn action_too_long(len: usize) -> String {
+    format!("`action` is {len} bytes long; the limit is {MAX_ACTION_BYTES} bytes (1 KiB)")
+}
+
+/// Epoch seconds from an integer `time` in `unit`, or why not.
+fn check_integer(value: i128, unit: TimeUnit) -> Result<i64, String> {
+    let seconds = value.div_euclid(i128::from(unit.per_second()));
+    if (i128::from(MIN_TIME)..=i128::from(MAX_TIME)).contains(&seconds) {
+        return Ok(seconds as i64);
+    }
+    let mut reason = format!(
+        "`time` {value} is out of range for {} (years 1 to 9999)",
+        unit.describe()
+    );
+    // a value too large for its unit that fits a finer one: say which
+    for finer in [TimeUnit::Ms, TimeUnit::Us] {
+        if finer.per_second() > unit.per_second() {
+            let s = value.div_euclid(i128::from(finer.per_second()));
+            if (i128::from(MIN_TIME)..=i128::from(MAX_TIME)).contains(&s) {
+                reason.push_str(&format!(
+                    "; it would be valid as {}: run with --time-unit {}",
+                    finer.describe(),
+                    finer.flag()
+                ));
+                break;
+            }
+        }
+    }
+    Err(reason)
+}
+
+fn check_seconds(seconds: i64, text: &str) -> Result<i64, String> {
+    if (MIN_TIME..=MAX_TIME).contains(&seconds) {
+        Ok(seconds)
     } else {
         Err(format!(
-            "`time` {time} is out of range (expected epoch seconds between years 1 and 9999)"
+            "`time` {} is out of range (years 1 to 9999 in UTC)",
+            quote(text)
         ))
     }
+}
+
+/// A string as JSON writes it, for messages: quotes, and escapes for
+/// control characters.
+fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| String::from("\"?\""))
+}
+
+/// Epoch seconds of a timestamp string, or `None` when it is not one of
+/// the accepted forms:
+///
+/// * `2016-07-26T02:45:07Z`, RFC 3339: a `T` (or `t`, or a space) between
+///   date and time, `Z` (or `z`) or an offset;
+/// * offsets as `+02:00`, `+0200` or `+02` (Spark writes `+0000`);
+/// * fractional seconds of any length (`.000`, `.123456`), cut to the second;
+/// * no zone at all (`2016-07-26 02:45:07`, `2016-07-26T02:45`): UTC.
+///
+/// The year has four digits; whether the result falls in the years 1 to
+/// 9999 is checked after the offset is applied.
+pub fn parse_time_string(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(range)?;
+        digits
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| digits.iter().fold(0u32, |v, d| v * 10 + u32::from(d - b'0')))
+    };
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let (hour, minute) = (num(11..13)?, num(14..16)?);
+    let mut i = 16;
+    let mut second = 0;
+    if b.get(i) == Some(&b':') {
+        second = num(i + 1..i + 3)?;
+        i += 3;
+        if b.get(i) == Some(&b'.') {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return None;
+            }
+            i += 1 + digits;
+        }
+    }
+    // 60 is a leap second: counted as the second before, as chrono does
+    if hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    let offset: i64 = match &b[i..] {
+        [] | [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let (h, m) = match rest {
+                [_, _] => (num(i + 1..i + 3)?, 0),
+                [_, _, b':', _, _] => (num(i + 1..i + 3)?, num(i + 4..i + 6)?),
+                [_, _, _, _] => (num(i + 1..i + 3)?, num(i + 3..i + 5)?),
+                _ => return None,
+            };
+            if h > 23 || m > 59 {
+                return None;
+            }
+            let o = i64::from(h * 3600 + m * 60);
+            if *sign == b'-' {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    let days = i64::from(date.num_days_from_ce()) - 719_163;
+    Some(days * 86_400 + i64::from(hour * 3600 + minute * 60 + second.min(59)) - offset)
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -71,55 +237,90 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn slow(line: &[u8]) -> Line<'_> {
+/// serde_json's message without its " at line 1 column N" (a line is
+/// parsed on its own, so its line is always 1): the column is the line's own.
+fn json_error(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    if e.column() > 0 {
+        format!("not valid JSON: {message} at column {}", e.column())
+    } else {
+        format!("not valid JSON: {message}")
+    }
+}
+
+fn slow(line: &[u8], unit: TimeUnit) -> Line<'_> {
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
-        Err(e) => return Line::Rejected(format!("not valid JSON ({e})")),
+        Err(e) => return Line::Rejected(json_error(&e)),
     };
     let Value::Object(map) = value else {
         return Line::Rejected(format!("expected a JSON object, found {}", kind(&value)));
     };
     let time = match map.get("time") {
         None => return Line::Rejected("`time` is missing".into()),
-        Some(Value::Number(n)) => match n.as_i64() {
-            Some(t) => match check_time(t) {
+        Some(Value::Number(n)) => {
+            let integer = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));
+            match integer {
+                Some(t) => match check_integer(t, unit) {
+                    Ok(t) => t,
+                    Err(reason) => return Line::Rejected(reason),
+                },
+                None if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() > 1e18) => {
+                    return Line::Rejected(format!("`time` {n} is out of range for {}", unit.describe()))
+                }
+                None => {
+                    return Line::Rejected(format!(
+                        "`time` is {} ({n}); expected integer {}",
+                        kind(&Value::Number(n.clone())),
+                        unit.describe()
+                    ))
+                }
+            }
+        }
+        Some(Value::String(s)) => match parse_time_string(s) {
+            Some(t) => match check_seconds(t, s) {
                 Ok(t) => t,
                 Err(reason) => return Line::Rejected(reason),
             },
-            None if n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() > 1e18) => {
-                return Line::Rejected(format!("`time` {n} is out of range"))
-            }
             None => {
                 return Line::Rejected(format!(
-                    "`time` is {} ({n}); expected integer epoch seconds",
-                    kind(&Value::Number(n.clone()))
+                    "`time` {} is not a timestamp (expected RFC 3339 like \"2016-07-26T02:45:07Z\", or integer {})",
+                    quote(&abridge_str(s, 64)),
+                    unit.describe()
                 ))
-            }
-        },
-        Some(Value::String(s)) => match DateTime::parse_from_rfc3339(s) {
-            Ok(t) => t.timestamp(),
-            Err(_) => {
-                return Line::Rejected(format!(
-                "`time` {s:?} is not an RFC 3339 timestamp (expected e.g. \"2016-07-26T02:45:07Z\" or epoch seconds)"
-            ))
             }
         },
         Some(other) => {
             return Line::Rejected(format!(
-                "`time` is {}; expected integer epoch seconds or an RFC 3339 string",
-                kind(other)
+                "`time` is {}; expected integer {} or an RFC 3339 string",
+                kind(other),
+                unit.describe()
             ))
         }
     };
     let action = match map.get("action") {
         None => return Line::Rejected("`action` is missing".into()),
         Some(Value::String(s)) if s.is_empty() => return Line::Rejected("`action` is an empty string".into()),
+        Some(Value::String(s)) if s.len() > MAX_ACTION_BYTES => return Line::Rejected(action_too_long(s.len())),
         Some(Value::String(s)) => s.clone(),
         Some(other) => return Line::Rejected(format!("`action` is {}; expected a non-empty string", kind(other))),
     };
     Line::Event {
         time,
         action: Cow::Owned(action),
+    }
+}
+
+fn abridge_str(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let cut: String = s.chars().take(max).collect();
+        format!("{cut}…")
     }
 }
 
@@ -357,7 +558,7 @@ mod tests {
         assert_eq!(reason(r#"{"action":"Close"}"#), "`time` is missing");
         assert_eq!(reason(r#"{"time":1469501107}"#), "`action` is missing");
         assert!(reason(r#"{"time":null,"action":"Open"}"#).starts_with("`time` is null"));
-        assert!(reason(r#"{"time":"not-a-time","action":"Open"}"#).contains("not an RFC 3339"));
+        assert!(reason(r#"{"time":"not-a-time","action":"Open"}"#).contains("is not a timestamp"));
         assert!(reason(r#"{"time":1.5,"action":"Open"}"#).contains("fraction"));
         assert!(reason(r#"{"time":true,"action":"Open"}"#).contains("boolean"));
         assert!(reason(r#"{"time":1,"action":""}"#).contains("empty"));
@@ -368,6 +569,116 @@ mod tests {
         assert!(reason(r#"{"time":01,"action":"a"}"#).starts_with("not valid JSON"));
         assert!(reason(r#"{"time":1,"action":"a"} x"#).starts_with("not valid JSON"));
         assert!(reason(r#"{"time":1,"action":"a",}"#).starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn an_action_longer_than_the_limit_is_rejected_with_the_limit() {
+        let ok = "a".repeat(MAX_ACTION_BYTES);
+        assert_eq!(
+            parse(format!(r#"{{"time":1,"action":"{ok}"}}"#).as_bytes()),
+            event(1, &ok)
+        );
+        let long = "a".repeat(MAX_ACTION_BYTES + 1);
+        for line in [
+            format!(r#"{{"time":1,"action":"{long}"}}"#),
+            format!(r#"{{"action":"{long}","time":1, "x":1}}"#),
+            format!(r#"{{"time":1,"action":"\u0041{long}"}}"#),
+        ] {
+            let r = reason(&line);
+            assert!(r.contains("the limit is 1024 bytes"), "{r}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_strings_outside_years_1_to_9999_are_rejected() {
+        for bad in [
+            "9999-12-31T23:59:59-01:00",
+            "0000-12-31T23:59:59Z",
+            "0001-01-01T00:00:00+00:01",
+        ] {
+            let r = reason(&format!(r#"{{"time":"{bad}","action":"a"}}"#));
+            assert!(r.contains("out of range"), "{bad}: {r}");
+        }
+        assert_eq!(
+            parse(br#"{"time":"9999-12-31T23:59:59Z","action":"a"}"#),
+            event(MAX_TIME, "a")
+        );
+        assert_eq!(
+            parse(br#"{"time":"0001-01-01T00:00:00Z","action":"a"}"#),
+            event(MIN_TIME, "a")
+        );
+    }
+
+    #[test]
+    fn the_time_forms_spark_writes_and_reads_are_accepted() {
+        // 2016-07-28T04:19:28Z is 1469679568
+        for form in [
+            "2016-07-28T04:19:28Z",
+            "2016-07-28T04:19:28.000+0000",
+            "2016-07-28T04:19:28+0000",
+            "2016-07-28T04:19:28+00:00",
+            "2016-07-28T06:19:28+02:00",
+            "2016-07-28T06:19:28+0200",
+            "2016-07-28T06:19:28+02",
+            "2016-07-28T00:19:28-04:00",
+            "2016-07-28 04:19:28",
+            "2016-07-28T04:19:28",
+            "2016-07-28t04:19:28z",
+            "2016-07-28T04:19:28.999999Z",
+            "2016-07-28 04:19:28.5",
+        ] {
+            assert_eq!(parse_time_string(form), Some(1_469_679_568), "{form}");
+            assert_eq!(
+                parse(format!(r#"{{"time":"{form}","action":"a"}}"#).as_bytes()),
+                event(1_469_679_568, "a"),
+                "{form}"
+            );
+        }
+        assert_eq!(parse_time_string("2016-07-28T04:19Z"), Some(1_469_679_540));
+        for bad in [
+            "2016-07-28",
+            "2016-13-28T04:19:28Z",
+            "2016-02-30T04:19:28Z",
+            "2016-07-28T24:00:00Z",
+            "2016-07-28T04:19:28.Z",
+            "2016-07-28T04:19:28+2",
+            "2016-07-28T04:19:28 UTC",
+            "16-07-28T04:19:28Z",
+            "2016-07-28T04:19:28Zx",
+        ] {
+            assert_eq!(parse_time_string(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn integer_times_follow_the_time_unit() {
+        let line = br#"{"time":1469501107999,"action":"a"}"#;
+        assert_eq!(parse_with(line, TimeUnit::Ms), event(1469501107, "a"));
+        let r = reason(std::str::from_utf8(line).unwrap());
+        assert!(r.contains("out of range for epoch seconds"), "{r}");
+        assert!(r.contains("run with --time-unit ms"), "{r}");
+        let micros = r#"{"time":1469501107999999,"action":"a"}"#;
+        assert_eq!(parse_with(micros.as_bytes(), TimeUnit::Us), event(1469501107, "a"));
+        assert!(reason(micros).contains("--time-unit us"));
+        // before 1970, milliseconds round down to the earlier second
+        assert_eq!(parse_with(br#"{"time":-1,"action":"a"}"#, TimeUnit::Ms), event(-1, "a"));
+        assert_eq!(
+            parse_with(br#"{"time": -1000, "action":"a"}"#, TimeUnit::Ms),
+            event(-1, "a")
+        );
+        // a value out of range in every unit has no hint
+        let r = reason(r#"{"time":99999999999999999999,"action":"a"}"#);
+        assert!(r.contains("out of range") && !r.contains("--time-unit"), "{r}");
+    }
+
+    #[test]
+    fn json_errors_name_the_lines_own_column_and_no_debug_dump() {
+        let r = reason(r#"{"time":1,"action":"a",}"#);
+        assert!(r.contains("at column 24"), "{r}");
+        assert!(!r.contains("line 1"), "{r}");
+        let r = reason(r#"{"time":"\u001b]0;x","action":"a"}"#);
+        assert!(r.contains("\\u001b"), "{r}");
+        assert!(!r.contains("\\u{1b}"), "{r}");
     }
 
     #[test]

@@ -1,0 +1,452 @@
+//! Inputs as users have them: partitioned folders, patterns, several
+//! inputs, standard input, epoch milliseconds, and the faults of real
+//! files (a byte order mark, an empty or damaged .gz, FIFOs, huge lines).
+//! The figures must be those of the flat folder.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn windowpane() -> Command {
+    let mut c = Command::cargo_bin("windowpane").unwrap();
+    // a regression that reads a FIFO or /dev/zero would hang: fail instead
+    c.timeout(Duration::from_secs(300));
+    c
+}
+
+fn fixture(case: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/conformance")
+        .join(case)
+        .join("input")
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn gunzip_if(path: &Path) -> Vec<u8> {
+    let data = fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&data[..]), &mut out).unwrap();
+        out
+    } else {
+        data
+    }
+}
+
+fn sorted_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    files
+}
+
+/// Every figure a run writes: the tables of its report folder, and the
+/// input counts of its summary.
+#[derive(Debug, PartialEq)]
+struct Figures {
+    tables: BTreeMap<String, String>,
+    lines: Value,
+    events: Value,
+    rejected: Value,
+}
+
+fn figures(report: &Path) -> Figures {
+    let mut tables = BTreeMap::new();
+    for path in sorted_files(&report.join("tables")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        tables.insert(name, fs::read_to_string(&path).unwrap());
+    }
+    assert!(tables.len() >= 5, "{tables:?}");
+    let summary: Value = serde_json::from_str(&fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
+    Figures {
+        tables,
+        lines: summary["input"]["lines"].clone(),
+        events: summary["input"]["events"].clone(),
+        rejected: summary["input"]["rejected"].clone(),
+    }
+}
+
+fn batch(inputs: &[&str], extra: &[&str], report: &Path) -> Figures {
+    windowpane()
+        .arg("batch")
+        .args(inputs)
+        .args(extra)
+        .arg("--report")
+        .arg(report)
+        .assert()
+        .success();
+    figures(report)
+}
+
+fn flat(case: &str, out: &Path) -> Figures {
+    batch(
+        &[fixture(case).to_str().unwrap()],
+        &[],
+        &out.join(format!("flat-{case}")),
+    )
+}
+
+#[test]
+fn a_partitioned_copy_gives_the_figures_of_the_flat_folder() {
+    let out = tempfile::tempdir().unwrap();
+    for case in ["seedlike", "messy"] {
+        let expected = flat(case, out.path());
+        let parts = out.path().join(format!("parts-{case}"));
+        for (i, file) in sorted_files(&fixture(case)).into_iter().enumerate() {
+            let dir = parts
+                .join(format!("dt=2016-07-{:02}", 26 + i % 3))
+                .join(format!("hour={}", i % 2));
+            fs::create_dir_all(&dir).unwrap();
+            fs::copy(&file, dir.join(file.file_name().unwrap())).unwrap();
+        }
+        // what Spark and Hadoop leave beside the data is not read
+        fs::write(parts.join("_SUCCESS"), b"").unwrap();
+        fs::create_dir_all(parts.join("_temporary/0")).unwrap();
+        fs::write(
+            parts.join("_temporary/0/part-9.json"),
+            b"{\"time\":1,\"action\":\"Open\"}\n",
+        )
+        .unwrap();
+        fs::create_dir_all(parts.join(".hidden")).unwrap();
+        fs::write(parts.join(".hidden/part-9.json"), b"{\"time\":1,\"action\":\"Open\"}\n").unwrap();
+        let got = batch(&[parts.to_str().unwrap()], &[], &out.path().join(format!("r-{case}")));
+        assert_eq!(got, expected, "{case}");
+        let rejected = fs::read_to_string(out.path().join(format!("r-{case}/rejected.ndjson"))).unwrap();
+        if case == "messy" {
+            assert!(rejected.contains("\"file\":\"dt=2016-07-"), "{rejected}");
+        }
+    }
+}
+
+#[test]
+fn the_same_events_in_milliseconds_give_the_same_figures_with_time_unit_ms() {
+    let out = tempfile::tempdir().unwrap();
+    let expected = flat("seedlike", out.path());
+    let ms = out.path().join("ms");
+    fs::create_dir(&ms).unwrap();
+    for file in sorted_files(&fixture("seedlike")) {
+        let mut body = String::new();
+        for (i, line) in fs::read_to_string(&file).unwrap().lines().enumerate() {
+            let mut v: Value = serde_json::from_str(line).unwrap();
+            let t = v["time"].as_i64().unwrap();
+            // any millisecond within the second falls in the same second
+            v["time"] = Value::from(t * 1000 + (i as i64 * 37) % 1000);
+            body.push_str(&v.to_string());
+            body.push('\n');
+        }
+        fs::write(ms.join(file.file_name().unwrap()), body).unwrap();
+    }
+    let got = batch(
+        &[ms.to_str().unwrap()],
+        &["--time-unit", "ms"],
+        &out.path().join("r-ms"),
+    );
+    assert_eq!(got, expected);
+    // without the option every line is rejected, with a hint
+    windowpane()
+        .args(["batch", "--no-report"])
+        .arg(&ms)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("run with --time-unit ms"));
+}
+
+#[test]
+fn standard_input_gives_the_figures_of_the_folder_plain_or_gzip() {
+    let out = tempfile::tempdir().unwrap();
+    for case in ["seedlike", "messy"] {
+        let expected = flat(case, out.path());
+        let mut all = Vec::new();
+        for file in sorted_files(&fixture(case)) {
+            all.extend(gunzip_if(&file));
+        }
+        for (kind, stdin) in [("plain", all.clone()), ("gzip", gzip(&all))] {
+            let report = out.path().join(format!("stdin-{case}-{kind}"));
+            windowpane()
+                .args(["batch", "-", "--report"])
+                .arg(&report)
+                .write_stdin(stdin)
+                .assert()
+                .success();
+            assert_eq!(figures(&report), expected, "{case} {kind}");
+        }
+    }
+}
+
+#[test]
+fn patterns_and_several_inputs_give_the_figures_of_the_folder() {
+    let out = tempfile::tempdir().unwrap();
+    let expected = flat("messy", out.path());
+    let dir = fixture("messy");
+    let d = dir.to_str().unwrap();
+    let got = batch(
+        &[
+            &format!("{d}/*.json.gz"),
+            &format!("{d}/file-[0-4].json"),
+            &format!("{d}/file-6.json"),
+        ],
+        &[],
+        &out.path().join("globs"),
+    );
+    assert_eq!(got, expected);
+    // a file named twice is read once
+    let again = batch(&[d, &format!("{d}/file-0.json")], &[], &out.path().join("twice"));
+    assert_eq!(again, expected);
+    windowpane()
+        .args(["batch", "--no-report", &format!("{d}/nothing-*.json")])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no file or folder matches"));
+}
+
+#[test]
+fn a_byte_order_mark_an_empty_gz_and_skipped_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("a.json"), b"\xEF\xBB\xBF{\"time\":60,\"action\":\"Open\"}\n").unwrap();
+    fs::write(d.join("b.json.gz"), b"").unwrap();
+    fs::write(d.join("c.json.gz"), gzip(b"\n\n   \n")).unwrap();
+    fs::write(d.join("d.JSON"), b"{\"time\":60,\"action\":\"Open\"}\n").unwrap();
+    fs::write(d.join("e.json.bz2"), b"BZh").unwrap();
+    fs::write(d.join("notes.txt"), b"hello").unwrap();
+    let output = windowpane()
+        .args(["batch", "--format", "json", "--no-report"])
+        .arg(d)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("skipped 3 entries"))
+        .stderr(predicate::str::contains("d.JSON"))
+        .stderr(predicate::str::contains("e.json.bz2"))
+        .stderr(predicate::str::contains("notes.txt"))
+        .get_output()
+        .stdout
+        .clone();
+    let summary: Value = serde_json::from_slice(&output).unwrap();
+    assert_eq!(summary["input"]["files"], 3);
+    assert_eq!(summary["input"]["lines"], 1);
+    assert_eq!(summary["input"]["events"], 1);
+    assert_eq!(summary["input"]["rejected"], 0);
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_links_to_devices_in_a_folder_are_skipped_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("a.json"), b"{\"time\":60,\"action\":\"Open\"}\n").unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.join("zero.json")).unwrap();
+    let fifo_made = std::process::Command::new("mkfifo")
+        .arg(d.join("pipe.json"))
+        .status()
+        .is_ok_and(|s| s.success());
+    let assert = windowpane()
+        .args(["batch", "--no-report"])
+        .arg(d)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "zero.json: not a regular file (a device): not read",
+        ));
+    if fifo_made {
+        assert.stderr(predicate::str::contains(
+            "pipe.json: not a regular file (a FIFO): not read",
+        ));
+    }
+}
+
+#[test]
+fn a_damaged_gz_is_named_and_can_be_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("a.json"), b"{\"time\":60,\"action\":\"Open\"}\n").unwrap();
+    let mut bad = gzip(&b"{\"time\":120,\"action\":\"Open\"}\n".repeat(10_000));
+    let n = bad.len();
+    bad[n / 2..]
+        .iter_mut()
+        .for_each(|b| *b = b.wrapping_mul(7).wrapping_add(3));
+    fs::write(d.join("b.json.gz"), bad).unwrap();
+    windowpane()
+        .args(["batch", "--no-report"])
+        .arg(d)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "b.json.gz is not a valid gzip file or is damaged",
+        ))
+        .stderr(predicate::str::contains("--skip-corrupt-files"))
+        .stderr(predicate::str::contains("Custom {").not());
+    let output = windowpane()
+        .args(["batch", "--no-report", "--format", "json", "--skip-corrupt-files"])
+        .arg(d)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("skipped 1 entry"))
+        .stderr(predicate::str::contains("b.json.gz"))
+        .get_output()
+        .stdout
+        .clone();
+    let summary: Value = serde_json::from_slice(&output).unwrap();
+    // the lines before the damage count, as with Spark's ignoreCorruptFiles
+    let lines = summary["input"]["lines"].as_u64().unwrap();
+    assert!(lines >= 1, "{summary}");
+    assert_eq!(
+        summary["input"]["events"].as_u64().unwrap() + summary["input"]["rejected"].as_u64().unwrap(),
+        lines
+    );
+}
+
+#[test]
+fn huge_actions_and_lines_are_rejected_with_their_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut body = Vec::new();
+    body.extend_from_slice(b"{\"time\":60,\"action\":\"Open\"}\n");
+    for size in [50 << 20, 3 << 20, 2000] {
+        body.extend_from_slice(b"{\"time\":60,\"action\":\"");
+        body.extend(std::iter::repeat_n(b'x', size));
+        body.extend_from_slice(b"\"}\n");
+    }
+    body.extend_from_slice(b"{\"time\":120,\"action\":\"Close\"}\n");
+    fs::write(d.join("a.json"), &body).unwrap();
+    drop(body);
+    let report = d.join("report");
+    windowpane()
+        .args(["batch", "--format", "json"])
+        .arg(d.join("a.json"))
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    let rejected: Vec<Value> = fs::read_to_string(report.join("rejected.ndjson"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reasons: Vec<(u64, String)> = rejected
+        .iter()
+        .map(|r| (r["line"].as_u64().unwrap(), r["reason"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(reasons[0].0, 2);
+    assert!(
+        reasons[0]
+            .1
+            .contains("the line is 52428823 bytes long; the limit is 1048576 bytes"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].1.contains("the limit is 1048576 bytes"), "{reasons:?}");
+    assert_eq!(
+        reasons[2],
+        (4, "`action` is 2000 bytes long; the limit is 1024 bytes (1 KiB)".into())
+    );
+    // the report stays small: the quarantine keeps the head of a huge line
+    let size: u64 = fs::metadata(report.join("rejected.ndjson")).unwrap().len();
+    assert!(size < 16 << 10, "{size}");
+}
+
+#[test]
+fn reasons_name_the_lines_own_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let body = "{\"time\":60,\"action\":\"Open\"}\n".repeat(4) + "{\"time\":60,\"action\":\"Open\",}\n";
+    fs::write(d.join("a.json"), body).unwrap();
+    windowpane()
+        .args(["batch", "--no-report", "--strict"])
+        .arg(d)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("a.json line 5: not valid JSON"))
+        .stderr(predicate::str::contains("at column 28"))
+        .stderr(predicate::str::contains("line 1 column").not());
+}
+
+#[test]
+fn sql_reads_standard_input_patterns_and_several_inputs() {
+    let dir = fixture("messy");
+    let d = dir.to_str().unwrap();
+    let mut all = Vec::new();
+    for file in sorted_files(&dir) {
+        all.extend(gunzip_if(&file));
+    }
+    let query = "select count(*) as n from events";
+    // Spark's figure for the messy fixture: 12,240 valid events
+    for args in [
+        vec!["-", query],
+        vec![&format!("{d}/*.json.gz"), &format!("{d}/file-[0-46].json"), d, query],
+    ] {
+        windowpane()
+            .arg("sql")
+            .args(&args)
+            .args(["--format", "csv"])
+            .write_stdin(gzip(&all))
+            .assert()
+            .success()
+            .stdout("n\n12240\n");
+    }
+    // the rejected lines of standard input name it, not a temporary file
+    windowpane()
+        .args(["sql", "-", "select distinct file from rejected", "--format", "csv"])
+        .write_stdin(all)
+        .assert()
+        .success()
+        .stdout("file\n(standard input)\n");
+    windowpane()
+        .args(["sql", "-"])
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("the statements cannot come from it too"));
+}
+
+#[test]
+fn sql_reads_the_events_view_in_the_time_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("a.json"),
+        "{\"time\":1469501107999,\"action\":\"Open\"}\n{\"time\":1469501167000,\"action\":\"Close\"}\n",
+    )
+    .unwrap();
+    windowpane()
+        .arg("sql")
+        .arg(dir.path())
+        .args(["--time-unit", "ms", "--format", "csv"])
+        .arg("select cast(time as varchar) as t, action from events order by time")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2016-07-26 02:45:07"))
+        .stdout(predicate::str::contains("2016-07-26 02:46:07"));
+}
+
+#[test]
+fn what_is_skipped_reaches_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("a.json"), b"{\"time\":60,\"action\":\"Open\"}\n").unwrap();
+    fs::write(d.join("b.json.gz"), b"not gzip at all").unwrap();
+    fs::write(d.join("c.txt"), b"").unwrap();
+    let inputs = windowpane::source::Inputs::from_args(&[d]);
+    let opts = windowpane::source::ReadOptions {
+        skip_corrupt: true,
+        ..Default::default()
+    };
+    let batch =
+        windowpane::cmd::batch::read_inputs(&inputs, windowpane::source::FileOrder::Name, &opts, Some(2)).unwrap();
+    let skipped: Vec<&str> = batch.skipped.iter().map(|s| s.file.as_str()).collect();
+    assert_eq!(skipped, ["c.txt", "b.json.gz"]);
+    assert!(
+        batch.skipped[1].reason.contains("not a valid gzip file"),
+        "{:?}",
+        batch.skipped
+    );
+    assert_eq!((batch.files, batch.lines, batch.counts.events()), (2, 1, 1));
+}

@@ -272,18 +272,22 @@ impl Figures {
 }
 
 /// The minute rows as a frame: `action` (code), `window_start` (epoch
-/// seconds), `count`, in the table's order (by minute, then action).
+/// seconds), `hour` (the start of its hour window), `count`, in the table's
+/// order (by minute, then action).
 pub fn minute_frame(t: &MinuteTable) -> PolarsResult<DataFrame> {
-    df!(
-        "action" => &t.code,
-        "window_start" => &t.start,
-        "count" => t.count.iter().map(|&c| c as i64).collect::<Vec<i64>>(),
-    )
-}
-
-/// The hour window of `window_start`, as an expression.
-fn hour_of_row() -> Expr {
-    col("window_start").floor_div(lit(HOUR)) * lit(HOUR)
+    // the rows are in minute order, so in hour order too: Polars groups
+    // sorted keys by slicing them instead of hashing
+    let sorted = |name: &str, values: Vec<i64>| {
+        let mut s = Series::new(name.into(), values);
+        s.set_sorted_flag(polars::series::IsSorted::Ascending);
+        Column::from(s)
+    };
+    DataFrame::new_infer_height(vec![
+        Column::new("action".into(), &t.code),
+        sorted("window_start", t.start.clone()),
+        sorted("hour", t.start.iter().map(|s| s.div_euclid(HOUR) * HOUR).collect()),
+        Column::new("count".into(), t.count.iter().map(|&c| c as i64).collect::<Vec<i64>>()),
+    ])
 }
 
 /// Counts per (action, hour) and the hourly average, for every hour that
@@ -293,7 +297,7 @@ pub fn hourly(frame: &DataFrame, names: &[Arc<str>]) -> Result<(Vec<Count>, Vec<
     let counts = frame
         .clone()
         .lazy()
-        .group_by([hour_of_row().alias("window_start"), col("action")])
+        .group_by([col("hour").alias("window_start"), col("action")])
         .agg([col("count").sum()])
         .sort(["window_start", "action"], SortMultipleOptions::default())
         .collect()?;
@@ -303,9 +307,10 @@ pub fn hourly(frame: &DataFrame, names: &[Arc<str>]) -> Result<(Vec<Count>, Vec<
     let averages = frame
         .clone()
         .lazy()
+        .with_column(col("count").cast(DataType::Float64).alias("count"))
         .group_by_stable([col("window_start")])
-        .agg([col("count").cast(DataType::Float64).mean().alias("minute_mean")])
-        .group_by_stable([hour_of_row()])
+        .agg([col("hour").first(), col("count").mean().alias("minute_mean")])
+        .group_by_stable([col("hour").alias("window_start")])
         .agg([col("minute_mean").mean().alias("average")])
         .collect()?;
     let counts = counts_of(&counts, names, HOUR)?;
@@ -327,18 +332,14 @@ pub fn hourly(frame: &DataFrame, names: &[Arc<str>]) -> Result<(Vec<Count>, Vec<
 pub fn alerts(frame: &DataFrame, open: Option<u32>, close: Option<u32>, threshold: i64) -> Result<Vec<Alert>> {
     // an action that never occurs gets a code no row has
     let code = |c: Option<u32>| lit(c.unwrap_or(u32::MAX));
-    let of = |c: Option<u32>| {
-        when(col("action").eq(code(c)))
-            .then(col("count"))
-            .otherwise(lit(0i64))
-            .sum()
-    };
+    let of = |c: Option<u32>| when(col("action").eq(code(c))).then(col("count")).otherwise(lit(0i64));
     let rows = frame
         .clone()
         .lazy()
         .filter(col("action").eq(code(open)).or(col("action").eq(code(close))))
+        .with_columns([of(open).alias("open"), of(close).alias("close")])
         .group_by_stable([col("window_start")])
-        .agg([of(open).alias("open"), of(close).alias("close")])
+        .agg([col("open").sum(), col("close").sum()])
         .with_column((col("open") - col("close")).alias("difference"))
         .filter(col("difference").abs().gt(lit(threshold)))
         .collect()?;

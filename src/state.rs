@@ -399,18 +399,29 @@ impl MinuteCounts {
             }
         }
         // within a minute, rows are in id order: put them in name order
-        let mut i = 0;
-        while i < t.len() {
-            let j = i + t.start[i..].partition_point(|&m| m == t.start[i]);
-            if j - i > 1 {
-                let mut group: Vec<(u32, u64)> = (i..j).map(|k| (t.code[k], t.count[k])).collect();
-                group.sort_unstable();
-                for (k, (code, n)) in (i..j).zip(group) {
-                    t.code[k] = code;
-                    t.count[k] = n;
+        // (nothing to do when the ids were seen in name order)
+        if rank.iter().enumerate().any(|(id, &r)| id as u32 != r) {
+            let mut group: Vec<(u32, u64)> = Vec::new();
+            let mut i = 0;
+            while i < t.len() {
+                let mut j = i + 1;
+                while j < t.len() && t.start[j] == t.start[i] {
+                    j += 1;
                 }
+                if j - i == 2 && t.code[i] > t.code[i + 1] {
+                    t.code.swap(i, i + 1);
+                    t.count.swap(i, i + 1);
+                } else if j - i > 2 {
+                    group.clear();
+                    group.extend((i..j).map(|k| (t.code[k], t.count[k])));
+                    group.sort_unstable();
+                    for (k, &(code, n)) in (i..j).zip(&group) {
+                        t.code[k] = code;
+                        t.count[k] = n;
+                    }
+                }
+                i = j;
             }
-            i = j;
         }
         t
     }

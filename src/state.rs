@@ -223,6 +223,27 @@ impl MinuteCounts {
         self.add_rows(&own);
     }
 
+    /// A state from rows sorted by (minute, id), ids indexing `names` (as
+    /// a checkpoint saved them); `None` when they are not so.
+    pub fn from_sorted(names: Vec<Arc<str>>, rows: Vec<Row>, range: Option<(i64, i64)>) -> Option<Self> {
+        let ordered = rows.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1));
+        if !ordered || rows.iter().any(|r| r.1 as usize >= names.len() || r.2 == 0) {
+            return None;
+        }
+        let mut state = Self::new();
+        for name in names {
+            let id = state.names.names.len() as u32;
+            if state.names.index.insert(name.clone(), id).is_some() {
+                return None;
+            }
+            state.names.names.push(name);
+        }
+        state.events = rows.iter().map(|r| r.2).sum();
+        state.add_rows(&rows);
+        state.set_time_range(range);
+        Some(state)
+    }
+
     /// Sets the event time range (as a checkpoint saved it).
     pub fn set_time_range(&mut self, range: Option<(i64, i64)>) {
         self.first = range.map(|r| r.0);

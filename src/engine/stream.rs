@@ -967,11 +967,16 @@ impl Stream {
         }
         let names = read_names(&mut r)?;
         let mut rows = Vec::new();
+        let mut totals = vec![0i64; names.len()];
+        let mut sums = Sums::default();
         let mut minute = 0i64;
         for _ in 0..r.count()? {
             minute += r.i64()?;
-            let a = names.get(r.u64()? as usize).context("a row names no action")?;
-            rows.push((a.clone(), minute * MINUTE, r.u64()?));
+            let id = r.u64()? as usize;
+            let c = r.u64()?;
+            *totals.get_mut(id).context("a row names no action")? += c as i64;
+            sums.change(0, c);
+            rows.push((minute * MINUTE, id as u32, c));
         }
         let mut hourly = BTreeMap::new();
         for _ in 0..r.count()? {
@@ -997,16 +1002,9 @@ impl Stream {
                 },
             );
         }
-        let mut counts = MinuteCounts::new();
-        counts.add_counts(&rows);
-        counts.set_time_range(range);
-        self.sums = Sums::default();
-        self.totals = BTreeMap::new();
-        for (a, _, c) in &rows {
-            self.sums.change(0, *c);
-            *self.totals.entry(a.clone()).or_default() += *c as i64;
-        }
-        self.counts = counts;
+        self.totals = names.iter().cloned().zip(totals).collect();
+        self.counts = MinuteCounts::from_sorted(names, rows, range).context("its rows are out of order")?;
+        self.sums = sums;
         self.processed = processed;
         self.missing = missing;
         self.hourly = hourly;

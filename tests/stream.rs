@@ -539,3 +539,114 @@ fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
     assert_eq!(summary["input"]["events"], 3);
     assert_eq!(summary["totals"]["Close"], 1);
 }
+
+#[test]
+fn a_file_gone_between_listing_and_reading_is_recorded_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(
+        &input,
+        &[vec![(H, "Open")], vec![(H + 1, "Open")], vec![(H + 2, "Close")]],
+    );
+    let ck = dir.path().join("ck");
+    let mut s = Stream::open(&input, &ck, options(1, OutputMode::Complete)).unwrap();
+    assert_eq!(s.files_left().unwrap(), 3);
+    // listed, then removed before its trigger reads it (a race with a
+    // writer, or a removal after a crash)
+    fs::remove_file(input.join("file-0.json")).unwrap();
+    let t = s.run_trigger().unwrap().unwrap();
+    assert_eq!((t.files.len(), t.missing.clone()), (0, vec!["file-0.json".to_string()]));
+    while s.run_trigger().unwrap().is_some() {}
+    assert_eq!(s.events(), 2);
+    assert_eq!(s.input_stats().missing, 1);
+    drop(s);
+    // the checkpoint is not stuck: a restart goes on, and the missing file
+    // is not asked for again
+    let mut s = Stream::open(&input, &ck, options(1, OutputMode::Complete)).unwrap();
+    assert!(s.run_trigger().unwrap().is_none());
+    assert_eq!(s.missing(), ["file-0.json"]);
+}
+
+#[test]
+fn a_planned_trigger_reads_the_file_as_it_is_and_warns_about_nothing_later() {
+    use windowpane::engine::codec::Writer;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open")], vec![(H + 1, "Open")]]);
+    let ck = dir.path().join("ck");
+    run_stream(&input, &ck, options(1, OutputMode::Complete));
+    // a run planned trigger 3 (file-2) and was killed; then file-2 was
+    // written again before the restart
+    fs::write(
+        input.join("file-2.json"),
+        "{\"time\":1469498402,\"action\":\"Close\"}\n",
+    )
+    .unwrap();
+    let mut plan = Writer::new();
+    plan.u64(1);
+    plan.bytes(b"file-2.json");
+    fs::write(ck.join("offsets/3"), plan.finish()).unwrap();
+    fs::write(
+        input.join("file-2.json"),
+        "{\"time\":1469498402,\"action\":\"Close\"}\n{\"time\":1469498403,\"action\":\"Close\"}\n",
+    )
+    .unwrap();
+    let (figures, _, triggers) = run_stream(&input, &ck, options(1, OutputMode::Complete));
+    assert_eq!(triggers, 1);
+    assert_eq!(figures.totals, [("Close".to_string(), 2), ("Open".to_string(), 2)]);
+    // what was read is what was stamped: no warning about a change afterwards
+    let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["stream", "-q", "--no-report", "--checkpoint"])
+        .arg(&ck)
+        .arg(&input)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("has changed"), "{stderr}");
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_taken_once_and_the_stream_goes_on() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    let odd = std::ffi::OsStr::from_bytes(b"file-\xff.json");
+    fs::write(input.join(odd), "{\"time\":1469498400,\"action\":\"Open\"}\n").unwrap();
+    let ck = dir.path().join("ck");
+    let (_, _, triggers) = run_stream(&input, &ck, options(1, OutputMode::Complete));
+    assert_eq!(triggers, 1);
+    write_files(&input, &[vec![(H + 60, "Open")]]);
+    let (figures, _, triggers) = run_stream(&input, &ck, options(1, OutputMode::Complete));
+    assert_eq!(triggers, 1, "only the new file");
+    assert_eq!(figures.totals, [("Open".to_string(), 2)]);
+}
+
+#[test]
+fn a_stream_piped_into_a_reader_that_stops_early_ends_cleanly() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    generate(&input, &["--files", "20", "--events", "4000"]);
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["stream", "--no-report", "--checkpoint"])
+        .arg(dir.path().join("ck"))
+        .arg(&input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // `| head -1`: one line, then the pipe is closed
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("trigger 1:"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -1,0 +1,127 @@
+//! `windowpane update`: a rerun on a new dump reads only the new files and
+//! writes the report batch would write from scratch.
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+fn windowpane(args: &[&str], dir: &Path) -> String {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Every file of a report folder but the page (which names its command).
+fn tables(report: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for sub in ["", "tables"] {
+        for e in fs::read_dir(report.join(sub)).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file()
+                && p.extension()
+                    .is_some_and(|x| x == "csv" || x == "json" || x == "ndjson")
+            {
+                out.push((
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn a_rerun_reads_only_the_new_dump_and_writes_the_batch_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    windowpane(
+        &[
+            "generate",
+            "dumps",
+            "--files",
+            "6",
+            "--events",
+            "6000",
+            "--bad-lines",
+            "3",
+        ],
+        d,
+    );
+    let first = windowpane(&["update", "dumps"], d);
+    assert!(
+        first.starts_with("windowpane update: dumps (6 new files, 0 read before)"),
+        "{first}"
+    );
+    // the checkpoint is beside the report, hidden, and says git should ignore it
+    let ck = d.join("reports/.dumps.checkpoint");
+    assert!(fs::read_to_string(ck.join(".gitignore")).unwrap().contains('*'));
+    windowpane(
+        &["generate", "dumps", "--append", "--files", "2", "--events", "2000"],
+        d,
+    );
+    let second = windowpane(&["update", "dumps"], d);
+    assert!(
+        second.starts_with("windowpane update: dumps (2 new files, 6 read before)"),
+        "{second}"
+    );
+    let nothing = windowpane(&["update", "dumps", "--no-report"], d);
+    assert!(
+        nothing.starts_with("windowpane update: dumps (0 new files, 8 read before)"),
+        "{nothing}"
+    );
+    // batch from scratch over all eight files: the same report, byte for byte
+    windowpane(&["batch", "dumps", "--report", "batch-report"], d);
+    let (updated, batch) = (tables(&d.join("reports/dumps")), tables(&d.join("batch-report")));
+    assert!(
+        updated.len() >= 8,
+        "{:?}",
+        updated.iter().map(|t| &t.0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        updated.iter().map(|t| &t.0).collect::<Vec<_>>(),
+        batch.iter().map(|t| &t.0).collect::<Vec<_>>()
+    );
+    for ((name, a), (_, b)) in updated.iter().zip(&batch) {
+        assert!(a == b, "{name} differs between update and batch");
+    }
+    // the tables printed are batch's too, but for the heading
+    let printed = windowpane(&["batch", "dumps", "--no-report"], d);
+    assert_eq!(
+        nothing.lines().skip(1).collect::<Vec<_>>(),
+        printed.lines().skip(1).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn rebuild_removes_only_a_checkpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    windowpane(&["generate", "dumps", "--files", "2", "--events", "200"], d);
+    windowpane(&["update", "dumps", "--no-report"], d);
+    let again = windowpane(&["update", "dumps", "--no-report", "--rebuild"], d);
+    assert!(
+        again.starts_with("windowpane update: dumps (2 new files, 0 read before)"),
+        "{again}"
+    );
+    // a folder that is not a checkpoint is never removed
+    fs::create_dir(d.join("mine")).unwrap();
+    fs::write(d.join("mine/notes.txt"), "keep me").unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["update", "dumps", "--no-report", "--rebuild", "--checkpoint", "mine"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not look like a windowpane checkpoint"));
+    assert_eq!(fs::read_to_string(d.join("mine/notes.txt")).unwrap(), "keep me");
+}

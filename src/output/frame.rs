@@ -5,15 +5,12 @@
 //! full precision (shortest round-trip form); null is an empty CSV field,
 //! JSON `null` and an empty table cell.
 
-use std::fmt::Write;
-
 use chrono::DateTime;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use polars::prelude::*;
 use serde_json::{Map, Number, Value};
 
-use super::csv::field;
 use super::terminal::thousands;
 
 /// How a result is printed.
@@ -96,16 +93,9 @@ fn row<T>(df: &DataFrame, i: usize, f: impl Fn(&AnyValue) -> T) -> PolarsResult<
 pub fn render(df: &DataFrame, format: FrameFormat, max_rows: usize) -> PolarsResult<String> {
     match format {
         FrameFormat::Table => table(df, max_rows),
-        FrameFormat::Csv => {
-            let mut out = String::new();
-            let names: Vec<String> = df.get_column_names().iter().map(|n| field(n)).collect();
-            let _ = writeln!(out, "{}", names.join(","));
-            for i in 0..df.height() {
-                let cells = row(df, i, |v| text(v, false).map(|s| field(&s)).unwrap_or_default())?;
-                let _ = writeln!(out, "{}", cells.join(","));
-            }
-            Ok(out)
-        }
+        // the one CSV writer of the report tables, so that a view and its
+        // table are the same bytes
+        FrameFormat::Csv => super::csv::frame_to_string(df),
         FrameFormat::Json => {
             let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
             let mut rows = Vec::with_capacity(df.height());

@@ -126,7 +126,7 @@ fn the_page_renders_in_chromium_with_its_key_figures_and_no_injected_markup() {
     for figure in [
         "631 events",
         "1 rejected of 632 lines",
-        "2016-07-26 02:00 peak hour (UTC)",
+        "02:00–03:00 peak hour, 2016-07-26 (UTC)",
         "1 alert minute (Open − Close beyond ±20)",
     ] {
         assert!(text.contains(figure), "{figure:?} is not on the page: {text}");

@@ -128,7 +128,7 @@ fn the_page_opens_with_the_key_figures_and_abridges_long_tables() {
     );
     // the peak hour: 02:00 holds 60 minutes of 1 event plus the burst of 25
     assert!(
-        keys.contains("<b>2016-07-26 02:00</b><span>peak hour (UTC), 1.417 actions per minute</span>"),
+        keys.contains("<b>02:00–03:00</b><span>peak hour, 2016-07-26 (UTC), 1.417 actions per minute</span>"),
         "{keys}"
     );
     // minute_counts has 300 rows: the first and last 8 are shown

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Utc};
@@ -109,18 +109,6 @@ fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
     Ok(df.column(name)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
 }
 
-/// The action of each row as an index into `names` (`usize::MAX` for an
-/// action not drawn).
-fn action_ids(df: &DataFrame, names: &[String]) -> PolarsResult<Vec<usize>> {
-    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    Ok(df
-        .column("action")?
-        .str()?
-        .iter()
-        .map(|a| a.and_then(|a| index.get(a).copied()).unwrap_or(usize::MAX))
-        .collect())
-}
-
 /// What every chart over time shares: the actions drawn, the charted
 /// stretch and its bins.
 pub struct Plan {
@@ -134,6 +122,72 @@ pub struct Plan {
     pub minutes: Bins,
     /// Bins of the hourly charts.
     pub hours: Bins,
+    /// Every action (the report's totals order), for row ids.
+    all_actions: Vec<String>,
+    /// The minute rows: time, action id (into `all_actions`), count.
+    minute_rows: Rows,
+    /// The moving-average rows, read on first use.
+    moving_rows: OnceLock<Result<Rows, String>>,
+}
+
+/// Columns of a figure table as a chart reads them.
+#[derive(Default)]
+struct Rows {
+    times: Vec<i64>,
+    ids: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl Rows {
+    /// `action`, `window_start` and the value column `value` of `df`
+    /// (action ids index `actions`, `u32::MAX` for an unknown one).
+    fn read(df: &DataFrame, actions: &[String], value: &str, int: bool) -> PolarsResult<Rows> {
+        let index: HashMap<&str, u32> = actions
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i as u32))
+            .collect();
+        // a few actions: compare the names, which is faster than hashing
+        let few = actions.len() <= 16;
+        let ids = df
+            .column("action")?
+            .str()?
+            .iter()
+            .map(|a| {
+                let Some(a) = a else { return u32::MAX };
+                if few {
+                    actions.iter().position(|n| n == a).map_or(u32::MAX, |i| i as u32)
+                } else {
+                    index.get(a).copied().unwrap_or(u32::MAX)
+                }
+            })
+            .collect();
+        Ok(Rows {
+            times: secs(df, "window_start")?,
+            ids,
+            values: if int { ints(df, value)? } else { floats(df, value)? },
+        })
+    }
+
+    /// Per action of `ids` (indices into the action list), the (times,
+    /// values) of its rows with a time in `from..to`.
+    fn per_action(&self, ids: &[usize], (from, to): (i64, i64)) -> Vec<(Vec<i64>, Vec<f64>)> {
+        let mut slot = HashMap::new();
+        for (k, id) in ids.iter().enumerate() {
+            slot.insert(*id as u32, k);
+        }
+        let mut out = vec![(Vec::new(), Vec::new()); ids.len()];
+        for ((id, t), v) in self.ids.iter().zip(&self.times).zip(&self.values) {
+            if *t < from || *t >= to {
+                continue;
+            }
+            if let Some(k) = slot.get(id) {
+                out[*k].0.push(*t);
+                out[*k].1.push(*v);
+            }
+        }
+        out
+    }
 }
 
 impl Plan {
@@ -147,10 +201,10 @@ impl Plan {
         by_total.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         let mut actions: Vec<String> = by_total.iter().take(MAX_ACTIONS).map(|t| t.0.clone()).collect();
         actions.sort();
-        let minute = r.frame("minute_counts")?;
-        let times = secs(minute, "window_start")?;
-        let weights: Vec<i64> = minute.column("count")?.i64()?.iter().map(|v| v.unwrap_or(0)).collect();
-        let Some(bulk) = series::bulk(&times, &weights, MINUTE) else {
+        let all_actions: Vec<String> = f.totals.iter().map(|t| t.0.clone()).collect();
+        let minute_rows = Rows::read(r.frame("minute_counts")?, &all_actions, "count", true)?;
+        let weights: Vec<i64> = minute_rows.values.iter().map(|v| *v as i64).collect();
+        let Some(bulk) = series::bulk(&minute_rows.times, &weights, MINUTE) else {
             return Ok(None);
         };
         let minutes = Bins::over(bulk.start, bulk.end, MINUTE, MAX_BINS);
@@ -163,7 +217,30 @@ impl Plan {
             bulk,
             minutes,
             hours,
+            all_actions,
+            minute_rows,
+            moving_rows: OnceLock::new(),
         }))
+    }
+
+    /// The indices of the drawn actions in the list of all actions.
+    fn drawn(&self) -> Vec<usize> {
+        self.actions
+            .iter()
+            .filter_map(|a| self.all_actions.iter().position(|b| b == a))
+            .collect()
+    }
+
+    /// The moving-average rows of the report.
+    fn moving(&self, r: &Report) -> Result<&Rows> {
+        self.moving_rows
+            .get_or_init(|| {
+                r.frame("moving_average")
+                    .and_then(|df| Ok(Rows::read(df, &self.all_actions, "moving_average", false)?))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
     }
 
     /// Whether the minute charts are binned wider than a minute.
@@ -280,30 +357,54 @@ pub fn draw_all(r: &Report, dir: &Path) -> Result<()> {
     };
     let x_note = plan.bulk.cut().then(|| {
         format!(
-            " · {} events outside, data over {}",
+            " · {} {} outside, data over {}",
             super::terminal::thousands(plan.bulk.outside),
+            if plan.bulk.outside == 1 { "event" } else { "events" },
             series::duration(plan.bulk.last - plan.bulk.first)
         )
     });
     let x_note = x_note.as_deref().unwrap_or("");
-    png(&dir.join("hourly_counts.png"), SIZE, |root| {
-        hourly_counts(r, &plan, &caption("hourly_counts.png"), x_note, root)
-    })?;
-    png(&dir.join("minute_counts.png"), SIZE, |root| {
-        minute_counts(r, &plan, &caption("minute_counts.png"), x_note, root)
-    })?;
+    let plan = &plan;
+    let caption = &caption;
+    type Job<'a> = Box<dyn FnOnce() -> Result<()> + Send + 'a>;
+    // two lists of about equal work, drawn side by side
+    let mut first: Vec<Job> = vec![
+        Box::new(move || {
+            png(&dir.join("minute_counts.png"), SIZE, |root| {
+                minute_counts(r, plan, &caption("minute_counts.png"), x_note, root)
+            })
+        }),
+        Box::new(move || {
+            png(&dir.join("hourly_counts.png"), SIZE, |root| {
+                hourly_counts(r, plan, &caption("hourly_counts.png"), x_note, root)
+            })
+        }),
+    ];
+    let second: Vec<Job> = vec![
+        Box::new(move || {
+            png(&dir.join("alert_difference.png"), SIZE, |root| {
+                alert_difference(r, plan, &caption("alert_difference.png"), x_note, root)
+            })
+        }),
+        Box::new(move || {
+            png(&dir.join("hourly_average.png"), SIZE, |root| {
+                hourly_average(r, plan, &caption("hourly_average.png"), x_note, root)
+            })
+        }),
+    ];
     if plan.binned() {
-        png(&dir.join("recent_minutes.png"), SIZE, |root| {
-            recent(r, &plan, &caption("recent_minutes.png"), root)
-        })?;
+        let job: Job = Box::new(move || {
+            png(&dir.join("recent_minutes.png"), SIZE, |root| {
+                recent(r, plan, &caption("recent_minutes.png"), root)
+            })
+        });
+        first.push(job);
     }
-    png(&dir.join("hourly_average.png"), SIZE, |root| {
-        hourly_average(r, &plan, &caption("hourly_average.png"), x_note, root)
-    })?;
-    png(&dir.join("alert_difference.png"), SIZE, |root| {
-        alert_difference(r, &plan, &caption("alert_difference.png"), x_note, root)
-    })?;
-    Ok(())
+    std::thread::scope(|s| {
+        let other = s.spawn(move || second.into_iter().try_for_each(|j| j()));
+        first.into_iter().try_for_each(|j| j())?;
+        other.join().map_err(|_| anyhow!("drawing a chart failed"))?
+    })
 }
 
 /// Draws a chart of `size` pixels with `draw` and writes it to `path` as a
@@ -324,9 +425,18 @@ fn png(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()>) ->
 /// them, which makes a chart several times smaller than true colour.
 fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32)) -> Result<()> {
     let mut freq: HashMap<[u8; 3], u32> = HashMap::new();
+    let mut run: ([u8; 3], u32) = ([255; 3], 0);
     for p in pixels.chunks_exact(3) {
-        *freq.entry([p[0], p[1], p[2]]).or_insert(0) += 1;
+        let c = [p[0], p[1], p[2]];
+        if c == run.0 {
+            run.1 += 1;
+        } else {
+            *freq.entry(run.0).or_insert(0) += run.1;
+            run = (c, 1);
+        }
     }
+    *freq.entry(run.0).or_insert(0) += run.1;
+    freq.retain(|_, n| *n > 0);
     let mut colours: Vec<([u8; 3], u32)> = freq.into_iter().collect();
     colours.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let palette: Vec<[u8; 3]> = colours.iter().take(256).map(|c| c.0).collect();
@@ -336,13 +446,27 @@ fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32)) -> Result<()> {
         let nearest = (0..palette.len()).min_by_key(|&i| dist(&palette[i])).unwrap_or(0);
         index.insert(*c, nearest as u8);
     }
-    let data: Vec<u8> = pixels.chunks_exact(3).map(|p| index[&[p[0], p[1], p[2]]]).collect();
+    let mut last = ([0u8; 3], None);
+    let data: Vec<u8> = pixels
+        .chunks_exact(3)
+        .map(|p| {
+            let c = [p[0], p[1], p[2]];
+            match last {
+                (l, Some(i)) if l == c => i,
+                _ => {
+                    let i = index[&c];
+                    last = (c, Some(i));
+                    i
+                }
+            }
+        })
+        .collect();
     let file = std::fs::File::create(path).map_err(|e| anyhow!("cannot create {}: {e}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
     enc.set_color(png::ColorType::Indexed);
     enc.set_depth(png::BitDepth::Eight);
     enc.set_palette(palette.concat());
-    enc.set_compression(png::Compression::Best);
+    enc.set_compression(png::Compression::Default);
     let mut writer = enc
         .write_header()
         .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
@@ -486,26 +610,11 @@ fn top(values: impl Iterator<Item = f64>) -> f64 {
     values.filter(|v| v.is_finite()).fold(1.0, f64::max) * 1.1
 }
 
-/// Per action, rows of `df` (`action`, `window_start` and the value column)
-/// as (times, values) pairs.
-fn per_action(df: &DataFrame, plan: &Plan, value: &str, int: bool) -> Result<Vec<(Vec<i64>, Vec<f64>)>> {
-    let ids = action_ids(df, &plan.actions)?;
-    let times = secs(df, "window_start")?;
-    let values = if int { ints(df, value)? } else { floats(df, value)? };
-    let mut out = vec![(Vec::new(), Vec::new()); plan.actions.len()];
-    for ((id, t), v) in ids.into_iter().zip(times).zip(values) {
-        if let Some((ts, vs)) = out.get_mut(id) {
-            ts.push(t);
-            vs.push(v);
-        }
-    }
-    Ok(out)
-}
-
 fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Area) -> Result<()> {
     let bins = &plan.hours;
     let span = (plan.bulk.start.div_euclid(HOUR) * HOUR, plan.bulk.end);
-    let rows = per_action(r.frame("hourly_counts")?, plan, "count", true)?;
+    let rows = Rows::read(r.frame("hourly_counts")?, &plan.all_actions, "count", true)?
+        .per_action(&plan.drawn(), (bins.start, bins.time(bins.n)));
     let binned: Vec<_> = rows
         .iter()
         .map(|(t, v)| series::aggregate(t, v, bins, HOUR, span))
@@ -537,7 +646,7 @@ fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
     let span = (plan.bulk.start, plan.bulk.end);
     let x_desc = format!("{} (UTC){x_note}", bins.label());
     if plan.binned() {
-        let rows = per_action(r.frame("minute_counts")?, plan, "count", true)?;
+        let rows = plan.minute_rows.per_action(&plan.drawn(), span);
         let binned: Vec<_> = rows
             .iter()
             .map(|(t, v)| series::aggregate(t, v, bins, MINUTE, span))
@@ -579,8 +688,8 @@ fn minute_detail(
     x_desc: &str,
     root: &Area,
 ) -> Result<()> {
-    let counts = per_action(r.frame("minute_counts")?, plan, "count", true)?;
-    let moving = per_action(r.frame("moving_average")?, plan, "moving_average", false)?;
+    let counts = plan.minute_rows.per_action(&plan.drawn(), span);
+    let moving = plan.moving(r)?.per_action(&plan.drawn(), span);
     let counts: Vec<_> = counts
         .iter()
         .map(|(t, v)| series::aggregate(t, v, bins, MINUTE, span).mean)
@@ -699,19 +808,24 @@ fn alert_difference(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: 
     let span = (plan.bulk.start, plan.bulk.end);
     let (open, close) = (&r.options.alert_actions.0, &r.options.alert_actions.1);
     // the difference per minute with events of either action
-    let df = r.frame("minute_counts")?;
-    let times = secs(df, "window_start")?;
-    let counts = ints(df, "count")?;
+    let id = |name: &str| plan.all_actions.iter().position(|a| a == name).map(|i| i as u32);
+    let (open_id, close_id) = (id(open), id(close));
+    let rows = &plan.minute_rows;
     let mut diff: Vec<(i64, f64)> = Vec::new();
-    for ((a, t), n) in df.column("action")?.str()?.iter().zip(times).zip(counts) {
-        let sign = match a {
-            Some(a) if a == open.as_str() => 1.0,
-            Some(a) if a == close.as_str() => -1.0,
-            _ => continue,
+    for ((a, t), n) in rows.ids.iter().zip(&rows.times).zip(&rows.values) {
+        let sign = if Some(*a) == open_id {
+            1.0
+        } else if Some(*a) == close_id {
+            -1.0
+        } else {
+            continue;
         };
+        if *t < span.0 || *t >= span.1 {
+            continue;
+        }
         match diff.last_mut() {
-            Some((lt, d)) if *lt == t => *d += sign * n,
-            _ => diff.push((t, sign * n)),
+            Some((lt, d)) if lt == t => *d += sign * n,
+            _ => diff.push((*t, sign * n)),
         }
     }
     if !diff.windows(2).all(|w| w[0].0 < w[1].0) {
@@ -825,7 +939,7 @@ fn trigger_panels(rows: &[TriggerRow], root: &Area) -> Result<()> {
     let series: [Panel; 3] = [
         (
             "duration (ms)",
-            rows.iter().map(|r| (r.trigger as f64, r.duration_ms as f64)).collect(),
+            rows.iter().map(|r| (r.trigger as f64, r.duration_ms)).collect(),
             color(2),
             0,
         ),

@@ -68,10 +68,17 @@ impl Rfc3339 {
         out.clear();
         let secs = ns.div_euclid(1_000_000_000);
         let frac = ns.rem_euclid(1_000_000_000) as u32;
-        let Ok(secs) = i64::try_from(secs) else {
-            let _ = write!(out, "{ns}");
-            return;
-        };
+        match i64::try_from(secs) {
+            Ok(secs) => self.format_parts(secs, frac, out),
+            Err(_) => {
+                let _ = write!(out, "{ns}");
+            }
+        }
+    }
+
+    /// [`Rfc3339::format`] of `secs` seconds and `frac` nanoseconds.
+    pub fn format_parts(&mut self, secs: i64, frac: u32, out: &mut String) {
+        out.clear();
         let day = secs.div_euclid(86_400);
         if self.day != Some(day) {
             self.date.clear();
@@ -85,7 +92,7 @@ impl Rfc3339 {
                         let _ = write!(self.date, "{}T", t.format("%Y-%m-%d"));
                     }
                     None => {
-                        let _ = write!(out, "{ns}");
+                        let _ = write!(out, "{secs}");
                         return;
                     }
                 }
@@ -100,9 +107,9 @@ impl Rfc3339 {
         out.push(':');
         two(out, tod % 60);
         if frac != 0 {
-            let _ = if frac % 1_000_000 == 0 {
+            let _ = if frac.is_multiple_of(1_000_000) {
                 write!(out, ".{:03}", frac / 1_000_000)
-            } else if frac % 1_000 == 0 {
+            } else if frac.is_multiple_of(1_000) {
                 write!(out, ".{:06}", frac / 1_000)
             } else {
                 write!(out, ".{frac:09}")
@@ -112,11 +119,12 @@ impl Rfc3339 {
     }
 }
 
-fn nanos_per(unit: TimeUnit) -> i128 {
+/// Values per second and nanoseconds per value of a time unit.
+fn per_second(unit: TimeUnit) -> (i64, i64) {
     match unit {
-        TimeUnit::Nanoseconds => 1,
-        TimeUnit::Microseconds => 1_000,
-        TimeUnit::Milliseconds => 1_000_000,
+        TimeUnit::Nanoseconds => (1_000_000_000, 1),
+        TimeUnit::Microseconds => (1_000_000, 1_000),
+        TimeUnit::Milliseconds => (1_000, 1_000_000),
     }
 }
 
@@ -125,7 +133,7 @@ pub fn rfc3339_column(c: &Column) -> PolarsResult<Column> {
     let DataType::Datetime(unit, _) = c.dtype() else {
         polars_bail!(ComputeError: "{} is not a datetime column", c.name());
     };
-    let scale = nanos_per(*unit);
+    let (per, nanos) = per_second(*unit);
     let physical = c.as_materialized_series().to_physical_repr();
     let values = physical.i64()?;
     let mut builder = StringChunkedBuilder::new(c.name().clone(), values.len());
@@ -134,7 +142,8 @@ pub fn rfc3339_column(c: &Column) -> PolarsResult<Column> {
     for v in values.iter() {
         match v {
             Some(v) => {
-                fmt.format(i128::from(v) * scale, &mut buf);
+                let frac = (v.rem_euclid(per) * nanos) as u32;
+                fmt.format_parts(v.div_euclid(per), frac, &mut buf);
                 builder.append_value(&buf);
             }
             None => builder.append_null(),

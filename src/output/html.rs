@@ -322,12 +322,21 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         );
     }
     match &r.figures.peak_hour {
-        Some(p) => key(
-            &mut out,
-            &escape(&short(p.window_start)),
-            &format!("peak hour (UTC), {} actions per minute", number(p.average)),
-            false,
-        ),
+        Some(p) => {
+            let (start, end) = (short(p.window_start), short(p.window_end));
+            let (day, from) = start.split_once(' ').unwrap_or((&start, ""));
+            let to = end.split_once(' ').map_or(end.as_str(), |e| e.1);
+            key(
+                &mut out,
+                &escape(&format!("{from}–{to}")),
+                &format!(
+                    "peak hour, {} (UTC), {} actions per minute",
+                    escape(day),
+                    number(p.average)
+                ),
+                false,
+            )
+        }
         None => key(&mut out, "–", "peak hour", false),
     }
     key(
@@ -504,6 +513,9 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+
+    use super::super::report::LiveStatus;
     use super::*;
 
     #[test]
@@ -531,6 +543,46 @@ mod tests {
         assert_eq!(number(-0.0004), "0");
         assert_eq!(number(-12345.5), "-12,345.5");
         assert_eq!(number(-0.25), "-0.25");
+    }
+
+    /// The page of a few events, with `live` as given.
+    fn page_of(live: Option<LiveStatus>) -> String {
+        let data = b"{\"time\":1469501107,\"action\":\"Open\"}\n{\"time\":1469501167,\"action\":\"Close\"}\n";
+        let batch = crate::source::fold_bytes("a.json", data, false);
+        let options = crate::metrics::Options::default();
+        let figures = crate::metrics::compute(&batch.counts, &options).unwrap();
+        let summary = super::super::summary::Summary::new(&batch, &figures);
+        let report = Report {
+            title: "events",
+            summary: &summary,
+            figures: &figures,
+            rejected: &batch.rejected,
+            options: &options,
+            triggers: None,
+            table_format: super::super::tables::TableFormat::Csv,
+            live,
+            generated: DateTime::from_timestamp(1_795_651_200, 0).unwrap(),
+            frames: Default::default(),
+        };
+        page(&report, Path::new("/nonexistent")).unwrap()
+    }
+
+    #[test]
+    fn a_live_page_reloads_while_the_stream_runs_and_stops_after() {
+        let updated = DateTime::from_timestamp(1_795_651_230, 0).unwrap();
+        let running = page_of(Some(LiveStatus { updated, running: true }));
+        assert!(running.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
+        assert!(running.contains("<b>Live:</b>"));
+        assert!(running.contains("Last updated 2026-11-26 00:00:30 UTC."));
+        let ended = page_of(Some(LiveStatus {
+            updated,
+            running: false,
+        }));
+        assert!(!ended.contains("http-equiv=\"refresh\""));
+        assert!(ended.contains("The stream has ended."));
+        let batch = page_of(None);
+        assert!(!batch.contains("refresh") && !batch.contains("class=\"live\""));
+        assert!(batch.contains("<dt>made</dt><dd>2026-11-26 00:00:00 UTC by windowpane"));
     }
 
     #[test]

@@ -183,7 +183,7 @@ fn the_report_folder_has_every_file_of_the_contract() {
         "{alerts}"
     );
     let ma = fs::read_to_string(report.join("tables/moving_average.csv")).unwrap();
-    assert_eq!(ma.lines().nth(1).unwrap(), "Close,2016-07-26T02:45:00Z,0,0,");
+    assert_eq!(ma.lines().nth(1).unwrap(), "Close,2016-07-26T02:45:00Z,0,0.0,");
     let png = fs::read(report.join("charts/minute_counts.png")).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
 }

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// The time `reports/events/index.html` says it was made (2026-11-26).
+const REPORT_TIME: &str = "1795651200";
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -71,6 +74,8 @@ fn reports_events_is_the_report_of_data_events() {
     Command::cargo_bin("windowpane")
         .unwrap()
         .current_dir(root())
+        // the page says when it was made: a fixed time makes it reproducible
+        .env("SOURCE_DATE_EPOCH", REPORT_TIME)
         .args(["batch", "data/events", "--report"])
         .arg(&report)
         .assert()
@@ -78,6 +83,6 @@ fn reports_events_is_the_report_of_data_events() {
     assert_same_tree(
         &report,
         &root().join("reports/events"),
-        "run `cargo run --release -- batch` and commit it",
+        &format!("run `SOURCE_DATE_EPOCH={REPORT_TIME} cargo run --release -- batch` and commit it"),
     );
 }

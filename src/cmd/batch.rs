@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::metrics::{self, Figures, Options};
 use crate::output;
+use crate::output::tables::TableFormat;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, Inputs, ReadArgs, ReadOptions};
 
@@ -24,7 +25,7 @@ use crate::source::{self, Batch, FileOrder, Inputs, ReadArgs, ReadOptions};
 /// counts.
 ///
 /// Prints tables to the terminal and writes a report folder (summary.json,
-/// tables/*.csv, rejected.ndjson, charts/*.png, index.html), by default
+/// tables/*.csv or .parquet, rejected.ndjson, charts/*.png, index.html), by default
 /// reports/<input folder name>/. Lines that are not valid events are counted
 /// and quarantined in rejected.ndjson with file, line and reason; --strict
 /// stops at the first one instead.
@@ -43,6 +44,10 @@ pub struct Args {
     /// Write no report folder, only print.
     #[arg(long, conflicts_with = "report")]
     pub no_report: bool,
+    /// The format of the report's tables: tables/*.csv, tables/*.parquet
+    /// (UTC timestamps, typed columns) or both.
+    #[arg(long, value_enum, default_value_t = TableFormat::Csv, value_name = "FORMAT")]
+    pub table_format: TableFormat,
     /// What to print: tables; json, every figure in one JSON document (the
     /// keys of summary.json and `tables`, each table as an array of row
     /// objects); ndjson, one object per line tagged with its "table"; or
@@ -228,7 +233,11 @@ pub fn run(args: &Args) -> Result<()> {
         options: &opts,
         triggers: None,
     };
-    let (summary, tables) = output::publish(&run, report_dir.as_deref(), args.all)?;
+    let settings = output::ReportSettings {
+        table_format: args.table_format,
+        live: None,
+    };
+    let (summary, tables) = output::publish_with(&run, report_dir.as_deref(), args.all, &settings)?;
     print(args.format, &summary, &tables, &figures, &batch.rejected)
 }
 

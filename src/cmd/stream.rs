@@ -73,6 +73,10 @@ pub struct Args {
     /// Write no report folder.
     #[arg(long, conflicts_with = "report")]
     pub no_report: bool,
+    /// The format of the report's tables: tables/*.csv, tables/*.parquet
+    /// (UTC timestamps, typed columns) or both.
+    #[arg(long, value_enum, default_value_t = crate::output::tables::TableFormat::Csv, value_name = "FORMAT")]
+    pub table_format: crate::output::tables::TableFormat,
     /// Keep watching INPUT for new files until Ctrl-C, instead of stopping
     /// when every file is processed.
     #[arg(long)]
@@ -209,6 +213,7 @@ pub struct Published {
 /// Writes the report folder (when `out_dir` is given) from everything the
 /// stream has read, and returns what was published; with `triggers`, the
 /// report has the triggers table and chart.
+#[allow(clippy::too_many_arguments)]
 pub fn publish(
     stream: &Stream,
     heading: &str,
@@ -217,6 +222,7 @@ pub fn publish(
     out_dir: Option<&Path>,
     all: bool,
     triggers: bool,
+    settings: &output::ReportSettings,
 ) -> Result<Published> {
     if stream.events() == 0 {
         let input = stream.input_stats();
@@ -242,7 +248,7 @@ pub fn publish(
         options: opts,
         triggers: triggers.then(|| stream.triggers()),
     };
-    let (summary, tables) = output::publish(&run, out_dir, all)?;
+    let (summary, tables) = output::publish_with(&run, out_dir, all, settings)?;
     Ok(Published {
         summary,
         tables,
@@ -393,7 +399,24 @@ pub fn run(args: &Args) -> Result<()> {
             // caught up: bring the report up to date while waiting
             if reported < stream.triggers().len() && stream.events() > 0 {
                 if let Some(dir) = &out_dir {
-                    publish(&stream, &heading, &input_name, &opts, Some(dir), args.all, true)?;
+                    // the page says it is live and reloads itself while the stream runs
+                    let settings = output::ReportSettings {
+                        table_format: args.table_format,
+                        live: Some(output::report::LiveStatus {
+                            updated: chrono::Utc::now(),
+                            running: true,
+                        }),
+                    };
+                    publish(
+                        &stream,
+                        &heading,
+                        &input_name,
+                        &opts,
+                        Some(dir),
+                        args.all,
+                        true,
+                        &settings,
+                    )?;
                     if live.is_none() && !quiet {
                         out.line(&format!("report updated: {}", dir.display()))?;
                     }
@@ -534,6 +557,14 @@ pub fn run(args: &Args) -> Result<()> {
         out_dir.as_deref(),
         args.all,
         true,
+        &output::ReportSettings {
+            table_format: args.table_format,
+            // a followed stream leaves a page that says it has ended
+            live: args.follow.then(|| output::report::LiveStatus {
+                updated: chrono::Utc::now(),
+                running: false,
+            }),
+        },
     )?;
     if args.format == Format::Summary {
         return crate::print_stdout(&summary.to_json());

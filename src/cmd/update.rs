@@ -38,6 +38,10 @@ pub struct Args {
     /// Write no report folder, only print.
     #[arg(long, conflicts_with = "report")]
     pub no_report: bool,
+    /// The format of the report's tables: tables/*.csv, tables/*.parquet
+    /// (UTC timestamps, typed columns) or both.
+    #[arg(long, value_enum, default_value_t = crate::output::tables::TableFormat::Csv, value_name = "FORMAT")]
+    pub table_format: crate::output::tables::TableFormat,
     /// The checkpoint folder [default: reports/.<input name>.checkpoint].
     #[arg(long, value_name = "DIR")]
     pub checkpoint: Option<PathBuf>,
@@ -104,6 +108,10 @@ pub fn run(args: &Args) -> Result<()> {
         before
     );
     let out_dir = (!args.no_report).then_some(report_dir.as_path());
-    let p = publish(&stream, &heading, &input, &opts, out_dir, args.all, false)?;
+    let settings = crate::output::ReportSettings {
+        table_format: args.table_format,
+        live: None,
+    };
+    let p = publish(&stream, &heading, &input, &opts, out_dir, args.all, false, &settings)?;
     super::batch::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected)
 }

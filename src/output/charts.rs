@@ -1,57 +1,66 @@
 //! The report's charts, drawn with plotters into PNG files.
 //!
+//! A chart never gets more points per series than it has pixels: the
+//! stretch of time holding the bulk of the data (see [`series::bulk`]) is
+//! cut into at most [`MAX_BINS`] bins of a minute, an hour, a day or a week.
+//! When a bin holds more than one minute (or hour), the chart draws the
+//! range of the values in it as a band and their mean as a line, and says so
+//! on its axis; a separate chart keeps the minute detail of the last hours.
+//! Events far from the rest are left out of the charts and counted in a note.
+//!
 //! The font (DejaVu Sans) is compiled into the binary, so charts render the
 //! same on a machine with no system fonts.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Once;
+use std::sync::{Once, OnceLock};
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Utc};
 use plotters::coord::types::RangedCoordf64;
-use plotters::coord::{CoordTranslate, Shift};
+use plotters::coord::Shift;
 use plotters::prelude::*;
+use polars::prelude::{DataFrame, PolarsResult};
 
+use super::report::Report;
+use super::series::{self, Bins, Bulk};
 use super::timefmt::short;
 use crate::engine::stream::TriggerRow;
-use crate::metrics::{Figures, Options, HOUR, MINUTE};
+use crate::metrics::{HOUR, MINUTE};
 
 /// Chart size in pixels.
-const SIZE: (u32, u32) = (1200, 520);
+const SIZE: (u32, u32) = (1200, 500);
+/// The most bins (points per series) a chart over time draws.
+pub const MAX_BINS: usize = 1000;
+/// The minute detail kept when the minute chart is binned.
+const RECENT: i64 = 6 * HOUR;
+/// The most actions drawn (the largest by total); the others are named in
+/// the note.
+const MAX_ACTIONS: usize = 8;
+/// The most alert minutes marked one by one.
+const MAX_MARKS: usize = 5000;
 
 /// Colours given to actions in name order.
-const PALETTE: [RGBColor; 6] = [
+const PALETTE: [RGBColor; 8] = [
     RGBColor(214, 96, 26),  // orange
     RGBColor(31, 104, 180), // blue
     RGBColor(44, 150, 60),  // green
     RGBColor(148, 82, 180), // purple
     RGBColor(120, 120, 120),
     RGBColor(200, 40, 120),
+    RGBColor(20, 150, 160),
+    RGBColor(150, 120, 30),
 ];
 const ALERT: RGBColor = RGBColor(210, 30, 30);
 
-/// The chart files, in the order the HTML page shows them, with captions
-/// (the last one only for streams).
-pub const CHARTS: [(&str, &str); 5] = [
-    ("hourly_counts.png", "Events per hour, per action"),
-    (
-        "minute_counts.png",
-        "Events per minute and 30-minute moving average, per action",
-    ),
-    (
-        "hourly_average.png",
-        "Average actions per minute, per hour (peak hour highlighted)",
-    ),
-    (
-        "alert_difference.png",
-        "Open − Close per minute, with the alert threshold and alert minutes",
-    ),
-    (
-        "triggers.png",
-        "Variance of the minute counts and state size after each trigger",
-    ),
-];
+/// One chart of a report, as the page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chart {
+    /// File name in `charts/`.
+    pub file: &'static str,
+    /// Caption.
+    pub caption: String,
+}
 
 fn register_font() {
     static ONCE: Once = Once::new();
@@ -78,128 +87,398 @@ fn dt(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, 0).unwrap_or_default()
 }
 
-fn time_label(x: &DateTime<Utc>) -> String {
-    short(x.timestamp())
+/// Epoch seconds of a datetime column (milliseconds); nulls as `i64::MIN`.
+fn secs(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    let s = df.column(name)?.as_materialized_series().to_physical_repr();
+    Ok(s.i64()?
+        .iter()
+        .map(|v| v.map_or(i64::MIN, |ms| ms.div_euclid(1000)))
+        .collect())
 }
 
-/// Draws the stream's chart: the online variance and the number of state
-/// rows after each trigger, one panel each.
-pub fn triggers(rows: &[TriggerRow], dir: &Path) -> Result<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    register_font();
-    let path = dir.join(CHARTS[4].0);
-    let root = area(&path)?;
-    let root = root.titled(CHARTS[4].1, ("sans-serif", 22)).map_err(err)?;
-    let panels = root.split_evenly((2, 1));
-    let n = rows.len() as f64;
-    // (y axis, points, colour, decimals of the y labels)
-    type Panel<'a> = (&'a str, Vec<(f64, f64)>, RGBColor, usize);
-    let series: [Panel; 2] = [
-        (
-            "variance of the minute counts",
-            rows.iter()
-                .filter_map(|r| Some((r.trigger as f64, r.variance?)))
-                .collect(),
-            color(1),
-            1,
-        ),
-        (
-            "state rows",
-            rows.iter().map(|r| (r.trigger as f64, r.state_rows as f64)).collect(),
-            color(0),
-            0,
-        ),
-    ];
-    for (panel, (label, pts, c, decimals)) in panels.iter().zip(series) {
-        let top = pts.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
-        let mut chart = ChartBuilder::on(panel)
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0.5..n + 0.5, 0.0..top)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_desc("trigger")
-            .y_desc(label)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.decimals$}"))
-            .label_style(("sans-serif", 14))
-            .draw()
-            .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-            .map_err(err)?;
-        chart
-            .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled())))
-            .map_err(err)?;
-    }
-    root.present().map_err(err)
+fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
+    Ok(df
+        .column(name)?
+        .i64()?
+        .iter()
+        .map(|v| v.map_or(f64::NAN, |v| v as f64))
+        .collect())
 }
 
-/// Draws every chart of the figures into `dir`. Does nothing when there are
-/// no events.
-pub fn draw_all(f: &Figures, opts: &Options, dir: &Path) -> Result<()> {
-    if f.minute_counts.is_empty() {
-        return Ok(());
-    }
-    register_font();
-    hourly_counts(f, &dir.join(CHARTS[0].0))?;
-    minute_counts(f, opts, &dir.join(CHARTS[1].0))?;
-    hourly_average(f, &dir.join(CHARTS[2].0))?;
-    alert_difference(f, opts, &dir.join(CHARTS[3].0))?;
-    Ok(())
+fn floats(df: &DataFrame, name: &str) -> PolarsResult<Vec<f64>> {
+    Ok(df.column(name)?.f64()?.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
 }
 
-fn area(path: &Path) -> Result<Area<'_>> {
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    Ok(root)
+/// What every chart over time shares: the actions drawn, the charted
+/// stretch and its bins.
+pub struct Plan {
+    /// The actions drawn, by name.
+    pub actions: Vec<String>,
+    /// Actions not drawn (beyond [`MAX_ACTIONS`]).
+    pub hidden_actions: usize,
+    /// The stretch of the minute rows' bulk.
+    pub bulk: Bulk,
+    /// Bins of the minute charts.
+    pub minutes: Bins,
+    /// Bins of the hourly charts.
+    pub hours: Bins,
+    /// Every action (the report's totals order), for row ids.
+    all_actions: Vec<String>,
+    /// The minute rows: time, action id (into `all_actions`), count.
+    minute_rows: Rows,
+    /// The moving-average rows, read on first use.
+    moving_rows: OnceLock<Result<Rows, String>>,
 }
 
-fn actions(f: &Figures) -> Vec<&str> {
-    f.totals.iter().map(|t| t.0.as_str()).collect()
+/// Columns of a figure table as a chart reads them.
+#[derive(Default)]
+struct Rows {
+    times: Vec<i64>,
+    ids: Vec<u32>,
+    values: Vec<f64>,
 }
 
-fn hourly_counts(f: &Figures, path: &Path) -> Result<()> {
-    let root = area(path)?;
-    let x0 = f.hourly_counts.iter().map(|c| c.window_start).min().unwrap_or(0);
-    let x1 = f.hourly_counts.iter().map(|c| c.window_start).max().unwrap_or(0) + HOUR;
-    let ymax = f.hourly_count_max().unwrap_or(1).max(1) as f64 * 1.1;
-    let mut chart = time_chart(
-        &root,
-        CHARTS[0].1,
-        (x0, x1),
-        (0f64, ymax),
-        "events per hour",
-        "hour (UTC)",
-        true,
-    )?;
-    for (i, a) in actions(f).into_iter().enumerate() {
-        let c = color(i);
-        let pts: Vec<(DateTime<Utc>, f64)> = f
-            .hourly_counts
+impl Rows {
+    /// `action`, `window_start` and the value column `value` of `df`
+    /// (action ids index `actions`, `u32::MAX` for an unknown one).
+    fn read(df: &DataFrame, actions: &[String], value: &str, int: bool) -> PolarsResult<Rows> {
+        let index: HashMap<&str, u32> = actions
             .iter()
-            .filter(|r| &*r.action == a)
-            .map(|r| (dt(r.window_start + HOUR / 2), r.count as f64))
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), i as u32))
             .collect();
-        chart
-            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
-            .map_err(err)?
-            .label(a.to_string())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
-        chart
-            .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled())))
-            .map_err(err)?;
+        // a few actions: compare the names, which is faster than hashing
+        let few = actions.len() <= 16;
+        let ids = df
+            .column("action")?
+            .str()?
+            .iter()
+            .map(|a| {
+                let Some(a) = a else { return u32::MAX };
+                if few {
+                    actions.iter().position(|n| n == a).map_or(u32::MAX, |i| i as u32)
+                } else {
+                    index.get(a).copied().unwrap_or(u32::MAX)
+                }
+            })
+            .collect();
+        Ok(Rows {
+            times: secs(df, "window_start")?,
+            ids,
+            values: if int { ints(df, value)? } else { floats(df, value)? },
+        })
     }
-    legend(&mut chart)?;
-    root.present().map_err(err)
+
+    /// Per action of `ids` (indices into the action list), the (times,
+    /// values) of its rows with a time in `from..to`.
+    fn per_action(&self, ids: &[usize], (from, to): (i64, i64)) -> Vec<(Vec<i64>, Vec<f64>)> {
+        let mut slot = HashMap::new();
+        for (k, id) in ids.iter().enumerate() {
+            slot.insert(*id as u32, k);
+        }
+        let mut out = vec![(Vec::new(), Vec::new()); ids.len()];
+        for ((id, t), v) in self.ids.iter().zip(&self.times).zip(&self.values) {
+            if *t < from || *t >= to {
+                continue;
+            }
+            if let Some(k) = slot.get(id) {
+                out[*k].0.push(*t);
+                out[*k].1.push(*v);
+            }
+        }
+        out
+    }
+}
+
+impl Plan {
+    /// The plan of the report's charts; `None` without events.
+    pub fn new(r: &Report) -> Result<Option<Plan>> {
+        let f = r.figures;
+        if f.totals.is_empty() {
+            return Ok(None);
+        }
+        let mut by_total: Vec<&(String, i64)> = f.totals.iter().collect();
+        by_total.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let mut actions: Vec<String> = by_total.iter().take(MAX_ACTIONS).map(|t| t.0.clone()).collect();
+        actions.sort();
+        let all_actions: Vec<String> = f.totals.iter().map(|t| t.0.clone()).collect();
+        let minute_rows = Rows::read(r.frame("minute_counts")?, &all_actions, "count", true)?;
+        let weights: Vec<i64> = minute_rows.values.iter().map(|v| *v as i64).collect();
+        let Some(bulk) = series::bulk(&minute_rows.times, &weights, MINUTE) else {
+            return Ok(None);
+        };
+        let minutes = Bins::over(bulk.start, bulk.end, MINUTE, MAX_BINS);
+        let hour0 = bulk.start.div_euclid(HOUR) * HOUR;
+        let hour1 = (bulk.end + HOUR - 1).div_euclid(HOUR) * HOUR;
+        let hours = Bins::over(hour0, hour1, HOUR, MAX_BINS);
+        Ok(Some(Plan {
+            hidden_actions: f.totals.len() - actions.len(),
+            actions,
+            bulk,
+            minutes,
+            hours,
+            all_actions,
+            minute_rows,
+            moving_rows: OnceLock::new(),
+        }))
+    }
+
+    /// The indices of the drawn actions in the list of all actions.
+    fn drawn(&self) -> Vec<usize> {
+        self.actions
+            .iter()
+            .filter_map(|a| self.all_actions.iter().position(|b| b == a))
+            .collect()
+    }
+
+    /// The moving-average rows of the report.
+    fn moving(&self, r: &Report) -> Result<&Rows> {
+        self.moving_rows
+            .get_or_init(|| {
+                r.frame("moving_average")
+                    .and_then(|df| Ok(Rows::read(df, &self.all_actions, "moving_average", false)?))
+                    .map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| anyhow!("{e}"))
+    }
+
+    /// Whether the minute charts are binned wider than a minute.
+    pub fn binned(&self) -> bool {
+        !self.minutes.raw(MINUTE)
+    }
+
+    /// A sentence on what the charts leave out, if anything.
+    pub fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        let b = &self.bulk;
+        if b.cut() {
+            parts.push(format!(
+                "{} of {} events lie outside the charted stretch {} – {} (the data runs from {} to {}, {} apart)",
+                super::terminal::thousands(b.outside),
+                super::terminal::thousands(b.total),
+                short(b.start),
+                short(b.end),
+                short(b.first),
+                short(b.last),
+                series::duration(b.last - b.first)
+            ));
+        }
+        if self.hidden_actions > 0 {
+            parts.push(format!(
+                "the {} largest actions are drawn, {} smaller ones are not",
+                self.actions.len(),
+                self.hidden_actions
+            ));
+        }
+        (!parts.is_empty()).then(|| {
+            let mut s = parts.join("; ");
+            s[..1].make_ascii_uppercase();
+            s.push('.');
+            s
+        })
+    }
+
+    /// The charts of a report with these figures, in the page's order.
+    pub fn charts(&self, r: &Report) -> Vec<Chart> {
+        let per = |bins: &Bins, unit: i64| {
+            if bins.raw(unit) {
+                String::new()
+            } else {
+                format!(" (per {}: the range as a band, the mean as a line)", bins.label())
+            }
+        };
+        let mut out = vec![Chart {
+            file: "hourly_counts.png",
+            caption: format!("Events per hour, per action{}", per(&self.hours, HOUR)),
+        }];
+        out.push(Chart {
+            file: "minute_counts.png",
+            caption: if self.binned() {
+                format!("Events per minute, per action{}", per(&self.minutes, MINUTE))
+            } else {
+                format!(
+                    "Events per minute and {}-minute moving average, per action",
+                    r.options.moving_window
+                )
+            },
+        });
+        if self.binned() {
+            out.push(Chart {
+                file: "recent_minutes.png",
+                caption: format!(
+                    "The last {} hours in minutes: events per minute and {}-minute moving average",
+                    RECENT / HOUR,
+                    r.options.moving_window
+                ),
+            });
+        }
+        out.push(Chart {
+            file: "hourly_average.png",
+            caption: format!(
+                "Average actions per minute, per hour, peak hour marked{}",
+                per(&self.hours, HOUR)
+            ),
+        });
+        let (open, close) = (&r.options.alert_actions.0, &r.options.alert_actions.1);
+        out.push(Chart {
+            file: "alert_difference.png",
+            caption: format!(
+                "{open} − {close} per minute, alert when |difference| > {}{}",
+                r.options.alert_threshold,
+                per(&self.minutes, MINUTE)
+            ),
+        });
+        if r.triggers.is_some_and(|t| !t.is_empty()) {
+            out.push(Chart {
+                file: "triggers.png",
+                caption: "After each trigger: its duration, the state size and the variance of the minute counts"
+                    .into(),
+            });
+        }
+        out
+    }
+}
+
+/// Draws every chart of the report into `dir`. Does nothing when there are
+/// no events.
+pub fn draw_all(r: &Report, dir: &Path) -> Result<()> {
+    let Some(plan) = Plan::new(r)? else {
+        return Ok(());
+    };
+    register_font();
+    let charts = plan.charts(r);
+    let caption = |file: &str| {
+        charts
+            .iter()
+            .find(|c| c.file == file)
+            .map(|c| c.caption.clone())
+            .unwrap_or_default()
+    };
+    let x_note = plan.bulk.cut().then(|| {
+        format!(
+            " · {} {} outside, data over {}",
+            super::terminal::thousands(plan.bulk.outside),
+            if plan.bulk.outside == 1 { "event" } else { "events" },
+            series::duration(plan.bulk.last - plan.bulk.first)
+        )
+    });
+    let x_note = x_note.as_deref().unwrap_or("");
+    let plan = &plan;
+    let caption = &caption;
+    type Job<'a> = Box<dyn FnOnce() -> Result<()> + Send + 'a>;
+    // two lists of about equal work, drawn side by side
+    let mut first: Vec<Job> = vec![
+        Box::new(move || {
+            png(&dir.join("minute_counts.png"), SIZE, |root| {
+                minute_counts(r, plan, &caption("minute_counts.png"), x_note, root)
+            })
+        }),
+        Box::new(move || {
+            png(&dir.join("hourly_counts.png"), SIZE, |root| {
+                hourly_counts(r, plan, &caption("hourly_counts.png"), x_note, root)
+            })
+        }),
+    ];
+    let second: Vec<Job> = vec![
+        Box::new(move || {
+            png(&dir.join("alert_difference.png"), SIZE, |root| {
+                alert_difference(r, plan, &caption("alert_difference.png"), x_note, root)
+            })
+        }),
+        Box::new(move || {
+            png(&dir.join("hourly_average.png"), SIZE, |root| {
+                hourly_average(r, plan, &caption("hourly_average.png"), x_note, root)
+            })
+        }),
+    ];
+    if plan.binned() {
+        let job: Job = Box::new(move || {
+            png(&dir.join("recent_minutes.png"), SIZE, |root| {
+                recent(r, plan, &caption("recent_minutes.png"), root)
+            })
+        });
+        first.push(job);
+    }
+    std::thread::scope(|s| {
+        let other = s.spawn(move || second.into_iter().try_for_each(|j| j()));
+        first.into_iter().try_for_each(|j| j())?;
+        other.join().map_err(|_| anyhow!("drawing a chart failed"))?
+    })
+}
+
+/// Draws a chart of `size` pixels with `draw` and writes it to `path` as a
+/// PNG of at most 256 colours (see [`write_png`]).
+fn png(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()>) -> Result<()> {
+    let mut pixels = vec![255u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    write_png(path, &pixels, size)
+}
+
+/// Writes RGB `pixels` as an indexed PNG: the 256 most frequent colours
+/// are kept and any other (anti-aliased edges of text) takes the nearest of
+/// them, which makes a chart several times smaller than true colour.
+fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32)) -> Result<()> {
+    let mut freq: HashMap<[u8; 3], u32> = HashMap::new();
+    let mut run: ([u8; 3], u32) = ([255; 3], 0);
+    for p in pixels.chunks_exact(3) {
+        let c = [p[0], p[1], p[2]];
+        if c == run.0 {
+            run.1 += 1;
+        } else {
+            *freq.entry(run.0).or_insert(0) += run.1;
+            run = (c, 1);
+        }
+    }
+    *freq.entry(run.0).or_insert(0) += run.1;
+    freq.retain(|_, n| *n > 0);
+    let mut colours: Vec<([u8; 3], u32)> = freq.into_iter().collect();
+    colours.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let palette: Vec<[u8; 3]> = colours.iter().take(256).map(|c| c.0).collect();
+    let mut index: HashMap<[u8; 3], u8> = palette.iter().enumerate().map(|(i, c)| (*c, i as u8)).collect();
+    for (c, _) in colours.iter().skip(256) {
+        let dist = |p: &[u8; 3]| (0..3).map(|k| (i32::from(p[k]) - i32::from(c[k])).pow(2)).sum::<i32>();
+        let nearest = (0..palette.len()).min_by_key(|&i| dist(&palette[i])).unwrap_or(0);
+        index.insert(*c, nearest as u8);
+    }
+    let mut last = ([0u8; 3], None);
+    let data: Vec<u8> = pixels
+        .chunks_exact(3)
+        .map(|p| {
+            let c = [p[0], p[1], p[2]];
+            match last {
+                (l, Some(i)) if l == c => i,
+                _ => {
+                    let i = index[&c];
+                    last = (c, Some(i));
+                    i
+                }
+            }
+        })
+        .collect();
+    let file = std::fs::File::create(path).map_err(|e| anyhow!("cannot create {}: {e}", path.display()))?;
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+    enc.set_color(png::ColorType::Indexed);
+    enc.set_depth(png::BitDepth::Eight);
+    enc.set_palette(palette.concat());
+    enc.set_compression(png::Compression::Default);
+    let mut writer = enc
+        .write_header()
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
+    writer
+        .write_image_data(&data)
+        .and_then(|()| writer.finish())
+        .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
 }
 
 /// A chart over time (x: epoch seconds `x0..x1`) with its caption, axes and
 /// grid drawn; `integer` labels the y axis without decimals.
+#[allow(clippy::too_many_arguments)]
 fn time_chart<'a, 'b>(
     root: &'a Area<'b>,
     caption: &str,
@@ -210,28 +489,32 @@ fn time_chart<'a, 'b>(
     integer: bool,
 ) -> Result<TimeChart<'a, 'b>> {
     let mut chart = ChartBuilder::on(root)
-        .caption(caption, ("sans-serif", 22))
+        .caption(caption, ("sans-serif", 20))
         .margin(16)
-        .x_label_area_size(40)
+        .x_label_area_size(44)
         .y_label_area_size(64)
-        .build_cartesian_2d(dt(x0)..dt(x1), y0..y1)
+        .build_cartesian_2d(dt(x0)..dt(x1.max(x0 + MINUTE)), y0..y1)
         .map_err(err)?;
     let whole = |v: &f64| format!("{v:.0}");
     let decimal = |v: &f64| format!("{v:.1}");
+    let days = x1 - x0 > 4 * 24 * HOUR;
+    let date_label = |x: &DateTime<Utc>| short(x.timestamp())[..10].to_string();
+    let time_label = |x: &DateTime<Utc>| short(x.timestamp());
     chart
         .configure_mesh()
         .x_labels(8)
-        .x_label_formatter(&time_label)
+        .x_label_formatter(if days { &date_label } else { &time_label })
         .y_desc(y_desc)
         .y_label_formatter(if integer { &whole } else { &decimal })
         .x_desc(x_desc)
+        .light_line_style(BLACK.mix(0.05))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     Ok(chart)
 }
 
-fn legend<'a, 'b: 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, BitMapBackend<'b>, CT>) -> Result<()> {
+fn legend<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>) -> Result<()> {
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperRight)
@@ -242,109 +525,268 @@ fn legend<'a, 'b: 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, BitMapBac
         .map_err(err)
 }
 
-/// One row of the moving-average table.
-struct MovingRow {
-    action: std::sync::Arc<str>,
-    window_start: i64,
-    count: i64,
-    moving_average: f64,
+/// The runs of finite values of `values` over `bins` (at bin centres when
+/// `centre`), for lines that break where there is no data.
+fn runs(bins: &Bins, values: &[f64], centre: bool) -> Vec<Vec<(DateTime<Utc>, f64)>> {
+    let shift = if centre { bins.width / 2 } else { 0 };
+    let mut out: Vec<Vec<(DateTime<Utc>, f64)>> = Vec::new();
+    let mut cur = Vec::new();
+    for (i, v) in values.iter().enumerate() {
+        if v.is_finite() {
+            cur.push((dt(bins.time(i) + shift), *v));
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
-fn moving_rows(f: &Figures) -> Result<Vec<MovingRow>> {
-    let df = f.moving_average()?;
-    let (a, s, c, m) = (
-        df.column("action")?.u32()?,
-        df.column("window_start")?.i64()?,
-        df.column("count")?.i64()?,
-        df.column("moving_average")?.f64()?,
-    );
-    Ok((0..df.height())
-        .map(|i| MovingRow {
-            action: f.minute_counts.names[a.get(i).unwrap_or(0) as usize].clone(),
-            window_start: s.get(i).unwrap_or(0),
-            count: c.get(i).unwrap_or(0),
-            moving_average: m.get(i).unwrap_or(f64::NAN),
-        })
-        .collect())
+/// Draws `values` as a line broken at missing bins; returns whether any
+/// segment was drawn (the first one carries the legend entry).
+fn line<'a, 'b: 'a>(
+    chart: &mut TimeChart<'a, 'b>,
+    bins: &Bins,
+    values: &[f64],
+    style: ShapeStyle,
+    label: Option<String>,
+) -> Result<()> {
+    let mut label = label;
+    for run in runs(bins, values, bins.width > MINUTE) {
+        let s = chart.draw_series(LineSeries::new(run, style)).map_err(err)?;
+        if let Some(l) = label.take() {
+            let legend_style = ShapeStyle {
+                stroke_width: 3,
+                ..style
+            };
+            s.label(l)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], legend_style));
+        }
+    }
+    Ok(())
 }
 
-fn minute_counts(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
-    let root = area(path)?;
-    let moving = moving_rows(f)?;
-    let x0 = moving.iter().map(|m| m.window_start).min().unwrap_or(0);
-    let x1 = moving.iter().map(|m| m.window_start).max().unwrap_or(0) + MINUTE;
-    let ymax = moving.iter().map(|m| m.count).max().unwrap_or(1).max(1) as f64 * 1.1;
-    let caption = format!(
-        "Events per minute and {}-minute moving average, per action",
-        opts.moving_window
-    );
+/// Draws the band between `lo` and `hi` (per bin, at bin centres).
+fn band<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, bins: &Bins, lo: &[f64], hi: &[f64], c: RGBColor) -> Result<()> {
+    let both: Vec<f64> = lo
+        .iter()
+        .zip(hi)
+        .map(|(l, h)| if l.is_finite() && h.is_finite() { *l } else { f64::NAN })
+        .collect();
+    let shift = bins.width / 2;
+    let mut start = None;
+    for i in 0..=both.len() {
+        let ok = i < both.len() && both[i].is_finite();
+        match (ok, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let mut pts: Vec<(DateTime<Utc>, f64)> = (s..i).map(|k| (dt(bins.time(k) + shift), hi[k])).collect();
+                pts.extend((s..i).rev().map(|k| (dt(bins.time(k) + shift), lo[k])));
+                if i - s == 1 {
+                    // one bin: a bar of its width
+                    let t = bins.time(s);
+                    chart
+                        .draw_series(std::iter::once(Rectangle::new(
+                            [(dt(t), lo[s]), (dt(t + bins.width), hi[s])],
+                            c.mix(0.25).filled(),
+                        )))
+                        .map_err(err)?;
+                } else {
+                    chart
+                        .draw_series(std::iter::once(Polygon::new(pts, c.mix(0.22).filled())))
+                        .map_err(err)?;
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn top(values: impl Iterator<Item = f64>) -> f64 {
+    values.filter(|v| v.is_finite()).fold(1.0, f64::max) * 1.1
+}
+
+fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Area) -> Result<()> {
+    let bins = &plan.hours;
+    let span = (plan.bulk.start.div_euclid(HOUR) * HOUR, plan.bulk.end);
+    let rows = Rows::read(r.frame("hourly_counts")?, &plan.all_actions, "count", true)?
+        .per_action(&plan.drawn(), (bins.start, bins.time(bins.n)));
+    let binned: Vec<_> = rows
+        .iter()
+        .map(|(t, v)| series::aggregate(t, v, bins, HOUR, span))
+        .collect();
+    let ymax = top(binned.iter().flat_map(|b| b.max.iter().copied()));
+    let x_desc = format!("{} (UTC){x_note}", bins.label());
     let mut chart = time_chart(
-        &root,
-        &caption,
-        (x0, x1),
-        (0f64, ymax),
-        "events per minute",
-        "minute (UTC)",
+        root,
+        caption,
+        (bins.start, bins.time(bins.n)),
+        (0.0, ymax),
+        "events per hour",
+        &x_desc,
         true,
     )?;
-    for (i, a) in actions(f).into_iter().enumerate() {
+    for (i, (a, b)) in plan.actions.iter().zip(&binned).enumerate() {
         let c = color(i);
-        let rows = moving.iter().filter(|m| &*m.action == a);
-        chart
-            .draw_series(LineSeries::new(
-                rows.clone().map(|m| (dt(m.window_start), m.count as f64)),
-                c.mix(0.25).stroke_width(1),
-            ))
-            .map_err(err)?
-            .label(format!("{a} per minute"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.mix(0.35).stroke_width(2)));
-        chart
-            .draw_series(LineSeries::new(
-                rows.map(|m| (dt(m.window_start), m.moving_average)),
-                c.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(format!("{a} moving average"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(3)));
+        if !bins.raw(HOUR) {
+            band(&mut chart, bins, &b.min, &b.max, c)?;
+        }
+        line(&mut chart, bins, &b.mean, c.stroke_width(2), Some(a.clone()))?;
     }
     legend(&mut chart)?;
-    root.present().map_err(err)
+    Ok(())
 }
 
-fn hourly_average(f: &Figures, path: &Path) -> Result<()> {
-    let root = area(path)?;
-    let x0 = f.hourly_average.first().map_or(0, |h| h.window_start);
-    let x1 = f.hourly_average.last().map_or(0, |h| h.window_end);
-    let ymax = f.hourly_average.iter().map(|h| h.average).fold(1.0, f64::max) * 1.15;
+fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Area) -> Result<()> {
+    let bins = &plan.minutes;
+    let span = (plan.bulk.start, plan.bulk.end);
+    let x_desc = format!("{} (UTC){x_note}", bins.label());
+    if plan.binned() {
+        let rows = plan.minute_rows.per_action(&plan.drawn(), span);
+        let binned: Vec<_> = rows
+            .iter()
+            .map(|(t, v)| series::aggregate(t, v, bins, MINUTE, span))
+            .collect();
+        let ymax = top(binned.iter().flat_map(|b| b.max.iter().copied()));
+        let mut chart = time_chart(
+            root,
+            caption,
+            (bins.start, bins.time(bins.n)),
+            (0.0, ymax),
+            "events per minute",
+            &x_desc,
+            true,
+        )?;
+        for (i, (a, b)) in plan.actions.iter().zip(&binned).enumerate() {
+            let c = color(i);
+            band(&mut chart, bins, &b.min, &b.max, c)?;
+            line(
+                &mut chart,
+                bins,
+                &b.mean,
+                c.stroke_width(2),
+                Some(format!("{a}, mean per minute")),
+            )?;
+        }
+        legend(&mut chart)?;
+        return Ok(());
+    }
+    minute_detail(r, plan, bins, span, caption, &x_desc, root)
+}
+
+/// Per-minute counts and the moving average over `bins` (one minute each).
+fn minute_detail(
+    r: &Report,
+    plan: &Plan,
+    bins: &Bins,
+    span: (i64, i64),
+    caption: &str,
+    x_desc: &str,
+    root: &Area,
+) -> Result<()> {
+    let counts = plan.minute_rows.per_action(&plan.drawn(), span);
+    let moving = plan.moving(r)?.per_action(&plan.drawn(), span);
+    let counts: Vec<_> = counts
+        .iter()
+        .map(|(t, v)| series::aggregate(t, v, bins, MINUTE, span).mean)
+        .collect();
+    let moving: Vec<_> = moving.iter().map(|(t, v)| series::dense(t, v, bins)).collect();
+    let ymax = top(counts.iter().flatten().copied());
     let mut chart = time_chart(
-        &root,
-        CHARTS[2].1,
-        (x0, x1),
-        (0f64, ymax),
+        root,
+        caption,
+        (bins.start, bins.time(bins.n)),
+        (0.0, ymax),
+        "events per minute",
+        x_desc,
+        true,
+    )?;
+    for (i, a) in plan.actions.iter().enumerate() {
+        let c = color(i);
+        line(
+            &mut chart,
+            bins,
+            &counts[i],
+            c.mix(0.3).stroke_width(1),
+            Some(format!("{a} per minute")),
+        )?;
+        line(
+            &mut chart,
+            bins,
+            &moving[i],
+            c.stroke_width(2),
+            Some(format!("{a} moving average")),
+        )?;
+    }
+    legend(&mut chart)?;
+    Ok(())
+}
+
+fn recent(r: &Report, plan: &Plan, caption: &str, root: &Area) -> Result<()> {
+    let end = plan.bulk.end;
+    let start = (end - RECENT).max(plan.bulk.start);
+    let bins = Bins::over(start, end, MINUTE, MAX_BINS);
+    minute_detail(r, plan, &bins, (start, end), caption, "minute (UTC)", root)
+}
+
+fn hourly_average(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Area) -> Result<()> {
+    let bins = &plan.hours;
+    let span = (plan.bulk.start.div_euclid(HOUR) * HOUR, plan.bulk.end);
+    let df = r.frame("hourly_average")?;
+    let b = series::aggregate(&secs(df, "window_start")?, &floats(df, "average")?, bins, HOUR, span);
+    let ymax = top(b.max.iter().copied()) * 1.05;
+    let x_desc = format!("{} (UTC){x_note}", bins.label());
+    let mut chart = time_chart(
+        root,
+        caption,
+        (bins.start, bins.time(bins.n)),
+        (0.0, ymax),
         "average actions per minute",
-        "hour (UTC)",
+        &x_desc,
         false,
     )?;
-    let peak = f.peak_hour.as_ref().map(|p| p.window_start);
     let base = color(1);
-    chart
-        .draw_series(f.hourly_average.iter().map(|h| {
-            let style = if Some(h.window_start) == peak {
-                ALERT.filled()
-            } else {
-                base.mix(0.7).filled()
-            };
-            Rectangle::new(
-                [
-                    (dt(h.window_start + HOUR / 20), 0.0),
-                    (dt(h.window_end - HOUR / 20), h.average),
-                ],
-                style,
+    if bins.raw(HOUR) {
+        chart
+            .draw_series(
+                b.mean
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.is_finite() && **v > 0.0)
+                    .map(|(i, v)| {
+                        let t = bins.time(i);
+                        Rectangle::new(
+                            [(dt(t + HOUR / 20), 0.0), (dt(t + HOUR - HOUR / 20), *v)],
+                            base.mix(0.7).filled(),
+                        )
+                    }),
             )
-        }))
-        .map_err(err)?;
-    if let Some(p) = &f.peak_hour {
+            .map_err(err)?;
+    } else {
+        band(&mut chart, bins, &b.min, &b.max, base)?;
+        line(&mut chart, bins, &b.mean, base.stroke_width(2), None)?;
+    }
+    if let Some(p) = r
+        .figures
+        .peak_hour
+        .as_ref()
+        .filter(|p| bins.index(p.window_start).is_some())
+    {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [
+                    (dt(p.window_start), 0.0),
+                    (dt(p.window_end.max(p.window_start + bins.width / 3)), p.average),
+                ],
+                ALERT.filled(),
+            )))
+            .map_err(err)?;
         let text = format!("peak {} : {:.3}", short(p.window_start), p.average);
+        let (x0, x1) = (bins.start, bins.time(bins.n));
         let anchor = if p.window_start - x0 > (x1 - x0) * 3 / 4 {
             x0 + (x1 - x0) * 3 / 5
         } else {
@@ -353,78 +795,196 @@ fn hourly_average(f: &Figures, path: &Path) -> Result<()> {
         chart
             .draw_series(std::iter::once(Text::new(
                 text,
-                (dt(anchor), p.average * 1.05),
+                (dt(anchor), p.average * 1.03),
                 ("sans-serif", 15).into_font().color(&ALERT),
             )))
             .map_err(err)?;
     }
-    root.present().map_err(err)
+    Ok(())
 }
 
-fn alert_difference(f: &Figures, opts: &Options, path: &Path) -> Result<()> {
-    let root = area(path)?;
-    let (open, close) = (&opts.alert_actions.0, &opts.alert_actions.1);
-    // the difference at every minute of the data's range
-    let mut diff: BTreeMap<i64, i64> = BTreeMap::new();
-    for m in moving_rows(f)? {
-        diff.entry(m.window_start).or_insert(0);
-    }
-    for (action, start, count) in f.minute_counts.iter() {
-        if **action == **open {
-            *diff.entry(start).or_insert(0) += count as i64;
+fn alert_difference(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Area) -> Result<()> {
+    let bins = &plan.minutes;
+    let span = (plan.bulk.start, plan.bulk.end);
+    let (open, close) = (&r.options.alert_actions.0, &r.options.alert_actions.1);
+    // the difference per minute with events of either action
+    let id = |name: &str| plan.all_actions.iter().position(|a| a == name).map(|i| i as u32);
+    let (open_id, close_id) = (id(open), id(close));
+    let rows = &plan.minute_rows;
+    let mut diff: Vec<(i64, f64)> = Vec::new();
+    for ((a, t), n) in rows.ids.iter().zip(&rows.times).zip(&rows.values) {
+        let sign = if Some(*a) == open_id {
+            1.0
+        } else if Some(*a) == close_id {
+            -1.0
+        } else {
+            continue;
+        };
+        if *t < span.0 || *t >= span.1 {
+            continue;
         }
-        if **action == **close {
-            *diff.entry(start).or_insert(0) -= count as i64;
+        match diff.last_mut() {
+            Some((lt, d)) if lt == t => *d += sign * n,
+            _ => diff.push((*t, sign * n)),
         }
     }
-    let x0 = diff.keys().next().copied().unwrap_or(0);
-    let x1 = diff.keys().last().copied().unwrap_or(0) + MINUTE;
-    let t = opts.alert_threshold as f64;
-    let lim = diff.values().map(|d| d.unsigned_abs() as f64).fold(t, f64::max) * 1.15 + 1.0;
-    let caption = format!(
-        "{open} − {close} per minute, alert when |difference| > {}",
-        opts.alert_threshold
-    );
+    if !diff.windows(2).all(|w| w[0].0 < w[1].0) {
+        diff.sort_by_key(|d| d.0);
+        diff.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 += b.1;
+            }
+            same
+        });
+    }
+    let (t, v): (Vec<i64>, Vec<f64>) = diff.into_iter().unzip();
+    let b = series::aggregate(&t, &v, bins, MINUTE, span);
+    let threshold = r.options.alert_threshold as f64;
+    let lim = b
+        .min
+        .iter()
+        .chain(&b.max)
+        .filter(|v| v.is_finite())
+        .map(|v| v.abs())
+        .fold(threshold, f64::max)
+        * 1.15
+        + 1.0;
+    let x_desc = format!("{} (UTC){x_note}", bins.label());
+    let (x0, x1) = (bins.start, bins.time(bins.n));
     let mut chart = time_chart(
-        &root,
-        &caption,
+        root,
+        caption,
         (x0, x1),
         (-lim, lim),
         &format!("{open} − {close}"),
-        "minute (UTC)",
+        &x_desc,
         true,
     )?;
-    chart
-        .draw_series(LineSeries::new(
-            diff.iter().map(|(k, v)| (dt(*k), *v as f64)),
+    if bins.raw(MINUTE) {
+        line(
+            &mut chart,
+            bins,
+            &b.mean,
             color(1).stroke_width(1),
-        ))
-        .map_err(err)?
-        .label("difference")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color(1).stroke_width(2)));
+            Some("difference".into()),
+        )?;
+    } else {
+        band(&mut chart, bins, &b.min, &b.max, color(1))?;
+        line(
+            &mut chart,
+            bins,
+            &b.mean,
+            color(1).stroke_width(1),
+            Some("difference, mean".into()),
+        )?;
+    }
     for sign in [1.0, -1.0] {
         let s = chart
             .draw_series(DashedLineSeries::new(
-                vec![(dt(x0), sign * t), (dt(x1), sign * t)],
+                vec![(dt(x0), sign * threshold), (dt(x1), sign * threshold)],
                 8,
                 6,
                 ALERT.mix(0.8).stroke_width(1),
             ))
             .map_err(err)?;
         if sign > 0.0 {
-            s.label(format!("threshold ±{}", opts.alert_threshold))
+            s.label(format!("threshold ±{}", r.options.alert_threshold))
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], ALERT.stroke_width(1)));
         }
     }
+    let alerts: Vec<_> = r
+        .figures
+        .alerts
+        .iter()
+        .filter(|a| bins.index(a.window_start).is_some())
+        .take(MAX_MARKS)
+        .collect();
     chart
         .draw_series(
-            f.alerts
+            alerts
                 .iter()
                 .map(|a| Circle::new((dt(a.window_start), a.difference as f64), 6, ALERT.stroke_width(2))),
         )
         .map_err(err)?
-        .label(format!("alert minutes ({})", f.alerts.len()))
+        .label(format!("alert minutes ({})", r.figures.alerts.len()))
         .legend(|(x, y)| Circle::new((x + 10, y), 5, ALERT.stroke_width(2)));
     legend(&mut chart)?;
-    root.present().map_err(err)
+    Ok(())
+}
+
+/// Draws the stream's chart: each trigger's duration, the number of state
+/// rows and the online variance after it, one panel each.
+pub fn triggers(rows: &[TriggerRow], dir: &Path) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    register_font();
+    png(&dir.join("triggers.png"), (SIZE.0, 660), |root| {
+        trigger_panels(rows, root)
+    })
+}
+
+fn trigger_panels(rows: &[TriggerRow], root: &Area) -> Result<()> {
+    let root = root
+        .titled(
+            "After each trigger: its duration, the state size and the variance of the minute counts",
+            ("sans-serif", 20),
+        )
+        .map_err(err)?;
+    let panels = root.split_evenly((3, 1));
+    let n = rows.len() as f64;
+    // (y axis, points, colour, decimals of the y labels)
+    type Panel<'a> = (&'a str, Vec<(f64, f64)>, RGBColor, usize);
+    let series: [Panel; 3] = [
+        (
+            "duration (ms)",
+            rows.iter().map(|r| (r.trigger as f64, r.duration_ms)).collect(),
+            color(2),
+            0,
+        ),
+        (
+            "state rows",
+            rows.iter().map(|r| (r.trigger as f64, r.state_rows as f64)).collect(),
+            color(0),
+            0,
+        ),
+        (
+            "variance",
+            rows.iter()
+                .filter_map(|r| Some((r.trigger as f64, r.variance?)))
+                .collect(),
+            color(1),
+            1,
+        ),
+    ];
+    for (panel, (label, pts, c, decimals)) in panels.iter().zip(series) {
+        let top = pts.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+        let mut chart = ChartBuilder::on(panel)
+            .margin(10)
+            .x_label_area_size(32)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.5..n + 0.5, 0.0..top)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("trigger")
+            .y_desc(label)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.decimals$}"))
+            .light_line_style(BLACK.mix(0.05))
+            .label_style(("sans-serif", 13))
+            .draw()
+            .map_err(err)?;
+        let dots = pts.len() <= 200;
+        chart
+            .draw_series(LineSeries::new(pts.clone(), c.stroke_width(2)))
+            .map_err(err)?;
+        if dots {
+            chart
+                .draw_series(pts.into_iter().map(|p| Circle::new(p, 3, c.filled())))
+                .map_err(err)?;
+        }
+    }
+    Ok(())
 }

@@ -1,14 +1,26 @@
-//! The `tables/*.csv` files, in the contract's columns.
+//! CSV as every output writes it: the `tables/*.csv` files of a report and
+//! `sql --format csv` go through the one function [`write_frame`], so a
+//! view and the report table of the same name are the same bytes.
 //!
-//! Values never need quoting except actions, which are quoted when they hold
-//! a comma, a quote or a line break.
+//! Polars' CSV writer writes the rows. Timestamps are RFC 3339 in UTC with a
+//! `Z` (`2016-07-26T02:00:00Z`, fractions of a second only when present),
+//! formatted here without `strftime`: the date part is computed once per day
+//! and the clock digits written directly. Floats keep full precision
+//! (shortest round-trip form, `0.0` for zero), null is an empty field, the
+//! empty string is `""`, and a value is quoted only when it holds a comma, a
+//! quote or a line break. Values are written as they are: a value that
+//! starts with `=`, `+`, `-` or `@` is not altered (see the README on
+//! spreadsheets).
 
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io::Write;
+
+use chrono::DateTime;
+use polars::prelude::*;
 
 use crate::engine::stream::TriggerRow;
-use crate::metrics::Figures;
 
-/// Quotes a CSV field when needed.
+/// Quotes a CSV field when needed (for the few values written by hand).
 pub fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
@@ -21,16 +33,160 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// Every table as (file name, contents).
-pub fn tables(f: &Figures) -> anyhow::Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for (name, df) in crate::sql::figure_frames(f)? {
-        out.push((
-            format!("{name}.csv"),
-            super::frame::render(&df, super::frame::FrameFormat::Csv, 0)?,
-        ));
+/// Year, month and day of a day number counted from 1970-01-01 (the
+/// proleptic Gregorian calendar, as chrono and Polars use).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn two(out: &mut String, v: u32) {
+    out.push(char::from(b'0' + (v / 10) as u8));
+    out.push(char::from(b'0' + (v % 10) as u8));
+}
+
+/// Formats timestamps in RFC 3339 UTC, remembering the last day's date part.
+#[derive(Default)]
+pub struct Rfc3339 {
+    day: Option<i64>,
+    date: String,
+}
+
+impl Rfc3339 {
+    /// Writes `ns` nanoseconds since the epoch into `out` (which it clears):
+    /// `2016-07-26T02:45:00Z`, with `.500`, `.000250` or `.000000250` when
+    /// the time has a fraction of a second.
+    pub fn format(&mut self, ns: i128, out: &mut String) {
+        out.clear();
+        let secs = ns.div_euclid(1_000_000_000);
+        let frac = ns.rem_euclid(1_000_000_000) as u32;
+        match i64::try_from(secs) {
+            Ok(secs) => self.format_parts(secs, frac, out),
+            Err(_) => {
+                let _ = write!(out, "{ns}");
+            }
+        }
     }
-    Ok(out)
+
+    /// [`Rfc3339::format`] of `secs` seconds and `frac` nanoseconds.
+    pub fn format_parts(&mut self, secs: i64, frac: u32, out: &mut String) {
+        out.clear();
+        let day = secs.div_euclid(86_400);
+        if self.day != Some(day) {
+            self.date.clear();
+            let (y, m, d) = civil(day);
+            if (0..=9999).contains(&y) {
+                let _ = write!(self.date, "{y:04}-{m:02}-{d:02}T");
+            } else {
+                // outside four digits: chrono's form (`+10000-01-01`)
+                match DateTime::from_timestamp(day * 86_400, 0) {
+                    Some(t) => {
+                        let _ = write!(self.date, "{}T", t.format("%Y-%m-%d"));
+                    }
+                    None => {
+                        let _ = write!(out, "{secs}");
+                        return;
+                    }
+                }
+            }
+            self.day = Some(day);
+        }
+        let tod = secs.rem_euclid(86_400) as u32;
+        out.push_str(&self.date);
+        two(out, tod / 3600);
+        out.push(':');
+        two(out, tod / 60 % 60);
+        out.push(':');
+        two(out, tod % 60);
+        if frac != 0 {
+            let _ = if frac.is_multiple_of(1_000_000) {
+                write!(out, ".{:03}", frac / 1_000_000)
+            } else if frac.is_multiple_of(1_000) {
+                write!(out, ".{:06}", frac / 1_000)
+            } else {
+                write!(out, ".{frac:09}")
+            };
+        }
+        out.push('Z');
+    }
+}
+
+/// Values per second and nanoseconds per value of a time unit.
+fn per_second(unit: TimeUnit) -> (i64, i64) {
+    match unit {
+        TimeUnit::Nanoseconds => (1_000_000_000, 1),
+        TimeUnit::Microseconds => (1_000_000, 1_000),
+        TimeUnit::Milliseconds => (1_000, 1_000_000),
+    }
+}
+
+/// A datetime column as RFC 3339 strings (nulls stay null).
+pub fn rfc3339_column(c: &Column) -> PolarsResult<Column> {
+    let DataType::Datetime(unit, _) = c.dtype() else {
+        polars_bail!(ComputeError: "{} is not a datetime column", c.name());
+    };
+    let (per, nanos) = per_second(*unit);
+    let physical = c.as_materialized_series().to_physical_repr();
+    let values = physical.i64()?;
+    let mut builder = StringChunkedBuilder::new(c.name().clone(), values.len());
+    let mut fmt = Rfc3339::default();
+    let mut buf = String::with_capacity(32);
+    for v in values.iter() {
+        match v {
+            Some(v) => {
+                let frac = (v.rem_euclid(per) * nanos) as u32;
+                fmt.format_parts(v.div_euclid(per), frac, &mut buf);
+                builder.append_value(&buf);
+            }
+            None => builder.append_null(),
+        }
+    }
+    Ok(builder.finish().into_column())
+}
+
+/// `df` with what Polars' CSV writer would not write as this tool does:
+/// datetimes as RFC 3339 with a `Z`; nested and binary values as text.
+fn prepared(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut columns = Vec::with_capacity(df.width());
+    for c in df.columns() {
+        let c = match c.dtype() {
+            DataType::Datetime(..) => rfc3339_column(c)?,
+            DataType::List(_) | DataType::Array(..) | DataType::Struct(_) | DataType::Binary => {
+                let mut builder = StringChunkedBuilder::new(c.name().clone(), c.len());
+                for i in 0..c.len() {
+                    match c.get(i)? {
+                        AnyValue::Null => builder.append_null(),
+                        v => builder.append_value(v.to_string()),
+                    }
+                }
+                builder.finish().into_column()
+            }
+            _ => c.clone(),
+        };
+        columns.push(c);
+    }
+    DataFrame::new(df.height(), columns)
+}
+
+/// Writes `df` as CSV with a header row into `out`.
+pub fn write_frame<W: Write>(df: &DataFrame, out: W) -> PolarsResult<()> {
+    let mut df = prepared(df)?;
+    CsvWriter::new(out).include_header(true).finish(&mut df)
+}
+
+/// `df` as CSV text with a header row.
+pub fn frame_to_string(df: &DataFrame) -> PolarsResult<String> {
+    let mut out = Vec::new();
+    write_frame(df, &mut out)?;
+    String::from_utf8(out).map_err(|e| polars_err!(ComputeError: "CSV output is not UTF-8: {e}"))
 }
 
 /// `tables/triggers.csv`: one row per trigger of a stream.
@@ -65,9 +221,75 @@ mod tests {
     }
 
     #[test]
-    fn floats_are_shortest_round_trip() {
-        assert_eq!(16.575f64.to_string(), "16.575");
-        assert_eq!(opt(Some(0.1 + 0.2)), "0.30000000000000004");
-        assert_eq!(opt(None), "");
+    fn the_calendar_agrees_with_chrono_over_ten_thousand_years() {
+        // every 997th day from year 1 to 9999, and the edges
+        let first = -719_162; // 0001-01-01
+        let last = 2_932_896; // 9999-12-31
+        let mut fmt = Rfc3339::default();
+        let mut out = String::new();
+        for day in (first..=last).step_by(997).chain([first, last, -1, 0, 59, 60, 11_016]) {
+            let secs = day * 86_400 + 45_296;
+            fmt.format(i128::from(secs) * 1_000_000_000, &mut out);
+            let expected = DateTime::from_timestamp(secs, 0)
+                .unwrap()
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string();
+            assert_eq!(out, expected, "day {day}");
+        }
+    }
+
+    #[test]
+    fn fractions_appear_only_when_present() {
+        let mut fmt = Rfc3339::default();
+        let mut out = String::new();
+        let base: i128 = 1_469_498_400 * 1_000_000_000;
+        fmt.format(base, &mut out);
+        assert_eq!(out, "2016-07-26T02:00:00Z");
+        fmt.format(base + 500_000_000, &mut out);
+        assert_eq!(out, "2016-07-26T02:00:00.500Z");
+        fmt.format(base + 250_000, &mut out);
+        assert_eq!(out, "2016-07-26T02:00:00.000250Z");
+        fmt.format(base + 7, &mut out);
+        assert_eq!(out, "2016-07-26T02:00:00.000000007Z");
+        fmt.format(-1_000_000_000, &mut out);
+        assert_eq!(out, "1969-12-31T23:59:59Z");
+    }
+
+    fn sample() -> DataFrame {
+        df!(
+            "action" => ["Open", "Close, \"quoted\"", "=1+1", "two\nlines", ""],
+            "t" => [1_469_501_100_000i64, 1_469_501_160_000, 1_469_501_220_500, 0, -1000],
+            "average" => [Some(16.575), None, Some(0.1 + 0.2), Some(0.0), Some(2.0)],
+            "count" => [1i64, 2, 3, 4, 5],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("t").cast(DataType::Datetime(TimeUnit::Milliseconds, None)))
+        .collect()
+        .unwrap()
+    }
+
+    #[test]
+    fn frames_are_rfc3339_full_precision_quoted_only_when_needed() {
+        assert_eq!(
+            frame_to_string(&sample()).unwrap(),
+            "action,t,average,count\n\
+             Open,2016-07-26T02:45:00Z,16.575,1\n\
+             \"Close, \"\"quoted\"\"\",2016-07-26T02:46:00Z,,2\n\
+             =1+1,2016-07-26T02:47:00.500Z,0.30000000000000004,3\n\
+             \"two\nlines\",1970-01-01T00:00:00Z,0.0,4\n\
+             \"\",1969-12-31T23:59:59Z,2.0,5\n"
+        );
+    }
+
+    #[test]
+    fn utc_datetimes_are_written_the_same_way() {
+        let df = sample()
+            .lazy()
+            .with_column(col("t").cast(DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))))
+            .collect()
+            .unwrap();
+        let text = frame_to_string(&df).unwrap();
+        assert!(text.contains("Open,2016-07-26T02:45:00Z,16.575,1\n"), "{text}");
     }
 }

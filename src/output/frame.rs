@@ -9,17 +9,16 @@
 //! through [`printable`], so control characters in the data are shown
 //! escaped, never sent to the terminal.
 
-use std::fmt::Write;
-
 use chrono::DateTime;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
+use std::fmt::Write;
+
 use polars::prelude::*;
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json::{Number, Value};
 
-use super::csv::field;
 use super::summary::Summary;
 use super::terminal::{printable, thousands};
 use crate::metrics::Figures;
@@ -184,16 +183,9 @@ pub fn render(df: &DataFrame, format: FrameFormat, max_rows: usize) -> PolarsRes
 pub fn render_in(df: &DataFrame, format: FrameFormat, max_rows: usize, place: Place) -> PolarsResult<String> {
     match format {
         FrameFormat::Table => table(df, max_rows, place),
-        FrameFormat::Csv => {
-            let mut out = String::new();
-            let names: Vec<String> = df.get_column_names().iter().map(|n| field(n)).collect();
-            let _ = writeln!(out, "{}", names.join(","));
-            for i in 0..df.height() {
-                let cells = row(df, i, |v| text(v, false).map(|s| field(&s)).unwrap_or_default())?;
-                let _ = writeln!(out, "{}", cells.join(","));
-            }
-            Ok(out)
-        }
+        // the one CSV writer of the report tables, so that a view and its
+        // table are the same bytes
+        FrameFormat::Csv => super::csv::frame_to_string(df),
         FrameFormat::Json => {
             let mut out = serde_json::to_string_pretty(&json_rows(df)?).unwrap_or_default();
             out.push('\n');

@@ -1,19 +1,37 @@
-//! `index.html`: one self-contained page (charts inlined) with the summary,
-//! the tables (long ones abridged) and the charts. Every value that comes
-//! from the data is escaped.
+//! `index.html`: one self-contained page to hand on. Key figures first, a
+//! table of contents, the charts (inlined), the tables abridged to their
+//! interesting rows with links to the files, the rejected lines, and what
+//! the report was made from (options, version, input, time).
+//!
+//! Every value that comes from the data is escaped, and control characters
+//! (line breaks, NUL, escapes, bidirectional overrides) are shown as
+//! visible escapes, so no value can add markup or break a row. The page
+//! needs no network and no script; it follows the browser's dark mode and
+//! prints without the navigation.
 
 use std::fmt::Write;
 use std::path::Path;
 
+use anyhow::Result;
 use base64::Engine;
+use polars::prelude::{AnyValue, DataFrame};
 
-use super::charts::CHARTS;
-use super::summary::Summary;
+use super::charts::Plan;
+use super::report::Report;
+use super::series;
 use super::terminal::thousands;
-use crate::source::Rejected;
+use super::timefmt::short;
 
 /// Rows shown at each end of a long table.
-const EDGE: usize = 12;
+const EDGE: usize = 8;
+/// Tables up to this many rows are shown whole.
+const WHOLE: usize = 2 * EDGE + 4;
+/// Alert minutes shown (all of them up to this many).
+const MAX_ALERTS: usize = 500;
+/// Rejected lines shown.
+const MAX_REJECTED: usize = 20;
+/// Seconds between reloads of a live page.
+const REFRESH: u32 = 5;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -31,165 +49,477 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Splits a CSV line written by this tool into fields (quoted fields may
-/// hold commas and doubled quotes).
-fn csv_fields(line: &str) -> Vec<String> {
-    let mut fields = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            ('"', _) => quoted = !quoted,
-            (',', false) => fields.push(std::mem::take(&mut cur)),
-            (c, _) => cur.push(c),
-        }
-    }
-    fields.push(cur);
-    fields
+/// Whether `c` would change how the text around it looks: control
+/// characters and the bidirectional formatting characters.
+fn invisible(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-fn table(out: &mut String, name: &str, csv: &str) {
-    let lines: Vec<&str> = csv.lines().collect();
-    let Some((header, rows)) = lines.split_first() else {
+/// A value from the data as page text: escaped, with control and bidi
+/// characters shown as `\n`, `\t`, `\u{0}` … in a marked span.
+pub fn visible(s: &str) -> String {
+    if !s.chars().any(invisible) {
+        return escape(s);
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    let mut plain = String::new();
+    for c in s.chars() {
+        if invisible(c) {
+            out.push_str(&escape(&std::mem::take(&mut plain)));
+            let shown = match c {
+                '\n' => "\\n".to_string(),
+                '\r' => "\\r".to_string(),
+                '\t' => "\\t".to_string(),
+                c => format!("\\u{{{:x}}}", c as u32),
+            };
+            let _ = write!(out, "<span class=\"esc\">{shown}</span>");
+        } else {
+            plain.push(c);
+        }
+    }
+    out.push_str(&escape(&plain));
+    out
+}
+
+/// A number for reading: thousands separated, at most 3 decimals.
+fn number(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v == v.trunc() && v.abs() < 1e15 {
+        return thousands(v as i64);
+    }
+    let s = format!("{:.3}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    match s.split_once('.') {
+        Some((int, frac)) => {
+            let n: i64 = int.parse().unwrap_or(0);
+            let sign = if int.starts_with('-') && n == 0 { "-" } else { "" };
+            format!("{sign}{}.{frac}", thousands(n))
+        }
+        None => thousands(s.parse().unwrap_or(0)),
+    }
+}
+
+/// A cell for the page: its HTML and whether it is a number.
+fn cell(v: &AnyValue) -> (String, bool) {
+    match v {
+        AnyValue::Null => (String::new(), false),
+        AnyValue::String(s) => (visible(s), false),
+        AnyValue::StringOwned(s) => (visible(s), false),
+        AnyValue::Float64(f) => (number(*f), true),
+        AnyValue::Float32(f) => (number(f64::from(*f)), true),
+        AnyValue::Int64(n) => (thousands(*n), true),
+        AnyValue::Int32(n) => (thousands(i64::from(*n)), true),
+        AnyValue::UInt64(n) => (thousands(*n as i64), true),
+        AnyValue::UInt32(n) => (thousands(i64::from(*n)), true),
+        AnyValue::Datetime(t, _, _) | AnyValue::DatetimeOwned(t, _, _) => (escape(&short(t.div_euclid(1000))), false),
+        other => (visible(&other.to_string()), false),
+    }
+}
+
+/// Writes the rows `shown` of a table (`None` marks the hidden stretch).
+fn table_rows(
+    out: &mut String,
+    headers: &[&str],
+    n: usize,
+    shown: &[Option<usize>],
+    row: &dyn Fn(usize) -> Vec<(String, bool)>,
+) {
+    out.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
+    for h in headers {
+        let _ = write!(out, "<th>{}</th>", escape(h));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for i in shown {
+        match i {
+            Some(i) => {
+                out.push_str("<tr>");
+                for (text, num) in row(*i) {
+                    let class = if num { " class=\"n\"" } else { "" };
+                    let _ = write!(out, "<td{class}>{text}</td>");
+                }
+                out.push_str("</tr>\n");
+            }
+            None => {
+                let hidden = n - shown.iter().flatten().count();
+                let _ = writeln!(
+                    out,
+                    "<tr class=\"gap\"><td colspan=\"{}\">⋯ {} rows not shown ⋯</td></tr>",
+                    headers.len(),
+                    thousands(hidden as i64)
+                );
+            }
+        }
+    }
+    out.push_str("</tbody></table></div>\n");
+}
+
+/// The rows to show of `n`: all up to `whole`, else the first and last
+/// [`EDGE`] with a gap between.
+fn abridge(n: usize, whole: usize) -> Vec<Option<usize>> {
+    if n <= whole {
+        (0..n).map(Some).collect()
+    } else {
+        (0..EDGE)
+            .map(Some)
+            .chain(std::iter::once(None))
+            .chain((n - EDGE..n).map(Some))
+            .collect()
+    }
+}
+
+/// What each table holds, for its heading.
+fn describe(name: &str) -> &'static str {
+    match name {
+        "totals" => "Events per action",
+        "alerts" => "Alert minutes",
+        "hourly_average" => "Average actions per minute, per hour",
+        "hourly_counts" => "Events per hour and action",
+        "minute_counts" => "Events per minute and action",
+        "moving_average" => "Moving average and variance per action and minute",
+        _ => "",
+    }
+}
+
+fn frame_table(out: &mut String, r: &Report, name: &str, df: &DataFrame) {
+    let n = df.height();
+    let ext = r.table_format.link_extension();
+    let shown = abridge(n, if name == "alerts" { MAX_ALERTS } else { WHOLE });
+    let hidden = n - shown.iter().flatten().count();
+    let _ = write!(
+        out,
+        "<section id=\"t-{name}\">\n<h3>{} <code>{name}</code></h3>\n<p class=\"note\">{} {}",
+        describe(name),
+        thousands(n as i64),
+        if n == 1 { "row" } else { "rows" },
+    );
+    if hidden > 0 {
+        let _ = write!(out, ", the first and last {EDGE} shown");
+    }
+    let _ = writeln!(
+        out,
+        " · every row in <a href=\"tables/{name}.{ext}\">tables/{name}.{ext}</a></p>"
+    );
+    if n == 0 {
+        out.push_str("</section>\n");
         return;
+    }
+    let headers: Vec<&str> = df.get_column_names().iter().map(|c| c.as_str()).collect();
+    let row = |i: usize| -> Vec<(String, bool)> {
+        df.columns()
+            .iter()
+            .map(|c| c.get(i).map(|v| cell(&v)).unwrap_or_default())
+            .collect()
+    };
+    table_rows(out, &headers, n, &shown, &row);
+    out.push_str("</section>\n");
+}
+
+const STYLE: &str = "\
+:root{color-scheme:light dark;--fg:#1d1f21;--muted:#5f6368;--bg:#fff;--card:#f4f5f7;--line:#d6d8db;--accent:#1f68b4;--alert:#c62828}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e6e6;--muted:#a0a4a8;--bg:#16181b;--card:#23262a;--line:#3a3e44;--accent:#7fb2ee;--alert:#ff7a70}
+img.chart{filter:invert(.9) hue-rotate(180deg)}}
+*{box-sizing:border-box}
+body{font:16px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;margin:0 auto;padding:1em;color:var(--fg);background:var(--bg)}
+a{color:var(--accent)}
+h1{font-size:1.5em;margin:.2em 0 .6em;overflow-wrap:anywhere}
+h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:1px solid var(--line)}
+h3{font-size:1.05em;margin:1.2em 0 .2em}
+.keys{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.6em;margin:0 0 1em}
+.key{background:var(--card);border-radius:6px;padding:.5em .8em}
+.key b{display:block;font-size:1.45em;line-height:1.2;overflow-wrap:anywhere}
+.key span{color:var(--muted);font-size:.85em}
+.key.alert b{color:var(--alert)}
+nav{background:var(--card);border-radius:6px;padding:.4em .8em;font-size:.92em}
+nav ol{margin:.2em 0;padding-left:1.4em;columns:2 260px}
+.live{border:2px solid var(--accent);border-radius:6px;padding:.4em .8em;margin:.6em 0}
+.note{color:var(--muted);margin:.1em 0 .4em;font-size:.92em}
+figure{margin:1em 0}
+img.chart{width:100%;height:auto;border:1px solid var(--line);border-radius:4px}
+figcaption{color:var(--muted);font-size:.92em}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;margin:.3em 0 1em;font-size:.88em;font-variant-numeric:tabular-nums}
+td,th{border:1px solid var(--line);padding:.15em .6em;text-align:left;white-space:nowrap}
+td.n{text-align:right}
+th{background:var(--card)}
+tr.gap td{text-align:center;color:var(--muted)}
+.esc{color:var(--alert);font-family:monospace}
+code{font-size:.92em;overflow-wrap:anywhere}
+dl.about{display:grid;grid-template-columns:max-content 1fr;gap:.2em 1em}
+dl.about dt{color:var(--muted)} dl.about dd{margin:0;overflow-wrap:anywhere}
+@media (max-width:600px){body{padding:.6em;font-size:15px}.key b{font-size:1.2em}}
+@media print{nav,.live{display:none}body{max-width:none;color:#000;background:#fff}img.chart{filter:none}
+figure,table,.keys{break-inside:avoid}a{color:inherit;text-decoration:none}}
+";
+
+fn key(out: &mut String, value: &str, label: &str, alert: bool) {
+    let _ = writeln!(
+        out,
+        "<div class=\"key{}\"><b>{value}</b><span>{label}</span></div>",
+        if alert { " alert" } else { "" }
+    );
+}
+
+/// Builds the page of report `r`. `charts_dir` holds the PNGs to inline
+/// (absent ones are left out).
+pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
+    let s = r.summary;
+    let plan = Plan::new(r)?;
+    let mut out = String::with_capacity(1 << 20);
+    let title = escape(r.title);
+    let refresh = match &r.live {
+        Some(l) if l.running => format!("<meta http-equiv=\"refresh\" content=\"{REFRESH}\">\n"),
+        _ => String::new(),
     };
     let _ = write!(
         out,
-        "<h3>{}</h3>\n<p class=\"note\">{} rows · <a href=\"tables/{}\">tables/{}</a></p>\n<table>\n<tr>",
-        escape(name.trim_end_matches(".csv")),
-        rows.len(),
-        escape(name),
-        escape(name)
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n{refresh}\
+         <title>windowpane · {title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
+         <header id=\"top\">\n<h1>windowpane report: {title}</h1>\n"
     );
-    for h in csv_fields(header) {
-        let _ = write!(out, "<th>{}</th>", escape(&h));
-    }
-    out.push_str("</tr>\n");
-    let n = rows.len();
-    for (i, row) in rows.iter().enumerate() {
-        if n > 2 * EDGE + 1 && i == EDGE {
+    if let Some(l) = &r.live {
+        let when = escape(&l.updated.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+        if l.running {
             let _ = writeln!(
                 out,
-                "<tr class=\"gap\"><td colspan=\"9\">… {} rows not shown …</td></tr>",
-                n - 2 * EDGE
+                "<p class=\"live\"><b>Live:</b> <code>stream --follow</code> is running and rewrites this report as files arrive; the page reloads every {REFRESH} s. Last updated {when}.</p>"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "<p class=\"live\"><b>The stream has ended.</b> Last updated {when}; the page no longer reloads.</p>"
             );
         }
-        if n > 2 * EDGE + 1 && i >= EDGE && i < n - EDGE {
-            continue;
-        }
-        out.push_str("<tr>");
-        for f in csv_fields(row) {
-            let _ = write!(out, "<td>{}</td>", escape(&f));
-        }
-        out.push_str("</tr>\n");
     }
-    out.push_str("</table>\n");
-}
-
-/// Builds the page. `charts_dir` holds the PNGs to inline (absent ones are
-/// left out).
-pub fn page(
-    title: &str,
-    summary: &Summary,
-    tables: &[(String, String)],
-    rejected: &[Rejected],
-    charts_dir: &Path,
-) -> String {
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>windowpane · {t}</title>\n<style>\n\
-         body{{font-family:system-ui,sans-serif;max-width:1240px;margin:2em auto;padding:0 1em;color:#222}}\n\
-         table{{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.9em}}\n\
-         td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:right}}\n\
-         th{{background:#f3f3f3}} tr.gap td{{text-align:center;color:#777}}\n\
-         img{{max-width:100%;border:1px solid #ddd;margin:.5em 0}} .note{{color:#666;margin:0}}\n\
-         pre{{background:#f7f7f7;padding:1em;overflow:auto}}\n</style>\n</head>\n<body>\n\
-         <h1>windowpane report: {t}</h1>\n",
-        t = escape(title)
+    // key figures
+    let i = &s.input;
+    out.push_str("<section id=\"key-figures\" class=\"keys\">\n");
+    key(&mut out, &thousands(i.events as i64), "events", false);
+    key(
+        &mut out,
+        &thousands(i.rejected as i64),
+        &format!("rejected of {} lines", thousands(i.lines as i64)),
+        i.rejected > 0,
     );
-    let i = &summary.input;
-    let _ = writeln!(
-        out,
-        "<p>{} files, {} lines: {} events and {} rejected lines. Events from {} to {}.</p>",
-        thousands(i.files as i64),
-        thousands(i.lines as i64),
-        thousands(i.events as i64),
-        thousands(i.rejected as i64),
-        escape(summary.first_event.as_deref().unwrap_or("–")),
-        escape(summary.last_event.as_deref().unwrap_or("–"))
-    );
-    if let Some(p) = &summary.peak_hour {
-        let _ = writeln!(
-            out,
-            "<p>Peak hour: <b>{} to {}</b>, {:.4} actions per minute on average. Alert minutes: <b>{}</b>. Variance of the minute counts: {}.</p>",
-            escape(&p.window_start),
-            escape(&p.window_end),
-            p.average,
-            summary.alerts,
-            summary.variance.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
+    if i.late > 0 {
+        // streaming append mode: counted, not in the figures
+        key(&mut out, &thousands(i.late as i64), "late events, not merged", true);
+    }
+    if let (Some(first), Some(last)) = (&s.first_event, &s.last_event) {
+        let span = r.figures.hourly_average.first().zip(r.figures.hourly_average.last());
+        let words = plan
+            .as_ref()
+            .map(|p| series::duration(p.bulk.last - p.bulk.first))
+            .or_else(|| span.map(|(a, b)| series::duration(b.window_end - a.window_start)))
+            .unwrap_or_default();
+        key(
+            &mut out,
+            &escape(&words),
+            &format!(
+                "from {} to {}",
+                escape(&first.replace('T', " ").replace('Z', "")),
+                escape(&last.replace('T', " ").replace('Z', ""))
+            ),
+            false,
         );
     }
-    out.push_str("<h2>Charts</h2>\n");
-    for (file, caption) in CHARTS {
-        if let Ok(png) = std::fs::read(charts_dir.join(file)) {
+    match &r.figures.peak_hour {
+        Some(p) => {
+            let (start, end) = (short(p.window_start), short(p.window_end));
+            let (day, from) = start.split_once(' ').unwrap_or((&start, ""));
+            let to = end.split_once(' ').map_or(end.as_str(), |e| e.1);
+            key(
+                &mut out,
+                &escape(&format!("{from}–{to}")),
+                &format!(
+                    "peak hour, {} (UTC), {} actions per minute",
+                    escape(day),
+                    number(p.average)
+                ),
+                false,
+            )
+        }
+        None => key(&mut out, "–", "peak hour", false),
+    }
+    key(
+        &mut out,
+        &thousands(s.alerts as i64),
+        &format!(
+            "{} ({} − {} beyond ±{})",
+            if s.alerts == 1 { "alert minute" } else { "alert minutes" },
+            escape(&r.options.alert_actions.0),
+            escape(&r.options.alert_actions.1),
+            r.options.alert_threshold
+        ),
+        s.alerts > 0,
+    );
+    key(
+        &mut out,
+        &s.variance.map(number).unwrap_or_else(|| "–".into()),
+        "variance of the minute counts",
+        false,
+    );
+    out.push_str("</section>\n</header>\n");
+    // contents
+    let charts = plan.as_ref().map(|p| p.charts(r)).unwrap_or_default();
+    let charts: Vec<_> = charts
+        .into_iter()
+        .filter(|c| charts_dir.join(c.file).is_file())
+        .collect();
+    let frames = r.frames()?;
+    const ORDER: [&str; 6] = [
+        "totals",
+        "alerts",
+        "hourly_average",
+        "hourly_counts",
+        "minute_counts",
+        "moving_average",
+    ];
+    let mut tables: Vec<&(&str, DataFrame)> = frames.iter().collect();
+    tables.sort_by_key(|(name, _)| ORDER.iter().position(|n| n == name).unwrap_or(ORDER.len()));
+    out.push_str("<nav aria-label=\"contents\"><b>Contents</b>\n<ol>\n");
+    if !charts.is_empty() {
+        out.push_str("<li><a href=\"#charts\">Charts</a></li>\n");
+    }
+    out.push_str("<li><a href=\"#tables\">Tables</a>: ");
+    let links: Vec<String> = tables
+        .iter()
+        .map(|(n, _)| format!("<a href=\"#t-{n}\">{n}</a>"))
+        .chain(r.triggers.map(|_| "<a href=\"#t-triggers\">triggers</a>".to_string()))
+        .collect();
+    out.push_str(&links.join(", "));
+    out.push_str("</li>\n<li><a href=\"#rejected\">Rejected lines</a></li>\n<li><a href=\"#about\">How this report was made</a></li>\n</ol></nav>\n");
+    // charts
+    if !charts.is_empty() {
+        out.push_str("<h2 id=\"charts\">Charts</h2>\n");
+        if let Some(note) = plan.as_ref().and_then(Plan::note) {
+            let _ = writeln!(out, "<p class=\"note\">{}</p>", visible(&note));
+        }
+        for c in &charts {
+            let Ok(png) = std::fs::read(charts_dir.join(c.file)) else {
+                continue;
+            };
             let data = base64::engine::general_purpose::STANDARD.encode(png);
             let _ = writeln!(
                 out,
-                "<figure><img alt=\"{c}\" src=\"data:image/png;base64,{data}\"><figcaption>{c} · <a href=\"charts/{f}\">charts/{f}</a></figcaption></figure>",
-                c = escape(caption),
-                f = escape(file)
+                "<figure id=\"c-{id}\"><img class=\"chart\" alt=\"{cap}\" src=\"data:image/png;base64,{data}\"><figcaption>{cap} · <a href=\"charts/{f}\">charts/{f}</a></figcaption></figure>",
+                id = c.file.trim_end_matches(".png"),
+                cap = visible(&c.caption),
+                f = c.file
             );
         }
     }
-    out.push_str("<h2>Tables</h2>\n");
-    // the short tables that answer the questions first, the long ones after
-    const ORDER: [&str; 6] = [
-        "totals.csv",
-        "alerts.csv",
-        "hourly_average.csv",
-        "hourly_counts.csv",
-        "minute_counts.csv",
-        "moving_average.csv",
-    ];
-    let rank = |name: &str| ORDER.iter().position(|n| *n == name).unwrap_or(ORDER.len());
-    let mut ordered: Vec<&(String, String)> = tables.iter().collect();
-    ordered.sort_by_key(|(name, _)| rank(name));
-    for (name, csv) in ordered {
-        table(&mut out, name, csv);
+    // tables
+    out.push_str(
+        "<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Shown rounded (at most 3 decimals, times to the minute, UTC); the files hold every row at full precision.</p>\n",
+    );
+    for (name, df) in tables {
+        frame_table(&mut out, r, name, df);
     }
+    if let Some(t) = r.triggers {
+        let n = t.len();
+        let shown = abridge(n, WHOLE);
+        let _ = writeln!(
+            out,
+            "<section id=\"t-triggers\">\n<h3>Triggers of the stream <code>triggers</code></h3>\n<p class=\"note\">{} triggers · every row in <a href=\"tables/triggers.csv\">tables/triggers.csv</a></p>",
+            thousands(n as i64)
+        );
+        let row = |i: usize| -> Vec<(String, bool)> {
+            let x = &t[i];
+            vec![
+                (thousands(x.trigger as i64), true),
+                (thousands(x.files as i64), true),
+                (thousands(x.events as i64), true),
+                (thousands(x.rejected as i64), true),
+                (thousands(x.state_rows as i64), true),
+                (x.variance.map(number).unwrap_or_default(), true),
+                (thousands(x.new_alerts as i64), true),
+                (thousands(x.duration_ms as i64), true),
+            ]
+        };
+        table_rows(
+            &mut out,
+            &[
+                "trigger",
+                "files",
+                "events",
+                "rejected",
+                "state rows",
+                "variance",
+                "new alerts",
+                "duration (ms)",
+            ],
+            n,
+            &shown,
+            &row,
+        );
+        out.push_str("</section>\n");
+    }
+    // rejected lines
+    let rejected = r.rejected;
     let _ = writeln!(
         out,
-        "<h2>Rejected lines</h2>\n<p class=\"note\">{} lines · <a href=\"rejected.ndjson\">rejected.ndjson</a></p>",
-        rejected.len()
+        "<h2 id=\"rejected\">Rejected lines</h2>\n<p class=\"note\">{} {}{} · every one in <a href=\"rejected.ndjson\">rejected.ndjson</a> with its file, line and reason</p>",
+        thousands(rejected.len() as i64),
+        if rejected.len() == 1 { "line" } else { "lines" },
+        if rejected.len() > MAX_REJECTED {
+            format!(", the first {MAX_REJECTED} shown")
+        } else {
+            String::new()
+        }
     );
     if !rejected.is_empty() {
-        out.push_str("<table>\n<tr><th>file</th><th>line</th><th>reason</th><th>text</th></tr>\n");
-        for r in rejected.iter().take(2 * EDGE) {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
-                escape(&r.file),
-                r.line,
-                escape(&r.reason),
-                escape(&crate::source::abridge(&r.text, 120))
-            );
-        }
-        out.push_str("</table>\n");
+        let shown: Vec<Option<usize>> = (0..rejected.len().min(MAX_REJECTED)).map(Some).collect();
+        let row = |i: usize| -> Vec<(String, bool)> {
+            let x = &rejected[i];
+            vec![
+                (visible(&x.file), false),
+                (thousands(x.line as i64), true),
+                (visible(&x.reason), false),
+                (
+                    format!("<code>{}</code>", visible(&crate::source::abridge(&x.text, 120))),
+                    false,
+                ),
+            ]
+        };
+        table_rows(&mut out, &["file", "line", "reason", "text"], shown.len(), &shown, &row);
     }
-    out.push_str("<h2>summary.json</h2>\n<pre>");
-    out.push_str(&escape(&summary.to_json()));
-    out.push_str("</pre>\n</body>\n</html>\n");
-    out
+    // how it was made
+    let o = r.options;
+    let _ = writeln!(
+        out,
+        "<h2 id=\"about\">How this report was made</h2>\n<dl class=\"about\">\n\
+         <dt>input</dt><dd><code>{title}</code>: {files} files, {lines} lines</dd>\n\
+         <dt>made</dt><dd>{when} by windowpane {version}</dd>\n\
+         <dt>alerts</dt><dd>|{a} − {b}| per minute &gt; {t} (<code>--alert-actions {a},{b} --alert-threshold {t}</code>)</dd>\n\
+         <dt>moving average</dt><dd>trailing {w} minutes (<code>--moving-window {w}m</code>)</dd>\n\
+         <dt>tables</dt><dd>{fmt} in <a href=\"tables/\">tables/</a>; times are UTC</dd>\n\
+         <dt>files</dt><dd><a href=\"summary.json\">summary.json</a> (the key figures), <a href=\"rejected.ndjson\">rejected.ndjson</a>, <a href=\"charts/\">charts/</a></dd>\n</dl>",
+        files = thousands(i.files as i64),
+        lines = thousands(i.lines as i64),
+        when = escape(&r.generated.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
+        version = env!("CARGO_PKG_VERSION"),
+        a = escape(&o.alert_actions.0),
+        b = escape(&o.alert_actions.1),
+        t = o.alert_threshold,
+        w = o.moving_window,
+        fmt = match r.table_format {
+            super::tables::TableFormat::Csv => "CSV",
+            super::tables::TableFormat::Parquet => "Parquet",
+            super::tables::TableFormat::Both => "CSV and Parquet",
+        },
+    );
+    out.push_str("<p class=\"note\"><a href=\"#top\">back to the top</a></p>\n</body>\n</html>\n");
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
+    use chrono::DateTime;
+
+    use super::super::report::LiveStatus;
     use super::*;
 
     #[test]
@@ -201,7 +531,71 @@ mod tests {
     }
 
     #[test]
-    fn reads_back_quoted_csv_fields() {
-        assert_eq!(csv_fields("\"a,\"\"b\"\"\",2,"), vec!["a,\"b\"", "2", ""]);
+    fn control_and_bidi_characters_are_shown_not_obeyed() {
+        assert_eq!(visible("Open"), "Open");
+        assert_eq!(
+            visible("a\nb\0<i>\u{202e}"),
+            "a<span class=\"esc\">\\n</span>b<span class=\"esc\">\\u{0}</span>&lt;i&gt;<span class=\"esc\">\\u{202e}</span>"
+        );
+    }
+
+    #[test]
+    fn numbers_are_rounded_for_reading() {
+        assert_eq!(number(17.558333333333334), "17.558");
+        assert_eq!(number(1234567.0), "1,234,567");
+        assert_eq!(number(0.30000000000000004), "0.3");
+        assert_eq!(number(-0.0004), "0");
+        assert_eq!(number(-12345.5), "-12,345.5");
+        assert_eq!(number(-0.25), "-0.25");
+    }
+
+    /// The page of a few events, with `live` as given.
+    fn page_of(live: Option<LiveStatus>) -> String {
+        let data = b"{\"time\":1469501107,\"action\":\"Open\"}\n{\"time\":1469501167,\"action\":\"Close\"}\n";
+        let batch = crate::source::fold_bytes("a.json", data, false);
+        let options = crate::metrics::Options::default();
+        let figures = crate::metrics::compute(&batch.counts, &options).unwrap();
+        let input = super::super::summary::InputStats::of(&batch);
+        let summary = super::super::summary::Summary::new(&input, batch.counts.time_range(), &figures);
+        let report = Report {
+            title: "events",
+            summary: &summary,
+            figures: &figures,
+            rejected: &batch.rejected,
+            options: &options,
+            triggers: None,
+            table_format: super::super::tables::TableFormat::Csv,
+            live,
+            generated: DateTime::from_timestamp(1_795_651_200, 0).unwrap(),
+            frames: Default::default(),
+        };
+        page(&report, Path::new("/nonexistent")).unwrap()
+    }
+
+    #[test]
+    fn a_live_page_reloads_while_the_stream_runs_and_stops_after() {
+        let updated = DateTime::from_timestamp(1_795_651_230, 0).unwrap();
+        let running = page_of(Some(LiveStatus { updated, running: true }));
+        assert!(running.contains("<meta http-equiv=\"refresh\" content=\"5\">"));
+        assert!(running.contains("<b>Live:</b>"));
+        assert!(running.contains("Last updated 2026-11-26 00:00:30 UTC."));
+        let ended = page_of(Some(LiveStatus {
+            updated,
+            running: false,
+        }));
+        assert!(!ended.contains("http-equiv=\"refresh\""));
+        assert!(ended.contains("The stream has ended."));
+        let batch = page_of(None);
+        assert!(!batch.contains("refresh") && !batch.contains("class=\"live\""));
+        assert!(batch.contains("<dt>made</dt><dd>2026-11-26 00:00:00 UTC by windowpane"));
+    }
+
+    #[test]
+    fn long_tables_show_head_and_tail() {
+        let shown = abridge(100, WHOLE);
+        assert_eq!(shown.len(), 2 * EDGE + 1);
+        assert_eq!(shown[EDGE], None);
+        assert_eq!(shown.last(), Some(&Some(99)));
+        assert_eq!(abridge(5, WHOLE), vec![Some(0), Some(1), Some(2), Some(3), Some(4)]);
     }
 }

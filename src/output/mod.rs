@@ -7,7 +7,9 @@ pub mod frame;
 pub mod html;
 pub mod live;
 pub mod report;
+pub mod series;
 pub mod summary;
+pub mod tables;
 pub mod terminal;
 pub mod timefmt;
 
@@ -39,10 +41,30 @@ pub struct Run<'a> {
     pub triggers: Option<&'a [TriggerRow]>,
 }
 
+/// How the report folder is written, beyond the figures.
+#[derive(Debug, Clone, Default)]
+pub struct ReportSettings {
+    /// The format of `tables/` (`--table-format`).
+    pub table_format: tables::TableFormat,
+    /// Set while `stream --follow` rewrites the report: the page then says
+    /// so and reloads itself while the stream runs.
+    pub live: Option<report::LiveStatus>,
+}
+
 /// The end of a run, shared by `batch` and `stream`: writes the report
 /// folder (when `report_dir` is given) and returns the summary and the
 /// terminal tables (every hourly row when `all`).
 pub fn publish(run: &Run, report_dir: Option<&Path>, all: bool) -> Result<(summary::Summary, String)> {
+    publish_with(run, report_dir, all, &ReportSettings::default())
+}
+
+/// [`publish`] with the report written as `settings` say.
+pub fn publish_with(
+    run: &Run,
+    report_dir: Option<&Path>,
+    all: bool,
+    settings: &ReportSettings,
+) -> Result<(summary::Summary, String)> {
     let summary = summary::Summary::new(&run.input, run.range, run.figures);
     warn_absent_alert_actions(run.figures, run.options);
     if let Some(dir) = report_dir {
@@ -53,6 +75,10 @@ pub fn publish(run: &Run, report_dir: Option<&Path>, all: bool) -> Result<(summa
             rejected: run.rejected,
             options: run.options,
             triggers: run.triggers,
+            table_format: settings.table_format,
+            live: settings.live.clone(),
+            generated: report::run_time(),
+            frames: Default::default(),
         };
         report::write(&report, dir, &report::exporters())?;
     }

@@ -5,13 +5,37 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use std::sync::OnceLock;
+
 use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use polars::prelude::DataFrame;
 
 use super::summary::Summary;
+use super::tables::TableFormat;
 use super::{charts, csv, html};
 use crate::engine::stream::TriggerRow;
 use crate::metrics::{Figures, Options};
 use crate::source::Rejected;
+
+/// The state of a `stream --follow` whose report this is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveStatus {
+    /// When the stream last rewrote the report.
+    pub updated: DateTime<Utc>,
+    /// Whether the stream is still running (the page then reloads itself).
+    pub running: bool,
+}
+
+/// When the report is written: `SOURCE_DATE_EPOCH` (seconds) when set, so
+/// that a report can be made byte for byte again, else the clock.
+pub fn run_time() -> DateTime<Utc> {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .unwrap_or_else(Utc::now)
+}
 
 /// Everything a report is made from.
 pub struct Report<'a> {
@@ -27,6 +51,35 @@ pub struct Report<'a> {
     pub options: &'a Options,
     /// The triggers of a stream (`None` for batch).
     pub triggers: Option<&'a [TriggerRow]>,
+    /// The format of `tables/`.
+    pub table_format: TableFormat,
+    /// Set while a `stream --follow` keeps the report up to date.
+    pub live: Option<LiveStatus>,
+    /// When the report was made.
+    pub generated: DateTime<Utc>,
+    /// The figure tables as frames (see [`Report::frames`]); start empty.
+    pub frames: OnceLock<Vec<(&'static str, DataFrame)>>,
+}
+
+impl Report<'_> {
+    /// The figure tables as frames, built on first use and shared by the
+    /// exporters.
+    pub fn frames(&self) -> Result<&[(&'static str, DataFrame)]> {
+        if self.frames.get().is_none() {
+            let frames = crate::sql::figure_frames(self.figures).context("cannot build the figure tables")?;
+            let _ = self.frames.set(frames);
+        }
+        Ok(self.frames.get().map(Vec::as_slice).unwrap_or_default())
+    }
+
+    /// The frame of the table `name`.
+    pub fn frame(&self, name: &str) -> Result<&DataFrame> {
+        self.frames()?
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, df)| df)
+            .with_context(|| format!("no table named {name}"))
+    }
 }
 
 /// Writes one part of a report folder.
@@ -55,9 +108,7 @@ impl Exporter for Tables {
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
         let tables = dir.join("tables");
         fs::create_dir_all(&tables)?;
-        for (name, body) in csv::tables(r.figures)? {
-            fs::write(tables.join(name), body)?;
-        }
+        super::tables::write_all(r.frames()?, &tables, r.table_format)?;
         if let Some(triggers) = r.triggers {
             fs::write(tables.join("triggers.csv"), csv::triggers(triggers))?;
         }
@@ -88,7 +139,7 @@ impl Exporter for Charts {
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
         let charts = dir.join("charts");
         fs::create_dir_all(&charts)?;
-        charts::draw_all(r.figures, r.options, &charts)?;
+        charts::draw_all(r, &charts)?;
         charts::triggers(r.triggers.unwrap_or_default(), &charts)
     }
 }
@@ -99,8 +150,7 @@ impl Exporter for Html {
         "index.html"
     }
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
-        let tables = csv::tables(r.figures)?;
-        let page = html::page(r.title, r.summary, &tables, r.rejected, &dir.join("charts"));
+        let page = html::page(r, &dir.join("charts"))?;
         Ok(fs::write(dir.join("index.html"), page)?)
     }
 }

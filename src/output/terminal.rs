@@ -116,22 +116,27 @@ pub fn render(
     let mut out = String::new();
     let _ = writeln!(out, "{}\n", printable(heading));
 
-    let mut t = table(vec![
-        "files".into(),
-        "lines".into(),
-        "events".into(),
-        "rejected".into(),
-        "first event".into(),
-        "last event".into(),
-    ]);
-    t.add_row(vec![
+    // late events (streaming append mode) have a column when there are any,
+    // so that lines = events + rejected + late can be read off the table
+    let late = s.input.late > 0;
+    let mut header = vec!["files".into(), "lines".into(), "events".into(), "rejected".into()];
+    let mut row = vec![
         thousands(s.input.files as i64),
         thousands(s.input.lines as i64),
         thousands(s.input.events as i64),
         thousands(s.input.rejected as i64),
+    ];
+    if late {
+        header.push("late".into());
+        row.push(thousands(s.input.late as i64));
+    }
+    header.extend(["first event".into(), "last event".into()]);
+    row.extend([
         s.first_event.clone().unwrap_or_else(|| "–".into()),
         s.last_event.clone().unwrap_or_else(|| "–".into()),
     ]);
+    let mut t = table(header);
+    t.add_row(row);
     right_align(&mut t, 0);
     let _ = writeln!(out, "Input\n{t}");
     if s.input.rejected > 0 {

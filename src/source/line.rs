@@ -116,6 +116,12 @@ fn action_too_long(len: usize) -> String {
 
 /// Epoch seconds from an integer `time` in `unit`, or why not.
 fn check_integer(value: i128, unit: TimeUnit) -> Result<i64, String> {
+    // the common case in 64-bit arithmetic (128-bit division is slow)
+    if let (Ok(v), TimeUnit::S) = (i64::try_from(value), unit) {
+        if (MIN_TIME..=MAX_TIME).contains(&v) {
+            return Ok(v);
+        }
+    }
     let seconds = value.div_euclid(i128::from(unit.per_second()));
     if (i128::from(MIN_TIME)..=i128::from(MAX_TIME)).contains(&seconds) {
         return Ok(seconds as i64);

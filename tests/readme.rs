@@ -22,10 +22,10 @@ const SKIPPED: &[(&str, &str)] = &[
         "windowpane sql",
         "an interactive prompt: tests/sql.rs types into it on a pseudo-terminal",
     ),
-    ("pip install duckdb polars", "installs Python packages"),
+    ("pip install duckdb", "installs a Python package"),
     (
-        "python3 bench/compare.py *",
-        "the benchmark: minutes of runs and peer scripts",
+        "python3 bench/history.py *",
+        "the benchmark: minutes of runs and gigabytes of generated data",
     ),
 ];
 

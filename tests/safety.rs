@@ -263,6 +263,19 @@ fn a_linked_report_folder_is_followed_not_replaced() {
 #[cfg(unix)]
 #[test]
 fn kills_during_the_report_write_leave_nothing_behind_after_the_next_run() {
+    kills_during_the_report_write(&["batch"]);
+}
+
+#[test]
+fn kills_of_a_stream_during_its_report_write_leave_nothing_behind() {
+    // every file is taken by the first run; later runs only write the report
+    kills_during_the_report_write(&["stream", "-q", "--checkpoint", "ck"]);
+}
+
+/// Kills `windowpane ARGS INPUT --report r` 30 times, mostly while it
+/// writes the report, then checks that the next run leaves a whole report,
+/// the tables of a clean batch, and no temporary folder.
+fn kills_during_the_report_write(args: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     // a long span makes big tables and charts: the write takes most of a run
     let input = dir.path().join("events");
@@ -276,7 +289,8 @@ fn kills_during_the_report_write_leave_nothing_behind_after_the_next_run() {
     let report = dir.path().join("r");
     let run = || {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
-            .arg("batch")
+            .current_dir(dir.path())
+            .args(args)
             .arg(&input)
             .arg("--report")
             .arg(&report)

@@ -202,15 +202,7 @@ impl Figures {
 
     /// The minute counts as rows (for small uses: the table is columnar).
     pub fn minute_rows(&self) -> Vec<Count> {
-        self.minute_counts
-            .iter()
-            .map(|(a, m, c)| Count {
-                action: a.clone(),
-                window_start: m,
-                window_end: m + MINUTE,
-                count: c as i64,
-            })
-            .collect()
+        minute_rows(&self.minute_counts)
     }
 
     /// The moving average as rows (for small uses and tests).
@@ -269,6 +261,18 @@ impl Figures {
         let df = moving_average(&self.minute_counts, self.moving_window)?;
         Ok(self.moving.get_or_init(|| df))
     }
+}
+
+/// A minute table's rows as [`Count`]s.
+pub fn minute_rows(t: &MinuteTable) -> Vec<Count> {
+    t.iter()
+        .map(|(a, m, c)| Count {
+            action: a.clone(),
+            window_start: m,
+            window_end: m + MINUTE,
+            count: c as i64,
+        })
+        .collect()
 }
 
 /// The minute rows as a frame: `action` (code), `window_start` (epoch

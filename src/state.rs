@@ -116,6 +116,18 @@ impl Chunk {
     }
 }
 
+/// Sorts rows by (minute, id) and adds up the counts of equal keys.
+fn sort_and_sum(rows: &mut Vec<Row>) {
+    rows.sort_unstable_by_key(|r| (r.0, r.1));
+    rows.dedup_by(|later, earlier| {
+        let same = (later.0, later.1) == (earlier.0, earlier.1);
+        if same {
+            earlier.2 += later.2;
+        }
+        same
+    });
+}
+
 /// Counts per (action, minute window start) and the event time range.
 #[derive(Debug, Clone, Default)]
 pub struct MinuteCounts {
@@ -211,14 +223,7 @@ impl MinuteCounts {
     /// order. The event time range is the caller's to keep.
     pub fn add_counts(&mut self, rows: &[(Arc<str>, i64, u64)]) {
         let mut own: Vec<Row> = rows.iter().map(|(a, m, n)| (*m, self.names.id(a), *n)).collect();
-        own.sort_unstable_by_key(|r| (r.0, r.1));
-        own.dedup_by(|later, earlier| {
-            let same = (later.0, later.1) == (earlier.0, earlier.1);
-            if same {
-                earlier.2 += later.2;
-            }
-            same
-        });
+        sort_and_sum(&mut own);
         self.events += own.iter().map(|r| r.2).sum::<u64>();
         self.add_rows(&own);
     }
@@ -324,14 +329,7 @@ impl MinuteCounts {
             .into_iter()
             .map(|(action, minute, n)| (minute, state.names.id(&action), n))
             .collect();
-        rows.sort_unstable_by_key(|r| (r.0, r.1));
-        rows.dedup_by(|later, earlier| {
-            let same = (later.0, later.1) == (earlier.0, earlier.1);
-            if same {
-                earlier.2 += later.2;
-            }
-            same
-        });
+        sort_and_sum(&mut rows);
         state.events = rows.iter().map(|r| r.2).sum();
         state.add_rows(&rows);
         state.first = range.map(|r| r.0);

@@ -125,3 +125,21 @@ fn rebuild_removes_only_a_checkpoint() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not look like a windowpane checkpoint"));
     assert_eq!(fs::read_to_string(d.join("mine/notes.txt")).unwrap(), "keep me");
 }
+
+#[test]
+fn a_checkpoint_inside_the_report_folder_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    windowpane(&["generate", "dumps", "--files", "2", "--events", "200"], d);
+    for cmd in ["update", "stream"] {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+            .args([cmd, "dumps", "--report", "r", "--checkpoint", "r/ck"])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{cmd}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("is inside the report folder r"), "{cmd}: {stderr}");
+        assert!(!d.join("r").exists(), "{cmd} wrote before refusing");
+    }
+}

@@ -198,6 +198,23 @@ pub fn default_checkpoint(report_dir: &Path) -> PathBuf {
     report_dir.with_file_name(format!(".{name}.checkpoint"))
 }
 
+/// Refuses a checkpoint inside the report folder, which every report
+/// replaces whole.
+pub fn check_apart(checkpoint: &Path, report: Option<&Path>) -> Result<()> {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if let Some(report) = report {
+        if absolute(checkpoint).starts_with(absolute(report)) {
+            anyhow::bail!(
+                "the checkpoint {} is inside the report folder {}, which each report replaces; \
+                 give --checkpoint a folder outside it",
+                checkpoint.display(),
+                report.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A published run: its summary, terminal tables, figures and rejected lines.
 pub struct Published {
     /// summary.json.
@@ -340,6 +357,8 @@ pub fn run(args: &Args) -> Result<()> {
         .clone()
         .unwrap_or_else(|| default_checkpoint(&report_dir));
     let mut out = Out { closed: false };
+    let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir.clone()));
+    check_apart(&checkpoint, out_dir.as_deref())?;
     let mut stream = Stream::open(
         &args.input,
         &checkpoint,
@@ -362,7 +381,7 @@ pub fn run(args: &Args) -> Result<()> {
             checkpoint.display()
         ))?;
     }
-    let out_dir = (!args.no_report).then(|| args.report.clone().unwrap_or(report_dir.clone()));
+
     let stop = stop_flag()?;
     let changes = if args.follow { watch(&args.input) } else { None };
     let mut live = if !quiet && !args.show_rows && std::io::stdout().is_terminal() {

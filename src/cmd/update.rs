@@ -74,6 +74,7 @@ pub fn run(args: &Args) -> Result<()> {
         .checkpoint
         .clone()
         .unwrap_or_else(|| default_checkpoint(&report_dir));
+    super::stream::check_apart(&checkpoint, (!args.no_report).then_some(report_dir.as_path()))?;
     if args.rebuild {
         crate::engine::checkpoint::remove(&checkpoint)?;
     }

@@ -525,7 +525,7 @@ impl Stream {
                 // windows that became final in this trigger
                 let lo = before.map_or(i64::MIN, |w| w - MINUTE + 1);
                 let hi = self.watermark.map_or(i64::MIN, |w| w - MINUTE + 1);
-                table_counts(&self.counts.table_in(lo, hi))
+                metrics::minute_rows(&self.counts.table_in(lo, hi))
             }
         };
         let emitted_rows = match self.opts.mode {
@@ -1076,16 +1076,4 @@ fn encode_plan(rels: &[Vec<u8>]) -> Vec<u8> {
 fn decode_plan(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
     let mut r = Reader::new(bytes)?;
     (0..r.count()?).map(|_| Ok(r.bytes()?.to_vec())).collect()
-}
-
-/// A minute table's rows as counts.
-fn table_counts(t: &MinuteTable) -> Vec<Count> {
-    t.iter()
-        .map(|(a, m, c)| Count {
-            action: a.clone(),
-            window_start: m,
-            window_end: m + MINUTE,
-            count: c as i64,
-        })
-        .collect()
 }

@@ -26,7 +26,7 @@ use crate::metrics::{self, Alert, Count, Figures, HourAverage, Options, Sums, HO
 use crate::output::summary::InputStats;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, InputFile, Rejected};
-use crate::state::{MinuteCounts, MinuteTable};
+use crate::state::{MinuteCounts, MinuteTable, Row};
 
 /// A snapshot is written instead of a delta after this many triggers, or
 /// sooner when the deltas since the last one hold half the state's rows.
@@ -854,23 +854,13 @@ impl Stream {
     ) -> Vec<u8> {
         let mut w = Writer::new();
         self.write_common(&mut w, n);
-        w.u64(stamps.len() as u64);
-        stamps.iter().for_each(|s| s.write(&mut w));
-        w.u64(missing.len() as u64);
-        missing.iter().for_each(|m| w.bytes(m));
         let mut names: Vec<&Arc<str>> = changed.iter().map(|r| &r.0).collect();
         names.sort_unstable();
         names.dedup();
-        w.u64(names.len() as u64);
-        names.iter().for_each(|a| w.bytes(a.as_bytes()));
-        w.u64(changed.len() as u64);
-        let mut previous = 0i64;
-        for (a, m, c) in changed {
-            w.i64(m.div_euclid(MINUTE) - previous);
-            previous = m.div_euclid(MINUTE);
-            w.u64(names.binary_search(&a).unwrap_or(0) as u64);
-            w.u64(*c);
-        }
+        let rows = changed
+            .iter()
+            .map(|(a, m, c)| (*m, names.binary_search(&a).unwrap_or(0) as u32, *c));
+        write_body(&mut w, stamps.iter(), missing, &names, rows);
         w.finish()
     }
 
@@ -879,21 +869,15 @@ impl Stream {
     fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
         let mut r = Reader::new(bytes)?;
         let range = self.read_common(&mut r)?;
-        for _ in 0..r.count()? {
-            let s = FileStamp::read(&mut r)?;
-            self.processed.insert(s.rel.clone(), s);
-        }
-        for _ in 0..r.count()? {
-            self.missing.push(r.bytes()?.to_vec());
-        }
-        let names = read_names(&mut r)?;
-        let mut rows = Vec::new();
-        let mut minute = 0i64;
-        for _ in 0..r.count()? {
-            minute += r.i64()?;
-            let a = names.get(r.u64()? as usize).context("a row names no action")?;
-            rows.push((a.clone(), minute * MINUTE, r.u64()?));
-        }
+        let body = read_body(&mut r)?;
+        self.processed
+            .extend(body.stamps.into_iter().map(|s| (s.rel.clone(), s)));
+        self.missing.extend(body.missing);
+        let rows: Vec<(Arc<str>, i64, u64)> = body
+            .rows
+            .iter()
+            .map(|&(m, id, c)| (body.names[id as usize].clone(), m, c))
+            .collect();
         // counts only grow: the difference to the new count is what was added
         let mut delta = Vec::with_capacity(rows.len());
         for (a, m, new) in &rows {
@@ -916,21 +900,10 @@ impl Stream {
         self.write_common(&mut w, self.trigger);
         let mut stamps: Vec<&FileStamp> = self.processed.values().collect();
         stamps.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-        w.u64(stamps.len() as u64);
-        stamps.iter().for_each(|s| s.write(&mut w));
-        w.u64(self.missing.len() as u64);
-        self.missing.iter().for_each(|m| w.bytes(m));
         let t = self.counts.table();
-        w.u64(t.names.len() as u64);
-        t.names.iter().for_each(|a| w.bytes(a.as_bytes()));
-        w.u64(t.len() as u64);
-        let mut previous = 0i64;
-        for i in 0..t.len() {
-            w.i64(t.start[i].div_euclid(MINUTE) - previous);
-            previous = t.start[i].div_euclid(MINUTE);
-            w.u64(u64::from(t.code[i]));
-            w.u64(t.count[i]);
-        }
+        let names: Vec<&Arc<str>> = t.names.iter().collect();
+        let rows = (0..t.len()).map(|i| (t.start[i], t.code[i], t.count[i]));
+        write_body(&mut w, stamps.into_iter(), &self.missing, &names, rows);
         // the kept figures, which would take a pass over every row to redo
         w.u64(self.hourly.len() as u64);
         for ((h, a), c) in &self.hourly {
@@ -956,27 +929,18 @@ impl Stream {
         let bytes = self.checkpoint.read(Kind::Snapshot, n)?;
         let mut r = Reader::new(&bytes)?;
         let range = self.read_common(&mut r)?;
-        let mut processed = HashMap::new();
-        for _ in 0..r.count()? {
-            let s = FileStamp::read(&mut r)?;
-            processed.insert(s.rel.clone(), s);
-        }
-        let mut missing = Vec::new();
-        for _ in 0..r.count()? {
-            missing.push(r.bytes()?.to_vec());
-        }
-        let names = read_names(&mut r)?;
-        let mut rows = Vec::new();
+        let Body {
+            stamps,
+            missing,
+            names,
+            rows,
+        } = read_body(&mut r)?;
+        let processed: HashMap<Vec<u8>, FileStamp> = stamps.into_iter().map(|s| (s.rel.clone(), s)).collect();
         let mut totals = vec![0i64; names.len()];
         let mut sums = Sums::default();
-        let mut minute = 0i64;
-        for _ in 0..r.count()? {
-            minute += r.i64()?;
-            let id = r.u64()? as usize;
-            let c = r.u64()?;
-            *totals.get_mut(id).context("a row names no action")? += c as i64;
+        for &(_, id, c) in &rows {
+            totals[id as usize] += c as i64;
             sums.change(0, c);
-            rows.push((minute * MINUTE, id as u32, c));
         }
         let mut hourly = BTreeMap::new();
         for _ in 0..r.count()? {
@@ -1053,6 +1017,65 @@ fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<bool> {
         return refuse(format!("with --watermark {}m", saved.watermark_minutes.unwrap_or(0)));
     }
     Ok(saved.alert_threshold != now.alert_threshold || saved.alert_actions != now.alert_actions)
+}
+
+/// What deltas and snapshots both hold: the files read, the files gone
+/// missing, and minute-count rows whose ids index `names`.
+struct Body {
+    stamps: Vec<FileStamp>,
+    missing: Vec<Vec<u8>>,
+    names: Vec<Arc<str>>,
+    /// (minute start, index into `names`, count), in minute order.
+    rows: Vec<Row>,
+}
+
+/// Writes a [`Body`]; minutes as differences, so most take a byte.
+fn write_body<'a>(
+    w: &mut Writer,
+    stamps: impl ExactSizeIterator<Item = &'a FileStamp>,
+    missing: &[Vec<u8>],
+    names: &[&Arc<str>],
+    rows: impl ExactSizeIterator<Item = Row>,
+) {
+    w.u64(stamps.len() as u64);
+    stamps.for_each(|s| s.write(w));
+    w.u64(missing.len() as u64);
+    missing.iter().for_each(|m| w.bytes(m));
+    w.u64(names.len() as u64);
+    names.iter().for_each(|a| w.bytes(a.as_bytes()));
+    w.u64(rows.len() as u64);
+    let mut previous = 0i64;
+    for (m, id, c) in rows {
+        w.i64(m.div_euclid(MINUTE) - previous);
+        previous = m.div_euclid(MINUTE);
+        w.u64(u64::from(id));
+        w.u64(c);
+    }
+}
+
+/// Reads what [`write_body`] wrote; every row's id names an action.
+fn read_body(r: &mut Reader) -> Result<Body> {
+    let stamps = (0..r.count()?).map(|_| FileStamp::read(r)).collect::<Result<_>>()?;
+    let missing = (0..r.count()?)
+        .map(|_| Ok(r.bytes()?.to_vec()))
+        .collect::<Result<_>>()?;
+    let names = read_names(r)?;
+    let mut rows = Vec::new();
+    let mut minute = 0i64;
+    for _ in 0..r.count()? {
+        minute += r.i64()?;
+        let id = r.u64()?;
+        if id >= names.len() as u64 {
+            bail!("a row names no action");
+        }
+        rows.push((minute * MINUTE, id as u32, r.u64()?));
+    }
+    Ok(Body {
+        stamps,
+        missing,
+        names,
+        rows,
+    })
 }
 
 fn read_names(r: &mut Reader) -> Result<Vec<Arc<str>>> {

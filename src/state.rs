@@ -321,22 +321,6 @@ impl MinuteCounts {
         0
     }
 
-    /// Rebuilds a state from its rows and event time range, as a checkpoint
-    /// saved them. The rows may come in any order; equal keys add up.
-    pub fn from_rows(rows: impl IntoIterator<Item = (String, i64, u64)>, range: Option<(i64, i64)>) -> Self {
-        let mut state = Self::new();
-        let mut rows: Vec<Row> = rows
-            .into_iter()
-            .map(|(action, minute, n)| (minute, state.names.id(&action), n))
-            .collect();
-        sort_and_sum(&mut rows);
-        state.events = rows.iter().map(|r| r.2).sum();
-        state.add_rows(&rows);
-        state.first = range.map(|r| r.0);
-        state.last = range.map(|r| r.1);
-        state
-    }
-
     /// Keeps only the rows whose minute start `keep` accepts and returns the
     /// number of events dropped. The event time range stays as it was.
     pub fn retain_minutes(&mut self, keep: impl Fn(i64) -> bool) -> u64 {
@@ -443,19 +427,6 @@ impl MinuteCounts {
             }
         }
         t
-    }
-
-    /// The distinct minutes that hold an event, in order.
-    pub fn minutes(&self) -> Vec<i64> {
-        let mut out: Vec<i64> = Vec::new();
-        for c in self.chunks.values() {
-            for &m in &c.minute {
-                if out.last() != Some(&m) {
-                    out.push(m);
-                }
-            }
-        }
-        out
     }
 }
 
@@ -800,6 +771,5 @@ mod tests {
             (vec![60, 60, 120], vec![0, 2, 1])
         );
         assert_eq!(part.names, all.names);
-        assert_eq!(c.minutes(), [0, 60, 120, 7200]);
     }
 }

@@ -181,7 +181,7 @@ pub fn read_inputs(inputs: &Inputs, order: FileOrder, opts: &ReadOptions, thread
             "no input files in {input}: expected files named *.json, *.jsonl or *.ndjson (optionally .gz); hidden and _-prefixed names are skipped"
         );
     }
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let threads = source::threads(threads);
     let progress = Progress::new(files.len() as u64, "files");
     let batch = source::read_files(&files, threads, opts, &progress);
     progress.finish();

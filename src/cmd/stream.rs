@@ -368,9 +368,7 @@ pub fn run(args: &Args) -> Result<()> {
             order: args.order,
             mode: args.output_mode,
             watermark_minutes: args.watermark,
-            threads: args
-                .threads
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+            threads: crate::source::threads(args.threads),
             read: args.read.options(false),
         },
     )?;

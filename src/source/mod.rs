@@ -662,6 +662,11 @@ impl Batch {
     }
 }
 
+/// Reader threads: `threads`, or one per core.
+pub fn threads(threads: Option<usize>) -> usize {
+    threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
 /// How lines are read and judged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadOptions {

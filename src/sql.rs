@@ -135,7 +135,7 @@ pub fn figure_frames(f: &Figures) -> Result<Vec<(&'static str, DataFrame)>> {
             Column::new("count".into(), rows.iter().map(|c| c.count).collect::<Vec<i64>>()),
         ])
     };
-    let m = &f.minute_counts;
+    let m = f.minute_counts();
     let names = |codes: &[u32]| strings("action", codes.iter().map(|&c| &*m.names[c as usize]));
     let minute_counts = DataFrame::new_infer_height(vec![
         names(&m.code),

@@ -14,7 +14,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound::{Excluded, Unbounded};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use foldhash::fast::RandomState;
 use std::collections::HashMap;
@@ -59,15 +59,15 @@ impl Names {
     }
 }
 
-/// One chunk: rows sorted by (minute, id).
+/// A chunk's rows as columns, sorted by (minute, id).
 #[derive(Debug, Clone, Default)]
-struct Chunk {
+struct Cols {
     minute: Vec<i64>,
     id: Vec<u32>,
     count: Vec<u64>,
 }
 
-impl Chunk {
+impl Cols {
     fn len(&self) -> usize {
         self.minute.len()
     }
@@ -83,7 +83,7 @@ impl Chunk {
     }
 
     fn from_rows(rows: &[Row]) -> Self {
-        let mut c = Chunk {
+        let mut c = Cols {
             minute: Vec::with_capacity(rows.len()),
             id: Vec::with_capacity(rows.len()),
             count: Vec::with_capacity(rows.len()),
@@ -92,7 +92,11 @@ impl Chunk {
         c
     }
 
-    /// Merges sorted `rows` into this chunk, adding counts of equal keys;
+    fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+        (0..self.len()).map(|i| (self.minute[i], self.id[i], self.count[i]))
+    }
+
+    /// Merges sorted `rows` into these, adding counts of equal keys;
     /// returns the merged rows and how many keys were new.
     fn merge(&self, rows: &[Row]) -> (Vec<Row>, usize) {
         let mut out = Vec::with_capacity(self.len() + rows.len());
@@ -116,6 +120,96 @@ impl Chunk {
     }
 }
 
+/// The rows of one chunk as a checkpoint saved them: read from there only
+/// when first needed, so that loading a large state costs the chunks a run
+/// touches, not every row held.
+#[derive(Clone)]
+pub struct Stored {
+    /// The saved file, shared by every chunk of it.
+    pub bytes: Arc<[u8]>,
+    /// Where in `bytes` this chunk's rows are.
+    pub range: std::ops::Range<usize>,
+    /// How many rows it holds.
+    pub len: usize,
+    /// The key (minute start, action id) of its first row.
+    pub first: (i64, u32),
+    /// Reads the rows back from their bytes, in order.
+    pub decode: fn(&[u8]) -> anyhow::Result<Vec<Row>>,
+}
+
+impl std::fmt::Debug for Stored {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Stored({} rows from {:?}, {} bytes)",
+            self.len,
+            self.first,
+            self.range.len()
+        )
+    }
+}
+
+/// One chunk of rows, sorted by (minute, id). A chunk never changes once
+/// made (adding rows makes new chunks), so copies of a state share their
+/// chunks; one loaded from a checkpoint is decoded when first read.
+#[derive(Debug)]
+struct Chunk {
+    len: usize,
+    cols: OnceLock<Cols>,
+    /// Where it came from, when loaded: a checkpoint can save it again
+    /// as it is.
+    stored: Option<(Stored, u32)>,
+}
+
+impl Chunk {
+    fn of(cols: Cols) -> Arc<Chunk> {
+        Arc::new(Chunk {
+            len: cols.len(),
+            cols: OnceLock::from(cols),
+            stored: None,
+        })
+    }
+
+    /// Its rows; a stored chunk is decoded (and checked) on the first call.
+    fn cols(&self) -> &Cols {
+        self.cols.get_or_init(|| {
+            let (stored, actions) = self.stored.as_ref().expect("a chunk is made of rows or loaded");
+            let rows = (stored.decode)(&stored.bytes[stored.range.clone()]);
+            match rows {
+                Ok(rows)
+                    if rows.len() == stored.len
+                        && rows.first().map(|r| (r.0, r.1)) == Some(stored.first)
+                        && rows.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1))
+                        && rows.iter().all(|r| r.1 < *actions && r.2 > 0) =>
+                {
+                    Cols::from_rows(&rows)
+                }
+                // the checkpoint file's checksum matched, so only a defect of
+                // the program that wrote it leads here
+                _ => panic!(
+                    "a chunk of the checkpoint's snapshot does not read back as it was written; \
+                     delete the checkpoint folder to start over (every file is read again)"
+                ),
+            }
+        })
+    }
+}
+
+/// A chunk of the state as a checkpoint saves it.
+pub enum SavedChunk<'a> {
+    /// Unchanged since it was loaded: its bytes as they were saved.
+    Stored {
+        /// Its first row's key (minute start, action id).
+        first: (i64, u32),
+        /// How many rows it holds.
+        len: usize,
+        /// The bytes its rows were saved as.
+        bytes: &'a [u8],
+    },
+    /// Made since: its rows, sorted by (minute, id).
+    Rows(Vec<Row>),
+}
+
 /// Sorts rows by (minute, id) and adds up the counts of equal keys.
 fn sort_and_sum(rows: &mut Vec<Row>) {
     rows.sort_unstable_by_key(|r| (r.0, r.1));
@@ -133,7 +227,7 @@ fn sort_and_sum(rows: &mut Vec<Row>) {
 pub struct MinuteCounts {
     names: Names,
     /// Chunks by their first key.
-    chunks: BTreeMap<(i64, u32), Chunk>,
+    chunks: BTreeMap<(i64, u32), Arc<Chunk>>,
     rows: usize,
     events: u64,
     first: Option<i64>,
@@ -186,7 +280,8 @@ impl MinuteCounts {
         }
         if self.chunks.is_empty() {
             for part in rows.chunks(CHUNK / 2) {
-                self.chunks.insert((part[0].0, part[0].1), Chunk::from_rows(part));
+                self.chunks
+                    .insert((part[0].0, part[0].1), Chunk::of(Cols::from_rows(part)));
             }
             self.rows = rows.len();
             return;
@@ -204,7 +299,7 @@ impl MinuteCounts {
                 None => rows.len(),
             };
             let chunk = self.chunks.remove(&at).expect("the chunk found above");
-            let (merged, new) = chunk.merge(&rows[i..end]);
+            let (merged, new) = chunk.cols().merge(&rows[i..end]);
             self.rows += new;
             let pieces = if merged.len() > CHUNK {
                 merged.len().div_ceil(CHUNK / 2)
@@ -213,7 +308,8 @@ impl MinuteCounts {
             };
             let size = merged.len().div_ceil(pieces);
             for part in merged.chunks(size) {
-                self.chunks.insert((part[0].0, part[0].1), Chunk::from_rows(part));
+                self.chunks
+                    .insert((part[0].0, part[0].1), Chunk::of(Cols::from_rows(part)));
             }
             i = end;
         }
@@ -228,11 +324,22 @@ impl MinuteCounts {
         self.add_rows(&own);
     }
 
-    /// A state from rows sorted by (minute, id), ids indexing `names` (as
-    /// a checkpoint saved them); `None` when they are not so.
-    pub fn from_sorted(names: Vec<Arc<str>>, rows: Vec<Row>, range: Option<(i64, i64)>) -> Option<Self> {
-        let ordered = rows.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1));
-        if !ordered || rows.iter().any(|r| r.1 as usize >= names.len() || r.2 == 0) {
+    /// A state from chunks a checkpoint saved, ids indexing `names`, with
+    /// `events` counted in them; `None` when the chunks are not in key
+    /// order, too large, or name no action. Their rows are read when first
+    /// needed.
+    pub fn from_stored(
+        names: Vec<Arc<str>>,
+        chunks: Vec<Stored>,
+        events: u64,
+        range: Option<(i64, i64)>,
+    ) -> Option<Self> {
+        let ordered = chunks.windows(2).all(|w| w[0].first < w[1].first);
+        if !ordered
+            || chunks
+                .iter()
+                .any(|c| c.len == 0 || c.len > CHUNK || c.first.1 as usize >= names.len())
+        {
             return None;
         }
         let mut state = Self::new();
@@ -243,10 +350,35 @@ impl MinuteCounts {
             }
             state.names.names.push(name);
         }
-        state.events = rows.iter().map(|r| r.2).sum();
-        state.add_rows(&rows);
+        let actions = state.names.names.len() as u32;
+        for c in chunks {
+            state.rows += c.len;
+            state.chunks.insert(
+                c.first,
+                Arc::new(Chunk {
+                    len: c.len,
+                    cols: OnceLock::new(),
+                    stored: Some((c, actions)),
+                }),
+            );
+        }
+        state.events = events;
         state.set_time_range(range);
         Some(state)
+    }
+
+    /// The chunks as a checkpoint saves them, in key order: those loaded
+    /// and not changed since as the bytes they were loaded from, the others
+    /// as rows. Ids index [`MinuteCounts::actions`].
+    pub fn saved_chunks(&self) -> impl Iterator<Item = SavedChunk<'_>> + '_ {
+        self.chunks.iter().map(|(first, c)| match &c.stored {
+            Some((stored, _)) => SavedChunk::Stored {
+                first: *first,
+                len: c.len,
+                bytes: &stored.bytes[stored.range.clone()],
+            },
+            None => SavedChunk::Rows(c.cols().rows().collect()),
+        })
     }
 
     /// Sets the event time range (as a checkpoint saved it).
@@ -269,7 +401,7 @@ impl MinuteCounts {
         let mut rows: Vec<Row> = other
             .chunks
             .values()
-            .flat_map(|c| (0..c.len()).map(move |i| (c.minute[i], ids[c.id[i] as usize], c.count[i])))
+            .flat_map(|c| c.cols().rows().map(move |(m, id, n)| (m, ids[id as usize], n)))
             .collect();
         if ids.iter().enumerate().any(|(local, &id)| local as u32 != id) {
             rows.sort_unstable_by_key(|r| (r.0, r.1));
@@ -278,7 +410,7 @@ impl MinuteCounts {
             self.add_rows(&rows);
         } else {
             // about as large: one linear merge and a fresh set of chunks
-            let mut all = Chunk::from_rows(&self.all_rows()).merge(&rows).0;
+            let mut all = Cols::from_rows(&self.all_rows()).merge(&rows).0;
             all.shrink_to_fit();
             self.chunks.clear();
             self.rows = 0;
@@ -291,7 +423,7 @@ impl MinuteCounts {
     fn all_rows(&self) -> Vec<Row> {
         let mut out = Vec::with_capacity(self.rows);
         for c in self.chunks.values() {
-            out.extend((0..c.len()).map(|i| (c.minute[i], c.id[i], c.count[i])));
+            out.extend(c.cols().rows());
         }
         out
     }
@@ -309,6 +441,7 @@ impl MinuteCounts {
         let Some((_, c)) = self.chunks.range(..=key).next_back() else {
             return 0;
         };
+        let c = c.cols();
         let (mut lo, mut hi) = (0, c.len());
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -389,10 +522,11 @@ impl MinuteCounts {
             .range(..=(lo, 0))
             .next_back()
             .map_or((i64::MIN, 0), |(k, _)| *k);
-        for c in self.chunks.range(from..).map(|(_, c)| c) {
-            if c.minute[0] >= hi {
+        for (first, c) in self.chunks.range(from..) {
+            if first.0 >= hi {
                 break;
             }
+            let c = c.cols();
             let a = c.minute.partition_point(|&m| m < lo);
             let b = c.minute.partition_point(|&m| m < hi);
             for i in a..b {
@@ -748,7 +882,7 @@ mod tests {
         }
         left.merge(right);
         assert_eq!(left.rows(), expected);
-        assert!(many.chunks.values().all(|c| c.len() <= CHUNK && c.len() > 0));
+        assert!(many.chunks.values().all(|c| c.len <= CHUNK && c.len > 0));
         for (a, m, n) in expected.iter().step_by(97) {
             assert_eq!(many.count(a, *m), *n);
         }

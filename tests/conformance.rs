@@ -111,7 +111,7 @@ fn check_figures((batch, f, exp): (Batch, Figures, Value)) {
     assert_eq!(f.hourly_count_max(), exp["hourly_max"].as_i64(), "hourly max");
     assert_eq!(f.hourly_count_min(), exp["hourly_min"].as_i64(), "hourly min");
     assert_eq!(
-        f.minute_counts.len() as u64,
+        f.minute_counts().len() as u64,
         exp["minute_rows"].as_u64().unwrap(),
         "minute rows"
     );

@@ -181,7 +181,7 @@ fn variance_is_the_sample_variance_of_minute_counts() {
 #[test]
 fn no_events_no_figures() {
     let f = figures(&[]);
-    assert!(f.minute_counts.is_empty() && f.hourly_counts.is_empty() && f.totals.is_empty());
+    assert!(f.minute_counts().is_empty() && f.hourly_counts.is_empty() && f.totals.is_empty());
     assert!(f.alerts.is_empty() && f.hourly_average.is_empty());
     assert_eq!((f.variance, f.peak_hour.clone()), (None, None));
     assert!(f.moving_rows().unwrap().is_empty());
@@ -215,7 +215,7 @@ fn events_in_year_1_and_9999_beside_2016_cost_nothing_special() {
     events.push((-62_135_596_800, "Open"));
     events.push((253_402_300_799, "Close"));
     let f = figures(&events);
-    assert_eq!(f.minute_counts.len(), 3);
+    assert_eq!(f.minute_counts().len(), 3);
     assert_eq!(f.hourly_counts.len(), 3);
     assert_eq!(f.hourly_average.len(), 3);
     assert_eq!(f.alerts.len(), 1, "the 2016 minute");

@@ -143,3 +143,37 @@ fn a_checkpoint_inside_the_report_folder_is_refused_before_anything_is_written()
         assert!(!d.join("r").exists(), "{cmd} wrote before refusing");
     }
 }
+
+#[test]
+fn snapshots_loaded_in_part_and_saved_again_give_the_batch_report() {
+    // A snapshot's chunks are read only when a run needs them, and a chunk
+    // not changed since is saved again as its bytes: load, change old and
+    // new minutes, save, load again, and the report is still batch's.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    windowpane(&["generate", "dumps", "--files", "6", "--events", "30000"], d);
+    windowpane(&["update", "dumps", "--no-report"], d);
+    // as many new rows as there were: the state doubles and a new snapshot
+    // holds the loaded chunks as they were, and the new ones
+    windowpane(
+        &["generate", "dumps", "--append", "--files", "6", "--events", "90000"],
+        d,
+    );
+    windowpane(&["update", "dumps", "--no-report"], d);
+    let snapshots: Vec<String> = fs::read_dir(d.join("reports/.dumps.checkpoint/snapshot"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(snapshots.contains(&"2".to_string()), "{snapshots:?}");
+    // late data: the first file's minutes again, in chunks saved twice
+    fs::copy(d.join("dumps/file-0.json"), d.join("dumps/late-0.json")).unwrap();
+    windowpane(&["update", "dumps", "--no-report"], d);
+    let printed = windowpane(&["update", "dumps"], d);
+    assert!(printed.contains("(0 new files, 13 read before)"), "{printed}");
+    windowpane(&["batch", "dumps", "--report", "batch-report"], d);
+    let (updated, batch) = (tables(&d.join("reports/dumps")), tables(&d.join("batch-report")));
+    assert_eq!(updated.len(), batch.len());
+    for ((name, a), (_, b)) in updated.iter().zip(&batch) {
+        assert!(a == b, "{name} differs between update and batch");
+    }
+}

@@ -478,7 +478,7 @@ pub fn run(args: &Args) -> Result<()> {
             };
             // the latest minutes' counts and moving averages, for the bars
             let recent: Vec<(i64, String, i64)> = figures
-                .minute_counts
+                .minute_counts()
                 .iter()
                 .map(|(a, m, c)| (m, a.to_string(), c as i64))
                 .collect();

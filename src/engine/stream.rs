@@ -26,7 +26,7 @@ use crate::metrics::{self, Alert, Count, Figures, HourAverage, Options, Sums, HO
 use crate::output::summary::InputStats;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, InputFile, Rejected};
-use crate::state::{MinuteCounts, MinuteTable, Row};
+use crate::state::{MinuteCounts, MinuteTable, Row, SavedChunk, Stored};
 
 /// A snapshot is written instead of a delta after this many triggers, or
 /// sooner when the deltas since the last one hold half the state's rows.
@@ -647,12 +647,12 @@ impl Stream {
         let frame = metrics::minute_frame(&table)?;
         let (counts, averages) = metrics::hourly(&frame, &table.names)?;
         let (open, close) = &self.opts.figures.alert_actions;
-        let alerts = metrics::alerts(
-            &frame,
+        let alerts = metrics::alerts_of_table(
+            &table,
             table.code_of(open),
             table.code_of(close),
             self.opts.figures.alert_threshold,
-        )?;
+        );
         let dirty: HashSet<i64> = hours.iter().copied().collect();
         self.hourly.retain(|(h, _), _| !dirty.contains(h));
         self.hourly
@@ -745,7 +745,6 @@ impl Stream {
     /// minute counts as they are. Equal to batch's figures of the same
     /// events.
     pub fn figures(&self) -> Result<Figures> {
-        let table = self.counts.table();
         let averages: Vec<HourAverage> = self
             .averages
             .iter()
@@ -756,7 +755,7 @@ impl Stream {
             })
             .collect();
         Ok(Figures::from_parts(
-            table,
+            self.counts.clone(),
             self.hourly
                 .iter()
                 .map(|((h, a), &count)| Count {
@@ -857,10 +856,14 @@ impl Stream {
         let mut names: Vec<&Arc<str>> = changed.iter().map(|r| &r.0).collect();
         names.sort_unstable();
         names.dedup();
-        let rows = changed
+        let rows: Vec<Row> = changed
             .iter()
-            .map(|(a, m, c)| (*m, names.binary_search(&a).unwrap_or(0) as u32, *c));
-        write_body(&mut w, stamps.iter(), missing, &names, rows);
+            .map(|(a, m, c)| (*m, names.binary_search(&a).unwrap_or(0) as u32, *c))
+            .collect();
+        write_files(&mut w, stamps.iter(), missing);
+        write_names(&mut w, &names);
+        w.u64(rows.len() as u64);
+        write_rows(&mut w, &rows);
         w.finish()
     }
 
@@ -869,14 +872,14 @@ impl Stream {
     fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
         let mut r = Reader::new(bytes)?;
         let range = self.read_common(&mut r)?;
-        let body = read_body(&mut r)?;
-        self.processed
-            .extend(body.stamps.into_iter().map(|s| (s.rel.clone(), s)));
-        self.missing.extend(body.missing);
-        let rows: Vec<(Arc<str>, i64, u64)> = body
-            .rows
-            .iter()
-            .map(|&(m, id, c)| (body.names[id as usize].clone(), m, c))
+        let (stamps, missing) = read_files(&mut r)?;
+        self.processed.extend(stamps.into_iter().map(|s| (s.rel.clone(), s)));
+        self.missing.extend(missing);
+        let names = read_names(&mut r)?;
+        let n = r.count()?;
+        let rows: Vec<(Arc<str>, i64, u64)> = read_rows(&mut r, n, names.len())?
+            .into_iter()
+            .map(|(m, id, c)| (names[id as usize].clone(), m, c))
             .collect();
         // counts only grow: the difference to the new count is what was added
         let mut delta = Vec::with_capacity(rows.len());
@@ -894,21 +897,49 @@ impl Stream {
         Ok(())
     }
 
-    /// The whole state after trigger `self.trigger`.
+    /// The whole state after trigger `self.trigger`: the files, the
+    /// action names, the totals and sums, the rows chunk by chunk (a chunk
+    /// unchanged since it was loaded is copied as it was saved), and the
+    /// figures kept per hour.
     fn encode_snapshot(&self) -> Vec<u8> {
         let mut w = Writer::new();
         self.write_common(&mut w, self.trigger);
         let mut stamps: Vec<&FileStamp> = self.processed.values().collect();
         stamps.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-        let t = self.counts.table();
-        let names: Vec<&Arc<str>> = t.names.iter().collect();
-        let rows = (0..t.len()).map(|i| (t.start[i], t.code[i], t.count[i]));
-        write_body(&mut w, stamps.into_iter(), &self.missing, &names, rows);
-        // the kept figures, which would take a pass over every row to redo
+        write_files(&mut w, stamps.into_iter(), &self.missing);
+        let names: Vec<&Arc<str>> = self.counts.actions().iter().collect();
+        write_names(&mut w, &names);
+        let ids: HashMap<&str, u64> = names.iter().enumerate().map(|(i, a)| (&***a, i as u64)).collect();
+        for a in &names {
+            w.i64(self.totals.get(*a).copied().unwrap_or(0));
+        }
+        w.u64(self.sums.n);
+        w.u128(self.sums.s);
+        w.u128(self.sums.ss);
+        let chunks: Vec<SavedChunk> = self.counts.saved_chunks().collect();
+        w.u64(chunks.len() as u64);
+        for chunk in &chunks {
+            let (first, len, bytes) = match chunk {
+                SavedChunk::Stored { first, len, bytes } => (*first, *len, std::borrow::Cow::Borrowed(*bytes)),
+                SavedChunk::Rows(rows) => {
+                    let mut part = Writer::bare();
+                    write_rows(&mut part, rows);
+                    (
+                        (rows[0].0, rows[0].1),
+                        rows.len(),
+                        std::borrow::Cow::Owned(part.into_bytes()),
+                    )
+                }
+            };
+            w.u64(len as u64);
+            w.i64(first.0.div_euclid(MINUTE));
+            w.u64(u64::from(first.1));
+            w.bytes(&bytes);
+        }
         w.u64(self.hourly.len() as u64);
         for ((h, a), c) in &self.hourly {
             w.i64(*h);
-            w.u64(t.code_of(a).map_or(0, u64::from));
+            w.u64(ids.get(&**a).copied().unwrap_or(0));
             w.i64(*c);
         }
         w.u64(self.averages.len() as u64);
@@ -925,22 +956,36 @@ impl Stream {
         w.finish()
     }
 
+    /// Loads snapshot `n`. Its rows stay in the file's bytes until a chunk
+    /// of them is first needed: a run reads the rows it touches.
     fn read_snapshot(&mut self, n: u64) -> Result<()> {
-        let bytes = self.checkpoint.read(Kind::Snapshot, n)?;
+        let bytes: Arc<[u8]> = Arc::from(self.checkpoint.read(Kind::Snapshot, n)?);
         let mut r = Reader::new(&bytes)?;
         let range = self.read_common(&mut r)?;
-        let Body {
-            stamps,
-            missing,
-            names,
-            rows,
-        } = read_body(&mut r)?;
+        let (stamps, missing) = read_files(&mut r)?;
         let processed: HashMap<Vec<u8>, FileStamp> = stamps.into_iter().map(|s| (s.rel.clone(), s)).collect();
-        let mut totals = vec![0i64; names.len()];
-        let mut sums = Sums::default();
-        for &(_, id, c) in &rows {
-            totals[id as usize] += c as i64;
-            sums.change(0, c);
+        let names = read_names(&mut r)?;
+        let totals: Vec<i64> = (0..names.len()).map(|_| r.i64()).collect::<Result<_>>()?;
+        let sums = Sums {
+            n: r.u64()?,
+            s: r.u128()?,
+            ss: r.u128()?,
+        };
+        let mut chunks = Vec::new();
+        for _ in 0..r.count()? {
+            let len = r.u64()? as usize;
+            let minute = r
+                .i64()?
+                .checked_mul(MINUTE)
+                .context("a chunk starts at an impossible time")?;
+            let id = u32::try_from(r.u64()?).context("a chunk names no action")?;
+            chunks.push(Stored {
+                bytes: bytes.clone(),
+                range: r.bytes_at()?,
+                len,
+                first: (minute, id),
+                decode: decode_chunk,
+            });
         }
         let mut hourly = BTreeMap::new();
         for _ in 0..r.count()? {
@@ -966,8 +1011,13 @@ impl Stream {
                 },
             );
         }
-        self.totals = names.iter().cloned().zip(totals).collect();
-        self.counts = MinuteCounts::from_sorted(names, rows, range).context("its rows are out of order")?;
+        let events = totals
+            .iter()
+            .try_fold(0u64, |sum, &t| sum.checked_add(u64::try_from(t).ok()?));
+        let events = events.context("its totals are impossible")?;
+        self.counts = MinuteCounts::from_stored(names.clone(), chunks, events, range)
+            .context("its chunks are out of order or name no action")?;
+        self.totals = names.into_iter().zip(totals).collect();
         self.sums = sums;
         self.processed = processed;
         self.missing = missing;
@@ -1019,33 +1069,34 @@ fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<bool> {
     Ok(saved.alert_threshold != now.alert_threshold || saved.alert_actions != now.alert_actions)
 }
 
-/// What deltas and snapshots both hold: the files read, the files gone
-/// missing, and minute-count rows whose ids index `names`.
-struct Body {
-    stamps: Vec<FileStamp>,
-    missing: Vec<Vec<u8>>,
-    names: Vec<Arc<str>>,
-    /// (minute start, index into `names`, count), in minute order.
-    rows: Vec<Row>,
-}
-
-/// Writes a [`Body`]; minutes as differences, so most take a byte.
-fn write_body<'a>(
-    w: &mut Writer,
-    stamps: impl ExactSizeIterator<Item = &'a FileStamp>,
-    missing: &[Vec<u8>],
-    names: &[&Arc<str>],
-    rows: impl ExactSizeIterator<Item = Row>,
-) {
+/// Writes the files read and the files gone missing (deltas and
+/// snapshots both begin with them).
+fn write_files<'a>(w: &mut Writer, stamps: impl ExactSizeIterator<Item = &'a FileStamp>, missing: &[Vec<u8>]) {
     w.u64(stamps.len() as u64);
     stamps.for_each(|s| s.write(w));
     w.u64(missing.len() as u64);
     missing.iter().for_each(|m| w.bytes(m));
+}
+
+/// Reads what [`write_files`] wrote.
+fn read_files(r: &mut Reader) -> Result<(Vec<FileStamp>, Vec<Vec<u8>>)> {
+    let stamps = (0..r.count()?).map(|_| FileStamp::read(r)).collect::<Result<_>>()?;
+    let missing = (0..r.count()?)
+        .map(|_| Ok(r.bytes()?.to_vec()))
+        .collect::<Result<_>>()?;
+    Ok((stamps, missing))
+}
+
+fn write_names(w: &mut Writer, names: &[&Arc<str>]) {
     w.u64(names.len() as u64);
     names.iter().for_each(|a| w.bytes(a.as_bytes()));
-    w.u64(rows.len() as u64);
+}
+
+/// Writes rows sorted by (minute, id); minutes as differences, so most
+/// take a byte.
+fn write_rows(w: &mut Writer, rows: &[Row]) {
     let mut previous = 0i64;
-    for (m, id, c) in rows {
+    for &(m, id, c) in rows {
         w.i64(m.div_euclid(MINUTE) - previous);
         previous = m.div_euclid(MINUTE);
         w.u64(u64::from(id));
@@ -1053,29 +1104,36 @@ fn write_body<'a>(
     }
 }
 
-/// Reads what [`write_body`] wrote; every row's id names an action.
-fn read_body(r: &mut Reader) -> Result<Body> {
-    let stamps = (0..r.count()?).map(|_| FileStamp::read(r)).collect::<Result<_>>()?;
-    let missing = (0..r.count()?)
-        .map(|_| Ok(r.bytes()?.to_vec()))
-        .collect::<Result<_>>()?;
-    let names = read_names(r)?;
-    let mut rows = Vec::new();
+/// Reads `n` rows that [`write_rows`] wrote; every id must index one of
+/// `actions` names.
+fn read_rows(r: &mut Reader, n: usize, actions: usize) -> Result<Vec<Row>> {
+    let mut rows = Vec::with_capacity(n);
     let mut minute = 0i64;
-    for _ in 0..r.count()? {
-        minute += r.i64()?;
+    for _ in 0..n {
+        minute = minute.checked_add(r.i64()?).context("a row's minute is impossible")?;
         let id = r.u64()?;
-        if id >= names.len() as u64 {
+        if id >= actions as u64 {
             bail!("a row names no action");
         }
-        rows.push((minute * MINUTE, id as u32, r.u64()?));
+        let start = minute.checked_mul(MINUTE).context("a row's minute is impossible")?;
+        rows.push((start, id as u32, r.u64()?));
     }
-    Ok(Body {
-        stamps,
-        missing,
-        names,
-        rows,
-    })
+    Ok(rows)
+}
+
+/// Reads a snapshot's chunk: the rows [`write_rows`] wrote into its bytes.
+/// (Its ids are checked against the actions by the state.)
+fn decode_chunk(bytes: &[u8]) -> Result<Vec<Row>> {
+    let mut r = Reader::bare(bytes);
+    let mut rows = Vec::with_capacity(crate::state::CHUNK);
+    let mut minute = 0i64;
+    while !r.is_done() {
+        minute = minute.checked_add(r.i64()?).context("a row's minute is impossible")?;
+        let id = u32::try_from(r.u64()?).context("a row names no action")?;
+        let start = minute.checked_mul(MINUTE).context("a row's minute is impossible")?;
+        rows.push((start, id, r.u64()?));
+    }
+    Ok(rows)
 }
 
 fn read_names(r: &mut Reader) -> Result<Vec<Arc<str>>> {

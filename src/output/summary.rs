@@ -100,7 +100,7 @@ impl Summary {
             totals: figures.totals.iter().cloned().collect(),
             hourly_count_max: figures.hourly_count_max(),
             hourly_count_min: figures.hourly_count_min(),
-            minute_rows: figures.minute_counts.len(),
+            minute_rows: figures.minute_len(),
             variance: figures.variance,
             peak_hour: figures.peak_hour.as_ref().map(|p| Peak {
                 window_start: rfc3339(p.window_start),

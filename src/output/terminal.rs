@@ -170,8 +170,19 @@ pub fn render(
 
     // hourly counts, one column per action, with the hourly average beside
     let actions: Vec<&str> = f.totals.iter().map(|t| t.0.as_str()).collect();
+    let peak = f.peak_hour.as_ref().map(|p| p.window_start);
+    let n = f.hourly_average.len();
+    let shown = |i: usize, start: i64| all || i < EDGE_ROWS || i + EDGE_ROWS >= n || Some(start) == peak;
+    // the counts of the hours shown only: a year holds thousands
+    let shown_hours: std::collections::HashSet<i64> = f
+        .hourly_average
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| shown(*i, h.window_start))
+        .map(|(_, h)| h.window_start)
+        .collect();
     let mut by_hour: BTreeMap<i64, BTreeMap<&str, i64>> = BTreeMap::new();
-    for c in &f.hourly_counts {
+    for c in f.hourly_counts.iter().filter(|c| shown_hours.contains(&c.window_start)) {
         by_hour.entry(c.window_start).or_default().insert(&*c.action, c.count);
     }
     let mut header = vec!["hour (UTC)".to_string()];
@@ -179,9 +190,6 @@ pub fn render(
     header.push("average / minute".into());
     header.push(String::new());
     let mut t = table(header);
-    let peak = f.peak_hour.as_ref().map(|p| p.window_start);
-    let n = f.hourly_average.len();
-    let shown = |i: usize, start: i64| all || i < EDGE_ROWS || i + EDGE_ROWS >= n || Some(start) == peak;
     let mut hidden = 0;
     for (i, h) in f.hourly_average.iter().enumerate() {
         if !shown(i, h.window_start) {

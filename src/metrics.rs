@@ -8,6 +8,7 @@
 //! moving average covers only the minutes whose trailing window holds an
 //! event.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Result};
@@ -303,6 +304,11 @@ pub fn minute_rows(t: &MinuteTable) -> Vec<Count> {
 /// seconds), `hour` (the start of its hour window), `count`, in the table's
 /// order (by minute, then action).
 pub fn minute_frame(t: &MinuteTable) -> PolarsResult<DataFrame> {
+    minute_frame_in(t, 0..t.len())
+}
+
+/// [`minute_frame`] of the rows `rows` of the table.
+pub fn minute_frame_in(t: &MinuteTable, rows: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
     // the rows are in minute order, so in hour order too: Polars groups
     // sorted keys by slicing them instead of hashing
     let sorted = |name: &str, values: Vec<i64>| {
@@ -310,12 +316,39 @@ pub fn minute_frame(t: &MinuteTable) -> PolarsResult<DataFrame> {
         s.set_sorted_flag(polars::series::IsSorted::Ascending);
         Column::from(s)
     };
+    let start = &t.start[rows.clone()];
     DataFrame::new_infer_height(vec![
-        Column::new("action".into(), &t.code),
-        sorted("window_start", t.start.clone()),
-        sorted("hour", t.start.iter().map(|s| s.div_euclid(HOUR) * HOUR).collect()),
-        Column::new("count".into(), t.count.iter().map(|&c| c as i64).collect::<Vec<i64>>()),
+        Column::new("action".into(), &t.code[rows.clone()]),
+        sorted("window_start", start.to_vec()),
+        sorted("hour", start.iter().map(|s| s.div_euclid(HOUR) * HOUR).collect()),
+        Column::new(
+            "count".into(),
+            t.count[rows].iter().map(|&c| c as i64).collect::<Vec<i64>>(),
+        ),
     ])
+}
+
+/// Rows the batch plans take at a time: every figure but the moving
+/// average is a sum or mean within an hour, so the table is taken an
+/// hour-aligned slice at a time, and the plans' memory follows the slice,
+/// not the data.
+const SLICE_ROWS: usize = 1 << 17;
+
+/// Ranges of about `size` rows of sorted minute starts that never split an
+/// hour.
+fn hour_slices(start: &[i64], size: usize) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut lo = 0;
+    while lo < start.len() {
+        let mut hi = (lo + size.max(1)).min(start.len());
+        if hi < start.len() {
+            let hour = start[hi].div_euclid(HOUR);
+            hi += start[hi..].partition_point(|s| s.div_euclid(HOUR) == hour);
+        }
+        out.push(lo..hi);
+        lo = hi;
+    }
+    out
 }
 
 /// Counts per (action, hour) and the hourly average, for every hour that
@@ -623,6 +656,11 @@ pub fn compute(counts: &MinuteCounts, opts: &Options) -> Result<Figures> {
 
 /// Computes every figure from a whole minute table.
 pub fn figures_of(table: MinuteTable, opts: &Options) -> Result<Figures> {
+    figures_in_slices(table, opts, SLICE_ROWS)
+}
+
+/// [`figures_of`], the plans taking slices of about `size` rows.
+fn figures_in_slices(table: MinuteTable, opts: &Options, size: usize) -> Result<Figures> {
     if opts.moving_window == 0 || opts.moving_window > MAX_MOVING_WINDOW {
         bail!("the moving window must be between 1 minute and {MAX_MOVING_WINDOW} minutes (a week)");
     }
@@ -632,13 +670,24 @@ pub fn figures_of(table: MinuteTable, opts: &Options) -> Result<Figures> {
             ..Default::default()
         });
     }
-    let frame = minute_frame(&table)?;
     let names = &table.names;
-    let (hourly_counts, hourly_average) = hourly(&frame, names)?;
-    let (open, close) = &opts.alert_actions;
-    let alerts = alerts(&frame, table.code_of(open), table.code_of(close), opts.alert_threshold)?;
-    let totals = totals(&frame, names)?;
-    drop(frame);
+    let (open, close) = (
+        table.code_of(&opts.alert_actions.0),
+        table.code_of(&opts.alert_actions.1),
+    );
+    let (mut hourly_counts, mut hourly_average, mut all_alerts) = (Vec::new(), Vec::new(), Vec::new());
+    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+    for rows in hour_slices(&table.start, size) {
+        let frame = minute_frame_in(&table, rows)?;
+        let (counts, averages) = hourly(&frame, names)?;
+        hourly_counts.extend(counts);
+        hourly_average.extend(averages);
+        all_alerts.extend(alerts(&frame, open, close, opts.alert_threshold)?);
+        for (action, n) in totals(&frame, names)? {
+            *sums.entry(action).or_default() += n;
+        }
+    }
+    let (totals, alerts) = (sums.into_iter().collect(), all_alerts);
     Ok(Figures {
         peak_hour: peak_hour(&hourly_average),
         variance: Sums::of(&table.count).variance(),
@@ -704,6 +753,52 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn slices_keep_hours_whole_and_figures_equal_one_pass() {
+        let h = |k: i64| k * HOUR;
+        let start = [h(0), h(0) + 60, h(1), h(1) + 60, h(1) + 120, h(2), h(9)];
+        assert_eq!(hour_slices(&start, 1), [0..2, 2..5, 5..7]);
+        assert_eq!(hour_slices(&start, 3), [0..5, 5..7]);
+        assert_eq!(hour_slices(&start, 100), [0..7]);
+        assert!(hour_slices(&[], 4).is_empty());
+        // many slices give the figures of one: every hour's, bit for bit
+        let mut counts = MinuteCounts::new();
+        let mut rng = 5u64;
+        for i in 0..20_000i64 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let action = ["Open", "Close", "Other"][(rng >> 40) as usize % 3];
+            counts.add(i * 37 + (rng >> 50) as i64, action);
+        }
+        let t = counts.table();
+        let frame = minute_frame(&t).unwrap();
+        let (hourly_counts, hourly_average) = hourly(&frame, &t.names).unwrap();
+        let one = (
+            hourly_counts,
+            hourly_average
+                .iter()
+                .map(|a| (a.window_start, a.average.to_bits()))
+                .collect::<Vec<_>>(),
+            alerts(&frame, t.code_of("Open"), t.code_of("Close"), 2).unwrap(),
+            totals(&frame, &t.names).unwrap(),
+        );
+        let opts = Options {
+            alert_threshold: 2,
+            ..Options::default()
+        };
+        assert!(hour_slices(&t.start, 500).len() > 10);
+        let f = figures_in_slices(t, &opts, 500).unwrap();
+        let sliced = (
+            f.hourly_counts.clone(),
+            f.hourly_average
+                .iter()
+                .map(|a| (a.window_start, a.average.to_bits()))
+                .collect::<Vec<_>>(),
+            f.alerts.clone(),
+            f.totals.clone(),
+        );
+        assert_eq!(sliced, one);
     }
 
     #[test]

@@ -210,6 +210,22 @@ pub enum SavedChunk<'a> {
     Rows(Vec<Row>),
 }
 
+/// Puts rows sorted by minute (ids remapped) back in (minute, id) order,
+/// sorting the few rows of each minute only.
+fn reorder_within_minutes(rows: &mut [Row]) {
+    let mut i = 0;
+    while i < rows.len() {
+        let mut j = i + 1;
+        while j < rows.len() && rows[j].0 == rows[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            rows[i..j].sort_unstable_by_key(|r| r.1);
+        }
+        i = j;
+    }
+}
+
 /// Sorts rows by (minute, id) and adds up the counts of equal keys.
 fn sort_and_sum(rows: &mut Vec<Row>) {
     rows.sort_unstable_by_key(|r| (r.0, r.1));
@@ -254,7 +270,7 @@ impl MinuteCounts {
         let ids: Vec<u32> = fold.names.names.iter().map(|a| self.names.id(a)).collect();
         let mut rows: Vec<Row> = rows.into_iter().map(|(m, id, n)| (m, ids[id as usize], n)).collect();
         if ids.iter().enumerate().any(|(local, &id)| local as u32 != id) {
-            rows.sort_unstable_by_key(|r| (r.0, r.1));
+            reorder_within_minutes(&mut rows);
         }
         self.add_rows(&rows);
         self.events += fold.events;
@@ -388,7 +404,7 @@ impl MinuteCounts {
     }
 
     /// Adds every count of `other` into `self`.
-    pub fn merge(&mut self, other: MinuteCounts) {
+    pub fn merge(&mut self, mut other: MinuteCounts) {
         if self.rows == 0 && self.names.names.is_empty() {
             let (events, first, last) = (self.events, self.first, self.last);
             *self = other;
@@ -396,25 +412,17 @@ impl MinuteCounts {
             self.widen(first, last);
             return;
         }
+        // chunk by chunk, each dropped once added: the two states' rows
+        // are never held twice
         let ids: Vec<u32> = other.names.names.iter().map(|a| self.names.id(a)).collect();
-        let ids = &ids;
-        let mut rows: Vec<Row> = other
-            .chunks
-            .values()
-            .flat_map(|c| c.cols().rows().map(move |(m, id, n)| (m, ids[id as usize], n)))
-            .collect();
-        if ids.iter().enumerate().any(|(local, &id)| local as u32 != id) {
-            rows.sort_unstable_by_key(|r| (r.0, r.1));
-        }
-        if rows.len() * 8 < self.rows {
+        let remapped = ids.iter().enumerate().any(|(local, &id)| local as u32 != id);
+        for (_, chunk) in std::mem::take(&mut other.chunks) {
+            let mut rows: Vec<Row> = chunk.cols().rows().map(|(m, id, n)| (m, ids[id as usize], n)).collect();
+            drop(chunk);
+            if remapped {
+                reorder_within_minutes(&mut rows);
+            }
             self.add_rows(&rows);
-        } else {
-            // about as large: one linear merge and a fresh set of chunks
-            let mut all = Cols::from_rows(&self.all_rows()).merge(&rows).0;
-            all.shrink_to_fit();
-            self.chunks.clear();
-            self.rows = 0;
-            self.add_rows(&all);
         }
         self.events += other.events;
         self.widen(other.first, other.last);
@@ -504,19 +512,22 @@ impl MinuteCounts {
         self.table_in(i64::MIN, i64::MAX)
     }
 
+    /// The whole state as a [`MinuteTable`], letting go of each chunk once
+    /// copied: the state and the table are not held whole at once.
+    pub fn into_table(mut self) -> MinuteTable {
+        let (mut t, rank) = self.empty_table(self.rows);
+        for (_, chunk) in std::mem::take(&mut self.chunks) {
+            push_rows(&mut t, &rank, chunk.cols(), i64::MIN, i64::MAX);
+        }
+        order_within_minutes(&mut t, &rank);
+        t
+    }
+
     /// The rows of minutes in `[lo, hi)` as a [`MinuteTable`] (with every
     /// action's name, so codes are the same as in [`MinuteCounts::table`]).
     pub fn table_in(&self, lo: i64, hi: i64) -> MinuteTable {
-        let mut order: Vec<u32> = (0..self.names.names.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| self.names.names[a as usize].cmp(&self.names.names[b as usize]));
-        let mut rank = vec![0u32; order.len()];
-        for (r, &id) in order.iter().enumerate() {
-            rank[id as usize] = r as u32;
-        }
-        let mut t = MinuteTable {
-            names: order.iter().map(|&id| self.names.names[id as usize].clone()).collect(),
-            ..Default::default()
-        };
+        let whole = lo == i64::MIN && hi == i64::MAX;
+        let (mut t, rank) = self.empty_table(if whole { self.rows } else { 0 });
         let from = self
             .chunks
             .range(..=(lo, 0))
@@ -526,41 +537,66 @@ impl MinuteCounts {
             if first.0 >= hi {
                 break;
             }
-            let c = c.cols();
-            let a = c.minute.partition_point(|&m| m < lo);
-            let b = c.minute.partition_point(|&m| m < hi);
-            for i in a..b {
-                t.start.push(c.minute[i]);
-                t.code.push(rank[c.id[i] as usize]);
-                t.count.push(c.count[i]);
-            }
+            push_rows(&mut t, &rank, c.cols(), lo, hi);
         }
-        // within a minute, rows are in id order: put them in name order
-        // (nothing to do when the ids were seen in name order)
-        if rank.iter().enumerate().any(|(id, &r)| id as u32 != r) {
-            let mut group: Vec<(u32, u64)> = Vec::new();
-            let mut i = 0;
-            while i < t.len() {
-                let mut j = i + 1;
-                while j < t.len() && t.start[j] == t.start[i] {
-                    j += 1;
-                }
-                if j - i == 2 && t.code[i] > t.code[i + 1] {
-                    t.code.swap(i, i + 1);
-                    t.count.swap(i, i + 1);
-                } else if j - i > 2 {
-                    group.clear();
-                    group.extend((i..j).map(|k| (t.code[k], t.count[k])));
-                    group.sort_unstable();
-                    for (k, &(code, n)) in (i..j).zip(&group) {
-                        t.code[k] = code;
-                        t.count[k] = n;
-                    }
-                }
-                i = j;
-            }
-        }
+        order_within_minutes(&mut t, &rank);
         t
+    }
+
+    /// A table with the action names sorted and room for `rows` rows, and
+    /// each id's code (its name's rank).
+    fn empty_table(&self, rows: usize) -> (MinuteTable, Vec<u32>) {
+        let mut order: Vec<u32> = (0..self.names.names.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.names.names[a as usize].cmp(&self.names.names[b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        let t = MinuteTable {
+            names: order.iter().map(|&id| self.names.names[id as usize].clone()).collect(),
+            code: Vec::with_capacity(rows),
+            start: Vec::with_capacity(rows),
+            count: Vec::with_capacity(rows),
+        };
+        (t, rank)
+    }
+}
+
+/// Appends a chunk's rows of minutes in `[lo, hi)`, ids as codes.
+fn push_rows(t: &mut MinuteTable, rank: &[u32], c: &Cols, lo: i64, hi: i64) {
+    let a = c.minute.partition_point(|&m| m < lo);
+    let b = c.minute.partition_point(|&m| m < hi);
+    t.start.extend_from_slice(&c.minute[a..b]);
+    t.code.extend(c.id[a..b].iter().map(|&id| rank[id as usize]));
+    t.count.extend_from_slice(&c.count[a..b]);
+}
+
+/// Within a minute, rows are in id order: puts them in code (name) order,
+/// which is nothing to do when the ids were seen in name order.
+fn order_within_minutes(t: &mut MinuteTable, rank: &[u32]) {
+    if rank.iter().enumerate().all(|(id, &r)| id as u32 == r) {
+        return;
+    }
+    let mut group: Vec<(u32, u64)> = Vec::new();
+    let mut i = 0;
+    while i < t.len() {
+        let mut j = i + 1;
+        while j < t.len() && t.start[j] == t.start[i] {
+            j += 1;
+        }
+        if j - i == 2 && t.code[i] > t.code[i + 1] {
+            t.code.swap(i, i + 1);
+            t.count.swap(i, i + 1);
+        } else if j - i > 2 {
+            group.clear();
+            group.extend((i..j).map(|k| (t.code[k], t.count[k])));
+            group.sort_unstable();
+            for (k, &(code, n)) in (i..j).zip(&group) {
+                t.code[k] = code;
+                t.count[k] = n;
+            }
+        }
+        i = j;
     }
 }
 
@@ -713,8 +749,10 @@ impl Fold {
     /// Moves the dense window's counts to the loose rows.
     fn flush(&mut self) {
         let Some(base) = self.base else { return };
-        for (id, slots) in self.dense.iter_mut().enumerate() {
-            for (off, n) in slots.iter_mut().enumerate() {
+        // minute by minute, so that the rows come out in key order
+        for off in 0..WINDOW as usize {
+            for (id, slots) in self.dense.iter_mut().enumerate() {
+                let n = &mut slots[off];
                 if *n > 0 {
                     self.loose.push(((base + off as i64) * 60, id as u32, u64::from(*n)));
                     *n = 0;

@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::metrics::{self, Figures, Options};
 use crate::output;
+use crate::output::summary::InputStats;
 use crate::output::tables::TableFormat;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, Inputs, ReadArgs, ReadOptions};
@@ -215,9 +216,12 @@ pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
     let inputs = Inputs::from_args(&args.input);
     let input = inputs.display();
-    let batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
+    let mut batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
+    let (stats, range) = (InputStats::of(&batch), batch.counts.time_range());
+    // the state is not needed past its table: let it go as the table grows
+    let table = std::mem::take(&mut batch.counts).into_table();
     let figures: Figures =
-        metrics::compute(&batch.counts, &opts).with_context(|| format!("cannot compute the figures of {input}"))?;
+        metrics::figures_of(table, &opts).with_context(|| format!("cannot compute the figures of {input}"))?;
     let report_dir = (!args.no_report).then(|| {
         args.report
             .clone()
@@ -226,8 +230,8 @@ pub fn run(args: &Args) -> Result<()> {
     let run = output::Run {
         heading: &format!("windowpane batch: {input}"),
         title: &input,
-        input: crate::output::summary::InputStats::of(&batch),
-        range: batch.counts.time_range(),
+        input: stats,
+        range,
         rejected: &batch.rejected,
         figures: &figures,
         options: &opts,

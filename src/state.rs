@@ -133,8 +133,8 @@ pub struct Stored {
     pub len: usize,
     /// The key (minute start, action id) of its first row.
     pub first: (i64, u32),
-    /// Reads the rows back from their bytes, in order.
-    pub decode: fn(&[u8]) -> anyhow::Result<Vec<Row>>,
+    /// Reads the rows back from their bytes (and their number), in order.
+    pub decode: fn(&[u8], usize) -> anyhow::Result<Vec<Row>>,
 }
 
 impl std::fmt::Debug for Stored {
@@ -174,7 +174,7 @@ impl Chunk {
     fn cols(&self) -> &Cols {
         self.cols.get_or_init(|| {
             let (stored, actions) = self.stored.as_ref().expect("a chunk is made of rows or loaded");
-            let rows = (stored.decode)(&stored.bytes[stored.range.clone()]);
+            let rows = (stored.decode)(&stored.bytes[stored.range.clone()], stored.len);
             match rows {
                 Ok(rows)
                     if rows.len() == stored.len

@@ -1121,17 +1121,13 @@ fn read_rows(r: &mut Reader, n: usize, actions: usize) -> Result<Vec<Row>> {
     Ok(rows)
 }
 
-/// Reads a snapshot's chunk: the rows [`write_rows`] wrote into its bytes.
-/// (Its ids are checked against the actions by the state.)
-fn decode_chunk(bytes: &[u8]) -> Result<Vec<Row>> {
+/// Reads a snapshot's chunk of `len` rows: the rows [`write_rows`] wrote
+/// into its bytes. (Its ids are checked against the actions by the state.)
+fn decode_chunk(bytes: &[u8], len: usize) -> Result<Vec<Row>> {
     let mut r = Reader::bare(bytes);
-    let mut rows = Vec::with_capacity(crate::state::CHUNK);
-    let mut minute = 0i64;
-    while !r.is_done() {
-        minute = minute.checked_add(r.i64()?).context("a row's minute is impossible")?;
-        let id = u32::try_from(r.u64()?).context("a row names no action")?;
-        let start = minute.checked_mul(MINUTE).context("a row's minute is impossible")?;
-        rows.push((start, id, r.u64()?));
+    let rows = read_rows(&mut r, len, u32::MAX as usize)?;
+    if !r.is_done() {
+        bail!("a chunk holds more than its rows");
     }
     Ok(rows)
 }

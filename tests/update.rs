@@ -177,3 +177,33 @@ fn snapshots_loaded_in_part_and_saved_again_give_the_batch_report() {
         assert!(a == b, "{name} differs between update and batch");
     }
 }
+
+#[test]
+fn a_checkpoint_of_another_format_is_refused_and_rebuild_starts_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    windowpane(&["generate", "dumps", "--files", "2", "--events", "200"], d);
+    windowpane(&["update", "dumps", "--no-report"], d);
+    // as an older release would have left it
+    let meta = d.join("reports/.dumps.checkpoint/metadata.json");
+    let text = fs::read_to_string(&meta).unwrap();
+    let older = text.replace(
+        &format!("\"format\": {}", windowpane::engine::codec::FORMAT),
+        "\"format\": 2",
+    );
+    assert_ne!(older, text);
+    fs::write(&meta, older).unwrap();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["update", "dumps", "--no-report"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("written by another version of windowpane") && err.contains("update --rebuild"),
+        "{err}"
+    );
+    let again = windowpane(&["update", "dumps", "--no-report", "--rebuild"], d);
+    assert!(again.contains("(2 new files, 0 read before)"), "{again}");
+}

@@ -1038,7 +1038,8 @@ fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<bool> {
     if value.get("format").and_then(|f| f.as_u64()) != Some(now.format) {
         bail!(
             "the checkpoint {} was written by another version of windowpane, in a format this one does not read; \
-             delete that folder (or give another --checkpoint) and every file is read again",
+             delete that folder (or give another --checkpoint; `windowpane update --rebuild` deletes it for you) \
+             and every file is read again",
             dir.display()
         );
     }

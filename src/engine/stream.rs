@@ -296,13 +296,13 @@ impl Stream {
             // the alerts are the only figure kept that the options change
             let table = stream.counts.table();
             let (open, close) = &stream.opts.figures.alert_actions;
-            let frame = metrics::minute_frame(&table)?;
-            let all = metrics::alerts(
-                &frame,
+            let all = metrics::alerts_in(
+                &table,
+                0..table.len(),
                 table.code_of(open),
                 table.code_of(close),
                 stream.opts.figures.alert_threshold,
-            )?;
+            );
             stream.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
         }
         Ok(stream)
@@ -647,8 +647,9 @@ impl Stream {
         let frame = metrics::minute_frame(&table)?;
         let (counts, averages) = metrics::hourly(&frame, &table.names)?;
         let (open, close) = &self.opts.figures.alert_actions;
-        let alerts = metrics::alerts_of_table(
+        let alerts = metrics::alerts_in(
             &table,
+            0..table.len(),
             table.code_of(open),
             table.code_of(close),
             self.opts.figures.alert_threshold,

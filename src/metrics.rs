@@ -8,7 +8,6 @@
 //! moving average covers only the minutes whose trailing window holds an
 //! event.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::{bail, Result};
@@ -352,24 +351,58 @@ fn hour_slices(start: &[i64], size: usize) -> Vec<std::ops::Range<usize>> {
 }
 
 /// Counts per (action, hour) and the hourly average, for every hour that
-/// has rows in `frame` (a [`minute_frame`]; for an hour's figures, every
-/// row of that hour must be in it).
-pub fn hourly(frame: &DataFrame, names: &[Arc<str>]) -> Result<(Vec<Count>, Vec<HourAverage>)> {
-    let counts = frame
-        .clone()
-        .lazy()
-        .group_by([col("hour").alias("window_start"), col("action")])
-        .agg([col("count").sum()])
-        .sort(["window_start", "action"], SortMultipleOptions::default())
-        .collect()?;
-    // per hour, the mean of the minutes' means (stable groups keep the
-    // minutes in order, so the sums are always taken in the same order)
-    let averages = minute_means(frame)?
+/// has rows among rows `rows` of a minute table (for an hour's figures,
+/// every row of that hour must be among them).
+///
+/// The counts are integer sums, taken in one pass over the rows (they are
+/// in minute order, so in hour order); so is each minute's mean over the
+/// actions present, an exact sum and one correctly rounded division. The
+/// hourly average, a mean of those floats, is a Polars plan, so that its
+/// sums are always taken in the same order. Unit tests hold all of it bit
+/// for bit to the same figures as Polars plans over the rows.
+pub fn hourly(t: &MinuteTable, rows: std::ops::Range<usize>) -> Result<(Vec<Count>, Vec<HourAverage>)> {
+    let mut counts = Vec::new();
+    let (mut hours, mut means) = (Vec::new(), Vec::new());
+    // per action code, its count in the hour so far; the codes seen in it
+    let mut by_code = vec![0i64; t.names.len()];
+    let mut seen: Vec<u32> = Vec::new();
+    let mut i = rows.start;
+    while i < rows.end {
+        let hour = t.start[i].div_euclid(HOUR) * HOUR;
+        while i < rows.end && t.start[i].div_euclid(HOUR) * HOUR == hour {
+            let minute = t.start[i];
+            let (mut sum, mut n) = (0i128, 0u64);
+            while i < rows.end && t.start[i] == minute {
+                let (code, count) = (t.code[i], t.count[i] as i64);
+                if by_code[code as usize] == 0 {
+                    seen.push(code);
+                }
+                by_code[code as usize] += count;
+                sum += i128::from(count);
+                n += 1;
+                i += 1;
+            }
+            hours.push(hour);
+            means.push(sum as f64 / n as f64);
+        }
+        seen.sort_unstable();
+        for &code in &seen {
+            counts.push(Count {
+                action: t.names[code as usize].clone(),
+                window_start: hour,
+                window_end: hour + HOUR,
+                count: std::mem::take(&mut by_code[code as usize]),
+            });
+        }
+        seen.clear();
+    }
+    let mut hour = Series::new("hour".into(), hours);
+    hour.set_sorted_flag(polars::series::IsSorted::Ascending);
+    let averages = DataFrame::new_infer_height(vec![Column::from(hour), Column::new("minute_mean".into(), means)])?
         .lazy()
         .group_by_stable([col("hour").alias("window_start")])
         .agg([col("minute_mean").mean().alias("average")])
         .collect()?;
-    let counts = counts_of(&counts, names, HOUR)?;
     let averages = ints(&averages, "window_start")?
         .into_iter()
         .zip(floats(&averages, "average")?)
@@ -382,35 +415,68 @@ pub fn hourly(frame: &DataFrame, names: &[Arc<str>]) -> Result<(Vec<Count>, Vec<
     Ok((counts, averages))
 }
 
-/// Per minute of `frame` (a [`minute_frame`]), the mean count over the
-/// actions present: `hour` and `minute_mean`, in minute order. The counts
-/// are integers, so their sum is exact and the mean is one correctly
-/// rounded division, as the mean of the counts taken as floats is (a unit
-/// test compares the two bit for bit); taken here in one pass, where a
-/// group per minute would cost a slice per minute.
-fn minute_means(frame: &DataFrame) -> Result<DataFrame> {
-    let start = ints(frame, "window_start")?;
-    let count = ints(frame, "count")?;
-    let (mut hours, mut means) = (Vec::new(), Vec::new());
-    let mut i = 0;
-    while i < start.len() {
-        let (mut sum, mut n) = (0i128, 0u64);
-        let mut j = i;
-        while j < start.len() && start[j] == start[i] {
-            sum += i128::from(count[j]);
-            n += 1;
-            j += 1;
-        }
-        hours.push(start[i].div_euclid(HOUR) * HOUR);
-        means.push(sum as f64 / n as f64);
-        i = j;
+/// Events per action, by action name: integer sums in one pass (a unit
+/// test holds them to a Polars plan's).
+pub fn totals(t: &MinuteTable) -> Vec<(String, i64)> {
+    let mut by_code = vec![0i64; t.names.len()];
+    for (&code, &count) in t.code.iter().zip(&t.count) {
+        by_code[code as usize] += count as i64;
     }
-    let mut hour = Series::new("hour".into(), hours);
-    hour.set_sorted_flag(polars::series::IsSorted::Ascending);
-    Ok(DataFrame::new_infer_height(vec![
-        Column::from(hour),
-        Column::new("minute_mean".into(), means),
-    ])?)
+    // codes sort like names
+    t.names
+        .iter()
+        .zip(by_code)
+        .filter(|(_, n)| *n > 0)
+        .map(|(a, n)| (a.to_string(), n))
+        .collect()
+}
+
+/// The plans the one-pass figures are held to: hourly counts and averages
+/// and totals, grouped by Polars over a [`minute_frame`].
+#[cfg(test)]
+#[allow(clippy::type_complexity)]
+fn hourly_and_totals_plans(
+    frame: &DataFrame,
+    names: &[Arc<str>],
+) -> Result<(Vec<Count>, Vec<HourAverage>, Vec<(String, i64)>)> {
+    let counts = frame
+        .clone()
+        .lazy()
+        .group_by([col("hour").alias("window_start"), col("action")])
+        .agg([col("count").sum()])
+        .sort(["window_start", "action"], SortMultipleOptions::default())
+        .collect()?;
+    let averages = frame
+        .clone()
+        .lazy()
+        .with_column(col("count").cast(DataType::Float64).alias("count"))
+        .group_by_stable([col("window_start")])
+        .agg([col("hour").first(), col("count").mean().alias("minute_mean")])
+        .group_by_stable([col("hour").alias("window_start")])
+        .agg([col("minute_mean").mean().alias("average")])
+        .collect()?;
+    let totals = frame
+        .clone()
+        .lazy()
+        .group_by([col("action")])
+        .agg([col("count").sum()])
+        .sort(["action"], SortMultipleOptions::default())
+        .collect()?;
+    let averages = ints(&averages, "window_start")?
+        .into_iter()
+        .zip(floats(&averages, "average")?)
+        .map(|(s, a)| HourAverage {
+            window_start: s,
+            window_end: s + HOUR,
+            average: a.unwrap_or(f64::NAN),
+        })
+        .collect();
+    let totals = codes(&totals, names)?
+        .into_iter()
+        .map(|a| a.to_string())
+        .zip(ints(&totals, "count")?)
+        .collect();
+    Ok((counts_of(&counts, names, HOUR)?, averages, totals))
 }
 
 /// Minute windows of `frame` (a [`minute_frame`]) where the counts of the
@@ -490,22 +556,6 @@ pub fn alerts_in(
         }
     }
     out
-}
-
-/// Events per action, by action name.
-pub fn totals(frame: &DataFrame, names: &[Arc<str>]) -> Result<Vec<(String, i64)>> {
-    let totals = frame
-        .clone()
-        .lazy()
-        .group_by([col("action")])
-        .agg([col("count").sum()])
-        .sort(["action"], SortMultipleOptions::default())
-        .collect()?;
-    Ok(codes(&totals, names)?
-        .into_iter()
-        .map(|a| a.to_string())
-        .zip(ints(&totals, "count")?)
-        .collect())
 }
 
 /// The largest hourly average, the earliest hour on ties (`hours` in hour
@@ -666,11 +716,13 @@ fn floats(df: &DataFrame, name: &str) -> Result<Vec<Option<f64>>> {
 }
 
 /// Reads a frame's action codes as names.
+#[cfg(test)]
 fn codes(df: &DataFrame, names: &[Arc<str>]) -> Result<Vec<Arc<str>>> {
     let codes = df.column("action")?.u32()?;
     Ok(codes.iter().flatten().map(|c| names[c as usize].clone()).collect())
 }
 
+#[cfg(test)]
 fn counts_of(df: &DataFrame, names: &[Arc<str>], seconds: i64) -> Result<Vec<Count>> {
     let (a, s, c) = (codes(df, names)?, ints(df, "window_start")?, ints(df, "count")?);
     Ok(a.into_iter()
@@ -706,24 +758,18 @@ fn figures_in_slices(table: MinuteTable, opts: &Options, size: usize) -> Result<
             ..Default::default()
         });
     }
-    let names = &table.names;
     let (open, close) = (
         table.code_of(&opts.alert_actions.0),
         table.code_of(&opts.alert_actions.1),
     );
-    let (mut hourly_counts, mut hourly_average, mut all_alerts) = (Vec::new(), Vec::new(), Vec::new());
-    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+    let (mut hourly_counts, mut hourly_average, mut alerts) = (Vec::new(), Vec::new(), Vec::new());
     for rows in hour_slices(&table.start, size) {
-        let frame = minute_frame_in(&table, rows.clone())?;
-        let (counts, averages) = hourly(&frame, names)?;
+        let (counts, averages) = hourly(&table, rows.clone())?;
         hourly_counts.extend(counts);
         hourly_average.extend(averages);
-        all_alerts.extend(alerts_in(&table, rows, open, close, opts.alert_threshold));
-        for (action, n) in totals(&frame, names)? {
-            *sums.entry(action).or_default() += n;
-        }
+        alerts.extend(alerts_in(&table, rows, open, close, opts.alert_threshold));
     }
-    let (totals, alerts) = (sums.into_iter().collect(), all_alerts);
+    let totals = totals(&table);
     Ok(Figures {
         peak_hour: peak_hour(&hourly_average),
         variance: Sums::of(&table.count).variance(),
@@ -791,82 +837,65 @@ mod tests {
         }
     }
 
+    /// A table of `events` events over `actions` actions, times jumping
+    /// about within a few days (some minutes with every action).
+    fn random_table(seed: u64, events: i64, actions: &[&str]) -> MinuteTable {
+        let mut counts = MinuteCounts::new();
+        let mut rng = seed;
+        for i in 0..events {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let action = actions[(rng >> 40) as usize % actions.len()];
+            counts.add(i * 13 + (rng >> 50) as i64 - 4000, action);
+        }
+        counts.table()
+    }
+
     #[test]
-    fn slices_keep_hours_whole_and_figures_equal_one_pass() {
+    fn one_pass_figures_in_slices_equal_the_plans_over_everything() {
         let h = |k: i64| k * HOUR;
         let start = [h(0), h(0) + 60, h(1), h(1) + 60, h(1) + 120, h(2), h(9)];
         assert_eq!(hour_slices(&start, 1), [0..2, 2..5, 5..7]);
         assert_eq!(hour_slices(&start, 3), [0..5, 5..7]);
         assert_eq!(hour_slices(&start, 100), vec![(0..7)]);
         assert!(hour_slices(&[], 4).is_empty());
-        // many slices give the figures of one: every hour's, bit for bit
-        let mut counts = MinuteCounts::new();
-        let mut rng = 5u64;
-        for i in 0..20_000i64 {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let action = ["Open", "Close", "Other"][(rng >> 40) as usize % 3];
-            counts.add(i * 37 + (rng >> 50) as i64, action);
+        for (seed, actions) in [
+            (5, &["Open", "Close", "Other"][..]),
+            (9, &["g", "f", "e", "d", "c", "b", "a"][..]),
+        ] {
+            let t = random_table(seed, 40_000, actions);
+            let frame = minute_frame(&t).unwrap();
+            let (counts, averages, totals) = hourly_and_totals_plans(&frame, &t.names).unwrap();
+            let bits = |a: &[HourAverage]| {
+                a.iter()
+                    .map(|a| (a.window_start, a.average.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            assert!(averages.iter().any(|a| a.average.fract() != 0.0));
+            let opts = Options {
+                alert_threshold: 2,
+                ..Options::default()
+            };
+            let alerts = alerts_plan(&frame, t.code_of("Open"), t.code_of("Close"), 2).unwrap();
+            assert!(hour_slices(&t.start, 500).len() > 10);
+            let f = figures_in_slices(t, &opts, 500).unwrap();
+            assert_eq!(f.hourly_counts, counts);
+            assert_eq!(bits(&f.hourly_average), bits(&averages));
+            assert_eq!(f.totals, totals);
+            assert_eq!(f.alerts, alerts);
         }
-        let t = counts.table();
-        let frame = minute_frame(&t).unwrap();
-        let (hourly_counts, hourly_average) = hourly(&frame, &t.names).unwrap();
-        let one = (
-            hourly_counts,
-            hourly_average
-                .iter()
-                .map(|a| (a.window_start, a.average.to_bits()))
-                .collect::<Vec<_>>(),
-            alerts_plan(&frame, t.code_of("Open"), t.code_of("Close"), 2).unwrap(),
-            totals(&frame, &t.names).unwrap(),
-        );
-        let opts = Options {
-            alert_threshold: 2,
-            ..Options::default()
-        };
-        assert!(hour_slices(&t.start, 500).len() > 10);
-        let f = figures_in_slices(t, &opts, 500).unwrap();
-        let sliced = (
-            f.hourly_counts.clone(),
-            f.hourly_average
-                .iter()
-                .map(|a| (a.window_start, a.average.to_bits()))
-                .collect::<Vec<_>>(),
-            f.alerts.clone(),
-            f.totals.clone(),
-        );
-        assert_eq!(sliced, one);
     }
 
     #[test]
-    fn minute_means_equal_polars_means_of_the_counts() {
-        let mut counts = MinuteCounts::new();
-        let mut rng = 3u64;
-        for i in 0..30_000i64 {
-            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            let action = ["a", "b", "c", "d", "e", "f", "g"][(rng >> 40) as usize % 7];
-            counts.add(i * 3 + (rng >> 52) as i64 - 4000, action);
-        }
-        let frame = minute_frame(&counts.table()).unwrap();
-        let ours = minute_means(&frame).unwrap();
-        let polars = frame
-            .lazy()
-            .with_column(col("count").cast(DataType::Float64).alias("count"))
-            .group_by_stable([col("window_start")])
-            .agg([col("hour").first(), col("count").mean().alias("minute_mean")])
-            .collect()
-            .unwrap();
-        assert_eq!(ints(&ours, "hour").unwrap(), ints(&polars, "hour").unwrap());
-        let bits = |df: &DataFrame| -> Vec<Option<u64>> {
-            floats(df, "minute_mean")
-                .unwrap()
-                .into_iter()
-                .map(|f| f.map(f64::to_bits))
-                .collect()
-        };
-        assert_eq!(bits(&ours), bits(&polars));
-        assert!(bits(&ours)
-            .iter()
-            .any(|b| b.is_some_and(|b| f64::from_bits(b).fract() != 0.0)));
+    fn the_hourly_figures_of_some_hours_are_the_plans_over_those_rows() {
+        let t = random_table(3, 30_000, &["a", "b", "c", "d"]);
+        let slices = hour_slices(&t.start, 700);
+        let rows = slices[3].start..slices[7].end;
+        let (counts, averages) = hourly(&t, rows.clone()).unwrap();
+        let (want_counts, want_averages, _) =
+            hourly_and_totals_plans(&minute_frame_in(&t, rows).unwrap(), &t.names).unwrap();
+        assert_eq!(counts, want_counts);
+        let bits = |a: &[HourAverage]| a.iter().map(|a| a.average.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&averages), bits(&want_averages));
     }
 
     #[test]

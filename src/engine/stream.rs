@@ -644,8 +644,7 @@ impl Stream {
             table.count.extend(part.count);
             i = j;
         }
-        let frame = metrics::minute_frame(&table)?;
-        let (counts, averages) = metrics::hourly(&frame, &table.names)?;
+        let (counts, averages) = metrics::hourly(&table, 0..table.len())?;
         let (open, close) = &self.opts.figures.alert_actions;
         let alerts = metrics::alerts_in(
             &table,

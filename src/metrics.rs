@@ -301,13 +301,16 @@ pub fn minute_rows(t: &MinuteTable) -> Vec<Count> {
 
 /// The minute rows as a frame: `action` (code), `window_start` (epoch
 /// seconds), `hour` (the start of its hour window), `count`, in the table's
-/// order (by minute, then action).
-pub fn minute_frame(t: &MinuteTable) -> PolarsResult<DataFrame> {
+/// order (by minute, then action): what the plans the tests hold the
+/// one-pass figures to read.
+#[cfg(test)]
+fn minute_frame(t: &MinuteTable) -> PolarsResult<DataFrame> {
     minute_frame_in(t, 0..t.len())
 }
 
 /// [`minute_frame`] of the rows `rows` of the table.
-pub fn minute_frame_in(t: &MinuteTable, rows: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
+#[cfg(test)]
+fn minute_frame_in(t: &MinuteTable, rows: std::ops::Range<usize>) -> PolarsResult<DataFrame> {
     // the rows are in minute order, so in hour order too: Polars groups
     // sorted keys by slicing them instead of hashing
     let sorted = |name: &str, values: Vec<i64>| {
@@ -327,10 +330,10 @@ pub fn minute_frame_in(t: &MinuteTable, rows: std::ops::Range<usize>) -> PolarsR
     ])
 }
 
-/// Rows the batch plans take at a time: every figure but the moving
+/// Rows the hourly figures take at a time: every figure but the moving
 /// average is a sum or mean within an hour, so the table is taken an
-/// hour-aligned slice at a time, and the plans' memory follows the slice,
-/// not the data.
+/// hour-aligned slice at a time, and the memory of the hourly average's
+/// plan follows the slice, not the data.
 const SLICE_ROWS: usize = 1 << 17;
 
 /// Ranges of about `size` rows of sorted minute starts that never split an

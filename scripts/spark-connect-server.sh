@@ -5,6 +5,7 @@
 #   scripts/spark-connect-server.sh stop     # stop the server this script started (by its PID)
 #   scripts/spark-connect-server.sh url      # print the connection string: sc://127.0.0.1:PORT
 #   scripts/spark-connect-server.sh status   # exit 0 when it runs
+#   scripts/spark-connect-server.sh check    # exit 0 when Java and pyspark are installed (else say what is missing)
 #
 # The server comes from the pyspark wheel on PyPI (it ships sbin/ and the
 # Spark Connect jar); Java 17 or newer must be installed. It runs with
@@ -16,6 +17,8 @@
 #   WINDOWPANE_SPARK_PORT   the Spark Connect port (default 15002)
 #   WINDOWPANE_SPARK_VENV   where pyspark is installed (default ~/.cache/windowpane-spark/venv)
 #   WINDOWPANE_SPARK_WAIT   seconds to wait for the port to answer (default 180)
+#   WINDOWPANE_SPARK_TOKEN  when set, clients must send this token (sc://…/;token=…);
+#                           `url` then prints it in the connection string
 set -euo pipefail
 
 version=4.3.0
@@ -97,6 +100,11 @@ start() {
         cd "$run/work"
         export SPARK_HOME="$home" SPARK_LOG_DIR="$run" SPARK_PID_DIR="$run" SPARK_LOCAL_IP=127.0.0.1
         export SPARK_IDENT_STRING=windowpane
+        if [ -n "${WINDOWPANE_SPARK_TOKEN:-}" ]; then
+            # read by the server from its environment, so that it is not
+            # on a command line for everyone to see
+            export SPARK_CONNECT_AUTHENTICATE_TOKEN="$WINDOWPANE_SPARK_TOKEN"
+        fi
         "$home/sbin/start-connect-server.sh" \
             --master 'local[2]' \
             --conf spark.connect.grpc.binding.address=127.0.0.1 \
@@ -155,14 +163,32 @@ stop() {
     say "stopped (PID $pid)"
 }
 
+check() {
+    if ! command -v java >/dev/null; then
+        echo "java is not installed (Spark needs Java 17 or newer)"
+        exit 1
+    fi
+    if [ ! -x "$venv/bin/python" ] || [ -z "$(pyspark_home "$venv/bin/python")" ]; then
+        echo "pyspark $version is not installed in $venv (scripts/spark-connect-server.sh install installs it)"
+        exit 1
+    fi
+}
+
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    url) echo "sc://127.0.0.1:$port" ;;
+    url)
+        if [ -n "${WINDOWPANE_SPARK_TOKEN:-}" ]; then
+            echo "sc://127.0.0.1:$port/;token=$WINDOWPANE_SPARK_TOKEN"
+        else
+            echo "sc://127.0.0.1:$port"
+        fi
+        ;;
     status) running ;;
     install) install >/dev/null ;;
+    check) check ;;
     *)
-        echo "usage: $0 start|stop|url|status|install" >&2
+        echo "usage: $0 start|stop|url|status|check|install" >&2
         exit 2
         ;;
 esac

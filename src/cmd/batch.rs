@@ -30,6 +30,12 @@ use crate::source::{self, Batch, FileOrder, Inputs, ReadArgs, ReadOptions};
 /// and quarantined in rejected.ndjson with file, line and reason; --strict
 /// stops at the first one instead.
 ///
+/// With --spark sc://HOST:PORT, a Spark cluster (4.0 or newer) reads INPUT
+/// where it is (s3://..., hdfs://..., a path on the server), checks the
+/// lines and counts the events per action and minute; windowpane computes
+/// every figure from those counts. Rejected lines are then counted by
+/// reason, not listed.
+///
 /// Exit status: 0 on success, 1 when the input cannot be analysed, 2 on a
 /// usage error.
 #[derive(Debug, clap::Args)]
@@ -70,6 +76,13 @@ pub struct Args {
     /// Reader threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Scan on a Spark cluster through Spark Connect (Spark 4.0 or newer):
+    /// sc://HOST:PORT, optionally followed by /;token=…;use_ssl=true. The
+    /// cluster reads INPUT (s3://…, abfss://…, hdfs://…, dbfs:/…, or a path
+    /// on the server), checks every line and sends back only the counts per
+    /// action and minute; rejected lines are counted, not listed.
+    #[arg(long, value_name = "URL")]
+    pub spark: Option<String>,
 }
 
 /// The options every figure-computing command shares.
@@ -215,7 +228,18 @@ pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
     let inputs = Inputs::from_args(&args.input);
     let input = inputs.display();
-    let batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
+    let (batch, stats) = match &args.spark {
+        Some(url) => {
+            let scan = source::spark::read(url, &args.input, &args.read.options(args.strict))?;
+            let stats = scan.input_stats(url);
+            (scan.batch, stats)
+        }
+        None => {
+            let batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
+            let stats = crate::output::summary::InputStats::of(&batch);
+            (batch, stats)
+        }
+    };
     let figures: Figures =
         metrics::compute(&batch.counts, &opts).with_context(|| format!("cannot compute the figures of {input}"))?;
     let report_dir = (!args.no_report).then(|| {
@@ -226,7 +250,7 @@ pub fn run(args: &Args) -> Result<()> {
     let run = output::Run {
         heading: &format!("windowpane batch: {input}"),
         title: &input,
-        input: crate::output::summary::InputStats::of(&batch),
+        input: stats,
         range: batch.counts.time_range(),
         rejected: &batch.rejected,
         figures: &figures,

@@ -71,10 +71,16 @@ fn explain(e: &SparkError, url: &str) -> Option<String> {
         _ => {}
     }
     if class.starts_with("PATH_NOT_FOUND") {
+        // the parameters come as JSON inside the error's details
         let path = e
             .get_message_parameters()
-            .and_then(|p| p.get("path").cloned())
-            .unwrap_or_default();
+            .and_then(|p| {
+                p.get("path").cloned().or_else(|| {
+                    let inner: serde_json::Value = serde_json::from_str(p.get("messageParameters")?).ok()?;
+                    inner.get("path")?.as_str().map(str::to_string)
+                })
+            })
+            .unwrap_or_else(|| "given".into());
         return Some(format!(
             "the path {path} was not found on the cluster: --spark paths are read by the Spark server \
              (s3://…, abfss://…, hdfs://…, or a path on the server's file system), not by this machine"
@@ -278,12 +284,10 @@ fn sql_relation(sql: &str) -> proto::Relation {
 }
 
 fn user_context(client: &SparkConnectClient) -> proto::UserContext {
+    // the server keys sessions by user and session id: the same user as
+    // the transport's own requests (configuration, interrupts) send
     proto::UserContext {
-        user_id: client
-            .user_id()
-            .map(str::to_string)
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| CLIENT_TYPE.to_string()),
+        user_id: client.user_id().unwrap_or_default().to_string(),
         ..Default::default()
     }
 }

@@ -174,6 +174,19 @@ fn same_report(url: &str, input: &Path, extra: &[&str], local_input: &Path, loca
     }
 }
 
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_dir(&path, &target);
+        } else {
+            fs::copy(&path, &target).unwrap();
+        }
+    }
+}
+
 /// `input` with every integer time in milliseconds (plus 999 ms, which must
 /// not change its minute), as files of `dir`.
 fn in_milliseconds(input: &Path, dir: &Path) {
@@ -217,10 +230,21 @@ fn the_cluster_scan_gives_the_local_report_on_every_case() {
     // (times as RFC 3339 strings with offsets, out of range, of other types,
     // repeated keys, trailing text, long lines, a byte order mark, CRLF,
     // partition folders, .gz, skipped names)
-    for case in ["seedlike", "messy", "spark-edge"] {
+    for case in ["seedlike", "messy"] {
         let input = fixture(case);
         same_report(&url, &input, &[], &input, &[]);
     }
+    let edge = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("spark-edge"), edge.path());
+    // a line over the 1 MiB limit, an action at and one over 1 KiB
+    let long = format!(
+        "{{\"time\":1469501115,\"action\":\"{}\"}}\n{{\"time\":1469501115,\"action\":\"{}\"}}\n{{\"time\":1469501115,\"action\":\"Open\",\"pad\":\"{}\"}}\n",
+        "A".repeat(1024),
+        "B".repeat(1025),
+        "x".repeat(1 << 20)
+    );
+    fs::write(edge.path().join("long.jsonl"), long).unwrap();
+    same_report(&url, edge.path(), &[], edge.path(), &[]);
     // --time-unit applies on the cluster too
     let ms = tempfile::tempdir().unwrap();
     in_milliseconds(&fixture("messy"), ms.path());

@@ -31,9 +31,11 @@ fn script() -> PathBuf {
     root().join("scripts/spark-connect-server.sh")
 }
 
-/// A server this test started, stopped when dropped.
+/// A server this test started, stopped when dropped; its logs are in a
+/// temporary folder removed after it.
 struct Started {
     port: String,
+    logs: tempfile::TempDir,
 }
 
 impl Drop for Started {
@@ -41,6 +43,7 @@ impl Drop for Started {
         let _ = Process::new(script())
             .arg("stop")
             .env("WINDOWPANE_SPARK_PORT", &self.port)
+            .env("TMPDIR", self.logs.path())
             .status();
     }
 }
@@ -72,13 +75,17 @@ fn server() -> Option<(String, Option<Started>)> {
         .unwrap()
         .port()
         .to_string();
-    let guard = Started { port: port.clone() };
+    let guard = Started {
+        port: port.clone(),
+        logs: tempfile::tempdir().unwrap(),
+    };
     // a token of this run's own: the test checks that another is refused
     let token = format!("t{}x{port}", std::process::id());
     let status = Process::new(script())
         .arg("start")
         .env("WINDOWPANE_SPARK_PORT", &port)
         .env("WINDOWPANE_SPARK_TOKEN", &token)
+        .env("TMPDIR", guard.logs.path())
         .status()
         .expect("run the server script");
     assert!(status.success(), "scripts/spark-connect-server.sh start failed");

@@ -114,10 +114,23 @@ fn first_line(e: &SparkError) -> String {
 /// Ctrl-C while a query runs: set by the handler, read by [`Session::query`].
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
+/// True while a query runs on the server.
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
 /// Installs the Ctrl-C handler once; false when another one is in place.
+/// Outside a query, Ctrl-C ends the process as it would without one.
 fn watch_ctrl_c() -> bool {
     static INSTALLED: OnceLock<bool> = OnceLock::new();
-    *INSTALLED.get_or_init(|| ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)).is_ok())
+    *INSTALLED.get_or_init(|| {
+        ctrlc::set_handler(|| {
+            if RUNNING.load(Ordering::SeqCst) {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+            } else {
+                std::process::exit(130);
+            }
+        })
+        .is_ok()
+    })
 }
 
 impl Session {
@@ -216,6 +229,7 @@ impl Session {
         let runtime = get_runtime();
         let watching = watch_ctrl_c();
         INTERRUPTED.store(false, Ordering::SeqCst);
+        RUNNING.store(true, Ordering::SeqCst);
         let client = Arc::clone(&self.client);
         let task = runtime.spawn(async move {
             let mut stream = client.execute_plan_reattachable(request).await?;
@@ -240,6 +254,7 @@ impl Session {
             std::thread::sleep(Duration::from_millis(50));
         }
         let outcome = runtime.block_on(task);
+        RUNNING.store(false, Ordering::SeqCst);
         if interrupted {
             bail!("interrupted (Ctrl-C): the query was cancelled on {}", self.url);
         }

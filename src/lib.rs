@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod output;
 pub mod progress;
 pub mod source;
+pub mod spark;
 pub mod sql;
 pub mod state;
 

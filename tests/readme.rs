@@ -27,6 +27,17 @@ const SKIPPED: &[(&str, &str)] = &[
         "python3 bench/history.py *",
         "the benchmark: minutes of runs and gigabytes of generated data",
     ),
+    ("windowpane batch s3://bucket/events *", "needs a Spark cluster"),
+    ("windowpane sql s3://bucket/events *", "needs a Spark cluster"),
+    (
+        "scripts/spark-connect-server.sh *",
+        "installs pyspark and runs a JVM server: tests/spark.rs runs --spark against one",
+    ),
+    ("windowpane generate /tmp/events-10m *", "350 MB of generated data"),
+    (
+        "windowpane batch /tmp/events-10m *",
+        "the measured example, on 350 MB and a Spark server",
+    ),
 ];
 
 /// True when `command` is the skipped `pattern`.

@@ -31,6 +31,12 @@ use crate::source::{self, Batch, FileOrder, Inputs, ReadArgs, ReadOptions};
 /// and quarantined in rejected.ndjson with file, line and reason; --strict
 /// stops at the first one instead.
 ///
+/// With --spark sc://HOST:PORT, a Spark cluster (4.0 or newer) reads INPUT
+/// where it is (s3://..., hdfs://..., a path on the server), checks the
+/// lines and counts the events per action and minute; windowpane computes
+/// every figure from those counts. Rejected lines are then counted by
+/// reason, not listed.
+///
 /// Exit status: 0 on success, 1 when the input cannot be analysed, 2 on a
 /// usage error.
 #[derive(Debug, clap::Args)]
@@ -71,6 +77,13 @@ pub struct Args {
     /// Reader threads [default: the number of cores].
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Scan on a Spark cluster through Spark Connect (Spark 4.0 or newer):
+    /// sc://HOST:PORT, optionally followed by /;token=…;use_ssl=true. The
+    /// cluster reads INPUT (s3://…, abfss://…, hdfs://…, dbfs:/…, or a path
+    /// on the server), checks every line and sends back only the counts per
+    /// action and minute; rejected lines are counted, not listed.
+    #[arg(long, value_name = "URL")]
+    pub spark: Option<String>,
 }
 
 /// The options every figure-computing command shares.
@@ -216,8 +229,19 @@ pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
     let inputs = Inputs::from_args(&args.input);
     let input = inputs.display();
-    let mut batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
-    let (stats, range) = (InputStats::of(&batch), batch.counts.time_range());
+    let (mut batch, stats) = match &args.spark {
+        Some(url) => {
+            let scan = source::spark::read(url, &args.input, &args.read.options(args.strict))?;
+            let stats = scan.input_stats(url);
+            (scan.batch, stats)
+        }
+        None => {
+            let batch = read_inputs(&inputs, args.order, &args.read.options(args.strict), args.threads)?;
+            let stats = InputStats::of(&batch);
+            (batch, stats)
+        }
+    };
+    let range = batch.counts.time_range();
     // the state is not needed past its table: let it go as the table grows
     let table = std::mem::take(&mut batch.counts).into_table();
     let figures: Figures =

@@ -82,6 +82,12 @@ pub struct Args {
     pub figures: FigureArgs,
     #[command(flatten)]
     pub read: source::ReadArgs,
+    /// Scan on a Spark cluster through Spark Connect, as `batch --spark`:
+    /// sc://HOST:PORT, optionally followed by /;token=…;use_ssl=true. The
+    /// cluster reads INPUT; the views of the figures are complete, but
+    /// `events` and `rejected` are empty (the lines stay on the cluster).
+    #[arg(long, value_name = "URL")]
+    pub spark: Option<String>,
 }
 
 /// True when a positional argument names an input rather than a query.
@@ -139,6 +145,24 @@ impl Args {
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let (mut arguments, statements) = args.resolve()?;
+    if let Some(url) = &args.spark {
+        let inputs: Vec<PathBuf> = arguments.iter().map(PathBuf::from).collect();
+        let scan = source::spark::read(url, &inputs, &args.read.options(false))?;
+        eprintln!(
+            "windowpane: the scan ran on {}: the views `events` and `rejected` are empty (the lines stay on the cluster); every other view is complete",
+            crate::spark::display_url(url)
+        );
+        let figures = metrics::compute(&scan.batch.counts, &args.figures.options())
+            .with_context(|| format!("cannot compute the figures of {}", arguments.join(" ")))?;
+        let mut session = Session::new(&figures, &[], Vec::new())?.with_time_unit(args.read.time_unit);
+        let input = PathBuf::from(arguments.join(" "));
+        return match statements {
+            Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows),
+            Statements::Prompt => {
+                Prompt::new(args.format, args.max_rows).run(&mut session, &input, scan.batch.counts.events())
+            }
+        };
+    }
     // the events view reads the files again: standard input is kept in a
     // temporary file for it, removed when the session ends
     let spool = match arguments.iter().position(|a| a == source::STDIN) {

@@ -720,6 +720,8 @@ impl Stream {
             late: self.late,
             missing: self.missing.len() as u64,
             skipped: self.skipped,
+            scan: None,
+            quarantine: None,
         }
     }
 

@@ -459,7 +459,16 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
     }
     // rejected lines
     let rejected = r.rejected;
-    let _ = writeln!(
+    if let Some(q) = &s.input.quarantine {
+        let _ = writeln!(
+            out,
+            "<h2 id=\"rejected\">Rejected lines</h2>\n<p class=\"note\">{} {} · {}</p>",
+            thousands(s.input.rejected as i64),
+            if s.input.rejected == 1 { "line" } else { "lines" },
+            escape(q)
+        );
+    } else {
+        let _ = writeln!(
         out,
         "<h2 id=\"rejected\">Rejected lines</h2>\n<p class=\"note\">{} {}{} · every one in <a href=\"rejected.ndjson\">rejected.ndjson</a> with its file, line and reason</p>",
         thousands(rejected.len() as i64),
@@ -470,21 +479,22 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             String::new()
         }
     );
-    if !rejected.is_empty() {
-        let shown: Vec<Option<usize>> = (0..rejected.len().min(MAX_REJECTED)).map(Some).collect();
-        let row = |i: usize| -> Vec<(String, bool)> {
-            let x = &rejected[i];
-            vec![
-                (visible(&x.file), false),
-                (thousands(x.line as i64), true),
-                (visible(&x.reason), false),
-                (
-                    format!("<code>{}</code>", visible(&crate::source::abridge(&x.text, 120))),
-                    false,
-                ),
-            ]
-        };
-        table_rows(&mut out, &["file", "line", "reason", "text"], shown.len(), &shown, &row);
+        if !rejected.is_empty() {
+            let shown: Vec<Option<usize>> = (0..rejected.len().min(MAX_REJECTED)).map(Some).collect();
+            let row = |i: usize| -> Vec<(String, bool)> {
+                let x = &rejected[i];
+                vec![
+                    (visible(&x.file), false),
+                    (thousands(x.line as i64), true),
+                    (visible(&x.reason), false),
+                    (
+                        format!("<code>{}</code>", visible(&crate::source::abridge(&x.text, 120))),
+                        false,
+                    ),
+                ]
+            };
+            table_rows(&mut out, &["file", "line", "reason", "text"], shown.len(), &shown, &row);
+        }
     }
     // how it was made
     let o = r.options;

@@ -29,6 +29,14 @@ pub struct InputStats {
     /// (other names, devices, damaged files with --skip-corrupt-files).
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped: u64,
+    /// Where the lines were read and checked, when not here
+    /// (`spark sc://host:15002` with `--spark`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan: Option<String>,
+    /// How rejected lines are kept, when not line by line in
+    /// `rejected.ndjson` (with `--spark` they are counted on the cluster).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -46,6 +54,8 @@ impl InputStats {
             late: 0,
             missing: 0,
             skipped: batch.skipped.len() as u64,
+            scan: None,
+            quarantine: None,
         }
     }
 }

@@ -141,13 +141,14 @@ pub fn render(
     let _ = writeln!(out, "Input\n{t}");
     if s.input.rejected > 0 {
         let n = thousands(s.input.rejected as i64);
-        let _ = match report_dir {
-            Some(d) => writeln!(
+        let _ = match (&s.input.quarantine, report_dir) {
+            (Some(q), _) => writeln!(out, "{n} rejected lines are not in the figures: {}", printable(q)),
+            (None, Some(d)) => writeln!(
                 out,
                 "{n} rejected lines are quarantined in {}/rejected.ndjson",
                 printable(d)
             ),
-            None => writeln!(
+            (None, None) => writeln!(
                 out,
                 "{n} rejected lines are not in the figures (no report, so no rejected.ndjson); \
                  `windowpane sql {} \"select * from rejected\"` lists them with file, line and reason",

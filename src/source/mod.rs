@@ -3,6 +3,7 @@
 //! [`MinuteCounts`].
 
 pub mod line;
+pub mod spark;
 
 use std::fs;
 use std::io::Read;

@@ -1,0 +1,413 @@
+//! `--spark`: the scan run by a Spark cluster through Spark Connect.
+//!
+//! The cluster reads the input files where they are, applies the line rules
+//! of the metrics contract in Spark SQL (with the VARIANT functions of Spark
+//! 4: `try_parse_json`, `schema_of_variant`, `try_variant_get`) and folds the
+//! events into counts per (action, minute window start). Only those counts
+//! come back, as Arrow, with the number of files, the rejected lines per
+//! reason and one of each; windowpane builds the same [`Batch`] as a local
+//! read from them, so every figure, table, chart and report is made by the
+//! same code.
+//!
+//! What differs from a local read: rejected lines are counted, not listed
+//! line by line (a sample per reason names its file); Spark's file sources
+//! leave out empty plain files (an empty `.gz` file still counts); a byte
+//! order mark is taken off every line, not only a file's first.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int64Type;
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::DataType;
+
+use super::line::TimeUnit;
+use super::{Batch, ReadOptions};
+use crate::spark::{sql_string, Session};
+use crate::state::MinuteCounts;
+
+/// The scan's query; `{{UNIT}}` is replaced by the units per second of
+/// integer times. It reads the views of [`view_statements`].
+pub const SCAN_SQL: &str = include_str!("spark_scan.sql");
+
+/// The file names that are inputs (as [`super::is_input_name`]); Spark
+/// leaves out hidden and `_`-prefixed names itself.
+const INPUT_NAMES: &str = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz}";
+
+/// Session settings the scan relies on: invalid dates give NULL instead of
+/// an error, and an object's repeated key takes its last value, as the
+/// local reader does.
+const SETTINGS: [(&str, &str); 2] = [
+    ("spark.sql.ansi.enabled", "false"),
+    ("spark.sql.variant.allowDuplicateKeys", "true"),
+];
+
+/// Rejected lines of one reason, as the cluster counted them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedSample {
+    /// Why they are not events.
+    pub reason: String,
+    /// How many lines.
+    pub lines: u64,
+    /// The file of one of them, relative to the input path when it is in it.
+    pub file: String,
+    /// That line (its first 300 characters).
+    pub text: String,
+}
+
+/// What a scan on the cluster gave.
+#[derive(Debug, Clone, Default)]
+pub struct SparkScan {
+    /// Files, lines and the folded events, as a local read gives them;
+    /// `rejected` stays empty (the lines are not listed).
+    pub batch: Batch,
+    /// Rejected lines.
+    pub rejected: u64,
+    /// Rejected lines by reason, most frequent first.
+    pub samples: Vec<RejectedSample>,
+}
+
+/// The statements that make the views the scan reads: `windowpane_lines`
+/// (one row per line of the input files) and `windowpane_files` (one row
+/// per input file, its content not read).
+pub fn view_statements(path: &str, opts: &ReadOptions) -> Vec<String> {
+    let mut options = format!(
+        "path {}, recursiveFileLookup 'true', pathGlobFilter {}",
+        sql_string(path),
+        sql_string(INPUT_NAMES)
+    );
+    if opts.skip_corrupt {
+        options.push_str(", ignoreCorruptFiles 'true'");
+    }
+    vec![
+        format!("CREATE OR REPLACE TEMPORARY VIEW windowpane_lines USING text OPTIONS ({options}, lineSep '\\n')"),
+        format!("CREATE OR REPLACE TEMPORARY VIEW windowpane_files USING binaryFile OPTIONS ({options})"),
+    ]
+}
+
+/// The scan query for integer times in `unit`.
+pub fn scan_query(unit: TimeUnit) -> String {
+    SCAN_SQL.replace("{{UNIT}}", &unit.per_second().to_string())
+}
+
+/// Runs the scan of `path` (read by the cluster) and folds its result.
+pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkScan> {
+    for (key, value) in SETTINGS {
+        session.set_conf(key, value)?;
+    }
+    for statement in view_statements(path, opts) {
+        session.execute(&statement)?;
+    }
+    let batches = session.query(&scan_query(opts.unit))?;
+    fold(&batches, path)
+}
+
+/// The path a cluster reads for an input argument: a URL (`s3://…`,
+/// `dbfs:/…`) or an absolute path as it is, a relative path made absolute
+/// from the current folder (for a server on this machine).
+pub fn cluster_path(arg: &Path) -> String {
+    let text = arg.to_string_lossy();
+    let scheme = text
+        .split_once(':')
+        .is_some_and(|(s, _)| s.len() > 1 && s.chars().all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c)));
+    if scheme || arg.is_absolute() {
+        return text.into_owned();
+    }
+    match std::env::current_dir() {
+        Ok(cwd) => cwd.join(arg).display().to_string(),
+        Err(_) => text.into_owned(),
+    }
+}
+
+/// Reads the one input of `inputs` on the Spark Connect server of `url`:
+/// connects, runs the scan, and says on standard error what was rejected.
+/// An input with no valid event is an error, as for a local read.
+pub fn read(url: &str, inputs: &[std::path::PathBuf], opts: &ReadOptions) -> Result<SparkScan> {
+    let [input] = inputs else {
+        bail!(
+            "--spark reads one input (a folder or a file on the cluster); got {}",
+            inputs.len()
+        );
+    };
+    if input.as_os_str() == super::STDIN {
+        bail!("--spark cannot read standard input: the cluster reads the input, so give its path there (s3://…, hdfs://…, or a path on the server)");
+    }
+    if opts.strict {
+        bail!("--strict cannot be used with --spark: the cluster counts rejected lines instead of stopping at the first (run without --strict, or without --spark to find the first bad line)");
+    }
+    let path = cluster_path(input);
+    let session = Session::open(url)?;
+    let scan = scan(&session, &path, opts)?;
+    if let Some(notice) = rejected_notice(&scan) {
+        eprintln!("{}", crate::output::terminal::printable(&notice));
+    }
+    if scan.batch.files == 0 {
+        bail!(
+            "no input files in {path} on the cluster: expected files named *.json, *.jsonl or *.ndjson (optionally .gz), not empty; hidden and _-prefixed names are skipped"
+        );
+    }
+    if scan.batch.counts.events() == 0 {
+        match scan.samples.first() {
+            Some(r) => bail!(
+                "no valid events in {path}: all {} lines were rejected on the cluster; {} of them: {} (e.g. in {})",
+                scan.batch.lines,
+                r.lines,
+                r.reason,
+                r.file
+            ),
+            None => bail!(
+                "no events in {path}: its input files ({}) hold no lines",
+                scan.batch.files
+            ),
+        }
+    }
+    Ok(scan)
+}
+
+impl SparkScan {
+    /// The input figures of the summary: where the scan ran, and that the
+    /// rejected lines are counted rather than listed.
+    pub fn input_stats(&self, url: &str) -> crate::output::summary::InputStats {
+        let mut stats = crate::output::summary::InputStats::of(&self.batch);
+        stats.rejected = self.rejected;
+        stats.scan = Some(format!("spark {}", crate::spark::display_url(url)));
+        stats.quarantine = Some("counted on the cluster by reason; the lines are not listed".into());
+        stats
+    }
+}
+
+/// One column as optional strings, whatever string type the server chose.
+fn strings(batch: &RecordBatch, name: &str) -> Result<Vec<Option<String>>> {
+    let column = batch
+        .column_by_name(name)
+        .with_context(|| format!("the scan's result has no column {name}"))?;
+    let values = match column.data_type() {
+        DataType::Utf8 => column
+            .as_string::<i32>()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
+        DataType::LargeUtf8 => column
+            .as_string::<i64>()
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect(),
+        DataType::Utf8View => column.as_string_view().iter().map(|v| v.map(str::to_string)).collect(),
+        DataType::Null => vec![None; column.len()],
+        other => bail!("the scan's column {name} is {other}, not text"),
+    };
+    Ok(values)
+}
+
+/// One column as optional 64-bit integers.
+fn integers(batch: &RecordBatch, name: &str) -> Result<Vec<Option<i64>>> {
+    let column = batch
+        .column_by_name(name)
+        .with_context(|| format!("the scan's result has no column {name}"))?;
+    match column.data_type() {
+        DataType::Int64 => Ok(column.as_primitive::<Int64Type>().iter().collect()),
+        DataType::Null => Ok(vec![None; column.len()]),
+        other => bail!("the scan's column {name} is {other}, not a 64-bit integer"),
+    }
+}
+
+/// A file as the scan names it (`file:///data/in/a.json`), relative to the
+/// input path when it is inside it.
+fn relative(file: &str, path: &str) -> String {
+    let root = path.trim_end_matches('/');
+    let bare = root.split_once("://").map_or(root, |(_, rest)| rest);
+    match file.find(bare) {
+        Some(at) if !bare.is_empty() => {
+            let rest = file[at + bare.len()..].trim_start_matches('/');
+            if rest.is_empty() {
+                file.rsplit('/').next().unwrap_or(file).to_string()
+            } else {
+                rest.to_string()
+            }
+        }
+        _ => file.to_string(),
+    }
+}
+
+/// Folds the scan's rows (see the query's header) into a [`SparkScan`].
+pub fn fold(batches: &[RecordBatch], path: &str) -> Result<SparkScan> {
+    let mut rows: Vec<(Arc<str>, i64, u64)> = Vec::new();
+    let mut range: Option<(i64, i64)> = None;
+    let mut scan = SparkScan::default();
+    let mut names: std::collections::HashMap<String, Arc<str>> = std::collections::HashMap::new();
+    for batch in batches {
+        let kind = strings(batch, "kind")?;
+        let name = strings(batch, "name")?;
+        let minute = integers(batch, "minute")?;
+        let n = integers(batch, "n")?;
+        let first = integers(batch, "first")?;
+        let last = integers(batch, "last")?;
+        let file = strings(batch, "file")?;
+        let text = strings(batch, "text")?;
+        for i in 0..batch.num_rows() {
+            let count = u64::try_from(n[i].unwrap_or(0)).unwrap_or(0);
+            match kind[i].as_deref() {
+                Some("m") => {
+                    let (Some(action), Some(minute), Some(lo), Some(hi)) = (&name[i], minute[i], first[i], last[i])
+                    else {
+                        bail!("the scan returned an incomplete minute row (row {i})");
+                    };
+                    let action = names
+                        .entry(action.clone())
+                        .or_insert_with(|| Arc::from(action.as_str()))
+                        .clone();
+                    rows.push((action, minute, count));
+                    range = Some(match range {
+                        Some((a, b)) => (a.min(lo), b.max(hi)),
+                        None => (lo, hi),
+                    });
+                }
+                Some("r") => {
+                    scan.rejected += count;
+                    scan.samples.push(RejectedSample {
+                        reason: name[i].clone().unwrap_or_default(),
+                        lines: count,
+                        file: relative(file[i].as_deref().unwrap_or_default(), path),
+                        text: text[i].clone().unwrap_or_default(),
+                    });
+                }
+                Some("f") => scan.batch.files += count,
+                other => bail!("the scan returned a row of unknown kind {other:?}"),
+            }
+        }
+    }
+    let mut counts = MinuteCounts::new();
+    counts.add_counts(&rows);
+    counts.set_time_range(range);
+    scan.samples
+        .sort_by(|a, b| b.lines.cmp(&a.lines).then_with(|| a.reason.cmp(&b.reason)));
+    scan.batch.lines = counts.events() + scan.rejected;
+    scan.batch.counts = counts;
+    Ok(scan)
+}
+
+/// One line for the terminal about the rejected lines, or `None`.
+pub fn rejected_notice(scan: &SparkScan) -> Option<String> {
+    let first = scan.samples.first()?;
+    let mut text = format!(
+        "windowpane: {} of {} lines were rejected on the cluster (counted, not listed line by line): {} × {} (e.g. {}: {})",
+        scan.rejected,
+        scan.batch.lines,
+        first.lines,
+        first.reason,
+        first.file,
+        super::abridge(&first.text, 80)
+    );
+    for s in scan.samples.iter().skip(1) {
+        text.push_str(&format!("; {} × {}", s.lines, s.reason));
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{ArrayRef, Int64Array, StringArray};
+    use arrow_schema::{Field, Schema};
+
+    /// A result row: kind, name, minute, n, first, last, file.
+    type Row<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Option<i64>,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<&'a str>,
+    );
+
+    fn result(rows: &[Row]) -> RecordBatch {
+        let text = |f: fn(&Row) -> Option<String>| -> ArrayRef {
+            Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+        };
+        let int = |f: fn(&Row) -> Option<i64>| -> ArrayRef {
+            Arc::new(Int64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
+        };
+        let schema = Schema::new(vec![
+            Field::new("kind", DataType::Utf8, true),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("minute", DataType::Int64, true),
+            Field::new("n", DataType::Int64, true),
+            Field::new("first", DataType::Int64, true),
+            Field::new("last", DataType::Int64, true),
+            Field::new("file", DataType::Utf8, true),
+            Field::new("text", DataType::Utf8, true),
+        ]);
+        RecordBatch::try_new(
+            Arc::new(schema),
+            vec![
+                text(|r| Some(r.0.to_string())),
+                text(|r| r.1.map(str::to_string)),
+                int(|r| r.2),
+                int(|r| Some(r.3)),
+                int(|r| r.4),
+                int(|r| r.5),
+                text(|r| r.6.map(str::to_string)),
+                text(|r| r.6.map(|_| "bad".to_string())),
+            ],
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_scan_rows_fold_into_the_state_a_local_read_makes() {
+        let batches = [
+            result(&[
+                ("m", Some("Open"), Some(60), 2, Some(61), Some(119), None),
+                ("m", Some("Close"), Some(0), 1, Some(5), Some(5), None),
+                (
+                    "r",
+                    Some("not valid JSON"),
+                    None,
+                    3,
+                    None,
+                    None,
+                    Some("file:///in/a/b.json"),
+                ),
+            ]),
+            result(&[
+                ("m", Some("Open"), Some(0), 4, Some(0), Some(59), None),
+                ("f", None, None, 2, None, None, None),
+            ]),
+        ];
+        let scan = fold(&batches, "/in").unwrap();
+        let mut local = MinuteCounts::new();
+        for (t, a) in [(61, "Open"), (119, "Open"), (5, "Close")]
+            .into_iter()
+            .chain((0..4).map(|i| (i * 19, "Open")))
+        {
+            local.add(t, a);
+        }
+        assert_eq!(scan.batch.counts.rows(), local.rows());
+        assert_eq!(scan.batch.counts.time_range(), Some((0, 119)));
+        assert_eq!(scan.batch.counts.events(), 7);
+        assert_eq!((scan.batch.files, scan.batch.lines, scan.rejected), (2, 10, 3));
+        assert_eq!(scan.samples[0].file, "a/b.json");
+        assert!(scan.batch.rejected.is_empty());
+    }
+
+    #[test]
+    fn files_are_named_relative_to_the_input() {
+        assert_eq!(relative("file:///data/in/x.json", "/data/in"), "x.json");
+        assert_eq!(relative("file:///data/in/dt=1/x.json", "/data/in/"), "dt=1/x.json");
+        assert_eq!(relative("s3://b/p/x.json.gz", "s3://b/p"), "x.json.gz");
+        assert_eq!(relative("file:///data/one.json", "/data/one.json"), "one.json");
+        assert_eq!(relative("hdfs://n/other.json", "/data"), "hdfs://n/other.json");
+    }
+
+    #[test]
+    fn the_query_scales_integer_times_by_the_unit() {
+        assert!(scan_query(TimeUnit::Ms).contains("253402300800 * 1000 - 1"));
+        assert!(!scan_query(TimeUnit::S).contains("{{UNIT}}"));
+        let views = view_statements("/d/it's", &ReadOptions::default());
+        assert!(views[0].contains(r"path '/d/it\'s'"), "{}", views[0]);
+        assert!(!views[0].contains("ignoreCorruptFiles"));
+    }
+}

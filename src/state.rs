@@ -126,7 +126,7 @@ impl Cols {
 #[derive(Clone)]
 pub struct Stored {
     /// The saved file, shared by every chunk of it.
-    pub bytes: Arc<[u8]>,
+    pub bytes: Arc<Vec<u8>>,
     /// Where in `bytes` this chunk's rows are.
     pub range: std::ops::Range<usize>,
     /// How many rows it holds.

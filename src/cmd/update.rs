@@ -98,6 +98,11 @@ pub fn run(args: &Args) -> Result<()> {
         for m in &outcome.missing {
             eprintln!("windowpane: warning: {m} was planned but is gone; recorded as missing");
         }
+        // what was there at the start (and a plan left by a stopped run)
+        // is done: files that came since wait for the next update
+        if stream.listing_done() {
+            break;
+        }
     }
     let input = args.input.display().to_string();
     let heading = format!(

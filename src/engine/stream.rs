@@ -260,11 +260,15 @@ impl Stream {
             alert_actions: opts.figures.alert_actions.clone(),
         };
         let checkpoint = Checkpoint::open(checkpoint_dir)?;
-        let alerts_changed = match checkpoint.metadata()? {
-            Some(text) => check_metadata(checkpoint_dir, &text, &metadata)?,
+        let saved = checkpoint.metadata()?;
+        let alerts_changed = match &saved {
+            Some(text) => check_metadata(checkpoint_dir, text, &metadata)?,
             None => false,
         };
-        checkpoint.set_metadata(&serde_json::to_string_pretty(&metadata)?)?;
+        let text = serde_json::to_string_pretty(&metadata)?;
+        if saved.as_deref() != Some(text.as_str()) {
+            checkpoint.set_metadata(&text)?;
+        }
         let mut stream = Stream {
             input: input.to_path_buf(),
             root,
@@ -410,6 +414,12 @@ impl Stream {
             self.pending = self.unprocessed()?.into();
         }
         Ok(self.pending.len())
+    }
+
+    /// True when the input was listed in this run and every file of that
+    /// listing has been taken: what was available at the start is done.
+    pub fn listing_done(&self) -> bool {
+        self.listed_once && self.pending.is_empty()
     }
 
     /// A file's path relative to the input folder (its name, for an input
@@ -961,7 +971,7 @@ impl Stream {
     /// Loads snapshot `n`. Its rows stay in the file's bytes until a chunk
     /// of them is first needed: a run reads the rows it touches.
     fn read_snapshot(&mut self, n: u64) -> Result<()> {
-        let bytes: Arc<[u8]> = Arc::from(self.checkpoint.read(Kind::Snapshot, n)?);
+        let bytes = Arc::new(self.checkpoint.read(Kind::Snapshot, n)?);
         let mut r = Reader::new(&bytes)?;
         let range = self.read_common(&mut r)?;
         let (stamps, missing) = read_files(&mut r)?;
@@ -989,16 +999,17 @@ impl Stream {
                 decode: decode_chunk,
             });
         }
-        let mut hourly = BTreeMap::new();
-        for _ in 0..r.count()? {
-            let h = r.i64()?;
-            let a = names.get(r.u64()? as usize).context("an hour names no action")?;
-            hourly.insert((h, a.clone()), r.i64()?);
-        }
-        let mut averages = BTreeMap::new();
-        for _ in 0..r.count()? {
-            averages.insert(r.i64()?, r.f64()?);
-        }
+        // saved in key order: collected, the maps are built in bulk
+        let hourly: BTreeMap<(i64, Arc<str>), i64> = (0..r.count()?)
+            .map(|_| {
+                let h = r.i64()?;
+                let a = names.get(r.u64()? as usize).context("an hour names no action")?;
+                Ok(((h, a.clone()), r.i64()?))
+            })
+            .collect::<Result<_>>()?;
+        let averages: BTreeMap<i64, f64> = (0..r.count()?)
+            .map(|_| Ok((r.i64()?, r.f64()?)))
+            .collect::<Result<_>>()?;
         let mut alerts = BTreeMap::new();
         for _ in 0..r.count()? {
             let (m, open, close) = (r.i64()?, r.i64()?, r.i64()?);

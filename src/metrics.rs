@@ -406,16 +406,28 @@ pub fn hourly(t: &MinuteTable, rows: std::ops::Range<usize>) -> Result<(Vec<Coun
         .group_by_stable([col("hour").alias("window_start")])
         .agg([col("minute_mean").mean().alias("average")])
         .collect()?;
-    let averages = ints(&averages, "window_start")?
+    let averages = hour_averages(&averages)?;
+    Ok((counts, averages))
+}
+
+/// The rows of a frame of `window_start` (hour) and `average`.
+fn hour_averages(df: &DataFrame) -> Result<Vec<HourAverage>> {
+    Ok(ints(df, "window_start")?
         .into_iter()
-        .zip(floats(&averages, "average")?)
+        .zip(floats(df, "average")?)
         .map(|(s, a)| HourAverage {
             window_start: s,
             window_end: s + HOUR,
             average: a.unwrap_or(f64::NAN),
         })
-        .collect();
-    Ok((counts, averages))
+        .collect())
+}
+
+/// [`alerts_in`] over a whole table, with the alert actions and threshold
+/// of `opts`.
+pub fn alerts_of(t: &MinuteTable, opts: &Options) -> Vec<Alert> {
+    let (open, close) = &opts.alert_actions;
+    alerts_in(t, 0..t.len(), t.code_of(open), t.code_of(close), opts.alert_threshold)
 }
 
 /// Events per action, by action name: integer sums in one pass (a unit
@@ -465,15 +477,7 @@ fn hourly_and_totals_plans(
         .agg([col("count").sum()])
         .sort(["action"], SortMultipleOptions::default())
         .collect()?;
-    let averages = ints(&averages, "window_start")?
-        .into_iter()
-        .zip(floats(&averages, "average")?)
-        .map(|(s, a)| HourAverage {
-            window_start: s,
-            window_end: s + HOUR,
-            average: a.unwrap_or(f64::NAN),
-        })
-        .collect();
+    let averages = hour_averages(&averages)?;
     let totals = codes(&totals, names)?
         .into_iter()
         .map(|a| a.to_string())

@@ -298,15 +298,7 @@ impl Stream {
         stream.load()?;
         if alerts_changed {
             // the alerts are the only figure kept that the options change
-            let table = stream.counts.table();
-            let (open, close) = &stream.opts.figures.alert_actions;
-            let all = metrics::alerts_in(
-                &table,
-                0..table.len(),
-                table.code_of(open),
-                table.code_of(close),
-                stream.opts.figures.alert_threshold,
-            );
+            let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
             stream.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
         }
         Ok(stream)
@@ -655,14 +647,7 @@ impl Stream {
             i = j;
         }
         let (counts, averages) = metrics::hourly(&table, 0..table.len())?;
-        let (open, close) = &self.opts.figures.alert_actions;
-        let alerts = metrics::alerts_in(
-            &table,
-            0..table.len(),
-            table.code_of(open),
-            table.code_of(close),
-            self.opts.figures.alert_threshold,
-        );
+        let alerts = metrics::alerts_of(&table, &self.opts.figures);
         let dirty: HashSet<i64> = hours.iter().copied().collect();
         self.hourly.retain(|(h, _), _| !dirty.contains(h));
         self.hourly
@@ -687,6 +672,7 @@ impl Stream {
             }
             self.alerts.insert(a.window_start, a);
         }
+        let (open, close) = &self.opts.figures.alert_actions;
         for (m, _) in old {
             // the minute's counts now, under the threshold
             let of = |action: &str| self.counts.count(action, m) as i64;

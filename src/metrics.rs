@@ -274,6 +274,49 @@ impl Figures {
         }
     }
 
+    /// The minute rows of minutes in `[lo, hi)` (all action names kept,
+    /// so codes are those of [`Figures::minute_counts`]), read from the
+    /// state's chunks of that range when the whole table was not made.
+    pub fn minutes_in(&self, lo: i64, hi: i64) -> MinuteTable {
+        match (self.minute_counts.get(), &self.state) {
+            (None, Some(state)) => state.table_in(lo, hi),
+            _ => self.minute_counts().slice_minutes(lo, hi),
+        }
+    }
+
+    /// The action names, sorted (their codes are the positions).
+    pub fn action_names(&self) -> Vec<Arc<str>> {
+        self.minutes_in(i64::MIN, i64::MIN).names
+    }
+
+    /// The first and last minute with events.
+    pub fn minute_bounds(&self) -> Option<(i64, i64)> {
+        match (self.minute_counts.get(), &self.state) {
+            (None, Some(state)) => state.minute_bounds(),
+            _ => {
+                let t = self.minute_counts();
+                t.start.first().copied().zip(t.start.last().copied())
+            }
+        }
+    }
+
+    /// The rows of [`Figures::moving_average`] with a `window_start` in
+    /// `[lo, hi)`, computed from the minutes they depend on only (the
+    /// whole table when it was made already).
+    pub fn moving_between(&self, lo: i64, hi: i64) -> Result<DataFrame> {
+        if let Some(df) = self.moving.get() {
+            return Ok(df
+                .clone()
+                .lazy()
+                .filter(col("window_start").gt_eq(lit(lo)).and(col("window_start").lt(lit(hi))))
+                .collect()?);
+        }
+        let Some(bounds) = self.minute_bounds() else {
+            return moving_average(&MinuteTable::default(), self.moving_window);
+        };
+        moving_average_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi))
+    }
+
     /// The moving average and variance, per action then minute: a frame of
     /// `action` (code into `minute_counts.names`), `window_start` (epoch
     /// seconds), `count`, `moving_average` and `moving_variance`. Computed
@@ -585,6 +628,12 @@ pub fn moving_grid(distinct_minutes: &[i64], window: usize) -> Vec<i64> {
     let Some(&last) = distinct_minutes.last() else {
         return Vec::new();
     };
+    moving_grid_to(distinct_minutes, window, last)
+}
+
+/// [`moving_grid`] of some of the data's minutes, `last` being the data's
+/// last minute (where the grid stops, wherever these minutes end).
+fn moving_grid_to(distinct_minutes: &[i64], window: usize, last: i64) -> Vec<i64> {
     let reach = (window as i64 - 1) * MINUTE;
     let mut grid = Vec::new();
     let mut covered = i64::MIN;
@@ -607,6 +656,36 @@ pub fn moving_grid(distinct_minutes: &[i64], window: usize) -> Vec<i64> {
 /// The trailing moving average and sample variance of each action's
 /// counts, over the minutes of [`moving_grid`], per action then minute.
 pub fn moving_average(t: &MinuteTable, window: usize) -> Result<DataFrame> {
+    let bounds = t.start.first().zip(t.start.last()).map(|(a, b)| (*a, *b));
+    moving_average_within(t, window, bounds.unwrap_or_default())
+}
+
+/// The rows of the moving average with a `window_start` in `[lo, hi)`,
+/// computed from the minute rows in `[lo - (window - 1) minutes, hi)`
+/// (`rows_in` gives them) and the data's first and last minute: the same
+/// rows, bit for bit, as those of [`moving_average`] over all the data.
+/// The trailing window of a minute in the range holds no row before
+/// `lo - (window - 1)` minutes, and a grid minute of the range lacking
+/// there (one only an earlier event's window reaches) has no event, so
+/// neither the sums nor the grid of the range change.
+pub fn moving_average_between(
+    rows_in: impl FnOnce(i64, i64) -> MinuteTable,
+    window: usize,
+    (first, last): (i64, i64),
+    (lo, hi): (i64, i64),
+) -> Result<DataFrame> {
+    let reach = (window.max(1) as i64 - 1) * MINUTE;
+    let t = rows_in(lo.saturating_sub(reach).max(first), hi);
+    let df = moving_average_within(&t, window, (first, last))?;
+    Ok(df
+        .lazy()
+        .filter(col("window_start").gt_eq(lit(lo)).and(col("window_start").lt(lit(hi))))
+        .collect()?)
+}
+
+/// [`moving_average`] of the rows `t`, part of data whose first and last
+/// minute are `first` and `last`.
+fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i64)) -> Result<DataFrame> {
     if t.is_empty() {
         return Ok(df!(
             "action" => Vec::<u32>::new(),
@@ -621,7 +700,7 @@ pub fn moving_average(t: &MinuteTable, window: usize) -> Result<DataFrame> {
     }
     let mut distinct: Vec<i64> = t.start.clone();
     distinct.dedup();
-    let grid = moving_grid(&distinct, window);
+    let grid = moving_grid_to(&distinct, window, last);
     let actions = t.names.len();
     if grid.len().saturating_mul(actions) > MAX_MOVING_ROWS {
         bail!(
@@ -656,7 +735,6 @@ pub fn moving_average(t: &MinuteTable, window: usize) -> Result<DataFrame> {
             count.push(n);
         }
     }
-    let first = grid.first().copied().unwrap_or(0);
     let w = window as i64;
     let trailing = RollingOptionsFixedWindow {
         window_size: window,

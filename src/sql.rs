@@ -123,10 +123,52 @@ pub fn rejected_frame(rejected: &[Rejected]) -> PolarsResult<DataFrame> {
     ])
 }
 
+/// The names of the figure views (all but `events` and `rejected`), in
+/// the order [`figure_frames`] gives them.
+pub const FIGURE_TABLES: [&str; 6] = [
+    "minute_counts",
+    "hourly_counts",
+    "totals",
+    "hourly_average",
+    "moving_average",
+    "alerts",
+];
+
 /// The frames of every figure view (all but `events` and `rejected`), by
 /// view name: the one columnar form every table sink (CSV, Parquet, the
 /// page, SQL) reads.
 pub fn figure_frames(f: &Figures) -> Result<Vec<(&'static str, DataFrame)>> {
+    FIGURE_TABLES
+        .iter()
+        .map(|name| Ok((*name, figure_frame(f, name)?)))
+        .collect()
+}
+
+/// The `minute_counts` frame of the rows of a minute table.
+pub fn minute_frame(m: &crate::state::MinuteTable) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        strings("action", m.code.iter().map(|&c| &*m.names[c as usize])),
+        datetime_ms("window_start", m.start.iter().copied())?,
+        datetime_ms("window_end", m.start.iter().map(|s| s + crate::metrics::MINUTE))?,
+        Column::new("count".into(), m.count.iter().map(|&c| c as i64).collect::<Vec<i64>>()),
+    ])
+}
+
+/// The `moving_average` frame of rows of [`Figures::moving_average`]
+/// (action codes into `names`).
+pub fn moving_frame(moving: &DataFrame, names: &[std::sync::Arc<str>]) -> Result<DataFrame> {
+    let codes: Vec<u32> = moving.column("action")?.u32()?.into_no_null_iter().collect();
+    let mut moving = moving.clone();
+    moving.with_column(strings("action", codes.iter().map(|&c| &*names[c as usize])))?;
+    moving.with_column(datetime_ms(
+        "window_start",
+        moving.column("window_start")?.i64()?.into_no_null_iter(),
+    )?)?;
+    Ok(moving)
+}
+
+/// The frame of the figure view `name` (one of [`FIGURE_TABLES`]).
+pub fn figure_frame(f: &Figures, name: &str) -> Result<DataFrame> {
     let counts = |rows: &[crate::metrics::Count]| -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
             strings("action", rows.iter().map(|c| &*c.action)),
@@ -135,53 +177,37 @@ pub fn figure_frames(f: &Figures) -> Result<Vec<(&'static str, DataFrame)>> {
             Column::new("count".into(), rows.iter().map(|c| c.count).collect::<Vec<i64>>()),
         ])
     };
-    let m = f.minute_counts();
-    let names = |codes: &[u32]| strings("action", codes.iter().map(|&c| &*m.names[c as usize]));
-    let minute_counts = DataFrame::new_infer_height(vec![
-        names(&m.code),
-        datetime_ms("window_start", m.start.iter().copied())?,
-        datetime_ms("window_end", m.start.iter().map(|s| s + crate::metrics::MINUTE))?,
-        Column::new("count".into(), m.count.iter().map(|&c| c as i64).collect::<Vec<i64>>()),
-    ])?;
-    let totals = DataFrame::new_infer_height(vec![
-        strings("action", f.totals.iter().map(|t| t.0.as_str())),
-        Column::new("total_count".into(), f.totals.iter().map(|t| t.1).collect::<Vec<i64>>()),
-    ])?;
-    let hourly_average = DataFrame::new_infer_height(vec![
-        datetime_ms("window_start", f.hourly_average.iter().map(|h| h.window_start))?,
-        datetime_ms("window_end", f.hourly_average.iter().map(|h| h.window_end))?,
-        Column::new(
-            "average".into(),
-            f.hourly_average.iter().map(|h| h.average).collect::<Vec<f64>>(),
-        ),
-    ])?;
-    let moving = f.moving_average()?;
-    let codes: Vec<u32> = moving.column("action")?.u32()?.into_no_null_iter().collect();
-    let mut moving = moving.clone();
-    moving.with_column(names(&codes))?;
-    moving.with_column(datetime_ms(
-        "window_start",
-        moving.column("window_start")?.i64()?.into_no_null_iter(),
-    )?)?;
-    let a = &f.alerts;
-    let alerts = DataFrame::new_infer_height(vec![
-        datetime_ms("window_start", a.iter().map(|r| r.window_start))?,
-        datetime_ms("window_end", a.iter().map(|r| r.window_end))?,
-        Column::new("open".into(), a.iter().map(|r| r.open).collect::<Vec<i64>>()),
-        Column::new("close".into(), a.iter().map(|r| r.close).collect::<Vec<i64>>()),
-        Column::new(
-            "difference".into(),
-            a.iter().map(|r| r.difference).collect::<Vec<i64>>(),
-        ),
-    ])?;
-    Ok(vec![
-        ("minute_counts", minute_counts),
-        ("hourly_counts", counts(&f.hourly_counts)?),
-        ("totals", totals),
-        ("hourly_average", hourly_average),
-        ("moving_average", moving),
-        ("alerts", alerts),
-    ])
+    Ok(match name {
+        "minute_counts" => minute_frame(f.minute_counts())?,
+        "hourly_counts" => counts(&f.hourly_counts)?,
+        "totals" => DataFrame::new_infer_height(vec![
+            strings("action", f.totals.iter().map(|t| t.0.as_str())),
+            Column::new("total_count".into(), f.totals.iter().map(|t| t.1).collect::<Vec<i64>>()),
+        ])?,
+        "hourly_average" => DataFrame::new_infer_height(vec![
+            datetime_ms("window_start", f.hourly_average.iter().map(|h| h.window_start))?,
+            datetime_ms("window_end", f.hourly_average.iter().map(|h| h.window_end))?,
+            Column::new(
+                "average".into(),
+                f.hourly_average.iter().map(|h| h.average).collect::<Vec<f64>>(),
+            ),
+        ])?,
+        "moving_average" => moving_frame(f.moving_average()?, &f.minute_counts().names)?,
+        "alerts" => {
+            let a = &f.alerts;
+            DataFrame::new_infer_height(vec![
+                datetime_ms("window_start", a.iter().map(|r| r.window_start))?,
+                datetime_ms("window_end", a.iter().map(|r| r.window_end))?,
+                Column::new("open".into(), a.iter().map(|r| r.open).collect::<Vec<i64>>()),
+                Column::new("close".into(), a.iter().map(|r| r.close).collect::<Vec<i64>>()),
+                Column::new(
+                    "difference".into(),
+                    a.iter().map(|r| r.difference).collect::<Vec<i64>>(),
+                ),
+            ])?
+        }
+        other => anyhow::bail!("no figure table named {other}"),
+    })
 }
 
 /// The `events` frame: every valid event of `files`, in input order,

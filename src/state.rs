@@ -507,9 +507,38 @@ impl MinuteCounts {
             .collect()
     }
 
+    /// The first and last minute that has a row (reading only the first
+    /// and last chunk).
+    pub fn minute_bounds(&self) -> Option<(i64, i64)> {
+        let first = *self.chunks.values().next()?.cols().minute.first()?;
+        let last = *self.chunks.values().next_back()?.cols().minute.last()?;
+        Some((first, last))
+    }
+
     /// The whole state as a [`MinuteTable`].
     pub fn table(&self) -> MinuteTable {
+        self.decode_all();
         self.table_in(i64::MIN, i64::MAX)
+    }
+
+    /// Decodes every chunk loaded from a checkpoint and not read yet, on
+    /// two threads when there are many.
+    fn decode_all(&self) {
+        let stored: Vec<&Arc<Chunk>> = self.chunks.values().filter(|c| c.cols.get().is_none()).collect();
+        if stored.len() < 64 {
+            return;
+        }
+        let (a, b) = stored.split_at(stored.len() / 2);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                a.iter().for_each(|c| {
+                    c.cols();
+                })
+            });
+            b.iter().for_each(|c| {
+                c.cols();
+            });
+        });
     }
 
     /// The whole state as a [`MinuteTable`], letting go of each chunk once
@@ -632,6 +661,19 @@ impl MinuteTable {
             .binary_search_by(|n| (**n).cmp(action))
             .ok()
             .map(|c| c as u32)
+    }
+
+    /// The rows of minutes in `[lo, hi)`, with every action's name (so
+    /// codes stay the same).
+    pub fn slice_minutes(&self, lo: i64, hi: i64) -> MinuteTable {
+        let a = self.start.partition_point(|&m| m < lo);
+        let b = self.start.partition_point(|&m| m < hi).max(a);
+        MinuteTable {
+            names: self.names.clone(),
+            code: self.code[a..b].to_vec(),
+            start: self.start[a..b].to_vec(),
+            count: self.count[a..b].to_vec(),
+        }
     }
 
     /// Row `i` as (action, minute start, count).

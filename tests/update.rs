@@ -8,6 +8,7 @@ use std::process::Command;
 fn windowpane(args: &[&str], dir: &Path) -> String {
     let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
         .args(args)
+        .env("SOURCE_DATE_EPOCH", "1795651200")
         .current_dir(dir)
         .output()
         .unwrap();
@@ -206,4 +207,68 @@ fn a_checkpoint_of_another_format_is_refused_and_rebuild_starts_over() {
     );
     let again = windowpane(&["update", "dumps", "--no-report", "--rebuild"], d);
     assert!(again.contains("(2 new files, 0 read before)"), "{again}");
+}
+
+#[test]
+fn reports_brought_up_to_date_are_the_batch_reports() {
+    // update writes the long tables in blocks and copies, from the report
+    // before, the blocks of the hours no new file touched: after a new
+    // dump, late data, a new action and other options, every table is
+    // still batch's, byte for byte
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let same_as_batch = |options: &[&str], step: &str| {
+        let mut args = vec!["batch", "dumps", "--report", "batch-report"];
+        args.extend_from_slice(options);
+        windowpane(&args, d);
+        let (updated, batch) = (tables(&d.join("reports/dumps")), tables(&d.join("batch-report")));
+        assert_eq!(updated.len(), batch.len(), "{step}");
+        for ((name, a), (_, b)) in updated.iter().zip(&batch) {
+            assert!(a == b, "{name} differs between update and batch after {step}");
+        }
+        // the page (made at the same time) and the charts too
+        for file in [
+            "index.html",
+            "charts/minute_counts.png",
+            "charts/recent_minutes.png",
+            "charts/alert_difference.png",
+        ] {
+            let (a, b) = (d.join("reports/dumps").join(file), d.join("batch-report").join(file));
+            assert!(
+                fs::read(&a).unwrap() == fs::read(&b).unwrap(),
+                "{file} differs between update and batch after {step}"
+            );
+        }
+    };
+    windowpane(&["generate", "dumps", "--files", "6", "--events", "60000"], d);
+    windowpane(&["update", "dumps"], d);
+    assert!(d.join("reports/.dumps.checkpoint/report.idx").is_file());
+    same_as_batch(&[], "the first update");
+    windowpane(
+        &["generate", "dumps", "--append", "--files", "2", "--events", "20000"],
+        d,
+    );
+    windowpane(&["update", "dumps"], d);
+    same_as_batch(&[], "a new dump");
+    fs::copy(d.join("dumps/file-1.json"), d.join("dumps/late-1.json")).unwrap();
+    windowpane(&["update", "dumps"], d);
+    same_as_batch(&[], "late data");
+    windowpane(
+        &[
+            "generate",
+            "dumps",
+            "--append",
+            "--files",
+            "1",
+            "--events",
+            "3000",
+            "--extra-action",
+            "Zoom",
+        ],
+        d,
+    );
+    windowpane(&["update", "dumps"], d);
+    same_as_batch(&[], "a new action");
+    windowpane(&["update", "dumps", "--moving-window", "45m"], d);
+    same_as_batch(&["--moving-window", "45m"], "another moving window");
 }

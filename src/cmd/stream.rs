@@ -255,6 +255,24 @@ pub fn publish(
         .figures()
         .with_context(|| format!("cannot compute the figures of {title}"))?;
     let rejected = stream.rejected()?;
+    // the long tables in blocks, reusing the last report's where it can
+    let splice = out_dir
+        .filter(|_| stream.options().mode != crate::engine::stream::OutputMode::Append)
+        .map(|dir| {
+            std::sync::Arc::new(output::splice::Splice::prepare(
+                stream.checkpoint_dir(),
+                dir,
+                format!("{opts:?} {:?}", settings.table_format),
+                stream.commit(),
+                stream.counts().minute_bounds(),
+                opts.moving_window,
+                stream.touched(),
+            ))
+        });
+    let settings = &output::ReportSettings {
+        splice: splice.clone(),
+        ..settings.clone()
+    };
     let run = output::Run {
         heading,
         title,
@@ -266,6 +284,11 @@ pub fn publish(
         triggers: triggers.then(|| stream.triggers()),
     };
     let (summary, tables) = output::publish_with(&run, out_dir, all, settings)?;
+    if let (Some(splice), Some(dir)) = (splice, out_dir) {
+        if let Err(e) = splice.save(dir) {
+            eprintln!("windowpane: warning: {e:#}; the next report is written whole");
+        }
+    }
     Ok(Published {
         summary,
         tables,
@@ -423,6 +446,7 @@ pub fn run(args: &Args) -> Result<()> {
                             updated: chrono::Utc::now(),
                             running: true,
                         }),
+                        splice: None,
                     };
                     publish(
                         &stream,
@@ -581,6 +605,7 @@ pub fn run(args: &Args) -> Result<()> {
                 updated: chrono::Utc::now(),
                 running: false,
             }),
+            splice: None,
         },
     )?;
     if args.format == Format::Summary {

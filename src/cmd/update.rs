@@ -115,6 +115,7 @@ pub fn run(args: &Args) -> Result<()> {
     let settings = crate::output::ReportSettings {
         table_format: args.table_format,
         live: None,
+        splice: None,
     };
     let p = publish(&stream, &heading, &input, &opts, out_dir, args.all, false, &settings)?;
     super::batch::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected)

@@ -13,6 +13,8 @@
 //!                      a delta now and then: also a commit
 //! DIR/rejected.ndjson  the quarantine, appended to by each trigger
 //! DIR/triggers.ndjson  one line per trigger, appended
+//! DIR/report.idx       where the blocks of the last report's long tables
+//!                      lie, for the next report (see output::splice)
 //! ```
 //!
 //! On start, the newest snapshot is loaded and the deltas after it are
@@ -73,8 +75,10 @@ pub fn remove(dir: &Path) -> Result<()> {
     if !dir.exists() {
         return Ok(());
     }
-    const OURS: [&str; 9] = [
+    const OURS: [&str; 11] = [
         ".gitignore",
+        "report.idx",
+        "report.tmp",
         "lock",
         "metadata.json",
         "metadata.tmp",

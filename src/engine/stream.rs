@@ -235,6 +235,8 @@ pub struct Stream {
     /// Files listed but not taken yet, in input order.
     pending: VecDeque<InputFile>,
     listed_once: bool,
+    /// The hours this process's triggers touched (see [`Stream::touched`]).
+    touched: crate::output::splice::Touched,
 }
 
 impl Stream {
@@ -294,8 +296,10 @@ impl Stream {
             since_snapshot: (0, 0),
             pending: VecDeque::new(),
             listed_once: false,
+            touched: Default::default(),
         };
         stream.load()?;
+        stream.touched.since = stream.trigger;
         if alerts_changed {
             // the alerts are the only figure kept that the options change
             let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
@@ -509,6 +513,9 @@ impl Stream {
             (a, b) => a.or(b),
         };
         let changed = self.changed_rows(&delta.counts.table());
+        for (_, m, _) in &changed {
+            self.touched.hours.insert(m.div_euclid(HOUR) * HOUR, n);
+        }
         self.counts.merge(std::mem::take(&mut delta.counts));
         self.counts.set_time_range(range);
         let alerts = self.refresh(&changed)?;
@@ -694,6 +701,27 @@ impl Stream {
             (OutputMode::Append, Some(w)) => self.counts.table_in(w - MINUTE + 1, i64::MAX).len(),
             _ => self.counts.len(),
         }
+    }
+
+    /// The hours whose minute rows this process's triggers changed, with
+    /// the last commit that changed each, and the commit it started from.
+    pub fn touched(&self) -> &crate::output::splice::Touched {
+        &self.touched
+    }
+
+    /// The last committed trigger.
+    pub fn commit(&self) -> u64 {
+        self.trigger
+    }
+
+    /// The checkpoint folder.
+    pub fn checkpoint_dir(&self) -> &Path {
+        self.checkpoint.dir()
+    }
+
+    /// The options it runs with.
+    pub fn options(&self) -> &StreamOptions {
+        &self.opts
     }
 
     /// The minute counts so far (late events are not in them).

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Once, OnceLock};
+use std::sync::Once;
 
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Utc};
@@ -126,8 +126,6 @@ pub struct Plan {
     all_actions: Vec<String>,
     /// The minute rows: time, action id (into `all_actions`), count.
     minute_rows: Rows,
-    /// The moving-average rows, read on first use.
-    moving_rows: OnceLock<Result<Rows, String>>,
 }
 
 /// Columns of a figure table as a chart reads them.
@@ -139,6 +137,26 @@ struct Rows {
 }
 
 impl Rows {
+    /// The rows of a minute table (`names` its action names, `codes` their
+    /// codes, `times`, `values`), action ids indexing `actions`.
+    fn of_codes(
+        names: &[std::sync::Arc<str>],
+        actions: &[String],
+        codes: impl Iterator<Item = u32>,
+        times: Vec<i64>,
+        values: Vec<f64>,
+    ) -> Rows {
+        let id: Vec<u32> = names
+            .iter()
+            .map(|n| actions.iter().position(|a| **a == **n).map_or(u32::MAX, |i| i as u32))
+            .collect();
+        Rows {
+            times,
+            ids: codes.map(|c| id.get(c as usize).copied().unwrap_or(u32::MAX)).collect(),
+            values,
+        }
+    }
+
     /// `action`, `window_start` and the value column `value` of `df`
     /// (action ids index `actions`, `u32::MAX` for an unknown one).
     fn read(df: &DataFrame, actions: &[String], value: &str, int: bool) -> PolarsResult<Rows> {
@@ -169,21 +187,53 @@ impl Rows {
         })
     }
 
+    /// Per action of `ids` (indices into the action list), its rows with a
+    /// time in `span` binned (see [`series::aggregate`]), in one pass.
+    fn binned(&self, ids: &[usize], bins: &Bins, unit: i64, span: (i64, i64)) -> Vec<series::Binned> {
+        let mut slot = vec![usize::MAX; ids.iter().max().map_or(0, |m| m + 1)];
+        for (k, id) in ids.iter().enumerate() {
+            slot[*id] = k;
+        }
+        let mut out = vec![series::Binner::new(bins); ids.len()];
+        let (a, b) = self.within(span);
+        for ((id, t), v) in self.ids[a..b].iter().zip(&self.times[a..b]).zip(&self.values[a..b]) {
+            if let Some(&k) = slot.get(*id as usize).filter(|k| **k != usize::MAX) {
+                out[k].add(bins, span, *t, *v);
+            }
+        }
+        out.into_iter().map(|b| b.finish(bins, unit, span)).collect()
+    }
+
+    /// The rows that may lie in `from..to`: those of the stretch when the
+    /// rows are in time order, else all.
+    fn within(&self, (from, to): (i64, i64)) -> (usize, usize) {
+        if self.times.windows(2).all(|w| w[0] <= w[1]) {
+            (
+                self.times.partition_point(|&t| t < from),
+                self.times.partition_point(|&t| t < to),
+            )
+        } else {
+            (0, self.times.len())
+        }
+    }
+
     /// Per action of `ids` (indices into the action list), the (times,
     /// values) of its rows with a time in `from..to`.
     fn per_action(&self, ids: &[usize], (from, to): (i64, i64)) -> Vec<(Vec<i64>, Vec<f64>)> {
-        let mut slot = HashMap::new();
+        // the slot of each action id (ids are small: indices of the actions)
+        let mut slot = vec![usize::MAX; ids.iter().max().map_or(0, |m| m + 1)];
         for (k, id) in ids.iter().enumerate() {
-            slot.insert(*id as u32, k);
+            slot[*id] = k;
         }
         let mut out = vec![(Vec::new(), Vec::new()); ids.len()];
-        for ((id, t), v) in self.ids.iter().zip(&self.times).zip(&self.values) {
+        let (a, b) = self.within((from, to));
+        for ((id, t), v) in self.ids[a..b].iter().zip(&self.times[a..b]).zip(&self.values[a..b]) {
             if *t < from || *t >= to {
                 continue;
             }
-            if let Some(k) = slot.get(id) {
-                out[*k].0.push(*t);
-                out[*k].1.push(*v);
+            if let Some(&k) = slot.get(*id as usize).filter(|k| **k != usize::MAX) {
+                out[k].0.push(*t);
+                out[k].1.push(*v);
             }
         }
         out
@@ -202,9 +252,15 @@ impl Plan {
         let mut actions: Vec<String> = by_total.iter().take(MAX_ACTIONS).map(|t| t.0.clone()).collect();
         actions.sort();
         let all_actions: Vec<String> = f.totals.iter().map(|t| t.0.clone()).collect();
-        let minute_rows = Rows::read(r.frame("minute_counts")?, &all_actions, "count", true)?;
-        let weights: Vec<i64> = minute_rows.values.iter().map(|v| *v as i64).collect();
-        let Some(bulk) = series::bulk(&minute_rows.times, &weights, MINUTE) else {
+        let t = f.minute_counts();
+        let minute_rows = Rows::of_codes(
+            &t.names,
+            &all_actions,
+            t.code.iter().copied(),
+            t.start.clone(),
+            t.count.iter().map(|&c| c as f64).collect(),
+        );
+        let Some(bulk) = series::bulk_by(&minute_rows.times, |i| t.count[i] as i64, MINUTE) else {
             return Ok(None);
         };
         let minutes = Bins::over(bulk.start, bulk.end, MINUTE, MAX_BINS);
@@ -219,7 +275,6 @@ impl Plan {
             hours,
             all_actions,
             minute_rows,
-            moving_rows: OnceLock::new(),
         }))
     }
 
@@ -231,16 +286,18 @@ impl Plan {
             .collect()
     }
 
-    /// The moving-average rows of the report.
-    fn moving(&self, r: &Report) -> Result<&Rows> {
-        self.moving_rows
-            .get_or_init(|| {
-                r.frame("moving_average")
-                    .and_then(|df| Ok(Rows::read(df, &self.all_actions, "moving_average", false)?))
-                    .map_err(|e| e.to_string())
-            })
-            .as_ref()
-            .map_err(|e| anyhow!("{e}"))
+    /// The moving-average rows of minutes in `span`, computed for that
+    /// stretch only.
+    fn moving(&self, r: &Report, (from, to): (i64, i64)) -> Result<Rows> {
+        let df = r.figures.moving_between(from, to)?;
+        let names = &r.figures.minute_counts().names;
+        Ok(Rows::of_codes(
+            names,
+            &self.all_actions,
+            df.column("action")?.u32()?.into_no_null_iter(),
+            df.column("window_start")?.i64()?.into_no_null_iter().collect(),
+            floats(&df, "moving_average")?,
+        ))
     }
 
     /// Whether the minute charts are binned wider than a minute.
@@ -646,11 +703,7 @@ fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
     let span = (plan.bulk.start, plan.bulk.end);
     let x_desc = format!("{} (UTC){x_note}", bins.label());
     if plan.binned() {
-        let rows = plan.minute_rows.per_action(&plan.drawn(), span);
-        let binned: Vec<_> = rows
-            .iter()
-            .map(|(t, v)| series::aggregate(t, v, bins, MINUTE, span))
-            .collect();
+        let binned = plan.minute_rows.binned(&plan.drawn(), bins, MINUTE, span);
         let ymax = top(binned.iter().flat_map(|b| b.max.iter().copied()));
         let mut chart = time_chart(
             root,
@@ -689,7 +742,7 @@ fn minute_detail(
     root: &Area,
 ) -> Result<()> {
     let counts = plan.minute_rows.per_action(&plan.drawn(), span);
-    let moving = plan.moving(r)?.per_action(&plan.drawn(), span);
+    let moving = plan.moving(r, span)?.per_action(&plan.drawn(), span);
     let counts: Vec<_> = counts
         .iter()
         .map(|(t, v)| series::aggregate(t, v, bins, MINUTE, span).mean)
@@ -812,7 +865,8 @@ fn alert_difference(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: 
     let (open_id, close_id) = (id(open), id(close));
     let rows = &plan.minute_rows;
     let mut diff: Vec<(i64, f64)> = Vec::new();
-    for ((a, t), n) in rows.ids.iter().zip(&rows.times).zip(&rows.values) {
+    let (a, b) = rows.within(span);
+    for ((a, t), n) in rows.ids[a..b].iter().zip(&rows.times[a..b]).zip(&rows.values[a..b]) {
         let sign = if Some(*a) == open_id {
             1.0
         } else if Some(*a) == close_id {

@@ -178,8 +178,15 @@ fn prepared(df: &DataFrame) -> PolarsResult<DataFrame> {
 
 /// Writes `df` as CSV with a header row into `out`.
 pub fn write_frame<W: Write>(df: &DataFrame, out: W) -> PolarsResult<()> {
+    write_rows(df, out, true)
+}
+
+/// Writes `df` as CSV into `out`, with a header row when `header`. Each
+/// row's bytes depend on that row alone, so rows written in parts are the
+/// same bytes as rows written at once.
+pub fn write_rows<W: Write>(df: &DataFrame, out: W, header: bool) -> PolarsResult<()> {
     let mut df = prepared(df)?;
-    CsvWriter::new(out).include_header(true).finish(&mut df)
+    CsvWriter::new(out).include_header(header).finish(&mut df)
 }
 
 /// `df` as CSV text with a header row.

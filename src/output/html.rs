@@ -14,7 +14,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use base64::Engine;
-use polars::prelude::{AnyValue, DataFrame};
+use polars::prelude::{col, lit, AnyValue, DataFrame, IntoLazy};
 
 use super::charts::Plan;
 use super::report::Report;
@@ -182,10 +182,98 @@ fn describe(name: &str) -> &'static str {
     }
 }
 
-fn frame_table(out: &mut String, r: &Report, name: &str, df: &DataFrame) {
+/// A table as the page shows it: its number of rows, a frame of the rows
+/// shown, and which rows of that frame are shown where (`None`: the gap).
+struct View {
+    n: usize,
+    df: DataFrame,
+    shown: Vec<Option<usize>>,
+}
+
+/// The view of the table `name`. The two long tables are not made whole
+/// for the page: their first and last rows are read from the state, the
+/// moving average's computed for those minutes only.
+fn view(r: &Report, name: &str) -> Result<View> {
+    let whole = if name == "alerts" { MAX_ALERTS } else { WHOLE };
+    if let Some(v) = edges(r, name)? {
+        return Ok(v);
+    }
+    let df = r.frame(name)?.clone();
     let n = df.height();
+    Ok(View {
+        n,
+        shown: abridge(n, whole),
+        df,
+    })
+}
+
+/// The first and last [`EDGE`] rows of `minute_counts` or
+/// `moving_average` when it has more than [`WHOLE`] rows and its frame was
+/// not made.
+fn edges(r: &Report, name: &str) -> Result<Option<View>> {
+    if r.has_frame(name) {
+        return Ok(None);
+    }
+    let f = r.figures;
+    let t = f.minute_counts();
+    let (head, tail, n) = match name {
+        "minute_counts" => {
+            let n = t.len();
+            if n <= WHOLE {
+                return Ok(None);
+            }
+            let rows = |a: usize, b: usize| crate::state::MinuteTable {
+                names: t.names.clone(),
+                code: t.code[a..b].to_vec(),
+                start: t.start[a..b].to_vec(),
+                count: t.count[a..b].to_vec(),
+            };
+            (
+                crate::sql::minute_frame(&rows(0, EDGE))?,
+                crate::sql::minute_frame(&rows(n - EDGE, n))?,
+                n,
+            )
+        }
+        "moving_average" => {
+            let mut distinct = t.start.clone();
+            distinct.dedup();
+            let grid = crate::metrics::moving_grid(&distinct, f.moving_window);
+            let actions = t.names.len();
+            let n = grid.len() * actions;
+            if n <= WHOLE || grid.len() < EDGE || actions == 0 {
+                return Ok(None);
+            }
+            let part = |minutes: &[i64], code: u32| -> Result<DataFrame> {
+                let (lo, hi) = (minutes[0], minutes[minutes.len() - 1] + crate::metrics::MINUTE);
+                let df = f
+                    .moving_between(lo, hi)?
+                    .lazy()
+                    .filter(col("action").eq(lit(code)))
+                    .collect()?;
+                crate::sql::moving_frame(&df, &t.names)
+            };
+            (
+                part(&grid[..EDGE], 0)?,
+                part(&grid[grid.len() - EDGE..], actions as u32 - 1)?,
+                n,
+            )
+        }
+        _ => return Ok(None),
+    };
+    let df = head.vstack(&tail)?;
+    let shown = (0..EDGE)
+        .map(Some)
+        .chain(std::iter::once(None))
+        .chain((EDGE..2 * EDGE).map(Some))
+        .collect();
+    Ok(Some(View { n, df, shown }))
+}
+
+fn frame_table(out: &mut String, r: &Report, name: &str, v: &View) {
+    let n = v.n;
+    let df = &v.df;
     let ext = r.table_format.link_extension();
-    let shown = abridge(n, if name == "alerts" { MAX_ALERTS } else { WHOLE });
+    let shown = &v.shown;
     let hidden = n - shown.iter().flatten().count();
     let _ = write!(
         out,
@@ -212,7 +300,7 @@ fn frame_table(out: &mut String, r: &Report, name: &str, df: &DataFrame) {
             .map(|c| c.get(i).map(|v| cell(&v)).unwrap_or_default())
             .collect()
     };
-    table_rows(out, &headers, n, &shown, &row);
+    table_rows(out, &headers, n, shown, &row);
     out.push_str("</section>\n");
 }
 
@@ -368,7 +456,6 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         .into_iter()
         .filter(|c| charts_dir.join(c.file).is_file())
         .collect();
-    let frames = r.frames()?;
     const ORDER: [&str; 6] = [
         "totals",
         "alerts",
@@ -377,8 +464,10 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         "minute_counts",
         "moving_average",
     ];
-    let mut tables: Vec<&(&str, DataFrame)> = frames.iter().collect();
-    tables.sort_by_key(|(name, _)| ORDER.iter().position(|n| n == name).unwrap_or(ORDER.len()));
+    let tables: Vec<(&str, View)> = ORDER
+        .iter()
+        .map(|name| Ok((*name, view(r, name)?)))
+        .collect::<Result<_>>()?;
     out.push_str("<nav aria-label=\"contents\"><b>Contents</b>\n<ol>\n");
     if !charts.is_empty() {
         out.push_str("<li><a href=\"#charts\">Charts</a></li>\n");
@@ -415,8 +504,8 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
     out.push_str(
         "<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Shown rounded (at most 3 decimals, times to the minute, UTC); the files hold every row at full precision.</p>\n",
     );
-    for (name, df) in tables {
-        frame_table(&mut out, r, name, df);
+    for (name, v) in &tables {
+        frame_table(&mut out, r, name, v);
     }
     if let Some(t) = r.triggers {
         let n = t.len();
@@ -578,6 +667,7 @@ mod tests {
             live,
             generated: DateTime::from_timestamp(1_795_651_200, 0).unwrap(),
             frames: Default::default(),
+            splice: None,
         };
         page(&report, Path::new("/nonexistent")).unwrap()
     }

@@ -8,6 +8,7 @@ pub mod html;
 pub mod live;
 pub mod report;
 pub mod series;
+pub mod splice;
 pub mod summary;
 pub mod tables;
 pub mod terminal;
@@ -49,6 +50,9 @@ pub struct ReportSettings {
     /// Set while `stream --follow` rewrites the report: the page then says
     /// so and reloads itself while the stream runs.
     pub live: Option<report::LiveStatus>,
+    /// Set when the long tables are written in blocks, reusing an earlier
+    /// report's (`update`, `stream`).
+    pub splice: Option<std::sync::Arc<splice::Splice>>,
 }
 
 /// The end of a run, shared by `batch` and `stream`: writes the report
@@ -79,6 +83,7 @@ pub fn publish_with(
             live: settings.live.clone(),
             generated: report::run_time(),
             frames: Default::default(),
+            splice: settings.splice.clone(),
         };
         report::write(&report, dir, &report::exporters())?;
     }

@@ -57,35 +57,57 @@ pub struct Report<'a> {
     pub live: Option<LiveStatus>,
     /// When the report was made.
     pub generated: DateTime<Utc>,
-    /// The figure tables as frames (see [`Report::frames`]); start empty.
-    pub frames: OnceLock<Vec<(&'static str, DataFrame)>>,
+    /// The figure tables as frames, one per name of
+    /// [`crate::sql::FIGURE_TABLES`], each made on first use (see
+    /// [`Report::frame`]); start empty.
+    pub frames: [OnceLock<DataFrame>; 6],
+    /// Set when the long tables are written in blocks and an earlier
+    /// report's reused where it can (see [`super::splice`]).
+    pub splice: Option<std::sync::Arc<super::splice::Splice>>,
 }
 
 impl Report<'_> {
-    /// The figure tables as frames, built on first use and shared by the
-    /// exporters.
-    pub fn frames(&self) -> Result<&[(&'static str, DataFrame)]> {
-        if self.frames.get().is_none() {
-            let frames = crate::sql::figure_frames(self.figures).context("cannot build the figure tables")?;
-            let _ = self.frames.set(frames);
-        }
-        Ok(self.frames.get().map(Vec::as_slice).unwrap_or_default())
+    /// Every figure table as a frame, in [`crate::sql::FIGURE_TABLES`]
+    /// order, made on first use and shared by the exporters.
+    pub fn frames(&self) -> Result<Vec<(&'static str, &DataFrame)>> {
+        crate::sql::FIGURE_TABLES
+            .iter()
+            .map(|name| Ok((*name, self.frame(name)?)))
+            .collect()
     }
 
-    /// The frame of the table `name`.
-    pub fn frame(&self, name: &str) -> Result<&DataFrame> {
-        self.frames()?
+    /// Whether the frame of the table `name` was made.
+    pub fn has_frame(&self, name: &str) -> bool {
+        crate::sql::FIGURE_TABLES
             .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, df)| df)
-            .with_context(|| format!("no table named {name}"))
+            .position(|n| *n == name)
+            .is_some_and(|i| self.frames[i].get().is_some())
+    }
+
+    /// The frame of the table `name`, made on first use.
+    pub fn frame(&self, name: &str) -> Result<&DataFrame> {
+        let i = crate::sql::FIGURE_TABLES
+            .iter()
+            .position(|n| *n == name)
+            .with_context(|| format!("no table named {name}"))?;
+        if let Some(df) = self.frames[i].get() {
+            return Ok(df);
+        }
+        let df =
+            crate::sql::figure_frame(self.figures, name).with_context(|| format!("cannot build the table {name}"))?;
+        Ok(self.frames[i].get_or_init(|| df))
     }
 }
 
 /// Writes one part of a report folder.
-pub trait Exporter {
+pub trait Exporter: Sync {
     /// What it writes, for error messages.
     fn describe(&self) -> &'static str;
+    /// Whether it may run beside the exporters after it: no other reads
+    /// what it writes.
+    fn beside(&self) -> bool {
+        false
+    }
     /// Writes its files into `dir` (which exists).
     fn export(&self, report: &Report, dir: &Path) -> Result<()>;
 }
@@ -105,10 +127,34 @@ impl Exporter for Tables {
     fn describe(&self) -> &'static str {
         "the tables"
     }
+    fn beside(&self) -> bool {
+        true
+    }
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
         let tables = dir.join("tables");
         fs::create_dir_all(&tables)?;
-        super::tables::write_all(r.frames()?, &tables, r.table_format)?;
+        let splice = r.splice.as_deref().filter(|_| r.table_format == TableFormat::Csv);
+        let in_blocks = |name: &str| splice.is_some() && super::splice::TABLES.contains(&name);
+        let frames: Vec<(&str, &DataFrame)> = crate::sql::FIGURE_TABLES
+            .iter()
+            .filter(|name| !in_blocks(name))
+            .map(|name| Ok((*name, r.frame(name)?)))
+            .collect::<Result<_>>()?;
+        std::thread::scope(|s| -> Result<()> {
+            let jobs: Vec<_> = super::splice::TABLES
+                .iter()
+                .filter(|_| splice.is_some())
+                .map(|name| {
+                    let path = tables.join(format!("{name}.csv"));
+                    s.spawn(move || splice.map_or(Ok(()), |sp| sp.write_table(r, name, &path)))
+                })
+                .collect();
+            super::tables::write_all(&frames, &tables, r.table_format)?;
+            jobs.into_iter().try_for_each(|j| {
+                j.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a table writer panicked")))
+            })
+        })?;
         if let Some(triggers) = r.triggers {
             fs::write(tables.join("triggers.csv"), csv::triggers(triggers))?;
         }
@@ -426,13 +472,30 @@ fn check_replaceable(dir: &Path) -> Result<Mode> {
     Ok(mode)
 }
 
-/// Runs the exporters into the new folder `tmp` and marks it.
+/// Runs the exporters into the new folder `tmp` and marks it: those that
+/// may run beside the others on threads of their own, the others in order.
 fn export_into(report: &Report, dir: &Path, tmp: &Path, exporters: &[Box<dyn Exporter>]) -> Result<()> {
     fs::create_dir(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let run = |e: &dyn Exporter| {
+        e.export(report, tmp)
+            .with_context(|| format!("cannot write {} of the report {}", e.describe(), dir.display()))
+    };
     let written = write_marker(tmp, &[]).and_then(|()| {
-        exporters.iter().try_for_each(|e| {
-            e.export(report, tmp)
-                .with_context(|| format!("cannot write {} of the report {}", e.describe(), dir.display()))
+        std::thread::scope(|s| {
+            let beside: Vec<_> = exporters
+                .iter()
+                .filter(|e| e.beside())
+                .map(|e| s.spawn(move || run(e.as_ref())))
+                .collect();
+            let rest = exporters
+                .iter()
+                .filter(|e| !e.beside())
+                .try_for_each(|e| run(e.as_ref()));
+            let beside = beside.into_iter().try_for_each(|j| {
+                j.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a report writer panicked")))
+            });
+            rest.and(beside)
         })
     });
     let written = written.and_then(|()| write_marker(tmp, &entries(tmp)?));

@@ -41,6 +41,11 @@ impl Bulk {
 /// 99.5% weighted quantile, widened on each side by the width between them
 /// (at least an hour) and kept within the data. `None` without rows.
 pub fn bulk(times: &[i64], weights: &[i64], unit: i64) -> Option<Bulk> {
+    bulk_by(times, |i| weights.get(i).copied().unwrap_or(1), unit)
+}
+
+/// [`bulk`] with the weight of row `i` given by `weight(i)`.
+pub fn bulk_by(times: &[i64], weight: impl Fn(usize) -> i64, unit: i64) -> Option<Bulk> {
     if times.is_empty() {
         return None;
     }
@@ -53,7 +58,7 @@ pub fn bulk(times: &[i64], weights: &[i64], unit: i64) -> Option<Bulk> {
         o
     };
     let at = |k: usize| if sorted { k } else { order[k] };
-    let w = |i: usize| weights.get(i).copied().unwrap_or(1).max(0);
+    let w = |i: usize| weight(i).max(0);
     let total: i64 = (0..times.len()).map(w).sum();
     let (first, last) = (times[at(0)], times[at(times.len() - 1)] + unit);
     // the rows at cumulative weight 0.5% and 99.5%
@@ -134,7 +139,10 @@ impl Bins {
 
     /// The bin of time `t`, if inside.
     pub fn index(&self, t: i64) -> Option<usize> {
-        let i = (t as i128 - self.start as i128).div_euclid(self.width as i128);
+        let i = match t.checked_sub(self.start) {
+            Some(d) => d.div_euclid(self.width) as i128,
+            None => (t as i128 - self.start as i128).div_euclid(self.width as i128),
+        };
         (0..self.n as i128).contains(&i).then_some(i as usize)
     }
 
@@ -172,42 +180,74 @@ pub struct Binned {
 
 /// Bins the rows `(times[i], values[i])` (at most one row per unit; units
 /// with no row count as `0`) over the units of `lo..hi` only.
-pub fn aggregate(times: &[i64], values: &[f64], bins: &Bins, unit: i64, (lo, hi): (i64, i64)) -> Binned {
-    let n = bins.n;
-    let (mut min, mut max, mut sum, mut rows) = (
-        vec![f64::INFINITY; n],
-        vec![f64::NEG_INFINITY; n],
-        vec![0.0; n],
-        vec![0i64; n],
-    );
+pub fn aggregate(times: &[i64], values: &[f64], bins: &Bins, unit: i64, span: (i64, i64)) -> Binned {
+    let mut b = Binner::new(bins);
     for (&t, &v) in times.iter().zip(values) {
+        b.add(bins, span, t, v);
+    }
+    b.finish(bins, unit, span)
+}
+
+/// [`aggregate`] one row at a time.
+#[derive(Debug, Clone)]
+pub struct Binner {
+    min: Vec<f64>,
+    max: Vec<f64>,
+    sum: Vec<f64>,
+    rows: Vec<i64>,
+}
+
+impl Binner {
+    /// No rows yet, over `bins`.
+    pub fn new(bins: &Bins) -> Binner {
+        let n = bins.n;
+        Binner {
+            min: vec![f64::INFINITY; n],
+            max: vec![f64::NEG_INFINITY; n],
+            sum: vec![0.0; n],
+            rows: vec![0; n],
+        }
+    }
+
+    /// Adds the row `(t, v)` when `t` is in `lo..hi`.
+    pub fn add(&mut self, bins: &Bins, (lo, hi): (i64, i64), t: i64, v: f64) {
         if t < lo || t >= hi || v.is_nan() {
-            continue;
+            return;
         }
         if let Some(i) = bins.index(t) {
-            min[i] = min[i].min(v);
-            max[i] = max[i].max(v);
-            sum[i] += v;
-            rows[i] += 1;
+            self.min[i] = self.min[i].min(v);
+            self.max[i] = self.max[i].max(v);
+            self.sum[i] += v;
+            self.rows[i] += 1;
         }
     }
-    let mut mean = vec![f64::NAN; n];
-    for i in 0..n {
-        let b0 = bins.time(i).max(lo);
-        let b1 = (bins.time(i) + bins.width).min(hi);
-        let units = (b1 - b0 + unit - 1).div_euclid(unit);
-        if units <= 0 {
-            min[i] = f64::NAN;
-            max[i] = f64::NAN;
-            continue;
+
+    /// The bins, units without a row counting as `0`.
+    pub fn finish(self, bins: &Bins, unit: i64, (lo, hi): (i64, i64)) -> Binned {
+        let Binner {
+            mut min,
+            mut max,
+            sum,
+            rows,
+        } = self;
+        let mut mean = vec![f64::NAN; bins.n];
+        for i in 0..bins.n {
+            let b0 = bins.time(i).max(lo);
+            let b1 = (bins.time(i) + bins.width).min(hi);
+            let units = (b1 - b0 + unit - 1).div_euclid(unit);
+            if units <= 0 {
+                min[i] = f64::NAN;
+                max[i] = f64::NAN;
+                continue;
+            }
+            if rows[i] < units {
+                min[i] = min[i].min(0.0);
+                max[i] = max[i].max(0.0);
+            }
+            mean[i] = sum[i] / units as f64;
         }
-        if rows[i] < units {
-            min[i] = min[i].min(0.0);
-            max[i] = max[i].max(0.0);
-        }
-        mean[i] = sum[i] / units as f64;
+        Binned { min, max, mean }
     }
-    Binned { min, max, mean }
 }
 
 /// The values of the rows in bins of one unit each (raw), `NaN` where no

@@ -77,7 +77,7 @@ pub fn write_csv(df: &DataFrame, path: &Path) -> Result<()> {
 }
 
 /// Writes every frame into `dir` as `<name>.csv` and/or `<name>.parquet`.
-pub fn write_all(frames: &[(&'static str, DataFrame)], dir: &Path, format: TableFormat) -> Result<()> {
+pub fn write_all(frames: &[(&str, &DataFrame)], dir: &Path, format: TableFormat) -> Result<()> {
     std::thread::scope(|s| {
         let jobs: Vec<_> = frames
             .iter()

@@ -1,0 +1,819 @@
+//! Bringing the two long tables of a report up to date instead of writing
+//! them again.
+//!
+//! `minute_counts.csv` and `moving_average.csv` hold a row per action and
+//! minute: nearly all of a report's bytes (106 MB for a year of minute
+//! data). When `update` or `stream` writes a report, it writes those two
+//! tables in blocks — runs of whole hours of at least [`BLOCK`] rows, of
+//! one action in `moving_average.csv` — and keeps where each block lies in
+//! a ledger in its checkpoint (`report.idx`). The next report of the same
+//! checkpoint copies the bytes of every block whose hours no trigger
+//! touched since (`copy_file_range`: the kernel copies, nothing is
+//! formatted again) and formats only the rows of the hours that changed.
+//! The new report is still written aside and swapped in whole: the old one
+//! is only read.
+//!
+//! Each row's bytes depend on that row alone (see
+//! [`super::csv::write_rows`]), so a table made of copied and new blocks is
+//! byte for byte the table batch writes at once. A table is written whole
+//! instead unless all of these hold:
+//! - the ledger was written from this checkpoint for this report folder,
+//!   with the same options and table format, and it reads back whole;
+//! - the old file is the one the ledger describes (inode, size and
+//!   modification time), so no one changed it since;
+//! - every trigger since the ledger's commit ran in this process, so the
+//!   hours they touched are known;
+//! - for the moving average, the data's first minute is the same (the
+//!   windows of the first minutes count the minutes since the first).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{Context, Result};
+use polars::prelude::*;
+
+use super::csv;
+use super::report::Report;
+use crate::engine::codec;
+use crate::metrics::{HOUR, MINUTE};
+
+/// The fewest rows of a block (a block ends at the first hour boundary
+/// after it has this many).
+pub const BLOCK: usize = if cfg!(test) { 7 } else { 4096 };
+
+/// The ledger's file in a checkpoint folder.
+pub const LEDGER: &str = "report.idx";
+
+/// The tables written in blocks.
+pub const TABLES: [&str; 2] = ["minute_counts", "moving_average"];
+
+/// A run of rows of a table file: from `hour` up to the next block's hour
+/// (of the same segment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Block {
+    hour: i64,
+    offset: u64,
+    len: u64,
+}
+
+/// The blocks of one action (`moving_average`) or of all of them
+/// (`minute_counts`, whose one segment has an empty name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Segment {
+    action: String,
+    blocks: Vec<Block>,
+}
+
+/// What identifies a file's content without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Stamp {
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+}
+
+impl Stamp {
+    fn of(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = fs::metadata(path).ok()?;
+        Some(Stamp {
+            ino: m.ino(),
+            size: m.size(),
+            mtime_ns: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+        })
+    }
+}
+
+/// Where the blocks of one table file lie.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TableIndex {
+    name: String,
+    header: u64,
+    segments: Vec<Segment>,
+    stamp: Stamp,
+}
+
+/// What a report written from a checkpoint leaves for the next one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Ledger {
+    /// The checkpoint's commit the report shows.
+    commit: u64,
+    /// The report folder, made absolute.
+    report: String,
+    /// The options and table format it was written with.
+    options: String,
+    /// The data's first and last minute then.
+    bounds: (i64, i64),
+    tables: Vec<TableIndex>,
+}
+
+const TAG: &[u8] = b"windowpane report index";
+
+impl Ledger {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = codec::Writer::new();
+        w.bytes(TAG);
+        w.u64(self.commit);
+        w.bytes(self.report.as_bytes());
+        w.bytes(self.options.as_bytes());
+        w.i64(self.bounds.0);
+        w.i64(self.bounds.1);
+        w.u64(self.tables.len() as u64);
+        for t in &self.tables {
+            w.bytes(t.name.as_bytes());
+            w.u64(t.header);
+            w.u64(t.stamp.ino);
+            w.u64(t.stamp.size);
+            w.u128(t.stamp.mtime_ns as u128);
+            w.u64(t.segments.len() as u64);
+            for s in &t.segments {
+                w.bytes(s.action.as_bytes());
+                w.u64(s.blocks.len() as u64);
+                for b in &s.blocks {
+                    w.i64(b.hour);
+                    w.u64(b.offset);
+                    w.u64(b.len);
+                }
+            }
+        }
+        w.finish()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Ledger> {
+        let mut r = codec::Reader::new(bytes)?;
+        anyhow::ensure!(r.bytes()? == TAG, "not a report index");
+        let text = |b: &[u8]| String::from_utf8(b.to_vec()).context("not UTF-8");
+        let commit = r.u64()?;
+        let report = text(r.bytes()?)?;
+        let options = text(r.bytes()?)?;
+        let bounds = (r.i64()?, r.i64()?);
+        let mut tables = Vec::new();
+        for _ in 0..r.count()? {
+            let name = text(r.bytes()?)?;
+            let header = r.u64()?;
+            let stamp = Stamp {
+                ino: r.u64()?,
+                size: r.u64()?,
+                mtime_ns: r.u128()? as i128,
+            };
+            let mut segments = Vec::new();
+            for _ in 0..r.count()? {
+                let action = text(r.bytes()?)?;
+                let mut blocks = Vec::new();
+                for _ in 0..r.count()? {
+                    blocks.push(Block {
+                        hour: r.i64()?,
+                        offset: r.u64()?,
+                        len: r.u64()?,
+                    });
+                }
+                segments.push(Segment { action, blocks });
+            }
+            tables.push(TableIndex {
+                name,
+                header,
+                segments,
+                stamp,
+            });
+        }
+        anyhow::ensure!(r.is_done(), "bytes after the end");
+        Ok(Ledger {
+            commit,
+            report,
+            options,
+            bounds,
+            tables,
+        })
+    }
+}
+
+/// The hours a stream's triggers touched, with the last commit that
+/// touched each; complete for the commits after `since`.
+#[derive(Debug, Clone, Default)]
+pub struct Touched {
+    /// The commit the stream was opened at: what came before is not known.
+    pub since: u64,
+    /// Hour start (epoch seconds) → the last commit that changed a row in it.
+    pub hours: BTreeMap<i64, u64>,
+}
+
+/// What the earlier report offers, as far as it can be trusted.
+#[derive(Debug)]
+struct Reuse {
+    /// The earlier report's folder, read while the new one is written aside.
+    old_dir: PathBuf,
+    /// The tables of it that are as the ledger describes.
+    tables: Vec<TableIndex>,
+    /// Hours whose minute rows changed since.
+    minutes: BTreeSet<i64>,
+    /// Hours whose moving-average rows changed since; `None`: all.
+    moving: Option<BTreeSet<i64>>,
+}
+
+/// A report's long tables written in blocks, reusing an earlier report's
+/// where it can, and the ledger kept for the next one.
+#[derive(Debug)]
+pub struct Splice {
+    checkpoint: PathBuf,
+    options: String,
+    commit: u64,
+    bounds: Option<(i64, i64)>,
+    reuse: Option<Reuse>,
+    written: Mutex<Vec<TableIndex>>,
+}
+
+/// The canonical form of a report folder's path (of its parent when it
+/// does not exist yet), for comparing.
+fn canonical(dir: &Path) -> String {
+    let absolute = dir.canonicalize().unwrap_or_else(|_| {
+        let parent = dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        parent
+            .canonicalize()
+            .map(|p| p.join(dir.file_name().unwrap_or_default()))
+            .unwrap_or_else(|_| dir.to_path_buf())
+    });
+    absolute.display().to_string()
+}
+
+/// The first hour of `t`.
+fn hour_of(t: i64) -> i64 {
+    t.div_euclid(HOUR) * HOUR
+}
+
+impl Splice {
+    /// Prepares the report `report_dir` of the checkpoint `checkpoint`,
+    /// whose state is at `commit`, with `bounds` its first and last minute,
+    /// written with `options` (which must name everything the tables'
+    /// bytes depend on) and a moving window of `window` minutes. Reads the
+    /// ledger an earlier report left, and keeps what of it can be used.
+    pub fn prepare(
+        checkpoint: &Path,
+        report_dir: &Path,
+        options: String,
+        commit: u64,
+        bounds: Option<(i64, i64)>,
+        window: usize,
+        touched: &Touched,
+    ) -> Splice {
+        let reuse = fs::read(checkpoint.join(LEDGER))
+            .ok()
+            .and_then(|bytes| Ledger::decode(&bytes).ok())
+            .and_then(|ledger| Self::reuse(ledger, report_dir, &options, commit, bounds, window, touched));
+        Splice {
+            checkpoint: checkpoint.to_path_buf(),
+            options,
+            commit,
+            bounds,
+            reuse,
+            written: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn reuse(
+        ledger: Ledger,
+        report_dir: &Path,
+        options: &str,
+        commit: u64,
+        bounds: Option<(i64, i64)>,
+        window: usize,
+        touched: &Touched,
+    ) -> Option<Reuse> {
+        let bounds = bounds?;
+        if ledger.report != canonical(report_dir)
+            || ledger.options != options
+            || ledger.commit < touched.since
+            || ledger.commit > commit
+        {
+            return None;
+        }
+        let minutes: BTreeSet<i64> = touched
+            .hours
+            .iter()
+            .filter(|(_, &c)| c > ledger.commit)
+            .map(|(&h, _)| h)
+            .collect();
+        let reach = (window.max(1) as i64 - 1) * MINUTE;
+        let moving = (bounds.0 == ledger.bounds.0).then(|| {
+            let mut hours = BTreeSet::new();
+            let mut add = |from: i64, to: i64| {
+                let mut h = hour_of(from);
+                while h <= hour_of(to) {
+                    hours.insert(h);
+                    h += HOUR;
+                }
+            };
+            for &h in &minutes {
+                add(h, h + HOUR - MINUTE + reach);
+            }
+            if bounds.1 != ledger.bounds.1 {
+                // the grid went on past the old last minute
+                add(ledger.bounds.1, ledger.bounds.1 + reach);
+            }
+            hours
+        });
+        let tables: Vec<TableIndex> = ledger
+            .tables
+            .into_iter()
+            .filter(|t| Stamp::of(&report_dir.join("tables").join(format!("{}.csv", t.name))) == Some(t.stamp))
+            .collect();
+        Some(Reuse {
+            old_dir: report_dir.to_path_buf(),
+            tables,
+            minutes,
+            moving,
+        })
+    }
+
+    /// Whether the earlier report's `name` table is reused.
+    pub fn reuses(&self, name: &str) -> bool {
+        self.old_table(name).is_some()
+    }
+
+    fn old_table(&self, name: &str) -> Option<(&Reuse, &TableIndex, &BTreeSet<i64>)> {
+        let reuse = self.reuse.as_ref()?;
+        let dirty = match name {
+            "moving_average" => reuse.moving.as_ref()?,
+            _ => &reuse.minutes,
+        };
+        let t = reuse.tables.iter().find(|t| t.name == name)?;
+        Some((reuse, t, dirty))
+    }
+
+    /// Writes the table `name` (one of [`TABLES`]) of the report `r` as
+    /// CSV to `path`, in blocks, reusing the earlier report's where it can.
+    pub fn write_table(&self, r: &Report, name: &str, path: &Path) -> Result<()> {
+        let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut out = Out { file, pos: 0 };
+        let index = match self.old_table(name) {
+            Some((reuse, old, dirty)) => {
+                let old_path = reuse.old_dir.join("tables").join(format!("{name}.csv"));
+                let src = File::open(&old_path).with_context(|| format!("cannot read {}", old_path.display()))?;
+                splice(r, name, &mut out, &src, old, dirty)
+            }
+            None => whole(r, name, &mut out),
+        }
+        .with_context(|| format!("cannot write {}", path.display()))?;
+        out.file.flush()?;
+        self.written.lock().expect("not poisoned").push(index);
+        Ok(())
+    }
+
+    /// Keeps the ledger of the report just written to `report_dir` (its
+    /// tables as they are now there) for the next one. A report whose
+    /// tables were not written in blocks leaves none.
+    pub fn save(&self, report_dir: &Path) -> Result<()> {
+        let path = self.checkpoint.join(LEDGER);
+        let mut tables = std::mem::take(&mut *self.written.lock().expect("not poisoned"));
+        let Some(bounds) = self.bounds.filter(|_| !tables.is_empty()) else {
+            return match fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(e).with_context(|| format!("cannot remove {}", path.display()))
+                }
+                _ => Ok(()),
+            };
+        };
+        for t in &mut tables {
+            let file = report_dir.join("tables").join(format!("{}.csv", t.name));
+            t.stamp = Stamp::of(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        }
+        let ledger = Ledger {
+            commit: self.commit,
+            report: canonical(report_dir),
+            options: self.options.clone(),
+            bounds,
+            tables,
+        };
+        // no fsync: a ledger lost in a crash only makes the next report
+        // write its tables whole, and a torn one fails its checksum
+        let tmp = path.with_extension("tmp");
+        fs::write(&tmp, ledger.encode())
+            .and_then(|()| fs::rename(&tmp, &path))
+            .with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// A table file being written.
+struct Out {
+    file: File,
+    pos: u64,
+}
+
+impl Out {
+    /// Appends rows (or a header) formatted by the CSV writer.
+    fn rows(&mut self, df: &DataFrame, header: bool) -> Result<u64> {
+        let mut buf = Vec::with_capacity(64 * df.height() + 64);
+        csv::write_rows(df, &mut buf, header)?;
+        self.file.write_all(&buf)?;
+        self.pos += buf.len() as u64;
+        Ok(buf.len() as u64)
+    }
+
+    /// Appends `len` bytes of `src` from `offset`, copied by the kernel.
+    fn copy(&mut self, src: &File, offset: u64, len: u64) -> Result<()> {
+        copy_range(src, offset, len, &self.file)?;
+        self.pos += len;
+        Ok(())
+    }
+
+    /// Appends the rows of `df` (converted for the file) whose minutes are
+    /// `times`, in blocks: a block ends at the first hour boundary after
+    /// [`BLOCK`] rows.
+    fn blocks(&mut self, df: &DataFrame, times: &[i64], blocks: &mut Vec<Block>) -> Result<()> {
+        let mut a = 0;
+        while a < times.len() {
+            let mut b = (a + BLOCK).min(times.len());
+            while b < times.len() && hour_of(times[b]) == hour_of(times[b - 1]) {
+                b += 1;
+            }
+            let offset = self.pos;
+            let len = self.rows(&df.slice(a as i64, b - a), false)?;
+            blocks.push(Block {
+                hour: hour_of(times[a]),
+                offset,
+                len,
+            });
+            a = b;
+        }
+        Ok(())
+    }
+}
+
+/// Copies `len` bytes of `src` from `offset` to the end of what was
+/// written to `dst`, in the kernel where the file system allows.
+fn copy_range(src: &File, mut offset: u64, mut len: u64, dst: &File) -> std::io::Result<()> {
+    use std::os::unix::io::AsRawFd;
+    while len > 0 {
+        let mut off = offset as libc::loff_t;
+        let chunk = len.min(1 << 30) as usize;
+        // SAFETY: both descriptors are open files for the length of the
+        // call, `off` is a valid offset, and a null output offset means the
+        // file position of `dst`
+        let n = unsafe {
+            libc::copy_file_range(
+                src.as_raw_fd(),
+                &mut off,
+                dst.as_raw_fd(),
+                std::ptr::null_mut(),
+                chunk,
+                0,
+            )
+        };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::EXDEV | libc::ENOSYS | libc::EINVAL | libc::EOPNOTSUPP) => copy_plain(src, offset, len, dst),
+                _ => Err(e),
+            };
+        }
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the earlier report's table is shorter than its index says",
+            ));
+        }
+        offset += n as u64;
+        len -= n as u64;
+    }
+    Ok(())
+}
+
+/// [`copy_range`] through a buffer.
+fn copy_plain(src: &File, mut offset: u64, mut len: u64, mut dst: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; (len as usize).min(1 << 20)];
+    while len > 0 {
+        let want = (len as usize).min(buf.len());
+        src.read_exact_at(&mut buf[..want], offset)?;
+        dst.write_all(&buf[..want])?;
+        offset += want as u64;
+        len -= want as u64;
+    }
+    Ok(())
+}
+
+/// The rows of segment `code` of `name` with minutes in `[lo, hi)`,
+/// converted for the file, and their minutes.
+fn fresh(r: &Report, name: &str, code: u32, (lo, hi): (i64, i64)) -> Result<(DataFrame, Vec<i64>)> {
+    let f = r.figures;
+    Ok(match name {
+        "minute_counts" => {
+            let t = f.minutes_in(lo, hi);
+            let times = t.start.clone();
+            (crate::sql::minute_frame(&t)?, times)
+        }
+        _ => {
+            let df = f
+                .moving_between(lo, hi)?
+                .lazy()
+                .filter(col("action").eq(lit(code)))
+                .collect()?;
+            let times: Vec<i64> = df.column("window_start")?.i64()?.into_no_null_iter().collect();
+            (crate::sql::moving_frame(&df, &f.action_names())?, times)
+        }
+    })
+}
+
+/// The segments of the table `name`: per action for the moving average
+/// (by name, as its rows are ordered), one for the minute counts.
+fn segment_list(r: &Report, name: &str) -> Vec<(u32, String)> {
+    match name {
+        "minute_counts" => vec![(0, String::new())],
+        _ => r
+            .figures
+            .action_names()
+            .iter()
+            .enumerate()
+            .map(|(c, n)| (c as u32, n.to_string()))
+            .collect(),
+    }
+}
+
+/// Writes the table `name` whole, in blocks.
+fn whole(r: &Report, name: &str, out: &mut Out) -> Result<TableIndex> {
+    let df = r.frame(name)?;
+    let header = out.rows(&df.slice(0, 0), true)?;
+    let mut segments = Vec::new();
+    match name {
+        "minute_counts" => {
+            let mut blocks = Vec::new();
+            out.blocks(df, &r.figures.minute_counts().start, &mut blocks)?;
+            segments.push(Segment {
+                action: String::new(),
+                blocks,
+            });
+        }
+        _ => {
+            let raw = r.figures.moving_average()?;
+            let codes = raw.column("action")?.u32()?;
+            let times: Vec<i64> = raw.column("window_start")?.i64()?.into_no_null_iter().collect();
+            let mut a = 0;
+            for (code, action) in segment_list(r, name) {
+                let mut b = a;
+                while b < times.len() && codes.get(b) == Some(code) {
+                    b += 1;
+                }
+                let mut blocks = Vec::new();
+                out.blocks(&df.slice(a as i64, b - a), &times[a..b], &mut blocks)?;
+                segments.push(Segment { action, blocks });
+                a = b;
+            }
+        }
+    }
+    Ok(TableIndex {
+        name: name.to_string(),
+        header,
+        segments,
+        stamp: Stamp::default(),
+    })
+}
+
+/// Writes the table `name` from the earlier file `src` (indexed by `old`):
+/// its blocks of hours not in `dirty` are copied, the rest formatted anew.
+fn splice(
+    r: &Report,
+    name: &str,
+    out: &mut Out,
+    src: &File,
+    old: &TableIndex,
+    dirty: &BTreeSet<i64>,
+) -> Result<TableIndex> {
+    out.copy(src, 0, old.header)?;
+    let mut segments = Vec::new();
+    for (code, action) in segment_list(r, name) {
+        let mut blocks = Vec::new();
+        let none = Vec::new();
+        let old_blocks = old
+            .segments
+            .iter()
+            .find(|s| s.action == action)
+            .map_or(&none, |s| &s.blocks);
+        // rows before `done` are written
+        let mut done = i64::MIN;
+        for (k, b) in old_blocks.iter().enumerate() {
+            let end = old_blocks.get(k + 1).map_or(i64::MAX, |n| n.hour);
+            if end <= b.hour || dirty.range(b.hour..end).next().is_some() {
+                continue;
+            }
+            if done < b.hour {
+                let (df, times) = fresh(r, name, code, (done, b.hour))?;
+                out.blocks(&df, &times, &mut blocks)?;
+            }
+            blocks.push(Block {
+                hour: b.hour,
+                offset: out.pos,
+                len: b.len,
+            });
+            out.copy(src, b.offset, b.len)?;
+            done = end;
+        }
+        if done < i64::MAX {
+            let (df, times) = fresh(r, name, code, (done, i64::MAX))?;
+            out.blocks(&df, &times, &mut blocks)?;
+        }
+        segments.push(Segment { action, blocks });
+    }
+    Ok(TableIndex {
+        name: name.to_string(),
+        header: old.header,
+        segments,
+        stamp: Stamp::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::metrics::Options;
+    use crate::output::report::Report;
+    use crate::output::summary::{InputStats, Summary};
+    use crate::state::MinuteCounts;
+    use rand_pcg::rand_core::{Rng, SeedableRng};
+
+    /// Writes the two long tables of `counts` into `dir/tables` through a
+    /// splice prepared from the ledger in `ck`, as a report write would
+    /// (aside, then renamed into place), and keeps the ledger. Returns which
+    /// tables were reused.
+    fn write(
+        counts: &MinuteCounts,
+        opts: &Options,
+        dir: &Path,
+        ck: &Path,
+        commit: u64,
+        touched: &Touched,
+    ) -> Vec<bool> {
+        let figures = crate::metrics::compute(counts, opts).unwrap();
+        let input = InputStats {
+            files: 1,
+            lines: counts.events(),
+            events: counts.events(),
+            rejected: 0,
+            late: 0,
+            missing: 0,
+            skipped: 0,
+            scan: None,
+            quarantine: None,
+        };
+        let summary = Summary::new(&input, counts.time_range(), &figures);
+        let splice = Splice::prepare(
+            ck,
+            dir,
+            "options".into(),
+            commit,
+            counts.minute_bounds(),
+            opts.moving_window,
+            touched,
+        );
+        let reused = TABLES.iter().map(|t| splice.reuses(t)).collect();
+        let r = Report {
+            title: "t",
+            summary: &summary,
+            figures: &figures,
+            rejected: &[],
+            options: opts,
+            triggers: None,
+            table_format: super::super::tables::TableFormat::Csv,
+            live: None,
+            generated: chrono::DateTime::from_timestamp(0, 0).unwrap(),
+            frames: Default::default(),
+            splice: None,
+        };
+        let tables = dir.join("tables");
+        fs::create_dir_all(&tables).unwrap();
+        for name in TABLES {
+            let aside = tables.join(format!("{name}.new"));
+            splice.write_table(&r, name, &aside).unwrap();
+            fs::rename(&aside, tables.join(format!("{name}.csv"))).unwrap();
+            let expected = csv::frame_to_string(&crate::sql::figure_frame(&figures, name).unwrap()).unwrap();
+            assert_eq!(
+                fs::read_to_string(tables.join(format!("{name}.csv"))).unwrap(),
+                expected,
+                "{name} after commit {commit}"
+            );
+        }
+        splice.save(dir).unwrap();
+        reused
+    }
+
+    fn add(counts: &mut MinuteCounts, touched: &mut Touched, commit: u64, events: &[(i64, &str)]) {
+        let mut delta = MinuteCounts::new();
+        for &(t, a) in events {
+            delta.add(t, a);
+            touched.hours.insert(hour_of(t), commit);
+        }
+        let range = match (counts.time_range(), delta.time_range()) {
+            (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
+            (a, b) => a.or(b),
+        };
+        counts.merge(delta);
+        counts.set_time_range(range);
+    }
+
+    #[test]
+    fn spliced_tables_are_the_tables_written_whole() {
+        let base = 1_469_498_400;
+        for seed in 0..12u64 {
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+            let dir = tempfile::tempdir().unwrap();
+            let (report, ck) = (dir.path().join("r"), dir.path().join("ck"));
+            fs::create_dir_all(&ck).unwrap();
+            let window = [1usize, 3, 30, 90][seed as usize % 4];
+            let opts = Options {
+                moving_window: window,
+                ..Options::default()
+            };
+            let mut counts = MinuteCounts::new();
+            let mut touched = Touched::default();
+            let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| -> Vec<(i64, &'static str)> {
+                (0..40 + rng.next_u64() % 60)
+                    .map(|_| {
+                        let t = from + (rng.next_u64() % span as u64) as i64;
+                        let a = ["Open", "Close", "Open", "Close", "Zoom"]
+                            [(rng.next_u64() % if seed % 3 == 0 { 5 } else { 4 }) as usize];
+                        (t, a)
+                    })
+                    .collect()
+            };
+            let first = next(&mut rng, base, 20 * HOUR);
+            add(&mut counts, &mut touched, 1, &first);
+            assert_eq!(write(&counts, &opts, &report, &ck, 1, &touched), vec![false, false]);
+            let mut end = base + 20 * HOUR;
+            for commit in 2..8 {
+                // later data, data inside the span, a stray far away, data before the first
+                let events = match (commit + seed) % 4 {
+                    0 => next(&mut rng, end - HOUR, 6 * HOUR),
+                    1 => next(&mut rng, base + 2 * HOUR, 5 * HOUR),
+                    2 => vec![(end + 400 * 86_400, "Close"), (end + 37, "Open")],
+                    _ => next(&mut rng, base - 3 * HOUR, 2 * HOUR),
+                };
+                end = end.max(events.iter().map(|e| e.0).max().unwrap_or(end));
+                let first_before = counts.minute_bounds().unwrap().0;
+                add(&mut counts, &mut touched, commit, &events);
+                let same_first = counts.minute_bounds().unwrap().0 == first_before;
+                assert_eq!(
+                    write(&counts, &opts, &report, &ck, commit, &touched),
+                    vec![true, same_first],
+                    "seed {seed}, commit {commit}"
+                );
+            }
+            // a table changed by someone else is written whole
+            let mc = report.join("tables/minute_counts.csv");
+            fs::write(&mc, fs::read_to_string(&mc).unwrap().replace("Open", "Opened")).unwrap();
+            let more = next(&mut rng, end, HOUR);
+            add(&mut counts, &mut touched, 8, &more);
+            assert!(!write(&counts, &opts, &report, &ck, 8, &touched)[0]);
+            // triggers before this process (a ledger older than what is known) are not trusted
+            let since = Touched {
+                since: 9,
+                hours: touched.hours.clone(),
+            };
+            add(&mut counts, &mut touched, 9, &[(end, "Open")]);
+            assert_eq!(write(&counts, &opts, &report, &ck, 9, &since), vec![false, false]);
+        }
+    }
+
+    #[test]
+    fn the_ledger_reads_back_and_a_changed_byte_is_found() {
+        let ledger = Ledger {
+            commit: 7,
+            report: "/r/events".into(),
+            options: "o".into(),
+            bounds: (-60, 253_402_300_740),
+            tables: vec![TableIndex {
+                name: "moving_average".into(),
+                header: 41,
+                segments: vec![Segment {
+                    action: "Close".into(),
+                    blocks: vec![
+                        Block {
+                            hour: -3600,
+                            offset: 41,
+                            len: 9000,
+                        },
+                        Block {
+                            hour: 0,
+                            offset: 9041,
+                            len: 12,
+                        },
+                    ],
+                }],
+                stamp: Stamp {
+                    ino: 5,
+                    size: 9053,
+                    mtime_ns: 1_700_000_000_123_456_789,
+                },
+            }],
+        };
+        let bytes = ledger.encode();
+        assert_eq!(Ledger::decode(&bytes).unwrap(), ledger);
+        let mut bad = bytes.clone();
+        bad[20] ^= 1;
+        assert!(Ledger::decode(&bad).is_err());
+    }
+}

@@ -9,7 +9,8 @@ Makes (once, with `windowpane generate`, kept in --data):
   year/   a year of minute data: 1,752,000 events in 365 daily files
   long/   4,320,000 events in 300 files, replayed one file per trigger
   stray/  4,000 events, one at time 0 and one in year 9999
-  10m/    10,000,000 events in 500 files (the no-regression check)
+  10m/    10,000,000 events in 500 files over 14 months
+  10m-days/  10,000,000 events in 500 files over 10 days (the no-regression check)
 and prints one Markdown table: median wall time, peak memory, and sizes.
 Every figure of the history issue is a row of it.
 """
@@ -172,7 +173,12 @@ def main():
         run([exe, "batch", big, "--no-report", "--format", "summary"])
         ours = median_run([exe, "batch", big, "--no-report", "--format", "summary"], a.runs)
         duck = median_run([*peer, big], a.runs) if peer else None
-        row("10M events, batch, no report", ours, duck, "500 files")
+        row("10M events, batch, no report", ours, duck, "500 files, 14 months")
+        days = generate("10m-days", "--files", "500", "--events", "10000000", "--rate", "41667")
+        run([exe, "batch", days, "--no-report", "--format", "summary"])
+        ours = median_run([exe, "batch", days, "--no-report", "--format", "summary"], a.runs)
+        duck = median_run([*peer, days], a.runs) if peer else None
+        row("10M events over 10 days, batch, no report", ours, duck, "500 files")
 
     er, eck = work / "events-report", work / "events-ck"
     ours = run([exe, "stream", ROOT / "data" / "events", "-q", "--checkpoint", eck, "--report", er, "--format", "summary"])

@@ -153,6 +153,13 @@ impl<'a> Reader<'a> {
 
     /// An unsigned integer.
     pub fn u64(&mut self) -> Result<u64> {
+        // most numbers written are below 128: one byte
+        if let Some(&b) = self.buf.get(self.at) {
+            if b < 0x80 {
+                self.at += 1;
+                return Ok(u64::from(b));
+            }
+        }
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;

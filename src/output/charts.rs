@@ -400,7 +400,7 @@ impl Plan {
 /// Draws every chart of the report into `dir`. Does nothing when there are
 /// no events.
 pub fn draw_all(r: &Report, dir: &Path) -> Result<()> {
-    let Some(plan) = Plan::new(r)? else {
+    let Some(plan) = r.plan()? else {
         return Ok(());
     };
     register_font();
@@ -421,7 +421,6 @@ pub fn draw_all(r: &Report, dir: &Path) -> Result<()> {
         )
     });
     let x_note = x_note.as_deref().unwrap_or("");
-    let plan = &plan;
     let caption = &caption;
     type Job<'a> = Box<dyn FnOnce() -> Result<()> + Send + 'a>;
     // two lists of about equal work, drawn side by side
@@ -481,7 +480,8 @@ fn png(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()>) ->
 /// are kept and any other (anti-aliased edges of text) takes the nearest of
 /// them, which makes a chart several times smaller than true colour.
 fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32)) -> Result<()> {
-    let mut freq: HashMap<[u8; 3], u32> = HashMap::new();
+    type Map<V> = HashMap<[u8; 3], V, foldhash::fast::RandomState>;
+    let mut freq: Map<u32> = Map::default();
     let mut run: ([u8; 3], u32) = ([255; 3], 0);
     for p in pixels.chunks_exact(3) {
         let c = [p[0], p[1], p[2]];
@@ -497,7 +497,7 @@ fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32)) -> Result<()> {
     let mut colours: Vec<([u8; 3], u32)> = freq.into_iter().collect();
     colours.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let palette: Vec<[u8; 3]> = colours.iter().take(256).map(|c| c.0).collect();
-    let mut index: HashMap<[u8; 3], u8> = palette.iter().enumerate().map(|(i, c)| (*c, i as u8)).collect();
+    let mut index: Map<u8> = palette.iter().enumerate().map(|(i, c)| (*c, i as u8)).collect();
     for (c, _) in colours.iter().skip(256) {
         let dist = |p: &[u8; 3]| (0..3).map(|k| (i32::from(p[k]) - i32::from(c[k])).pow(2)).sum::<i32>();
         let nearest = (0..palette.len()).min_by_key(|&i| dist(&palette[i])).unwrap_or(0);

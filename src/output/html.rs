@@ -353,7 +353,7 @@ fn key(out: &mut String, value: &str, label: &str, alert: bool) {
 /// (absent ones are left out).
 pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
     let s = r.summary;
-    let plan = Plan::new(r)?;
+    let plan = r.plan()?;
     let mut out = String::with_capacity(1 << 20);
     let title = escape(r.title);
     let refresh = match &r.live {
@@ -451,7 +451,7 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
     );
     out.push_str("</section>\n</header>\n");
     // contents
-    let charts = plan.as_ref().map(|p| p.charts(r)).unwrap_or_default();
+    let charts = plan.map(|p| p.charts(r)).unwrap_or_default();
     let charts: Vec<_> = charts
         .into_iter()
         .filter(|c| charts_dir.join(c.file).is_file())
@@ -483,7 +483,7 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
     // charts
     if !charts.is_empty() {
         out.push_str("<h2 id=\"charts\">Charts</h2>\n");
-        if let Some(note) = plan.as_ref().and_then(Plan::note) {
+        if let Some(note) = plan.and_then(Plan::note) {
             let _ = writeln!(out, "<p class=\"note\">{}</p>", visible(&note));
         }
         for c in &charts {
@@ -668,6 +668,7 @@ mod tests {
             generated: DateTime::from_timestamp(1_795_651_200, 0).unwrap(),
             frames: Default::default(),
             splice: None,
+            plan: Default::default(),
         };
         page(&report, Path::new("/nonexistent")).unwrap()
     }

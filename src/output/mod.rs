@@ -84,6 +84,7 @@ pub fn publish_with(
             generated: report::run_time(),
             frames: Default::default(),
             splice: settings.splice.clone(),
+            plan: Default::default(),
         };
         report::write(&report, dir, &report::exporters())?;
     }

@@ -64,6 +64,8 @@ pub struct Report<'a> {
     /// Set when the long tables are written in blocks and an earlier
     /// report's reused where it can (see [`super::splice`]).
     pub splice: Option<std::sync::Arc<super::splice::Splice>>,
+    /// The plan of the charts (see [`Report::plan`]); start empty.
+    pub plan: OnceLock<Option<super::charts::Plan>>,
 }
 
 impl Report<'_> {
@@ -74,6 +76,16 @@ impl Report<'_> {
             .iter()
             .map(|name| Ok((*name, self.frame(name)?)))
             .collect()
+    }
+
+    /// The plan of the charts, made on first use and shared by the charts
+    /// and the page; `None` without events.
+    pub fn plan(&self) -> Result<Option<&super::charts::Plan>> {
+        if let Some(p) = self.plan.get() {
+            return Ok(p.as_ref());
+        }
+        let plan = super::charts::Plan::new(self)?;
+        Ok(self.plan.get_or_init(|| plan).as_ref())
     }
 
     /// Whether the frame of the table `name` was made.

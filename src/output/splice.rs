@@ -683,6 +683,7 @@ mod tests {
             generated: chrono::DateTime::from_timestamp(0, 0).unwrap(),
             frames: Default::default(),
             splice: None,
+            plan: Default::default(),
         };
         let tables = dir.join("tables");
         fs::create_dir_all(&tables).unwrap();

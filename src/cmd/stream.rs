@@ -262,7 +262,7 @@ pub fn publish(
             std::sync::Arc::new(output::splice::Splice::prepare(
                 stream.checkpoint_dir(),
                 dir,
-                format!("{opts:?} {:?}", settings.table_format),
+                format!("{} {opts:?} {:?}", crate::VERSION, settings.table_format),
                 stream.commit(),
                 stream.counts().minute_bounds(),
                 opts.moving_window,

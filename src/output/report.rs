@@ -161,11 +161,12 @@ impl Exporter for Tables {
                     s.spawn(move || splice.map_or(Ok(()), |sp| sp.write_table(r, name, &path)))
                 })
                 .collect();
-            super::tables::write_all(&frames, &tables, r.table_format)?;
-            jobs.into_iter().try_for_each(|j| {
+            let others = super::tables::write_all(&frames, &tables, r.table_format);
+            let spliced = jobs.into_iter().try_for_each(|j| {
                 j.join()
                     .unwrap_or_else(|_| Err(anyhow::anyhow!("a table writer panicked")))
-            })
+            });
+            others.and(spliced)
         })?;
         if let Some(triggers) = r.triggers {
             fs::write(tables.join("triggers.csv"), csv::triggers(triggers))?;

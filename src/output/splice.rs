@@ -77,8 +77,11 @@ struct Stamp {
 
 impl Stamp {
     fn of(path: &Path) -> Option<Stamp> {
+        Self::of_metadata(&fs::metadata(path).ok()?)
+    }
+
+    fn of_metadata(m: &fs::Metadata) -> Option<Stamp> {
         use std::os::unix::fs::MetadataExt;
-        let m = fs::metadata(path).ok()?;
         Some(Stamp {
             ino: m.ino(),
             size: m.size(),
@@ -350,16 +353,31 @@ impl Splice {
     pub fn write_table(&self, r: &Report, name: &str, path: &Path) -> Result<()> {
         let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut out = Out { file, pos: 0 };
-        let index = match self.old_table(name) {
-            Some((reuse, old, dirty)) => {
-                let old_path = reuse.old_dir.join("tables").join(format!("{name}.csv"));
-                let src = File::open(&old_path).with_context(|| format!("cannot read {}", old_path.display()))?;
-                splice(r, name, &mut out, &src, old, dirty)
+        let spliced = self.old_table(name).map(|(reuse, old, dirty)| {
+            let old_path = reuse.old_dir.join("tables").join(format!("{name}.csv"));
+            File::open(&old_path)
+                .with_context(|| format!("cannot read {}", old_path.display()))
+                .and_then(|src| splice(r, name, &mut out, &src, old, dirty))
+        });
+        let mut index = match spliced {
+            Some(Ok(index)) => Ok(index),
+            // the earlier table cannot be read as its ledger says: this one
+            // is written whole
+            Some(Err(_)) => {
+                out.restart()?;
+                whole(r, name, &mut out)
             }
             None => whole(r, name, &mut out),
         }
         .with_context(|| format!("cannot write {}", path.display()))?;
         out.file.flush()?;
+        // renaming the report into place keeps the inode and the time
+        index.stamp = out
+            .file
+            .metadata()
+            .ok()
+            .and_then(|m| Stamp::of_metadata(&m))
+            .unwrap_or_default();
         self.written.lock().expect("not poisoned").push(index);
         Ok(())
     }
@@ -369,8 +387,13 @@ impl Splice {
     /// tables were not written in blocks leaves none.
     pub fn save(&self, report_dir: &Path) -> Result<()> {
         let path = self.checkpoint.join(LEDGER);
-        let mut tables = std::mem::take(&mut *self.written.lock().expect("not poisoned"));
-        let Some(bounds) = self.bounds.filter(|_| !tables.is_empty()) else {
+        let tables = std::mem::take(&mut *self.written.lock().expect("not poisoned"));
+        // the files in place must be the ones written (not those of a run
+        // that replaced the report since)
+        let in_place = tables
+            .iter()
+            .all(|t| Stamp::of(&report_dir.join("tables").join(format!("{}.csv", t.name))) == Some(t.stamp));
+        let Some(bounds) = self.bounds.filter(|_| !tables.is_empty() && in_place) else {
             return match fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                     Err(e).with_context(|| format!("cannot remove {}", path.display()))
@@ -378,10 +401,6 @@ impl Splice {
                 _ => Ok(()),
             };
         };
-        for t in &mut tables {
-            let file = report_dir.join("tables").join(format!("{}.csv", t.name));
-            t.stamp = Stamp::of(&file).with_context(|| format!("cannot read {}", file.display()))?;
-        }
         let ledger = Ledger {
             commit: self.commit,
             report: canonical(report_dir),
@@ -405,6 +424,15 @@ struct Out {
 }
 
 impl Out {
+    /// Empties the file, to write it again from the start.
+    fn restart(&mut self) -> Result<()> {
+        use std::io::{Seek, SeekFrom};
+        self.file.set_len(0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        self.pos = 0;
+        Ok(())
+    }
+
     /// Appends rows (or a header) formatted by the CSV writer.
     fn rows(&mut self, df: &DataFrame, header: bool) -> Result<u64> {
         let mut buf = Vec::with_capacity(64 * df.height() + 64);
@@ -497,6 +525,15 @@ fn copy_plain(src: &File, mut offset: u64, mut len: u64, mut dst: &File) -> std:
     Ok(())
 }
 
+/// An empty frame of the table `name`, for its header.
+fn header_frame(r: &Report, name: &str) -> Result<DataFrame> {
+    let f = r.figures;
+    Ok(match name {
+        "minute_counts" => crate::sql::minute_frame(&f.minutes_in(i64::MIN, i64::MIN))?,
+        _ => crate::sql::moving_frame(&f.moving_between(i64::MIN, i64::MIN)?, &f.action_names())?,
+    })
+}
+
 /// The rows of segment `code` of `name` with minutes in `[lo, hi)`,
 /// converted for the file, and their minutes.
 fn fresh(r: &Report, name: &str, code: u32, (lo, hi): (i64, i64)) -> Result<(DataFrame, Vec<i64>)> {
@@ -583,6 +620,12 @@ fn splice(
     old: &TableIndex,
     dirty: &BTreeSet<i64>,
 ) -> Result<TableIndex> {
+    // the header this version writes must be the one there
+    let mut header = Vec::new();
+    csv::write_rows(&header_frame(r, name)?, &mut header, true)?;
+    let mut there = vec![0u8; old.header as usize];
+    std::os::unix::fs::FileExt::read_exact_at(src, &mut there, 0)?;
+    anyhow::ensure!(there == header, "the earlier table has another header");
     out.copy(src, 0, old.header)?;
     let mut segments = Vec::new();
     for (code, action) in segment_list(r, name) {
@@ -763,19 +806,31 @@ mod tests {
                     "seed {seed}, commit {commit}"
                 );
             }
-            // a table changed by someone else is written whole
+            // an earlier table whose header is not this version's, though
+            // its stamp is as recorded, is written whole
             let mc = report.join("tables/minute_counts.csv");
+            let modified = fs::metadata(&mc).unwrap().modified().unwrap();
+            {
+                use std::os::unix::fs::FileExt;
+                let f = fs::OpenOptions::new().write(true).open(&mc).unwrap();
+                f.write_all_at(b"ACTION", 0).unwrap();
+                f.set_modified(modified).unwrap();
+            }
+            let later = next(&mut rng, end, HOUR);
+            add(&mut counts, &mut touched, 8, &later);
+            write(&counts, &opts, &report, &ck, 8, &touched);
+            // a table changed by someone else is written whole
             fs::write(&mc, fs::read_to_string(&mc).unwrap().replace("Open", "Opened")).unwrap();
             let more = next(&mut rng, end, HOUR);
-            add(&mut counts, &mut touched, 8, &more);
-            assert!(!write(&counts, &opts, &report, &ck, 8, &touched)[0]);
+            add(&mut counts, &mut touched, 9, &more);
+            assert!(!write(&counts, &opts, &report, &ck, 9, &touched)[0]);
             // triggers before this process (a ledger older than what is known) are not trusted
             let since = Touched {
-                since: 9,
+                since: 10,
                 hours: touched.hours.clone(),
             };
-            add(&mut counts, &mut touched, 9, &[(end, "Open")]);
-            assert_eq!(write(&counts, &opts, &report, &ck, 9, &since), vec![false, false]);
+            add(&mut counts, &mut touched, 10, &[(end, "Open")]);
+            assert_eq!(write(&counts, &opts, &report, &ck, 10, &since), vec![false, false]);
         }
     }
 

@@ -305,11 +305,7 @@ impl Figures {
     /// whole table when it was made already).
     pub fn moving_between(&self, lo: i64, hi: i64) -> Result<DataFrame> {
         if let Some(df) = self.moving.get() {
-            return Ok(df
-                .clone()
-                .lazy()
-                .filter(col("window_start").gt_eq(lit(lo)).and(col("window_start").lt(lit(hi))))
-                .collect()?);
+            return starting_within(df.clone(), (lo, hi));
         }
         let Some(bounds) = self.minute_bounds() else {
             return moving_average(&MinuteTable::default(), self.moving_window);
@@ -676,7 +672,11 @@ pub fn moving_average_between(
 ) -> Result<DataFrame> {
     let reach = (window.max(1) as i64 - 1) * MINUTE;
     let t = rows_in(lo.saturating_sub(reach).max(first), hi);
-    let df = moving_average_within(&t, window, (first, last))?;
+    starting_within(moving_average_within(&t, window, (first, last))?, (lo, hi))
+}
+
+/// The rows of `df` with a `window_start` in `[lo, hi)`.
+fn starting_within(df: DataFrame, (lo, hi): (i64, i64)) -> Result<DataFrame> {
     Ok(df
         .lazy()
         .filter(col("window_start").gt_eq(lit(lo)).and(col("window_start").lt(lit(hi))))

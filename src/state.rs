@@ -668,6 +668,11 @@ impl MinuteTable {
     pub fn slice_minutes(&self, lo: i64, hi: i64) -> MinuteTable {
         let a = self.start.partition_point(|&m| m < lo);
         let b = self.start.partition_point(|&m| m < hi).max(a);
+        self.rows(a, b)
+    }
+
+    /// Rows `a..b`, with every action's name (so codes stay the same).
+    pub fn rows(&self, a: usize, b: usize) -> MinuteTable {
         MinuteTable {
             names: self.names.clone(),
             code: self.code[a..b].to_vec(),

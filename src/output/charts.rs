@@ -134,9 +134,21 @@ struct Rows {
     times: Vec<i64>,
     ids: Vec<u32>,
     values: Vec<f64>,
+    /// Whether `times` is in order (found once, when made).
+    sorted: bool,
 }
 
 impl Rows {
+    fn new(times: Vec<i64>, ids: Vec<u32>, values: Vec<f64>) -> Rows {
+        let sorted = times.windows(2).all(|w| w[0] <= w[1]);
+        Rows {
+            times,
+            ids,
+            values,
+            sorted,
+        }
+    }
+
     /// The rows of a minute table (`names` its action names, `codes` their
     /// codes, `times`, `values`), action ids indexing `actions`.
     fn of_codes(
@@ -150,11 +162,8 @@ impl Rows {
             .iter()
             .map(|n| actions.iter().position(|a| **a == **n).map_or(u32::MAX, |i| i as u32))
             .collect();
-        Rows {
-            times,
-            ids: codes.map(|c| id.get(c as usize).copied().unwrap_or(u32::MAX)).collect(),
-            values,
-        }
+        let ids = codes.map(|c| id.get(c as usize).copied().unwrap_or(u32::MAX)).collect();
+        Rows::new(times, ids, values)
     }
 
     /// `action`, `window_start` and the value column `value` of `df`
@@ -180,26 +189,39 @@ impl Rows {
                 }
             })
             .collect();
-        Ok(Rows {
-            times: secs(df, "window_start")?,
+        Ok(Rows::new(
+            secs(df, "window_start")?,
             ids,
-            values: if int { ints(df, value)? } else { floats(df, value)? },
-        })
+            if int { ints(df, value)? } else { floats(df, value)? },
+        ))
+    }
+
+    /// The rows of the actions of `ids` (indices into the action list)
+    /// with a time in `span`, each with its slot in `ids`.
+    fn of_actions<'a>(&'a self, ids: &[usize], span: (i64, i64)) -> impl Iterator<Item = (usize, i64, f64)> + 'a {
+        // the slot of each action id (ids are small: indices of the actions)
+        let mut slot = vec![usize::MAX; ids.iter().max().map_or(0, |m| m + 1)];
+        for (k, id) in ids.iter().enumerate() {
+            slot[*id] = k;
+        }
+        let (a, b) = self.within(span);
+        self.ids[a..b]
+            .iter()
+            .zip(&self.times[a..b])
+            .zip(&self.values[a..b])
+            .filter(move |((_, t), _)| **t >= span.0 && **t < span.1)
+            .filter_map(move |((id, t), v)| {
+                let k = *slot.get(*id as usize)?;
+                (k != usize::MAX).then_some((k, *t, *v))
+            })
     }
 
     /// Per action of `ids` (indices into the action list), its rows with a
     /// time in `span` binned (see [`series::aggregate`]), in one pass.
     fn binned(&self, ids: &[usize], bins: &Bins, unit: i64, span: (i64, i64)) -> Vec<series::Binned> {
-        let mut slot = vec![usize::MAX; ids.iter().max().map_or(0, |m| m + 1)];
-        for (k, id) in ids.iter().enumerate() {
-            slot[*id] = k;
-        }
         let mut out = vec![series::Binner::new(bins); ids.len()];
-        let (a, b) = self.within(span);
-        for ((id, t), v) in self.ids[a..b].iter().zip(&self.times[a..b]).zip(&self.values[a..b]) {
-            if let Some(&k) = slot.get(*id as usize).filter(|k| **k != usize::MAX) {
-                out[k].add(bins, span, *t, *v);
-            }
+        for (k, t, v) in self.of_actions(ids, span) {
+            out[k].add(bins, span, t, v);
         }
         out.into_iter().map(|b| b.finish(bins, unit, span)).collect()
     }
@@ -207,7 +229,7 @@ impl Rows {
     /// The rows that may lie in `from..to`: those of the stretch when the
     /// rows are in time order, else all.
     fn within(&self, (from, to): (i64, i64)) -> (usize, usize) {
-        if self.times.windows(2).all(|w| w[0] <= w[1]) {
+        if self.sorted {
             (
                 self.times.partition_point(|&t| t < from),
                 self.times.partition_point(|&t| t < to),
@@ -219,22 +241,11 @@ impl Rows {
 
     /// Per action of `ids` (indices into the action list), the (times,
     /// values) of its rows with a time in `from..to`.
-    fn per_action(&self, ids: &[usize], (from, to): (i64, i64)) -> Vec<(Vec<i64>, Vec<f64>)> {
-        // the slot of each action id (ids are small: indices of the actions)
-        let mut slot = vec![usize::MAX; ids.iter().max().map_or(0, |m| m + 1)];
-        for (k, id) in ids.iter().enumerate() {
-            slot[*id] = k;
-        }
+    fn per_action(&self, ids: &[usize], span: (i64, i64)) -> Vec<(Vec<i64>, Vec<f64>)> {
         let mut out = vec![(Vec::new(), Vec::new()); ids.len()];
-        let (a, b) = self.within((from, to));
-        for ((id, t), v) in self.ids[a..b].iter().zip(&self.times[a..b]).zip(&self.values[a..b]) {
-            if *t < from || *t >= to {
-                continue;
-            }
-            if let Some(&k) = slot.get(*id as usize).filter(|k| **k != usize::MAX) {
-                out[k].0.push(*t);
-                out[k].1.push(*v);
-            }
+        for (k, t, v) in self.of_actions(ids, span) {
+            out[k].0.push(t);
+            out[k].1.push(v);
         }
         out
     }

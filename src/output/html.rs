@@ -222,15 +222,9 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
             if n <= WHOLE {
                 return Ok(None);
             }
-            let rows = |a: usize, b: usize| crate::state::MinuteTable {
-                names: t.names.clone(),
-                code: t.code[a..b].to_vec(),
-                start: t.start[a..b].to_vec(),
-                count: t.count[a..b].to_vec(),
-            };
             (
-                crate::sql::minute_frame(&rows(0, EDGE))?,
-                crate::sql::minute_frame(&rows(n - EDGE, n))?,
+                crate::sql::minute_frame(&t.rows(0, EDGE))?,
+                crate::sql::minute_frame(&t.rows(n - EDGE, n))?,
                 n,
             )
         }

@@ -69,15 +69,6 @@ pub struct Report<'a> {
 }
 
 impl Report<'_> {
-    /// Every figure table as a frame, in [`crate::sql::FIGURE_TABLES`]
-    /// order, made on first use and shared by the exporters.
-    pub fn frames(&self) -> Result<Vec<(&'static str, &DataFrame)>> {
-        crate::sql::FIGURE_TABLES
-            .iter()
-            .map(|name| Ok((*name, self.frame(name)?)))
-            .collect()
-    }
-
     /// The plan of the charts, made on first use and shared by the charts
     /// and the page; `None` without events.
     pub fn plan(&self) -> Result<Option<&super::charts::Plan>> {
@@ -90,24 +81,24 @@ impl Report<'_> {
 
     /// Whether the frame of the table `name` was made.
     pub fn has_frame(&self, name: &str) -> bool {
-        crate::sql::FIGURE_TABLES
-            .iter()
-            .position(|n| *n == name)
-            .is_some_and(|i| self.frames[i].get().is_some())
+        self.slot(name).is_some_and(|f| f.get().is_some())
+    }
+
+    /// Where the frame of the table `name` is kept.
+    fn slot(&self, name: &str) -> Option<&OnceLock<DataFrame>> {
+        let i = crate::sql::FIGURE_TABLES.iter().position(|n| *n == name)?;
+        Some(&self.frames[i])
     }
 
     /// The frame of the table `name`, made on first use.
     pub fn frame(&self, name: &str) -> Result<&DataFrame> {
-        let i = crate::sql::FIGURE_TABLES
-            .iter()
-            .position(|n| *n == name)
-            .with_context(|| format!("no table named {name}"))?;
-        if let Some(df) = self.frames[i].get() {
+        let slot = self.slot(name).with_context(|| format!("no table named {name}"))?;
+        if let Some(df) = slot.get() {
             return Ok(df);
         }
         let df =
             crate::sql::figure_frame(self.figures, name).with_context(|| format!("cannot build the table {name}"))?;
-        Ok(self.frames[i].get_or_init(|| df))
+        Ok(slot.get_or_init(|| df))
     }
 }
 
@@ -153,12 +144,12 @@ impl Exporter for Tables {
             .map(|name| Ok((*name, r.frame(name)?)))
             .collect::<Result<_>>()?;
         std::thread::scope(|s| -> Result<()> {
-            let jobs: Vec<_> = super::splice::TABLES
-                .iter()
-                .filter(|_| splice.is_some())
-                .map(|name| {
+            let jobs: Vec<_> = splice
+                .into_iter()
+                .flat_map(|sp| super::splice::TABLES.iter().map(move |name| (sp, name)))
+                .map(|(sp, name)| {
                     let path = tables.join(format!("{name}.csv"));
-                    s.spawn(move || splice.map_or(Ok(()), |sp| sp.write_table(r, name, &path)))
+                    s.spawn(move || sp.write_table(r, name, &path))
                 })
                 .collect();
             let others = super::tables::write_all(&frames, &tables, r.table_format);

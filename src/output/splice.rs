@@ -244,6 +244,11 @@ fn canonical(dir: &Path) -> String {
     absolute.display().to_string()
 }
 
+/// The CSV file of the table `name` in the report folder `dir`.
+fn table_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join("tables").join(format!("{name}.csv"))
+}
+
 /// The first hour of `t`.
 fn hour_of(t: i64) -> i64 {
     t.div_euclid(HOUR) * HOUR
@@ -323,7 +328,7 @@ impl Splice {
         let tables: Vec<TableIndex> = ledger
             .tables
             .into_iter()
-            .filter(|t| Stamp::of(&report_dir.join("tables").join(format!("{}.csv", t.name))) == Some(t.stamp))
+            .filter(|t| Stamp::of(&table_path(report_dir, &t.name)) == Some(t.stamp))
             .collect();
         Some(Reuse {
             old_dir: report_dir.to_path_buf(),
@@ -354,7 +359,7 @@ impl Splice {
         let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut out = Out { file, pos: 0 };
         let spliced = self.old_table(name).map(|(reuse, old, dirty)| {
-            let old_path = reuse.old_dir.join("tables").join(format!("{name}.csv"));
+            let old_path = table_path(&reuse.old_dir, name);
             File::open(&old_path)
                 .with_context(|| format!("cannot read {}", old_path.display()))
                 .and_then(|src| splice(r, name, &mut out, &src, old, dirty))
@@ -392,7 +397,7 @@ impl Splice {
         // that replaced the report since)
         let in_place = tables
             .iter()
-            .all(|t| Stamp::of(&report_dir.join("tables").join(format!("{}.csv", t.name))) == Some(t.stamp));
+            .all(|t| Stamp::of(&table_path(report_dir, &t.name)) == Some(t.stamp));
         let Some(bounds) = self.bounds.filter(|_| !tables.is_empty() && in_place) else {
             return match fs::remove_file(&path) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

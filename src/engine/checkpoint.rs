@@ -15,6 +15,8 @@
 //! DIR/triggers.ndjson  one line per trigger, appended
 //! DIR/report.idx       where the blocks of the last report's long tables
 //!                      lie, for the next report (see output::splice)
+//! DIR/digest.idx       the last report's minute counts summed up per hour,
+//!                      for the next report's charts (see output::digest)
 //! ```
 //!
 //! On start, the newest snapshot is loaded and the deltas after it are
@@ -75,10 +77,12 @@ pub fn remove(dir: &Path) -> Result<()> {
     if !dir.exists() {
         return Ok(());
     }
-    const OURS: [&str; 11] = [
+    const OURS: [&str; 13] = [
         ".gitignore",
         "report.idx",
         "report.tmp",
+        "digest.idx",
+        "digest.tmp",
         "lock",
         "metadata.json",
         "metadata.tmp",

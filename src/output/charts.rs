@@ -124,8 +124,6 @@ pub struct Plan {
     pub hours: Bins,
     /// Every action (the report's totals order), for row ids.
     all_actions: Vec<String>,
-    /// The minute rows: time, action id (into `all_actions`), count.
-    minute_rows: Rows,
 }
 
 /// Columns of a figure table as a chart reads them.
@@ -216,16 +214,6 @@ impl Rows {
             })
     }
 
-    /// Per action of `ids` (indices into the action list), its rows with a
-    /// time in `span` binned (see [`series::aggregate`]), in one pass.
-    fn binned(&self, ids: &[usize], bins: &Bins, unit: i64, span: (i64, i64)) -> Vec<series::Binned> {
-        let mut out = vec![series::Binner::new(bins); ids.len()];
-        for (k, t, v) in self.of_actions(ids, span) {
-            out[k].add(bins, span, t, v);
-        }
-        out.into_iter().map(|b| b.finish(bins, unit, span)).collect()
-    }
-
     /// The rows that may lie in `from..to`: those of the stretch when the
     /// rows are in time order, else all.
     fn within(&self, (from, to): (i64, i64)) -> (usize, usize) {
@@ -263,15 +251,7 @@ impl Plan {
         let mut actions: Vec<String> = by_total.iter().take(MAX_ACTIONS).map(|t| t.0.clone()).collect();
         actions.sort();
         let all_actions: Vec<String> = f.totals.iter().map(|t| t.0.clone()).collect();
-        let t = f.minute_counts();
-        let minute_rows = Rows::of_codes(
-            &t.names,
-            &all_actions,
-            t.code.iter().copied(),
-            t.start.clone(),
-            t.count.iter().map(|&c| c as f64).collect(),
-        );
-        let Some(bulk) = series::bulk_by(&minute_rows.times, |i| t.count[i] as i64, MINUTE) else {
+        let Some(bulk) = r.digest().bulk(&|lo, hi| r.minutes_in(lo, hi)) else {
             return Ok(None);
         };
         let minutes = Bins::over(bulk.start, bulk.end, MINUTE, MAX_BINS);
@@ -285,7 +265,6 @@ impl Plan {
             minutes,
             hours,
             all_actions,
-            minute_rows,
         }))
     }
 
@@ -301,7 +280,7 @@ impl Plan {
     /// stretch only.
     fn moving(&self, r: &Report, (from, to): (i64, i64)) -> Result<Rows> {
         let df = r.figures.moving_between(from, to)?;
-        let names = &r.figures.minute_counts().names;
+        let names = &r.figures.action_names();
         Ok(Rows::of_codes(
             names,
             &self.all_actions,
@@ -309,6 +288,19 @@ impl Plan {
             df.column("window_start")?.i64()?.into_no_null_iter().collect(),
             floats(&df, "moving_average")?,
         ))
+    }
+
+    /// The minute rows of `span` (a stretch of at most [`MAX_BINS`]
+    /// minutes), action ids indexing the list of all actions.
+    fn minute_rows(&self, r: &Report, (from, to): (i64, i64)) -> Rows {
+        let t = r.minutes_in(from, to);
+        Rows::of_codes(
+            &t.names,
+            &self.all_actions,
+            t.code.iter().copied(),
+            t.start.clone(),
+            t.count.iter().map(|&c| c as f64).collect(),
+        )
     }
 
     /// Whether the minute charts are binned wider than a minute.
@@ -535,6 +527,7 @@ fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32)) -> Result<()> {
     enc.set_depth(png::BitDepth::Eight);
     enc.set_palette(palette.concat());
     enc.set_compression(png::Compression::Default);
+    enc.set_filter(png::FilterType::NoFilter);
     let mut writer = enc
         .write_header()
         .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))?;
@@ -714,7 +707,9 @@ fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
     let span = (plan.bulk.start, plan.bulk.end);
     let x_desc = format!("{} (UTC){x_note}", bins.label());
     if plan.binned() {
-        let binned = plan.minute_rows.binned(&plan.drawn(), bins, MINUTE, span);
+        let binned = r
+            .digest()
+            .binned(&plan.actions, bins, span, &|lo, hi| r.minutes_in(lo, hi));
         let ymax = top(binned.iter().flat_map(|b| b.max.iter().copied()));
         let mut chart = time_chart(
             root,
@@ -752,7 +747,7 @@ fn minute_detail(
     x_desc: &str,
     root: &Area,
 ) -> Result<()> {
-    let counts = plan.minute_rows.per_action(&plan.drawn(), span);
+    let counts = plan.minute_rows(r, span).per_action(&plan.drawn(), span);
     let moving = plan.moving(r, span)?.per_action(&plan.drawn(), span);
     let counts: Vec<_> = counts
         .iter()
@@ -871,40 +866,15 @@ fn alert_difference(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: 
     let bins = &plan.minutes;
     let span = (plan.bulk.start, plan.bulk.end);
     let (open, close) = (&r.options.alert_actions.0, &r.options.alert_actions.1);
-    // the difference per minute with events of either action
-    let id = |name: &str| plan.all_actions.iter().position(|a| a == name).map(|i| i as u32);
-    let (open_id, close_id) = (id(open), id(close));
-    let rows = &plan.minute_rows;
-    let mut diff: Vec<(i64, f64)> = Vec::new();
-    let (a, b) = rows.within(span);
-    for ((a, t), n) in rows.ids[a..b].iter().zip(&rows.times[a..b]).zip(&rows.values[a..b]) {
-        let sign = if Some(*a) == open_id {
-            1.0
-        } else if Some(*a) == close_id {
-            -1.0
-        } else {
-            continue;
-        };
-        if *t < span.0 || *t >= span.1 {
-            continue;
-        }
-        match diff.last_mut() {
-            Some((lt, d)) if lt == t => *d += sign * n,
-            _ => diff.push((*t, sign * n)),
-        }
-    }
-    if !diff.windows(2).all(|w| w[0].0 < w[1].0) {
-        diff.sort_by_key(|d| d.0);
-        diff.dedup_by(|b, a| {
-            let same = a.0 == b.0;
-            if same {
-                a.1 += b.1;
-            }
-            same
-        });
-    }
-    let (t, v): (Vec<i64>, Vec<f64>) = diff.into_iter().unzip();
-    let b = series::aggregate(&t, &v, bins, MINUTE, span);
+    let b = if plan.binned() {
+        r.digest().diff_binned(bins, span, &|lo, hi| r.minutes_in(lo, hi))
+    } else {
+        // the difference per minute with events of either action
+        let diff = super::digest::differences(&r.minutes_in(span.0, span.1), &r.options.alert_actions);
+        let t: Vec<i64> = diff.iter().map(|d| d.0).collect();
+        let v: Vec<f64> = diff.iter().map(|d| d.1 as f64).collect();
+        series::aggregate(&t, &v, bins, MINUTE, span)
+    };
     let threshold = r.options.alert_threshold as f64;
     let lim = b
         .min

@@ -215,28 +215,44 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
         return Ok(None);
     }
     let f = r.figures;
-    let t = f.minute_counts();
+    let d = r.digest();
+    let edge = EDGE as u64;
     let (head, tail, n) = match name {
         "minute_counts" => {
-            let n = t.len();
+            let n = f.minute_len();
+            let (Some((a, b)), Some((c, e))) = (d.head(edge, |h| h.rows), d.tail(edge, |h| h.rows)) else {
+                return Ok(None);
+            };
             if n <= WHOLE {
                 return Ok(None);
             }
+            let (first, last) = (r.minutes_in(a, b), r.minutes_in(c, e));
             (
-                crate::sql::minute_frame(&t.rows(0, EDGE))?,
-                crate::sql::minute_frame(&t.rows(n - EDGE, n))?,
+                crate::sql::minute_frame(&first.rows(0, EDGE))?,
+                crate::sql::minute_frame(&last.rows(last.len() - EDGE, last.len()))?,
                 n,
             )
         }
         "moving_average" => {
-            let mut distinct = t.start.clone();
-            distinct.dedup();
-            let grid = crate::metrics::moving_grid(&distinct, f.moving_window);
-            let actions = t.names.len();
-            let n = grid.len() * actions;
-            if n <= WHOLE || grid.len() < EDGE || actions == 0 {
+            let names = f.action_names();
+            let grid = d.grid_len() as usize;
+            let n = grid * names.len();
+            let (Some((a, b)), Some((c, e))) = (d.head(edge, |h| h.minutes), d.tail(edge, |h| h.minutes)) else {
+                return Ok(None);
+            };
+            if n <= WHOLE || grid < EDGE || names.is_empty() {
                 return Ok(None);
             }
+            // the grid's first minutes come from the first minutes with
+            // rows; its last ones from the last, and those a window before
+            let window = f.moving_window;
+            let reach = (window.max(1) as i64 - 1) * crate::metrics::MINUTE;
+            let grid_of = |lo: i64, hi: i64| {
+                let mut minutes = r.minutes_in(lo, hi).start;
+                minutes.dedup();
+                crate::metrics::moving_grid(&minutes, window)
+            };
+            let (first, last) = (grid_of(a, b), grid_of(c.saturating_sub(reach), e));
             let part = |minutes: &[i64], code: u32| -> Result<DataFrame> {
                 let (lo, hi) = (minutes[0], minutes[minutes.len() - 1] + crate::metrics::MINUTE);
                 let df = f
@@ -244,11 +260,11 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
                     .lazy()
                     .filter(col("action").eq(lit(code)))
                     .collect()?;
-                crate::sql::moving_frame(&df, &t.names)
+                crate::sql::moving_frame(&df, &names)
             };
             (
-                part(&grid[..EDGE], 0)?,
-                part(&grid[grid.len() - EDGE..], actions as u32 - 1)?,
+                part(&first[..EDGE], 0)?,
+                part(&last[last.len() - EDGE..], names.len() as u32 - 1)?,
                 n,
             )
         }
@@ -663,6 +679,7 @@ mod tests {
             frames: Default::default(),
             splice: None,
             plan: Default::default(),
+            digest: Default::default(),
         };
         page(&report, Path::new("/nonexistent")).unwrap()
     }

@@ -3,6 +3,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod digest;
 pub mod frame;
 pub mod html;
 pub mod live;
@@ -85,6 +86,7 @@ pub fn publish_with(
             frames: Default::default(),
             splice: settings.splice.clone(),
             plan: Default::default(),
+            digest: Default::default(),
         };
         report::write(&report, dir, &report::exporters())?;
     }

@@ -66,6 +66,8 @@ pub struct Report<'a> {
     pub splice: Option<std::sync::Arc<super::splice::Splice>>,
     /// The plan of the charts (see [`Report::plan`]); start empty.
     pub plan: OnceLock<Option<super::charts::Plan>>,
+    /// The minute counts per hour (see [`Report::digest`]); start empty.
+    pub digest: OnceLock<std::sync::Arc<super::digest::Digest>>,
 }
 
 impl Report<'_> {
@@ -77,6 +79,30 @@ impl Report<'_> {
         }
         let plan = super::charts::Plan::new(self)?;
         Ok(self.plan.get_or_init(|| plan).as_ref())
+    }
+
+    /// The minute counts summed up per hour, made on first use: brought up
+    /// to date from the last report's when the splice offers it, else
+    /// summed from every row.
+    pub fn digest(&self) -> &super::digest::Digest {
+        self.digest.get_or_init(|| {
+            let f = self.figures;
+            let rows = |lo: i64, hi: i64| f.minutes_in(lo, hi);
+            let kept = self.splice.as_ref().and_then(|s| s.digest(&rows));
+            let d = std::sync::Arc::new(kept.unwrap_or_else(|| {
+                super::digest::Digest::of(f.minute_counts(), f.moving_window, &self.options.alert_actions)
+            }));
+            if let Some(s) = &self.splice {
+                s.keep_digest(d.clone());
+            }
+            d
+        })
+    }
+
+    /// The minute rows of `[lo, hi)`, read from the state when the whole
+    /// table was not made.
+    pub fn minutes_in(&self, lo: i64, hi: i64) -> crate::state::MinuteTable {
+        self.figures.minutes_in(lo, hi)
     }
 
     /// Whether the frame of the table `name` was made.

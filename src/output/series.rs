@@ -222,6 +222,15 @@ impl Binner {
         }
     }
 
+    /// Adds to bin `i` rows whose smallest value is `min`, largest `max`,
+    /// sum `sum` (exact: integers), `rows` of them.
+    pub fn merge(&mut self, i: usize, min: f64, max: f64, sum: f64, rows: i64) {
+        self.min[i] = self.min[i].min(min);
+        self.max[i] = self.max[i].max(max);
+        self.sum[i] += sum;
+        self.rows[i] += rows;
+    }
+
     /// The bins, units without a row counting as `0`.
     pub fn finish(self, bins: &Bins, unit: i64, (lo, hi): (i64, i64)) -> Binned {
         let Binner {

@@ -226,6 +226,10 @@ pub struct Splice {
     bounds: Option<(i64, i64)>,
     reuse: Option<Reuse>,
     written: Mutex<Vec<TableIndex>>,
+    /// The last report's chart digest and the hours changed since.
+    old_digest: Mutex<Option<(super::digest::Digest, BTreeSet<i64>)>>,
+    /// This report's digest, to keep for the next one.
+    new_digest: Mutex<Option<std::sync::Arc<super::digest::Digest>>>,
 }
 
 /// The canonical form of a report folder's path (of its parent when it
@@ -273,6 +277,10 @@ impl Splice {
             .ok()
             .and_then(|bytes| Ledger::decode(&bytes).ok())
             .and_then(|ledger| Self::reuse(ledger, report_dir, &options, commit, bounds, window, touched));
+        let old_digest = super::digest::Digest::load(checkpoint, &options, touched.since, commit).map(|(at, d)| {
+            let dirty = touched.hours.iter().filter(|(_, &c)| c > at).map(|(&h, _)| h).collect();
+            (d, dirty)
+        });
         Splice {
             checkpoint: checkpoint.to_path_buf(),
             options,
@@ -280,6 +288,8 @@ impl Splice {
             bounds,
             reuse,
             written: Mutex::new(Vec::new()),
+            old_digest: Mutex::new(old_digest),
+            new_digest: Mutex::new(None),
         }
     }
 
@@ -338,6 +348,20 @@ impl Splice {
         })
     }
 
+    /// The last report's chart digest brought up to date, reading the
+    /// hours that changed since with `rows`; `None` when there is none to
+    /// trust.
+    pub fn digest(&self, rows: &super::digest::RowsIn) -> Option<super::digest::Digest> {
+        let (mut d, dirty) = self.old_digest.lock().expect("not poisoned").take()?;
+        d.refresh(&dirty, rows);
+        Some(d)
+    }
+
+    /// Keeps this report's digest, to save with the ledger.
+    pub fn keep_digest(&self, d: std::sync::Arc<super::digest::Digest>) {
+        *self.new_digest.lock().expect("not poisoned") = Some(d);
+    }
+
     /// Whether the earlier report's `name` table is reused.
     pub fn reuses(&self, name: &str) -> bool {
         self.old_table(name).is_some()
@@ -388,9 +412,15 @@ impl Splice {
     }
 
     /// Keeps the ledger of the report just written to `report_dir` (its
-    /// tables as they are now there) for the next one. A report whose
-    /// tables were not written in blocks leaves none.
+    /// tables as they are now there) and its chart digest for the next
+    /// one. A report whose tables were not written in blocks leaves no
+    /// ledger.
     pub fn save(&self, report_dir: &Path) -> Result<()> {
+        let digest = self.new_digest.lock().expect("not poisoned").take();
+        match digest {
+            Some(d) => d.save(&self.checkpoint, &self.options, self.commit)?,
+            None => remove_if_there(&self.checkpoint.join(super::digest::FILE))?,
+        }
         let path = self.checkpoint.join(LEDGER);
         let tables = std::mem::take(&mut *self.written.lock().expect("not poisoned"));
         // the files in place must be the ones written (not those of a run
@@ -399,12 +429,7 @@ impl Splice {
             .iter()
             .all(|t| Stamp::of(&table_path(report_dir, &t.name)) == Some(t.stamp));
         let Some(bounds) = self.bounds.filter(|_| !tables.is_empty() && in_place) else {
-            return match fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(e).with_context(|| format!("cannot remove {}", path.display()))
-                }
-                _ => Ok(()),
-            };
+            return remove_if_there(&path);
         };
         let ledger = Ledger {
             commit: self.commit,
@@ -419,6 +444,16 @@ impl Splice {
         fs::write(&tmp, ledger.encode())
             .and_then(|()| fs::rename(&tmp, &path))
             .with_context(|| format!("cannot write {}", path.display()))
+    }
+}
+
+/// Removes the file `path` if there is one.
+fn remove_if_there(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("cannot remove {}", path.display()))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -732,6 +767,7 @@ mod tests {
             frames: Default::default(),
             splice: None,
             plan: Default::default(),
+            digest: Default::default(),
         };
         let tables = dir.join("tables");
         fs::create_dir_all(&tables).unwrap();

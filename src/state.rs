@@ -120,13 +120,16 @@ impl Cols {
     }
 }
 
+/// The bytes of a saved file, read or mapped, shared by the chunks in it.
+pub type Bytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
+
 /// The rows of one chunk as a checkpoint saved them: read from there only
 /// when first needed, so that loading a large state costs the chunks a run
 /// touches, not every row held.
 #[derive(Clone)]
 pub struct Stored {
     /// The saved file, shared by every chunk of it.
-    pub bytes: Arc<Vec<u8>>,
+    pub bytes: Bytes,
     /// Where in `bytes` this chunk's rows are.
     pub range: std::ops::Range<usize>,
     /// How many rows it holds.
@@ -174,7 +177,7 @@ impl Chunk {
     fn cols(&self) -> &Cols {
         self.cols.get_or_init(|| {
             let (stored, actions) = self.stored.as_ref().expect("a chunk is made of rows or loaded");
-            let rows = (stored.decode)(&stored.bytes[stored.range.clone()], stored.len);
+            let rows = (stored.decode)(&(*stored.bytes).as_ref()[stored.range.clone()], stored.len);
             match rows {
                 Ok(rows)
                     if rows.len() == stored.len
@@ -391,7 +394,7 @@ impl MinuteCounts {
             Some((stored, _)) => SavedChunk::Stored {
                 first: *first,
                 len: c.len,
-                bytes: &stored.bytes[stored.range.clone()],
+                bytes: &(*stored.bytes).as_ref()[stored.range.clone()],
             },
             None => SavedChunk::Rows(c.cols().rows().collect()),
         })

@@ -23,8 +23,10 @@
 //! applied; the logs are cut back to the lengths the last commit recorded
 //! (a trigger that appended and then died before committing runs again).
 //! If `offsets/N+1` exists, trigger N+1 was planned but not committed and
-//! runs again with the files it had planned. Commits and plans are written
-//! aside and renamed into place, so none is ever seen half-written. Only
+//! runs again with the files it had planned (a plan cut short by a machine
+//! crash, being checksummed, is planned again). Commits and plans are
+//! written aside and renamed into place, so none is ever seen
+//! half-written; commits are flushed to disk first. Only
 //! the two newest snapshots and the files after the older one are kept.
 
 use std::fs::{self, File, OpenOptions};
@@ -42,18 +44,76 @@ pub struct Checkpoint {
 
 /// Writes `bytes` to `path` atomically: aside, flushed to disk, renamed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_aside(path, bytes, true)
+}
+
+/// Writes `bytes` aside and renames them to `path`, flushing file and
+/// folder to disk when `durable`.
+fn write_aside(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let write = || -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
+        if durable {
+            f.sync_all()?;
+        }
         fs::rename(&tmp, path)?;
-        if let Some(parent) = path.parent() {
+        if let (true, Some(parent)) = (durable, path.parent()) {
             File::open(parent)?.sync_all()?;
         }
         Ok(())
     };
     write().with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// A file mapped read-only into memory.
+struct Mapped {
+    at: *mut libc::c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and owned by the value
+unsafe impl Send for Mapped {}
+unsafe impl Sync for Mapped {}
+
+impl Mapped {
+    /// The whole of `file` mapped, or `None` (an empty file, or a failed
+    /// mapping).
+    fn of(file: &File) -> Option<Mapped> {
+        use std::os::fd::AsRawFd;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: a private read-only mapping of an open file, checked below
+        let at = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        (at != libc::MAP_FAILED).then_some(Mapped { at, len })
+    }
+}
+
+impl AsRef<[u8]> for Mapped {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: `len` bytes mapped at `at` for the life of the value
+        unsafe { std::slice::from_raw_parts(self.at as *const u8, self.len) }
+    }
+}
+
+impl Drop for Mapped {
+    fn drop(&mut self) {
+        // SAFETY: unmaps what `of` mapped, once
+        unsafe {
+            libc::munmap(self.at, self.len);
+        }
+    }
 }
 
 /// The numbers of the files `N` in `dir`, sorted.
@@ -224,6 +284,20 @@ impl Checkpoint {
         fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
     }
 
+    /// A commit file mapped into memory, read as it is first touched: a
+    /// snapshot of megabytes costs the pages a run reads, not a copy of
+    /// every one. (Commit files are never changed once renamed into place,
+    /// and the lock keeps other runs out.) Read whole where it cannot be
+    /// mapped.
+    pub fn map(&self, kind: Kind, n: u64) -> Result<crate::state::Bytes> {
+        let path = self.path(kind, n);
+        let file = File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        match Mapped::of(&file) {
+            Some(m) => Ok(std::sync::Arc::new(m)),
+            None => Ok(std::sync::Arc::new(self.read(kind, n)?)),
+        }
+    }
+
     /// Where a commit file is, for messages.
     pub fn describe(&self, kind: Kind, n: u64) -> String {
         self.path(kind, n).display().to_string()
@@ -244,9 +318,12 @@ impl Checkpoint {
         }
     }
 
-    /// Records the files trigger `n` takes, before it runs.
+    /// Records the files trigger `n` takes, before it runs. Not flushed to
+    /// disk: the plan serves a run killed before its commit, which the
+    /// system survives; after a machine crash a lost or cut plan only means
+    /// that the trigger is planned again (its commit records what it read).
     pub fn plan(&self, n: u64, bytes: &[u8]) -> Result<()> {
-        write_atomic(&self.dir.join("offsets").join(n.to_string()), bytes)
+        write_aside(&self.dir.join("offsets").join(n.to_string()), bytes, false)
     }
 
     /// Appends to a log and flushes it to disk; returns its new length.

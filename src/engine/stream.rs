@@ -10,7 +10,7 @@
 //! changed (see [`Checkpoint`]), so a run killed at any point and started
 //! again counts every file exactly once and ends with the batch figures.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -208,6 +208,8 @@ pub struct Outcome {
 /// A stream over one input folder with its checkpoint.
 pub struct Stream {
     input: PathBuf,
+    /// Whether the input is a folder (found once, when opened).
+    input_is_dir: bool,
     root: PathBuf,
     checkpoint: Checkpoint,
     opts: StreamOptions,
@@ -246,7 +248,8 @@ impl Stream {
         let canonical = input
             .canonicalize()
             .with_context(|| format!("cannot open the input {}: check the path", input.display()))?;
-        let root = if canonical.is_dir() {
+        let input_is_dir = canonical.is_dir();
+        let root = if input_is_dir {
             canonical.clone()
         } else {
             canonical.parent().map(Path::to_path_buf).unwrap_or_default()
@@ -273,6 +276,7 @@ impl Stream {
         }
         let mut stream = Stream {
             input: input.to_path_buf(),
+            input_is_dir,
             root,
             checkpoint,
             opts,
@@ -421,7 +425,7 @@ impl Stream {
     /// A file's path relative to the input folder (its name, for an input
     /// that is one file).
     fn rel(&self, file: &InputFile) -> Vec<u8> {
-        let rel = if self.input.is_dir() {
+        let rel = if self.input_is_dir {
             file.path
                 .strip_prefix(&self.input)
                 .or_else(|_| file.path.strip_prefix(&self.root))
@@ -437,13 +441,12 @@ impl Stream {
     /// files. Returns `None` when there is nothing to take.
     pub fn run_trigger(&mut self) -> Result<Option<Outcome>> {
         let n = self.trigger + 1;
-        let planned: Vec<Vec<u8>> = match self.checkpoint.planned(n)? {
-            Some(bytes) => decode_plan(&bytes).with_context(|| {
-                format!(
-                    "the checkpoint's plan of trigger {n} is damaged; delete {} to plan it again",
-                    self.checkpoint.dir().join("offsets").join(n.to_string()).display()
-                )
-            })?,
+        // a plan not flushed before a machine crash may be cut short: it
+        // fails its checksum and the trigger is planned again (nothing of
+        // it was committed, so any plan counts every file once)
+        let planned = self.checkpoint.planned(n)?.and_then(|bytes| decode_plan(&bytes).ok());
+        let planned: Vec<Vec<u8>> = match planned {
+            Some(rels) => rels,
             None => {
                 if self.files_left()? == 0 {
                     return Ok(None);
@@ -655,21 +658,29 @@ impl Stream {
         }
         let (counts, averages) = metrics::hourly(&table, 0..table.len())?;
         let alerts = metrics::alerts_of(&table, &self.opts.figures);
-        let dirty: HashSet<i64> = hours.iter().copied().collect();
-        self.hourly.retain(|(h, _), _| !dirty.contains(h));
+        // what the touched hours held before, found by range: the cost
+        // follows the hours touched, not the hours held
+        let none: Arc<str> = Arc::from("");
+        let mut old: BTreeMap<i64, Alert> = BTreeMap::new();
+        for &h in &hours {
+            let stale: Vec<(i64, Arc<str>)> = self
+                .hourly
+                .range((h, none.clone())..(h + HOUR, none.clone()))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in stale {
+                self.hourly.remove(&k);
+            }
+            self.averages.remove(&h);
+            let minutes: Vec<i64> = self.alerts.range(h..h + HOUR).map(|(m, _)| *m).collect();
+            for m in minutes {
+                old.extend(self.alerts.remove_entry(&m));
+            }
+        }
         self.hourly
             .extend(counts.into_iter().map(|c| ((c.window_start, c.action), c.count)));
-        self.averages.retain(|h, _| !dirty.contains(h));
         self.averages
             .extend(averages.into_iter().map(|h| (h.window_start, h.average)));
-        let mut old: BTreeMap<i64, Alert> = BTreeMap::new();
-        self.alerts.retain(|m, a| {
-            let keep = !dirty.contains(&(m.div_euclid(HOUR) * HOUR));
-            if !keep {
-                old.insert(*m, a.clone());
-            }
-            keep
-        });
         let mut changes = Vec::new();
         for a in alerts {
             match old.remove(&a.window_start) {
@@ -985,8 +996,8 @@ impl Stream {
     /// Loads snapshot `n`. Its rows stay in the file's bytes until a chunk
     /// of them is first needed: a run reads the rows it touches.
     fn read_snapshot(&mut self, n: u64) -> Result<()> {
-        let bytes = Arc::new(self.checkpoint.read(Kind::Snapshot, n)?);
-        let mut r = Reader::new(&bytes)?;
+        let bytes = self.checkpoint.map(Kind::Snapshot, n)?;
+        let mut r = Reader::new((*bytes).as_ref())?;
         let range = self.read_common(&mut r)?;
         let (stamps, missing) = read_files(&mut r)?;
         let processed: HashMap<Vec<u8>, FileStamp> = stamps.into_iter().map(|s| (s.rel.clone(), s)).collect();

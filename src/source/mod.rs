@@ -315,8 +315,13 @@ fn walk(
         }
         let path = entry.path();
         let relative = format!("{rel}{name}");
-        let meta = match fs::metadata(&path) {
-            Ok(m) => m,
+        // the entry's own type costs no call; a link is followed
+        let kind = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => Ok(t),
+            _ => fs::metadata(&path).map(|m| m.file_type()),
+        };
+        let kind = match kind {
+            Ok(k) => k,
             // a link that leads nowhere is kept when it has an input's
             // name, so that reading it fails loudly instead of losing it
             Err(_) if is_input_name(&name) => {
@@ -331,7 +336,7 @@ fn walk(
                 continue;
             }
         };
-        if meta.is_dir() {
+        if kind.is_dir() {
             // a report windowpane wrote holds .json files that are not events
             if path.join(crate::output::report::MARKER).is_file() {
                 skipped.push(Skipped {
@@ -354,16 +359,17 @@ fn walk(
             });
             continue;
         }
-        if !meta.is_file() {
+        if !kind.is_file() {
             skipped.push(Skipped {
                 file: relative,
-                reason: format!("not a regular file ({}): not read", file_kind(&meta)),
+                reason: format!("not a regular file ({}): not read", file_kind(&kind)),
             });
             continue;
         }
         let mtime = match order {
             FileOrder::Mtime => Some(
-                meta.modified()
+                fs::metadata(&path)
+                    .and_then(|m| m.modified())
                     .with_context(|| format!("cannot read the modification time of {}", path.display()))?,
             ),
             FileOrder::Name => None,
@@ -373,11 +379,10 @@ fn walk(
     Ok(())
 }
 
-fn file_kind(meta: &fs::Metadata) -> &'static str {
+fn file_kind(t: &fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
         if t.is_fifo() {
             return "a FIFO";
         }
@@ -388,7 +393,7 @@ fn file_kind(meta: &fs::Metadata) -> &'static str {
             return "a socket";
         }
     }
-    let _ = meta;
+    let _ = t;
     "not a file"
 }
 
@@ -447,7 +452,9 @@ pub fn for_each_line<R: Read + ?Sized>(
     mut f: impl FnMut(u64, Piece<'_>),
 ) -> std::io::Result<u64> {
     if buf.len() < MAX_LINE_BYTES + CHUNK {
-        buf.resize(MAX_LINE_BYTES + CHUNK, 0);
+        // zeroed by the allocator (fresh pages): only the pages a small
+        // file fills are ever touched, not all 2 MB
+        *buf = vec![0; MAX_LINE_BYTES + CHUNK];
     }
     let (mut start, mut end) = (0usize, 0usize);
     let mut number = 0u64;

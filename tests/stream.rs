@@ -650,3 +650,46 @@ fn a_stream_piped_into_a_reader_that_stops_early_ends_cleanly() {
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn a_plan_cut_short_by_a_machine_crash_is_planned_again() {
+    // plans are not flushed to disk: after a power cut one may be empty
+    // or cut short; it fails its checksum and the trigger is planned again
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open")], vec![(H + 1, "Open")]]);
+    let ck = dir.path().join("ck");
+    run_stream(&input, &ck, options(1, OutputMode::Complete));
+    write_files(
+        &input,
+        &[
+            vec![(H, "Open")],
+            vec![(H + 1, "Open")],
+            vec![(H + 2, "Close"), (H + 3, "Close")],
+        ],
+    );
+    let mut plan = windowpane::engine::codec::Writer::new();
+    plan.u64(1);
+    plan.bytes(b"file-2.json");
+    let whole = plan.finish();
+    for cut in [Vec::new(), whole[..whole.len() / 2].to_vec()] {
+        fs::write(ck.join("offsets/3"), cut).unwrap();
+        let (figures, _, triggers) = run_stream(&input, &ck.clone(), options(1, OutputMode::Complete));
+        assert_eq!(triggers, 1);
+        assert_eq!(figures.totals, [("Close".to_string(), 2), ("Open".to_string(), 2)]);
+        // trigger 3 is committed: start the next round from before it
+        fs::remove_dir_all(&ck).unwrap();
+        write_files(&input, &[vec![(H, "Open")], vec![(H + 1, "Open")]]);
+        fs::remove_file(input.join("file-2.json")).unwrap();
+        run_stream(&input, &ck, options(1, OutputMode::Complete));
+        write_files(
+            &input,
+            &[
+                vec![(H, "Open")],
+                vec![(H + 1, "Open")],
+                vec![(H + 2, "Close"), (H + 3, "Close")],
+            ],
+        );
+    }
+}

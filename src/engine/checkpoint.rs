@@ -284,10 +284,11 @@ impl Checkpoint {
         fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
     }
 
-    /// A commit file mapped into memory, read as it is first touched: a
-    /// snapshot of megabytes costs the pages a run reads, not a copy of
-    /// every one. (Commit files are never changed once renamed into place,
-    /// and the lock keeps other runs out.) Read whole where it cannot be
+    /// A commit file mapped into memory: its pages come straight from the
+    /// page cache, without a copy of megabytes into fresh memory. Commit
+    /// files are never changed once renamed into place and the lock keeps
+    /// other runs out; a file cut short by another program while mapped
+    /// would stop the process (SIGBUS). Read whole where it cannot be
     /// mapped.
     pub fn map(&self, kind: Kind, n: u64) -> Result<crate::state::Bytes> {
         let path = self.path(kind, n);

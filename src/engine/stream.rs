@@ -444,7 +444,15 @@ impl Stream {
         // a plan not flushed before a machine crash may be cut short: it
         // fails its checksum and the trigger is planned again (nothing of
         // it was committed, so any plan counts every file once)
-        let planned = self.checkpoint.planned(n)?.and_then(|bytes| decode_plan(&bytes).ok());
+        let planned = self.checkpoint.planned(n)?.and_then(|bytes| match decode_plan(&bytes) {
+            Ok(rels) => Some(rels),
+            Err(e) => {
+                eprintln!(
+                    "windowpane: warning: the plan of trigger {n} in the checkpoint cannot be read ({e:#}); planning it again"
+                );
+                None
+            }
+        });
         let planned: Vec<Vec<u8>> = match planned {
             Some(rels) => rels,
             None => {

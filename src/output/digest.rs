@@ -158,10 +158,12 @@ impl Digest {
         let open = t.code_of(&self.alert.0);
         let close = t.code_of(&self.alert.1);
         let window = self.window as i64;
+        // one slot per action, reset after each hour for the actions seen
+        let mut stats = vec![Stat::default(); t.names.len()];
+        let mut seen: Vec<u32> = Vec::new();
         let mut i = 0;
         while i < t.len() {
             let h = hour_of(t.start[i]);
-            let mut stats = vec![Stat::default(); t.names.len()];
             let mut hour = Hour {
                 first: t.start[i],
                 last: t.start[i],
@@ -180,7 +182,11 @@ impl Digest {
                 let (mut d, mut either) = (0i64, false);
                 while i < t.len() && t.start[i] == m {
                     let (code, n) = (Some(t.code[i]), t.count[i]);
-                    stats[t.code[i] as usize].add(n as i64);
+                    let stat = &mut stats[t.code[i] as usize];
+                    if stat.n == 0 {
+                        seen.push(t.code[i]);
+                    }
+                    stat.add(n as i64);
                     hour.events += n;
                     hour.rows += 1;
                     if code == open {
@@ -196,12 +202,11 @@ impl Digest {
                     hour.diff.add(d);
                 }
             }
-            hour.counts = t
-                .names
-                .iter()
-                .zip(stats)
-                .filter(|(_, s)| s.n > 0)
-                .map(|(a, s)| (a.clone(), s))
+            // codes sort as the names do
+            seen.sort_unstable();
+            hour.counts = seen
+                .drain(..)
+                .map(|c| (t.names[c as usize].clone(), std::mem::take(&mut stats[c as usize])))
                 .collect();
             self.hours.insert(h, hour);
         }
@@ -222,6 +227,16 @@ impl Digest {
             }
             self.add(&rows(from, to));
         }
+    }
+
+    /// Rows (action, minute) summed up.
+    pub fn rows(&self) -> u64 {
+        self.hours.values().map(|h| h.rows).sum()
+    }
+
+    /// Events summed up.
+    pub fn events(&self) -> u64 {
+        self.hours.values().map(|h| h.events).sum()
     }
 
     /// Minutes of the moving-average grid: from each minute with a row to

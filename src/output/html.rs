@@ -227,6 +227,9 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
                 return Ok(None);
             }
             let (first, last) = (r.minutes_in(a, b), r.minutes_in(c, e));
+            if first.len() < EDGE || last.len() < EDGE {
+                return Ok(None);
+            }
             (
                 crate::sql::minute_frame(&first.rows(0, EDGE))?,
                 crate::sql::minute_frame(&last.rows(last.len() - EDGE, last.len()))?,
@@ -253,6 +256,9 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
                 crate::metrics::moving_grid(&minutes, window)
             };
             let (first, last) = (grid_of(a, b), grid_of(c.saturating_sub(reach), e));
+            if first.len() < EDGE || last.len() < EDGE {
+                return Ok(None);
+            }
             let part = |minutes: &[i64], code: u32| -> Result<DataFrame> {
                 let (lo, hi) = (minutes[0], minutes[minutes.len() - 1] + crate::metrics::MINUTE);
                 let df = f

@@ -88,7 +88,14 @@ impl Report<'_> {
         self.digest.get_or_init(|| {
             let f = self.figures;
             let rows = |lo: i64, hi: i64| f.minutes_in(lo, hi);
-            let kept = self.splice.as_ref().and_then(|s| s.digest(&rows));
+            // a kept digest must add up to the state's rows and events (a
+            // commit number used again after a damaged snapshot would not)
+            let events: i64 = f.totals.iter().map(|t| t.1).sum();
+            let kept = self
+                .splice
+                .as_ref()
+                .and_then(|s| s.digest(&rows))
+                .filter(|d| d.rows() == f.minute_len() as u64 && d.events() as i64 == events);
             let d = std::sync::Arc::new(kept.unwrap_or_else(|| {
                 super::digest::Digest::of(f.minute_counts(), f.moving_window, &self.options.alert_actions)
             }));

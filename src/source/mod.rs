@@ -366,12 +366,10 @@ fn walk(
             });
             continue;
         }
+        // a file gone since the folder was listed sorts first; reading it
+        // then records it as missing, as for any file that goes away
         let mtime = match order {
-            FileOrder::Mtime => Some(
-                fs::metadata(&path)
-                    .and_then(|m| m.modified())
-                    .with_context(|| format!("cannot read the modification time of {}", path.display()))?,
-            ),
+            FileOrder::Mtime => fs::metadata(&path).and_then(|m| m.modified()).ok(),
             FileOrder::Name => None,
         };
         files.push((InputFile { path, name: relative }, mtime));

@@ -118,5 +118,9 @@ pub fn run(args: &Args) -> Result<()> {
         splice: None,
     };
     let p = publish(&stream, &heading, &input, &opts, out_dir, args.all, false, &settings)?;
-    super::batch::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected)
+    let printed = super::batch::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected);
+    // the command is the process's last act: what it holds is not freed
+    std::mem::forget(p);
+    stream.end_of_process()?;
+    printed
 }

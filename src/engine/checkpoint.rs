@@ -241,6 +241,13 @@ impl Checkpoint {
         })
     }
 
+    /// Lets go of the lock before the value is dropped.
+    pub fn unlock(&self) -> Result<()> {
+        self._lock
+            .unlock()
+            .with_context(|| format!("cannot unlock {}", self.dir.join("lock").display()))
+    }
+
     /// The folder.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -733,6 +733,15 @@ impl Stream {
         self.trigger
     }
 
+    /// Ends a run whose process exits next: lets go of the checkpoint's
+    /// lock and leaves the state's memory to the system instead of freeing
+    /// it piece by piece (for a year of data, about half a millisecond).
+    pub fn end_of_process(self) -> Result<()> {
+        self.checkpoint.unlock()?;
+        std::mem::forget(self);
+        Ok(())
+    }
+
     /// The checkpoint folder.
     pub fn checkpoint_dir(&self) -> &Path {
         self.checkpoint.dir()

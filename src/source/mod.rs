@@ -850,37 +850,39 @@ pub fn read_files(files: &[InputFile], threads: usize, opts: &ReadOptions, progr
     let stop_at = AtomicUsize::new(usize::MAX);
     let per_file: Mutex<Vec<Option<FileOutcome>>> = Mutex::new((0..files.len()).map(|_| None).collect());
     let threads = threads.clamp(1, files.len().max(1));
-    let workers: Vec<Batch> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut local = Batch::default();
-                    let mut buf = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= files.len() || i > stop_at.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let file = &files[i];
-                        let before = local.rejected.len();
-                        let error = fold_file(&mut local, file, opts, &mut buf).err();
-                        let rejected = local.rejected.split_off(before);
-                        let failed = (error.is_some() && !opts.skip_corrupt) || (opts.strict && !rejected.is_empty());
-                        if failed {
-                            stop_at.fetch_min(i, Ordering::Relaxed);
-                        }
-                        progress.inc(1);
-                        per_file.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(FileOutcome { rejected, error });
-                    }
-                    local
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a reader thread panicked"))
-            .collect()
-    });
+    let work = || {
+        let mut local = Batch::default();
+        let mut buf = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= files.len() || i > stop_at.load(Ordering::Relaxed) {
+                break;
+            }
+            let file = &files[i];
+            let before = local.rejected.len();
+            let error = fold_file(&mut local, file, opts, &mut buf).err();
+            let rejected = local.rejected.split_off(before);
+            let failed = (error.is_some() && !opts.skip_corrupt) || (opts.strict && !rejected.is_empty());
+            if failed {
+                stop_at.fetch_min(i, Ordering::Relaxed);
+            }
+            progress.inc(1);
+            per_file.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(FileOutcome { rejected, error });
+        }
+        local
+    };
+    // one reader: no thread to start (a trigger of one new file)
+    let workers: Vec<Batch> = if threads == 1 {
+        vec![work()]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a reader thread panicked"))
+                .collect()
+        })
+    };
     let mut total = Batch::default();
     let outcomes = per_file.into_inner().unwrap_or_else(|e| e.into_inner());
     for (file, outcome) in files.iter().zip(outcomes) {

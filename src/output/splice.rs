@@ -585,11 +585,8 @@ fn fresh(r: &Report, name: &str, code: u32, (lo, hi): (i64, i64)) -> Result<(Dat
             (crate::sql::minute_frame(&t)?, times)
         }
         _ => {
-            let df = f
-                .moving_between(lo, hi)?
-                .lazy()
-                .filter(col("action").eq(lit(code)))
-                .collect()?;
+            let all = f.moving_between(lo, hi)?;
+            let df = all.filter(&all.column("action")?.u32()?.equal(code))?;
             let times: Vec<i64> = df.column("window_start")?.i64()?.into_no_null_iter().collect();
             (crate::sql::moving_frame(&df, &f.action_names())?, times)
         }

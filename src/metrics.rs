@@ -577,34 +577,49 @@ pub fn alerts_in(
     close: Option<u32>,
     threshold: i64,
 ) -> Vec<Alert> {
-    let mut out = Vec::new();
+    open_close(t, rows, open, close)
+        .filter(|(_, o, c)| (o - c).abs() > threshold)
+        .map(|(minute, open, close)| Alert {
+            window_start: minute,
+            window_end: minute + MINUTE,
+            open,
+            close,
+            difference: open - close,
+        })
+        .collect()
+}
+
+/// Per minute among rows `rows` of a minute table with a row of either
+/// alert action (codes; `None` when the action never occurs): its start
+/// and the two actions' counts, in minute order.
+pub fn open_close(
+    t: &MinuteTable,
+    rows: std::ops::Range<usize>,
+    open: Option<u32>,
+    close: Option<u32>,
+) -> impl Iterator<Item = (i64, i64, i64)> + '_ {
     let mut i = rows.start;
-    while i < rows.end {
-        let minute = t.start[i];
-        let (mut o, mut c, mut seen) = (0i64, 0i64, false);
-        while i < rows.end && t.start[i] == minute {
-            let code = Some(t.code[i]);
-            if code == open {
-                o += t.count[i] as i64;
-                seen = true;
-            } else if code == close {
-                c += t.count[i] as i64;
-                seen = true;
+    std::iter::from_fn(move || {
+        while i < rows.end {
+            let minute = t.start[i];
+            let (mut o, mut c, mut seen) = (0i64, 0i64, false);
+            while i < rows.end && t.start[i] == minute {
+                let code = Some(t.code[i]);
+                if code == open {
+                    o += t.count[i] as i64;
+                    seen = true;
+                } else if code == close {
+                    c += t.count[i] as i64;
+                    seen = true;
+                }
+                i += 1;
             }
-            i += 1;
+            if seen {
+                return Some((minute, o, c));
+            }
         }
-        let difference = o - c;
-        if seen && difference.abs() > threshold {
-            out.push(Alert {
-                window_start: minute,
-                window_end: minute + MINUTE,
-                open: o,
-                close: c,
-                difference,
-            });
-        }
-    }
-    out
+        None
+    })
 }
 
 /// The largest hourly average, the earliest hour on ties (`hours` in hour

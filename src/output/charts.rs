@@ -132,19 +132,11 @@ struct Rows {
     times: Vec<i64>,
     ids: Vec<u32>,
     values: Vec<f64>,
-    /// Whether `times` is in order (found once, when made).
-    sorted: bool,
 }
 
 impl Rows {
     fn new(times: Vec<i64>, ids: Vec<u32>, values: Vec<f64>) -> Rows {
-        let sorted = times.windows(2).all(|w| w[0] <= w[1]);
-        Rows {
-            times,
-            ids,
-            values,
-            sorted,
-        }
+        Rows { times, ids, values }
     }
 
     /// The rows of a minute table (`names` its action names, `codes` their
@@ -202,29 +194,15 @@ impl Rows {
         for (k, id) in ids.iter().enumerate() {
             slot[*id] = k;
         }
-        let (a, b) = self.within(span);
-        self.ids[a..b]
+        self.ids
             .iter()
-            .zip(&self.times[a..b])
-            .zip(&self.values[a..b])
+            .zip(&self.times)
+            .zip(&self.values)
             .filter(move |((_, t), _)| **t >= span.0 && **t < span.1)
             .filter_map(move |((id, t), v)| {
                 let k = *slot.get(*id as usize)?;
                 (k != usize::MAX).then_some((k, *t, *v))
             })
-    }
-
-    /// The rows that may lie in `from..to`: those of the stretch when the
-    /// rows are in time order, else all.
-    fn within(&self, (from, to): (i64, i64)) -> (usize, usize) {
-        if self.sorted {
-            (
-                self.times.partition_point(|&t| t < from),
-                self.times.partition_point(|&t| t < to),
-            )
-        } else {
-            (0, self.times.len())
-        }
     }
 
     /// Per action of `ids` (indices into the action list), the (times,

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use super::series::{Binned, Binner, Bins, Bulk};
+use super::series::{Binned, Binner, Bins, Bulk, Quantiles, Stretch};
 use crate::engine::codec;
 use crate::metrics::{HOUR, MINUTE};
 use crate::state::MinuteTable;
@@ -174,33 +174,25 @@ impl Digest {
                 counts: Vec::new(),
                 diff: Stat::default(),
             };
+            let from = i;
             while i < t.len() && hour_of(t.start[i]) == h {
                 let m = t.start[i];
                 hour.minutes += 1;
                 hour.grid += ((m - hour.last) / MINUTE).min(window) as u64;
                 hour.last = m;
-                let (mut d, mut either) = (0i64, false);
                 while i < t.len() && t.start[i] == m {
-                    let (code, n) = (Some(t.code[i]), t.count[i]);
                     let stat = &mut stats[t.code[i] as usize];
                     if stat.n == 0 {
                         seen.push(t.code[i]);
                     }
-                    stat.add(n as i64);
-                    hour.events += n;
+                    stat.add(t.count[i] as i64);
+                    hour.events += t.count[i];
                     hour.rows += 1;
-                    if code == open {
-                        d = d.saturating_add(n as i64);
-                        either = true;
-                    } else if code == close {
-                        d = d.saturating_sub(n as i64);
-                        either = true;
-                    }
                     i += 1;
                 }
-                if either {
-                    hour.diff.add(d);
-                }
+            }
+            for (_, o, c) in crate::metrics::open_close(t, from..i, open, close) {
+                hour.diff.add(o - c);
             }
             // codes sort as the names do
             seen.sort_unstable();
@@ -290,58 +282,33 @@ impl Digest {
         let first = self.hours.values().next()?.first;
         let last = self.hours.values().next_back()?.last + MINUTE;
         let total: i64 = self.hours.values().map(|h| h.events as i64).sum();
-        let (q0, q1) = (total as f64 * 0.005, total as f64 * 0.995);
-        let (mut lo, mut hi) = (first, last - MINUTE);
-        let mut cum = 0i64;
-        let mut lo_set = false;
+        let mut q = Quantiles::new(total);
         'hours: for (&h, hour) in &self.hours {
-            let after = cum + hour.events as i64;
-            if (!lo_set && after as f64 > q0) || after as f64 >= q1 {
-                let t = rows(h, h + HOUR);
-                for (&m, &n) in t.start.iter().zip(&t.count) {
-                    cum += n as i64;
-                    if !lo_set && cum as f64 > q0 {
-                        lo = m;
-                        lo_set = true;
-                    }
-                    if cum as f64 >= q1 {
-                        hi = m;
-                        break 'hours;
-                    }
+            if !q.crosses(hour.events as i64) {
+                q.skip(hour.events as i64);
+                continue;
+            }
+            let t = rows(h, h + HOUR);
+            for (&m, &n) in t.start.iter().zip(&t.count) {
+                if q.add(m, n as i64) {
+                    break 'hours;
                 }
             }
-            cum = after;
         }
-        let width = (hi + MINUTE - lo).max(HOUR);
-        let from = lo.saturating_sub(width);
-        let to = hi.saturating_add(MINUTE).saturating_add(width);
-        let (mut start, mut end, mut outside) = (i64::MAX, i64::MIN, 0i64);
+        let mut s = Stretch::around(q.rows(first, last - MINUTE), MINUTE);
         for (&h, hour) in &self.hours {
-            if hour.last < from || hour.first >= to {
-                outside += hour.events as i64;
-            } else if hour.first >= from && hour.last < to {
-                start = start.min(hour.first);
-                end = end.max(hour.last + MINUTE);
+            if hour.last < s.from || hour.first >= s.to {
+                s.outside(hour.events as i64);
+            } else if hour.first >= s.from && hour.last < s.to {
+                s.inside(hour.first, hour.last);
             } else {
                 let t = rows(h, h + HOUR);
                 for (&m, &n) in t.start.iter().zip(&t.count) {
-                    if m < from || m >= to {
-                        outside += n as i64;
-                    } else {
-                        start = start.min(m);
-                        end = end.max(m + MINUTE);
-                    }
+                    s.add(m, n as i64);
                 }
             }
         }
-        Some(Bulk {
-            start,
-            end,
-            outside,
-            total,
-            first,
-            last,
-        })
+        Some(s.bulk(total, first, last))
     }
 
     /// Per action of `actions`, its minute counts in `span` binned over
@@ -508,24 +475,9 @@ impl Digest {
 /// The alert actions' difference (open − close) of each minute of `t`
 /// with a row of either, in minute order.
 pub fn differences(t: &MinuteTable, (open, close): &(String, String)) -> Vec<(i64, i64)> {
-    let (open, close) = (t.code_of(open), t.code_of(close));
-    let mut out: Vec<(i64, i64)> = Vec::new();
-    for k in 0..t.len() {
-        let code = Some(t.code[k]);
-        let sign = if code == open {
-            1
-        } else if code == close {
-            -1
-        } else {
-            continue;
-        };
-        let (m, n) = (t.start[k], t.count[k] as i64);
-        match out.last_mut() {
-            Some((lm, d)) if *lm == m => *d = d.saturating_add(sign * n),
-            _ => out.push((m, sign * n)),
-        }
-    }
-    out
+    crate::metrics::open_close(t, 0..t.len(), t.code_of(open), t.code_of(close))
+        .map(|(m, o, c)| (m, o - c))
+        .collect()
 }
 
 #[cfg(test)]

@@ -61,44 +61,135 @@ pub fn bulk_by(times: &[i64], weight: impl Fn(usize) -> i64, unit: i64) -> Optio
     let w = |i: usize| weight(i).max(0);
     let total: i64 = (0..times.len()).map(w).sum();
     let (first, last) = (times[at(0)], times[at(times.len() - 1)] + unit);
-    // the rows at cumulative weight 0.5% and 99.5%
-    let (q0, q1) = (total as f64 * 0.005, total as f64 * 0.995);
-    let (mut lo, mut hi) = (first, last - unit);
-    let mut cum = 0i64;
-    let mut lo_set = false;
+    let mut q = Quantiles::new(total);
     for k in 0..times.len() {
         let i = at(k);
-        cum += w(i);
-        if !lo_set && cum as f64 > q0 {
-            lo = times[i];
-            lo_set = true;
-        }
-        if cum as f64 >= q1 {
-            hi = times[i];
+        if q.add(times[i], w(i)) {
             break;
         }
     }
-    let width = (hi + unit - lo).max(HOUR);
-    let from = lo.saturating_sub(width);
-    let to = hi.saturating_add(unit).saturating_add(width);
-    // the stretch runs from the first to the last row inside the window
-    let (mut start, mut end, mut outside) = (i64::MAX, i64::MIN, 0);
+    let mut s = Stretch::around(q.rows(first, last - unit), unit);
     for (i, &t) in times.iter().enumerate() {
-        if t < from || t >= to {
-            outside += w(i);
-        } else {
-            start = start.min(t);
-            end = end.max(t + unit);
+        s.add(t, w(i));
+    }
+    Some(s.bulk(total, first, last))
+}
+
+/// The walk, in time order, to the rows at cumulative weight 0.5% and
+/// 99.5% (see [`bulk`]).
+#[derive(Debug, Clone)]
+pub struct Quantiles {
+    q0: f64,
+    q1: f64,
+    cum: i64,
+    lo: Option<i64>,
+    hi: Option<i64>,
+}
+
+impl Quantiles {
+    /// The walk over rows weighing `total` in all.
+    pub fn new(total: i64) -> Quantiles {
+        Quantiles {
+            q0: total as f64 * 0.005,
+            q1: total as f64 * 0.995,
+            cum: 0,
+            lo: None,
+            hi: None,
         }
     }
-    Some(Bulk {
-        start,
-        end,
-        outside,
-        total,
-        first,
-        last,
-    })
+
+    /// Takes the next row, at `t` and weighing `w`; true once the 99.5%
+    /// row is found (the walk is over).
+    pub fn add(&mut self, t: i64, w: i64) -> bool {
+        self.cum += w;
+        if self.lo.is_none() && self.cum as f64 > self.q0 {
+            self.lo = Some(t);
+        }
+        if self.cum as f64 >= self.q1 {
+            self.hi = Some(t);
+        }
+        self.hi.is_some()
+    }
+
+    /// Whether rows weighing `w` in all, taken next, hold a quantile's row
+    /// (then they must be taken one by one).
+    pub fn crosses(&self, w: i64) -> bool {
+        let after = (self.cum + w) as f64;
+        (self.lo.is_none() && after > self.q0) || after >= self.q1
+    }
+
+    /// Passes over rows weighing `w` in all that hold no quantile's row.
+    pub fn skip(&mut self, w: i64) {
+        self.cum += w;
+    }
+
+    /// The times of the two rows, `first` and `last` for one not found.
+    pub fn rows(&self, first: i64, last: i64) -> (i64, i64) {
+        (self.lo.unwrap_or(first), self.hi.unwrap_or(last))
+    }
+}
+
+/// The charted stretch being found: the rows inside the window around the
+/// quantile rows, and the weight of those outside (see [`bulk`]).
+#[derive(Debug, Clone)]
+pub struct Stretch {
+    /// Start of the window (inclusive).
+    pub from: i64,
+    /// End of the window (exclusive).
+    pub to: i64,
+    unit: i64,
+    start: i64,
+    end: i64,
+    outside: i64,
+}
+
+impl Stretch {
+    /// The window around the quantile rows at `lo` and `hi`: widened on
+    /// each side by the width between them, at least an hour.
+    pub fn around((lo, hi): (i64, i64), unit: i64) -> Stretch {
+        let width = (hi + unit - lo).max(HOUR);
+        Stretch {
+            from: lo.saturating_sub(width),
+            to: hi.saturating_add(unit).saturating_add(width),
+            unit,
+            start: i64::MAX,
+            end: i64::MIN,
+            outside: 0,
+        }
+    }
+
+    /// Takes a row at `t` weighing `w`.
+    pub fn add(&mut self, t: i64, w: i64) {
+        if t < self.from || t >= self.to {
+            self.outside += w;
+        } else {
+            self.inside(t, t);
+        }
+    }
+
+    /// Takes rows from `first` to `last`, all inside the window.
+    pub fn inside(&mut self, first: i64, last: i64) {
+        self.start = self.start.min(first);
+        self.end = self.end.max(last + self.unit);
+    }
+
+    /// Takes rows weighing `w`, all outside the window.
+    pub fn outside(&mut self, w: i64) {
+        self.outside += w;
+    }
+
+    /// The stretch of rows weighing `total`, from `first` to the end of
+    /// the last one, `last`.
+    pub fn bulk(&self, total: i64, first: i64, last: i64) -> Bulk {
+        Bulk {
+            start: self.start,
+            end: self.end,
+            outside: self.outside,
+            total,
+            first,
+            last,
+        }
+    }
 }
 
 /// Fixed-width bins over a stretch.

@@ -622,6 +622,19 @@ pub fn open_close(
     })
 }
 
+/// Runs of consecutive hours among `hours` (hour starts, sorted, each
+/// once), as `[first hour, end of the last)`.
+pub fn hour_runs(hours: impl IntoIterator<Item = i64>) -> Vec<(i64, i64)> {
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for h in hours {
+        match runs.last_mut() {
+            Some(run) if run.1 == h => run.1 += HOUR,
+            _ => runs.push((h, h + HOUR)),
+        }
+    }
+    runs
+}
+
 /// The largest hourly average, the earliest hour on ties (`hours` in hour
 /// order).
 pub fn peak_hour<'a>(hours: impl IntoIterator<Item = &'a HourAverage>) -> Option<HourAverage> {
@@ -999,6 +1012,15 @@ mod tests {
         assert_eq!(counts, want_counts);
         let bits = |a: &[HourAverage]| a.iter().map(|a| a.average.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&averages), bits(&want_averages));
+    }
+
+    #[test]
+    fn consecutive_hours_make_one_run() {
+        assert_eq!(
+            hour_runs([0, HOUR, 3 * HOUR, 5 * HOUR, 6 * HOUR]),
+            [(0, 2 * HOUR), (3 * HOUR, 4 * HOUR), (5 * HOUR, 7 * HOUR)]
+        );
+        assert_eq!(hour_runs([]), []);
     }
 
     #[test]

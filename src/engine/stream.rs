@@ -524,12 +524,13 @@ impl Stream {
             (a, b) => a.or(b),
         };
         let changed = self.changed_rows(&delta.counts.table());
-        for (_, m, _) in &changed {
-            self.touched.hours.insert(m.div_euclid(HOUR) * HOUR, n);
+        let hours = hours_of(&changed);
+        for &h in &hours {
+            self.touched.hours.insert(h, n);
         }
         self.counts.merge(std::mem::take(&mut delta.counts));
         self.counts.set_time_range(range);
-        let alerts = self.refresh(&changed)?;
+        let alerts = self.refresh(&hours)?;
         let emitted: Vec<Count> = match self.opts.mode {
             OutputMode::Complete => Vec::new(),
             OutputMode::Update => changed
@@ -639,30 +640,21 @@ impl Stream {
         changed
     }
 
-    /// Computes the hourly figures and the alerts again for the hours that
-    /// `changed` touched, with the batch plans over those hours' rows;
-    /// returns how the alerts changed.
-    fn refresh(&mut self, changed: &[(Arc<str>, i64, u64)]) -> Result<Vec<AlertChange>> {
-        let mut hours: Vec<i64> = changed.iter().map(|r| r.1.div_euclid(HOUR) * HOUR).collect();
-        hours.sort_unstable();
-        hours.dedup();
+    /// Computes the hourly figures and the alerts again for `hours` (sorted,
+    /// each once: those a trigger's rows touched), with the batch plans
+    /// over those hours' rows; returns how the alerts changed.
+    fn refresh(&mut self, hours: &[i64]) -> Result<Vec<AlertChange>> {
         if hours.is_empty() {
             return Ok(Vec::new());
         }
         // the rows of those hours, a range of consecutive hours at a time
         let mut table = MinuteTable::default();
-        let mut i = 0;
-        while i < hours.len() {
-            let mut j = i + 1;
-            while j < hours.len() && hours[j] == hours[j - 1] + HOUR {
-                j += 1;
-            }
-            let part = self.counts.table_in(hours[i], hours[j - 1] + HOUR);
+        for (from, to) in metrics::hour_runs(hours.iter().copied()) {
+            let part = self.counts.table_in(from, to);
             table.names = part.names;
             table.code.extend(part.code);
             table.start.extend(part.start);
             table.count.extend(part.count);
-            i = j;
         }
         let (counts, averages) = metrics::hourly(&table, 0..table.len())?;
         let alerts = metrics::alerts_of(&table, &self.opts.figures);
@@ -670,7 +662,7 @@ impl Stream {
         // follows the hours touched, not the hours held
         let none: Arc<str> = Arc::from("");
         let mut old: BTreeMap<i64, Alert> = BTreeMap::new();
-        for &h in &hours {
+        for &h in hours {
             let stale: Vec<(i64, Arc<str>)> = self
                 .hourly
                 .range((h, none.clone())..(h + HOUR, none.clone()))
@@ -945,7 +937,7 @@ impl Stream {
         }
         self.counts.add_counts(&delta);
         self.counts.set_time_range(range);
-        self.refresh(&rows)?;
+        self.refresh(&hours_of(&rows))?;
         self.since_snapshot.0 += 1;
         self.since_snapshot.1 += rows.len() as u64;
         Ok(())
@@ -1197,6 +1189,14 @@ fn read_names(r: &mut Reader) -> Result<Vec<Arc<str>>> {
             ))
         })
         .collect()
+}
+
+/// The hours of some rows, sorted, each once.
+fn hours_of(rows: &[(Arc<str>, i64, u64)]) -> Vec<i64> {
+    let mut hours: Vec<i64> = rows.iter().map(|r| r.1.div_euclid(HOUR) * HOUR).collect();
+    hours.sort_unstable();
+    hours.dedup();
+    hours
 }
 
 fn encode_plan(rels: &[Vec<u8>]) -> Vec<u8> {

@@ -206,13 +206,7 @@ impl Digest {
 
     /// Sums up again the hours of `dirty` from the rows `rows` reads.
     pub fn refresh(&mut self, dirty: &BTreeSet<i64>, rows: &RowsIn) {
-        let mut hours = dirty.iter().copied().peekable();
-        while let Some(from) = hours.next() {
-            let mut to = from + HOUR;
-            while hours.peek() == Some(&to) {
-                hours.next();
-                to += HOUR;
-            }
+        for (from, to) in crate::metrics::hour_runs(dirty.iter().copied()) {
             let stale: Vec<i64> = self.hours.range(from..to).map(|(h, _)| *h).collect();
             for h in stale {
                 self.hours.remove(&h);

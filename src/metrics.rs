@@ -313,6 +313,13 @@ impl Figures {
         moving_average_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi))
     }
 
+    /// The rows of [`Figures::moving_between`] of the action of code
+    /// `code` only.
+    pub fn moving_of(&self, code: u32, lo: i64, hi: i64) -> Result<DataFrame> {
+        let all = self.moving_between(lo, hi)?;
+        Ok(all.filter(&all.column("action")?.u32()?.equal(code))?)
+    }
+
     /// The moving average and variance, per action then minute: a frame of
     /// `action` (code into `minute_counts.names`), `window_start` (epoch
     /// seconds), `count`, `moving_average` and `moving_variance`. Computed

@@ -48,8 +48,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Writes `bytes` aside and renames them to `path`, flushing file and
-/// folder to disk when `durable`.
-fn write_aside(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
+/// folder to disk when `durable`: a reader sees the old file or the new
+/// one, never part of one.
+pub fn write_aside(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let tmp = path.with_extension("tmp");
     let write = || -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;

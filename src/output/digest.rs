@@ -376,11 +376,7 @@ impl Digest {
     /// folder `dir`. No fsync: a digest lost in a crash only makes the next
     /// report sum up every hour again, and a torn one fails its checksum.
     pub fn save(&self, dir: &Path, options: &str, commit: u64) -> Result<()> {
-        let path = dir.join(FILE);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, self.encode(options, commit))
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .with_context(|| format!("cannot write {}", path.display()))
+        crate::engine::checkpoint::write_aside(&dir.join(FILE), &self.encode(options, commit), false)
     }
 
     fn encode(&self, options: &str, commit: u64) -> Vec<u8> {

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use base64::Engine;
-use polars::prelude::{col, lit, AnyValue, DataFrame, IntoLazy};
+use polars::prelude::{AnyValue, DataFrame};
 
 use super::charts::Plan;
 use super::report::Report;
@@ -261,12 +261,7 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
             }
             let part = |minutes: &[i64], code: u32| -> Result<DataFrame> {
                 let (lo, hi) = (minutes[0], minutes[minutes.len() - 1] + crate::metrics::MINUTE);
-                let df = f
-                    .moving_between(lo, hi)?
-                    .lazy()
-                    .filter(col("action").eq(lit(code)))
-                    .collect()?;
-                crate::sql::moving_frame(&df, &names)
+                crate::sql::moving_frame(&f.moving_of(code, lo, hi)?, &names)
             };
             (
                 part(&first[..EDGE], 0)?,

@@ -440,10 +440,7 @@ impl Splice {
         };
         // no fsync: a ledger lost in a crash only makes the next report
         // write its tables whole, and a torn one fails its checksum
-        let tmp = path.with_extension("tmp");
-        fs::write(&tmp, ledger.encode())
-            .and_then(|()| fs::rename(&tmp, &path))
-            .with_context(|| format!("cannot write {}", path.display()))
+        crate::engine::checkpoint::write_aside(&path, &ledger.encode(), false)
     }
 }
 
@@ -585,8 +582,7 @@ fn fresh(r: &Report, name: &str, code: u32, (lo, hi): (i64, i64)) -> Result<(Dat
             (crate::sql::minute_frame(&t)?, times)
         }
         _ => {
-            let all = f.moving_between(lo, hi)?;
-            let df = all.filter(&all.column("action")?.u32()?.equal(code))?;
+            let df = f.moving_of(code, lo, hi)?;
             let times: Vec<i64> = df.column("window_start")?.i64()?.into_no_null_iter().collect();
             (crate::sql::moving_frame(&df, &f.action_names())?, times)
         }

@@ -67,6 +67,15 @@ pub fn write_aside(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     write().with_context(|| format!("cannot write {}", path.display()))
 }
 
+impl Drop for Checkpoint {
+    /// Lets go of the lock explicitly: closing the file is not enough while
+    /// a child process forked meanwhile (and not yet past its exec) shares
+    /// the open file.
+    fn drop(&mut self) {
+        let _ = self._lock.unlock();
+    }
+}
+
 /// A file mapped read-only into memory.
 struct Mapped {
     at: *mut libc::c_void,

@@ -264,7 +264,7 @@ pub fn run(args: &Args) -> Result<()> {
     let settings = output::ReportSettings {
         table_format: args.table_format,
         live: None,
-        splice: None,
+        ..Default::default()
     };
     let (summary, tables) = output::publish_with(&run, report_dir.as_deref(), args.all, &settings)?;
     print(args.format, &summary, &tables, &figures, &batch.rejected)

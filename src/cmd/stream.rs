@@ -259,8 +259,13 @@ pub fn publish(
     let splice = out_dir
         .filter(|_| stream.options().mode != crate::engine::stream::OutputMode::Append)
         .map(|dir| {
+            let read = settings
+                .prefetch
+                .clone()
+                .filter(|p| p.checkpoint() == stream.checkpoint_dir())
+                .unwrap_or_else(|| std::sync::Arc::new(output::splice::Prefetch::later(stream.checkpoint_dir())));
             std::sync::Arc::new(output::splice::Splice::prepare(
-                stream.checkpoint_dir(),
+                &read,
                 dir,
                 format!("{} {opts:?} {:?}", crate::VERSION, settings.table_format),
                 stream.commit(),
@@ -447,6 +452,7 @@ pub fn run(args: &Args) -> Result<()> {
                             running: true,
                         }),
                         splice: None,
+                        prefetch: None,
                     };
                     publish(
                         &stream,
@@ -606,6 +612,7 @@ pub fn run(args: &Args) -> Result<()> {
                 running: false,
             }),
             splice: None,
+            prefetch: None,
         },
     )?;
     if args.format == Format::Summary {

@@ -91,6 +91,9 @@ pub fn run(args: &Args) -> Result<()> {
             read: args.read.options(false),
         },
     )?;
+    // the last report's ledger and chart digest are read on another
+    // thread while the new files are
+    let prefetch = (!args.no_report).then(|| std::sync::Arc::new(crate::output::splice::Prefetch::start(&checkpoint)));
     let before = stream.input_stats().files;
     let mut new_files = 0;
     while let Some(outcome) = stream.run_trigger()? {
@@ -116,6 +119,7 @@ pub fn run(args: &Args) -> Result<()> {
         table_format: args.table_format,
         live: None,
         splice: None,
+        prefetch,
     };
     let p = publish(&stream, &heading, &input, &opts, out_dir, args.all, false, &settings)?;
     let printed = super::batch::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected);

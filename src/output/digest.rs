@@ -367,9 +367,21 @@ impl Digest {
     /// commit no later than `commit` and no earlier than `since`: its
     /// commit and the digest.
     pub fn load(dir: &Path, options: &str, since: u64, commit: u64) -> Option<(u64, Digest)> {
-        let bytes = std::fs::read(dir.join(FILE)).ok()?;
-        let (saved, at, d) = Self::decode(&bytes).ok()?;
-        (saved == options && (since..=commit).contains(&at)).then_some((at, d))
+        let (saved, at, d) = Self::read(dir)?;
+        Self::fits(&saved, at, options, since, commit).then_some((at, d))
+    }
+
+    /// Whether a digest saved with `saved` options at commit `at` serves a
+    /// report made with `options` of a state at `commit`, whose triggers
+    /// since `since` are known.
+    pub fn fits(saved: &str, at: u64, options: &str, since: u64, commit: u64) -> bool {
+        saved == options && (since..=commit).contains(&at)
+    }
+
+    /// Reads the digest saved in the checkpoint folder `dir`, unchecked:
+    /// the options it was made with, its commit and the digest.
+    pub fn read(dir: &Path) -> Option<(String, u64, Digest)> {
+        Self::decode(&std::fs::read(dir.join(FILE)).ok()?).ok()
     }
 
     /// Saves the digest of `commit`, made with `options`, in the checkpoint

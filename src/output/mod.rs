@@ -54,6 +54,9 @@ pub struct ReportSettings {
     /// Set when the long tables are written in blocks, reusing an earlier
     /// report's (`update`, `stream`).
     pub splice: Option<std::sync::Arc<splice::Splice>>,
+    /// The checkpoint's report ledger and chart digest, read ahead while
+    /// the triggers ran (`update`).
+    pub prefetch: Option<std::sync::Arc<splice::Prefetch>>,
 }
 
 /// The end of a run, shared by `batch` and `stream`: writes the report

@@ -100,7 +100,7 @@ impl Report<'_> {
                 super::digest::Digest::of(f.minute_counts(), f.moving_window, &self.options.alert_actions)
             }));
             if let Some(s) = &self.splice {
-                s.keep_digest(d.clone());
+                s.keep_digest(&d);
             }
             d
         })

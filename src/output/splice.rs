@@ -228,8 +228,82 @@ pub struct Splice {
     written: Mutex<Vec<TableIndex>>,
     /// The last report's chart digest and the hours changed since.
     old_digest: Mutex<Option<(super::digest::Digest, BTreeSet<i64>)>>,
-    /// This report's digest, to keep for the next one.
-    new_digest: Mutex<Option<std::sync::Arc<super::digest::Digest>>>,
+    /// Whether this report's digest was saved for the next one.
+    digest_saved: Mutex<Option<Result<()>>>,
+}
+
+/// The ledger and the chart digest a checkpoint holds, read but not yet
+/// checked against the state.
+struct Read {
+    ledger: Option<Ledger>,
+    /// The options it was made with, its commit and the digest.
+    digest: Option<(String, u64, super::digest::Digest)>,
+}
+
+impl Read {
+    fn from(checkpoint: &Path) -> Read {
+        Read {
+            ledger: fs::read(checkpoint.join(LEDGER))
+                .ok()
+                .and_then(|bytes| Ledger::decode(&bytes).ok()),
+            digest: super::digest::Digest::read(checkpoint),
+        }
+    }
+}
+
+/// The ledger and chart digest of a checkpoint folder, for
+/// [`Splice::prepare`] to check: read when asked, or read ahead on a
+/// thread of their own while the triggers run (decoding a year's digest
+/// takes a few milliseconds).
+#[derive(Debug)]
+pub struct Prefetch {
+    checkpoint: PathBuf,
+    reading: Mutex<Option<std::thread::JoinHandle<Read>>>,
+}
+
+impl std::fmt::Debug for Read {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Read").finish_non_exhaustive()
+    }
+}
+
+impl Prefetch {
+    /// The ledger and digest of the checkpoint folder `checkpoint`, read
+    /// when they are taken.
+    pub fn later(checkpoint: &Path) -> Prefetch {
+        Prefetch {
+            checkpoint: checkpoint.to_path_buf(),
+            reading: Mutex::new(None),
+        }
+    }
+
+    /// Starts reading the ledger and digest of the checkpoint folder
+    /// `checkpoint`.
+    pub fn start(checkpoint: &Path) -> Prefetch {
+        let dir = checkpoint.to_path_buf();
+        let reading = std::thread::Builder::new()
+            .name("read ahead".into())
+            .spawn(move || Read::from(&dir))
+            .ok();
+        Prefetch {
+            checkpoint: checkpoint.to_path_buf(),
+            reading: Mutex::new(reading),
+        }
+    }
+
+    /// The checkpoint folder read.
+    pub fn checkpoint(&self) -> &Path {
+        &self.checkpoint
+    }
+
+    /// What was read ahead, or (when nothing was, or it was taken
+    /// already) what the files hold now.
+    fn take(&self) -> Read {
+        let reading = self.reading.lock().expect("not poisoned").take();
+        reading
+            .and_then(|r| r.join().ok())
+            .unwrap_or_else(|| Read::from(&self.checkpoint))
+    }
 }
 
 /// The canonical form of a report folder's path (of its parent when it
@@ -259,13 +333,14 @@ fn hour_of(t: i64) -> i64 {
 }
 
 impl Splice {
-    /// Prepares the report `report_dir` of the checkpoint `checkpoint`,
-    /// whose state is at `commit`, with `bounds` its first and last minute,
-    /// written with `options` (which must name everything the tables'
-    /// bytes depend on) and a moving window of `window` minutes. Reads the
-    /// ledger an earlier report left, and keeps what of it can be used.
+    /// Prepares the report `report_dir` of the checkpoint whose ledger and
+    /// digest `files` reads, whose state is at `commit`, with `bounds` its
+    /// first and last minute, written with `options` (which must name
+    /// everything the tables' bytes depend on) and a moving window of
+    /// `window` minutes. Keeps what of the ledger and digest an earlier
+    /// report left can be used.
     pub fn prepare(
-        checkpoint: &Path,
+        files: &Prefetch,
         report_dir: &Path,
         options: String,
         commit: u64,
@@ -273,14 +348,18 @@ impl Splice {
         window: usize,
         touched: &Touched,
     ) -> Splice {
-        let reuse = fs::read(checkpoint.join(LEDGER))
-            .ok()
-            .and_then(|bytes| Ledger::decode(&bytes).ok())
+        let checkpoint = &files.checkpoint;
+        let read = files.take();
+        let reuse = read
+            .ledger
             .and_then(|ledger| Self::reuse(ledger, report_dir, &options, commit, bounds, window, touched));
-        let old_digest = super::digest::Digest::load(checkpoint, &options, touched.since, commit).map(|(at, d)| {
-            let dirty = touched.hours.iter().filter(|(_, &c)| c > at).map(|(&h, _)| h).collect();
-            (d, dirty)
-        });
+        let old_digest = read
+            .digest
+            .filter(|(saved, at, _)| super::digest::Digest::fits(saved, *at, &options, touched.since, commit))
+            .map(|(_, at, d)| {
+                let dirty = touched.hours.iter().filter(|(_, &c)| c > at).map(|(&h, _)| h).collect();
+                (d, dirty)
+            });
         Splice {
             checkpoint: checkpoint.to_path_buf(),
             options,
@@ -289,7 +368,7 @@ impl Splice {
             reuse,
             written: Mutex::new(Vec::new()),
             old_digest: Mutex::new(old_digest),
-            new_digest: Mutex::new(None),
+            digest_saved: Mutex::new(None),
         }
     }
 
@@ -357,9 +436,12 @@ impl Splice {
         Some(d)
     }
 
-    /// Keeps this report's digest, to save with the ledger.
-    pub fn keep_digest(&self, d: std::sync::Arc<super::digest::Digest>) {
-        *self.new_digest.lock().expect("not poisoned") = Some(d);
+    /// Keeps this report's digest for the next report. It is saved at
+    /// once, on the thread that made it (beside the others still drawing
+    /// and writing): it sums up the state, whatever becomes of the report.
+    pub fn keep_digest(&self, d: &super::digest::Digest) {
+        let saved = d.save(&self.checkpoint, &self.options, self.commit);
+        *self.digest_saved.lock().expect("not poisoned") = Some(saved);
     }
 
     /// Whether the earlier report's `name` table is reused.
@@ -414,13 +496,13 @@ impl Splice {
     }
 
     /// Keeps the ledger of the report just written to `report_dir` (its
-    /// tables as they are now there) and its chart digest for the next
-    /// one. A report whose tables were not written in blocks leaves no
-    /// ledger.
+    /// tables as they are now there) for the next one, and removes a chart
+    /// digest this report did not make (see [`Splice::keep_digest`]). A
+    /// report whose tables were not written in blocks leaves no ledger.
     pub fn save(&self, report_dir: &Path) -> Result<()> {
-        let digest = self.new_digest.lock().expect("not poisoned").take();
-        match digest {
-            Some(d) => d.save(&self.checkpoint, &self.options, self.commit)?,
+        let saved = self.digest_saved.lock().expect("not poisoned").take();
+        match saved {
+            Some(saved) => saved?,
             None => remove_if_there(&self.checkpoint.join(super::digest::FILE))?,
         }
         let path = self.checkpoint.join(LEDGER);
@@ -794,8 +876,14 @@ mod tests {
             quarantine: None,
         };
         let summary = Summary::new(&input, counts.time_range(), &figures);
+        // read ahead on a thread or when prepared: the same either way
+        let files = if commit % 2 == 0 {
+            Prefetch::start(ck)
+        } else {
+            Prefetch::later(ck)
+        };
         let splice = Splice::prepare(
-            ck,
+            &files,
             dir,
             "options".into(),
             commit,

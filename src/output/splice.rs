@@ -877,7 +877,7 @@ mod tests {
         };
         let summary = Summary::new(&input, counts.time_range(), &figures);
         // read ahead on a thread or when prepared: the same either way
-        let files = if commit % 2 == 0 {
+        let files = if commit.is_multiple_of(2) {
             Prefetch::start(ck)
         } else {
             Prefetch::later(ck)

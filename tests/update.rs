@@ -330,3 +330,42 @@ fn a_kept_chart_digest_that_does_not_add_up_to_the_state_is_not_used() {
         );
     }
 }
+
+#[test]
+fn a_damaged_snapshot_is_left_for_the_one_before_and_the_report_is_still_batchs() {
+    // The newest snapshot is checked on a thread of its own while it is
+    // decoded: a damaged byte anywhere, even among the counts it starts
+    // with, must leave nothing of it in the state.
+    for at in [6usize, 0] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        windowpane(&["generate", "dumps", "--files", "6", "--events", "30000"], d);
+        windowpane(&["update", "dumps", "--no-report"], d);
+        windowpane(
+            &["generate", "dumps", "--append", "--files", "6", "--events", "90000"],
+            d,
+        );
+        windowpane(&["update", "dumps", "--no-report"], d);
+        let snapshot = d.join("reports/.dumps.checkpoint/snapshot/2");
+        let mut bytes = fs::read(&snapshot).unwrap();
+        // a byte of the header's counts, or one in the middle
+        let at = if at == 0 { bytes.len() / 2 } else { at };
+        bytes[at] ^= 0x5a;
+        fs::write(&snapshot, bytes).unwrap();
+        let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+            .args(["update", "dumps"])
+            .env("SOURCE_DATE_EPOCH", "1795651200")
+            .current_dir(d)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(err.contains("cannot be used") && err.contains("checksum"), "{err}");
+        windowpane(&["batch", "dumps", "--report", "batch-report"], d);
+        let (updated, batch) = (tables(&d.join("reports/dumps")), tables(&d.join("batch-report")));
+        assert_eq!(updated.len(), batch.len());
+        for ((name, a), (_, b)) in updated.iter().zip(&batch) {
+            assert!(a == b, "byte {at}: {name} differs between update and batch");
+        }
+    }
+}

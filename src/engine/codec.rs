@@ -118,13 +118,33 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Checks the header and checksum of `file`.
     pub fn new(file: &'a [u8]) -> Result<Self> {
-        if file.len() < MAGIC.len() + 9 || &file[..4] != MAGIC {
-            bail!("not a windowpane checkpoint file");
-        }
+        Self::verify(file)?;
+        Self::unverified(file)
+    }
+
+    /// Checks the checksum of `file`.
+    pub fn verify(file: &[u8]) -> Result<()> {
+        Self::shape(file)?;
         let (body, sum) = file.split_at(file.len() - 8);
         if checksum(body).to_le_bytes() != sum {
             bail!("its checksum does not match: the file is damaged or cut short");
         }
+        Ok(())
+    }
+
+    fn shape(file: &[u8]) -> Result<()> {
+        if file.len() < MAGIC.len() + 9 || &file[..4] != MAGIC {
+            bail!("not a windowpane checkpoint file");
+        }
+        Ok(())
+    }
+
+    /// Checks the header of `file` but not its checksum: for a caller that
+    /// checks it beside, with [`Reader::verify`], and takes nothing it read
+    /// before it matches.
+    pub fn unverified(file: &'a [u8]) -> Result<Self> {
+        Self::shape(file)?;
+        let body = &file[..file.len() - 8];
         let mut r = Reader { buf: body, at: 4 };
         let format = r.u64()?;
         if format != FORMAT {

@@ -83,6 +83,21 @@ struct Metadata {
     alert_actions: (String, String),
 }
 
+/// The files of an input, each with what it is now when asked for.
+type Listed = Vec<(InputFile, Option<Result<FileStamp>>)>;
+
+/// Lists the files of `input` in `order`, stamping each when `stamp`.
+fn list_stamped(input: &Path, order: FileOrder, stamp: bool) -> Result<Listed> {
+    let files = source::list_files(input, order)?;
+    Ok(files
+        .into_iter()
+        .map(|f| {
+            let now = stamp.then(|| FileStamp::of(Vec::new(), &f.path));
+            (f, now)
+        })
+        .collect())
+}
+
 /// A processed file, as it was when it was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileStamp {
@@ -237,6 +252,8 @@ pub struct Stream {
     /// Files listed but not taken yet, in input order.
     pending: VecDeque<InputFile>,
     listed_once: bool,
+    /// The first listing, made while the checkpoint loads.
+    first_listing: Option<std::thread::JoinHandle<Result<Listed>>>,
     /// The hours this process's triggers touched (see [`Stream::touched`]).
     touched: crate::output::splice::Touched,
 }
@@ -300,8 +317,17 @@ impl Stream {
             since_snapshot: (0, 0),
             pending: VecDeque::new(),
             listed_once: false,
+            first_listing: None,
             touched: Default::default(),
         };
+        // the input is listed (and, when files were processed before,
+        // each file stamped) on another thread while the state loads
+        let stamp = stream.checkpoint.last_commit()? > 0;
+        let (input, order) = (stream.input.clone(), stream.opts.order);
+        stream.first_listing = std::thread::Builder::new()
+            .name("list".into())
+            .spawn(move || list_stamped(&input, order, stamp))
+            .ok();
         stream.load()?;
         stream.touched.since = stream.trigger;
         if alerts_changed {
@@ -382,17 +408,25 @@ impl Stream {
     /// processed file that has changed since is reported once on standard
     /// error and not re-read.
     pub fn unprocessed(&mut self) -> Result<Vec<InputFile>> {
-        let files = source::list_files(&self.input, self.opts.order)?;
+        let files: Listed = match self.first_listing.take() {
+            Some(listing) => listing
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("listing the input failed")))?,
+            None => list_stamped(&self.input, self.opts.order, false)?,
+        };
         let check_changes = !self.listed_once;
         self.listed_once = true;
         let mut out = Vec::new();
-        for file in files {
+        for (file, then) in files {
             let rel = self.rel(&file);
             match self.processed.get(&rel) {
                 None if self.missing.contains(&rel) => {}
                 None => out.push(file),
                 Some(stamp) if check_changes => {
-                    let now = FileStamp::of(rel, &file.path)?;
+                    let now = match then {
+                        Some(then) => then?,
+                        None => FileStamp::of(rel, &file.path)?,
+                    };
                     if (now.size, now.mtime_ns) != (stamp.size, stamp.mtime_ns) {
                         eprintln!(
                             "windowpane: warning: {} has changed since it was processed (size {} then, {} now); \
@@ -876,17 +910,31 @@ impl Stream {
         w.opt_i64(self.watermark);
     }
 
-    fn read_common(&mut self, r: &mut Reader) -> Result<Option<(i64, i64)>> {
-        self.trigger = r.u64()?;
-        self.files = r.u64()?;
-        self.lines = r.u64()?;
-        self.rejected = r.u64()?;
-        self.late = r.u64()?;
-        self.skipped = r.u64()?;
-        self.logs = (r.u64()?, r.u64()?);
-        let range = r.opt_i64()?.zip(r.opt_i64()?);
-        self.watermark = r.opt_i64()?;
-        Ok(range)
+    fn read_common(r: &mut Reader) -> Result<Common> {
+        Ok(Common {
+            trigger: r.u64()?,
+            files: r.u64()?,
+            lines: r.u64()?,
+            rejected: r.u64()?,
+            late: r.u64()?,
+            skipped: r.u64()?,
+            logs: (r.u64()?, r.u64()?),
+            range: r.opt_i64()?.zip(r.opt_i64()?),
+            watermark: r.opt_i64()?,
+        })
+    }
+
+    /// Takes the figures `c` read; returns the time range it holds.
+    fn set_common(&mut self, c: Common) -> Option<(i64, i64)> {
+        self.trigger = c.trigger;
+        self.files = c.files;
+        self.lines = c.lines;
+        self.rejected = c.rejected;
+        self.late = c.late;
+        self.skipped = c.skipped;
+        self.logs = c.logs;
+        self.watermark = c.watermark;
+        c.range
     }
 
     /// The delta of trigger `n`: its files and the rows it changed.
@@ -917,7 +965,8 @@ impl Stream {
     /// figures of their hours.
     fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
         let mut r = Reader::new(bytes)?;
-        let range = self.read_common(&mut r)?;
+        let common = Self::read_common(&mut r)?;
+        let range = self.set_common(common);
         let (stamps, missing) = read_files(&mut r)?;
         self.processed.extend(stamps.into_iter().map(|s| (s.rel.clone(), s)));
         self.missing.extend(missing);
@@ -1006,74 +1055,131 @@ impl Stream {
     /// of them is first needed: a run reads the rows it touches.
     fn read_snapshot(&mut self, n: u64) -> Result<()> {
         let bytes = self.checkpoint.map(Kind::Snapshot, n)?;
-        let mut r = Reader::new((*bytes).as_ref())?;
-        let range = self.read_common(&mut r)?;
-        let (stamps, missing) = read_files(&mut r)?;
-        let processed: HashMap<Vec<u8>, FileStamp> = stamps.into_iter().map(|s| (s.rel.clone(), s)).collect();
-        let names = read_names(&mut r)?;
-        let totals: Vec<i64> = (0..names.len()).map(|_| r.i64()).collect::<Result<_>>()?;
-        let sums = Sums {
-            n: r.u64()?,
-            s: r.u128()?,
-            ss: r.u128()?,
-        };
-        let mut chunks = Vec::new();
-        for _ in 0..r.count()? {
-            let len = r.u64()? as usize;
-            let minute = r
-                .i64()?
-                .checked_mul(MINUTE)
-                .context("a chunk starts at an impossible time")?;
-            let id = u32::try_from(r.u64()?).context("a chunk names no action")?;
-            chunks.push(Stored {
-                bytes: bytes.clone(),
-                range: r.bytes_at()?,
-                len,
-                first: (minute, id),
-                decode: decode_chunk,
-            });
-        }
-        // saved in key order: collected, the maps are built in bulk
-        let hourly: BTreeMap<(i64, Arc<str>), i64> = (0..r.count()?)
-            .map(|_| {
-                let h = r.i64()?;
-                let a = names.get(r.u64()? as usize).context("an hour names no action")?;
-                Ok(((h, a.clone()), r.i64()?))
-            })
-            .collect::<Result<_>>()?;
-        let averages: BTreeMap<i64, f64> = (0..r.count()?)
-            .map(|_| Ok((r.i64()?, r.f64()?)))
-            .collect::<Result<_>>()?;
-        let mut alerts = BTreeMap::new();
-        for _ in 0..r.count()? {
-            let (m, open, close) = (r.i64()?, r.i64()?, r.i64()?);
-            alerts.insert(
-                m,
-                Alert {
-                    window_start: m,
-                    window_end: m + MINUTE,
-                    open,
-                    close,
-                    difference: open - close,
-                },
-            );
-        }
-        let events = totals
+        let file: &[u8] = (*bytes).as_ref();
+        // the checksum is summed on another thread while the snapshot is
+        // decoded; nothing decoded is taken before it matches
+        let (verified, read) = std::thread::scope(|s| {
+            let verified = s.spawn(|| Reader::verify(file));
+            let read = Reader::unverified(file).and_then(|mut r| decode_snapshot(&mut r, &bytes));
+            let verified = verified
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("its checksum could not be summed")));
+            (verified, read)
+        });
+        verified?;
+        let s = read?;
+        let range = self.set_common(s.common);
+        let events = s
+            .totals
             .iter()
             .try_fold(0u64, |sum, &t| sum.checked_add(u64::try_from(t).ok()?));
         let events = events.context("its totals are impossible")?;
-        self.counts = MinuteCounts::from_stored(names.clone(), chunks, events, range)
+        self.counts = MinuteCounts::from_stored(s.names.clone(), s.chunks, events, range)
             .context("its chunks are out of order or name no action")?;
-        self.totals = names.into_iter().zip(totals).collect();
-        self.sums = sums;
-        self.processed = processed;
-        self.missing = missing;
-        self.hourly = hourly;
-        self.averages = averages;
-        self.alerts = alerts;
+        self.totals = s.names.into_iter().zip(s.totals).collect();
+        self.sums = s.sums;
+        self.processed = s.processed;
+        self.missing = s.missing;
+        self.hourly = s.hourly;
+        self.averages = s.averages;
+        self.alerts = s.alerts;
         self.since_snapshot = (0, 0);
         Ok(())
     }
+}
+
+/// The figures every checkpoint record starts with.
+struct Common {
+    trigger: u64,
+    files: u64,
+    lines: u64,
+    rejected: u64,
+    late: u64,
+    skipped: u64,
+    logs: (u64, u64),
+    range: Option<(i64, i64)>,
+    watermark: Option<i64>,
+}
+
+/// A snapshot as read, before the stream takes it.
+struct Snapshot {
+    common: Common,
+    processed: HashMap<Vec<u8>, FileStamp>,
+    missing: Vec<Vec<u8>>,
+    names: Vec<Arc<str>>,
+    totals: Vec<i64>,
+    sums: Sums,
+    chunks: Vec<Stored>,
+    hourly: BTreeMap<(i64, Arc<str>), i64>,
+    averages: BTreeMap<i64, f64>,
+    alerts: BTreeMap<i64, Alert>,
+}
+
+/// Reads the snapshot `bytes` (mapped) with `r`.
+fn decode_snapshot(r: &mut Reader, bytes: &crate::state::Bytes) -> Result<Snapshot> {
+    let common = Stream::read_common(r)?;
+    let (stamps, missing) = read_files(r)?;
+    let processed: HashMap<Vec<u8>, FileStamp> = stamps.into_iter().map(|s| (s.rel.clone(), s)).collect();
+    let names = read_names(r)?;
+    let totals: Vec<i64> = (0..names.len()).map(|_| r.i64()).collect::<Result<_>>()?;
+    let sums = Sums {
+        n: r.u64()?,
+        s: r.u128()?,
+        ss: r.u128()?,
+    };
+    let mut chunks = Vec::new();
+    for _ in 0..r.count()? {
+        let len = r.u64()? as usize;
+        let minute = r
+            .i64()?
+            .checked_mul(MINUTE)
+            .context("a chunk starts at an impossible time")?;
+        let id = u32::try_from(r.u64()?).context("a chunk names no action")?;
+        chunks.push(Stored {
+            bytes: bytes.clone(),
+            range: r.bytes_at()?,
+            len,
+            first: (minute, id),
+            decode: decode_chunk,
+        });
+    }
+    // saved in key order: collected, the maps are built in bulk
+    let hourly: BTreeMap<(i64, Arc<str>), i64> = (0..r.count()?)
+        .map(|_| {
+            let h = r.i64()?;
+            let a = names.get(r.u64()? as usize).context("an hour names no action")?;
+            Ok(((h, a.clone()), r.i64()?))
+        })
+        .collect::<Result<_>>()?;
+    let averages: BTreeMap<i64, f64> = (0..r.count()?)
+        .map(|_| Ok((r.i64()?, r.f64()?)))
+        .collect::<Result<_>>()?;
+    let mut alerts = BTreeMap::new();
+    for _ in 0..r.count()? {
+        let (m, open, close) = (r.i64()?, r.i64()?, r.i64()?);
+        alerts.insert(
+            m,
+            Alert {
+                window_start: m,
+                window_end: m + MINUTE,
+                open,
+                close,
+                difference: open - close,
+            },
+        );
+    }
+    Ok(Snapshot {
+        common,
+        processed,
+        missing,
+        names,
+        totals,
+        sums,
+        chunks,
+        hourly,
+        averages,
+        alerts,
+    })
 }
 
 /// Compares a checkpoint's saved metadata with this run's: a difference

@@ -412,43 +412,50 @@ pub fn draw_all(r: &Report, dir: &Path) -> Result<()> {
     let x_note = x_note.as_deref().unwrap_or("");
     let caption = &caption;
     type Job<'a> = Box<dyn FnOnce() -> Result<()> + Send + 'a>;
-    // two lists of about equal work, drawn side by side
-    let mut first: Vec<Job> = vec![
-        Box::new(move || {
-            png(&dir.join("minute_counts.png"), SIZE, |root| {
-                minute_counts(r, plan, &caption("minute_counts.png"), x_note, root)
-            })
-        }),
-        Box::new(move || {
-            png(&dir.join("hourly_counts.png"), SIZE, |root| {
-                hourly_counts(r, plan, &caption("hourly_counts.png"), x_note, root)
-            })
-        }),
-    ];
-    let second: Vec<Job> = vec![
-        Box::new(move || {
-            png(&dir.join("alert_difference.png"), SIZE, |root| {
-                alert_difference(r, plan, &caption("alert_difference.png"), x_note, root)
-            })
-        }),
-        Box::new(move || {
-            png(&dir.join("hourly_average.png"), SIZE, |root| {
-                hourly_average(r, plan, &caption("hourly_average.png"), x_note, root)
-            })
-        }),
-    ];
+    // the costliest first; two threads take the next one left
+    let mut jobs: Vec<Job> = Vec::new();
     if plan.binned() {
-        let job: Job = Box::new(move || {
+        jobs.push(Box::new(move || {
             png(&dir.join("recent_minutes.png"), SIZE, |root| {
                 recent(r, plan, &caption("recent_minutes.png"), root)
             })
-        });
-        first.push(job);
+        }));
     }
+    jobs.push(Box::new(move || {
+        png(&dir.join("minute_counts.png"), SIZE, |root| {
+            minute_counts(r, plan, &caption("minute_counts.png"), x_note, root)
+        })
+    }));
+    jobs.push(Box::new(move || {
+        png(&dir.join("hourly_counts.png"), SIZE, |root| {
+            hourly_counts(r, plan, &caption("hourly_counts.png"), x_note, root)
+        })
+    }));
+    jobs.push(Box::new(move || {
+        png(&dir.join("alert_difference.png"), SIZE, |root| {
+            alert_difference(r, plan, &caption("alert_difference.png"), x_note, root)
+        })
+    }));
+    jobs.push(Box::new(move || {
+        png(&dir.join("hourly_average.png"), SIZE, |root| {
+            hourly_average(r, plan, &caption("hourly_average.png"), x_note, root)
+        })
+    }));
+    let jobs = std::sync::Mutex::new(jobs.into_iter());
+    let work = || -> Result<()> {
+        loop {
+            let next = jobs.lock().map_err(|_| anyhow!("drawing a chart failed"))?.next();
+            match next {
+                Some(job) => job()?,
+                None => return Ok(()),
+            }
+        }
+    };
     std::thread::scope(|s| {
-        let other = s.spawn(move || second.into_iter().try_for_each(|j| j()));
-        first.into_iter().try_for_each(|j| j())?;
-        other.join().map_err(|_| anyhow!("drawing a chart failed"))?
+        let other = s.spawn(work);
+        let mine = work();
+        let theirs = other.join().map_err(|_| anyhow!("drawing a chart failed"))?;
+        mine.and(theirs)
     })
 }
 
@@ -459,9 +466,9 @@ fn png(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()>) ->
         /// The pixels of a chart and their colour numbers, kept for the
         /// next chart the thread draws: taken again, they cost no fresh
         /// pages of memory.
-        static SCRATCH: RefCell<(Vec<u8>, Vec<u32>)> = RefCell::default();
+        static SCRATCH: RefCell<(Vec<u8>, Vec<u32>, Vec<u8>)> = RefCell::default();
     }
-    SCRATCH.with_borrow_mut(|(pixels, ids)| {
+    SCRATCH.with_borrow_mut(|(pixels, ids, data)| {
         pixels.clear();
         pixels.resize(size.0 as usize * size.1 as usize * 3, 255);
         {
@@ -469,17 +476,17 @@ fn png(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()>) ->
             draw(&root)?;
             root.present().map_err(err)?;
         }
-        write_png(path, pixels, size, ids)
+        write_png(path, pixels, size, ids, data)
     })
 }
 
 /// Writes RGB `pixels` as an indexed PNG: the 256 most frequent colours
 /// are kept and any other (anti-aliased edges of text) takes the nearest of
 /// them, which makes a chart several times smaller than true colour.
-fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32), ids: &mut Vec<u32>) -> Result<()> {
-    let (palette, data) = indexed(pixels, w as usize, ids);
+fn write_png(path: &Path, pixels: &[u8], (w, h): (u32, u32), ids: &mut Vec<u32>, data: &mut Vec<u8>) -> Result<()> {
+    let palette = indexed(pixels, w as usize, ids, data);
     let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(PNG_LEVEL));
-    let compressed = z.write_all(&data).and_then(|()| z.finish())?;
+    let compressed = z.write_all(data).and_then(|()| z.finish())?;
     let file = std::fs::File::create(path).map_err(|e| anyhow!("cannot create {}: {e}", path.display()))?;
     let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
     enc.set_color(png::ColorType::Indexed);
@@ -545,8 +552,9 @@ impl Colours {
 /// The palette (at most 256 colours, most frequent first; ties by colour)
 /// and the PNG image data of RGB `pixels` in rows of `w`: each row of
 /// palette indices after its filter type, 0 (none: rows of indices gain
-/// nothing from the others). `ids` is room for the colour numbers.
-fn indexed(pixels: &[u8], w: usize, ids: &mut Vec<u32>) -> (Vec<u8>, Vec<u8>) {
+/// nothing from the others), written to `data`. `ids` is room for the
+/// colour numbers.
+fn indexed(pixels: &[u8], w: usize, ids: &mut Vec<u32>, data: &mut Vec<u8>) -> Vec<u8> {
     let mut colours = Colours::new();
     ids.clear();
     ids.reserve(pixels.len() / 3);
@@ -623,12 +631,13 @@ fn indexed(pixels: &[u8], w: usize, ids: &mut Vec<u32>) -> (Vec<u8>, Vec<u8>) {
             dist.iter().position(|&d| d == least).unwrap_or(0) as u8
         };
     }
-    let mut data = Vec::with_capacity(ids.len() + ids.len() / w.max(1) + 1);
-    for row in ids.chunks(w.max(1)) {
+    data.clear();
+    data.reserve(ids.len() + ids.len() / w + 1);
+    for row in ids.chunks(w) {
         data.push(0);
         data.extend(row.iter().map(|&i| index[i as usize]));
     }
-    (palette.concat(), data)
+    palette.concat()
 }
 
 /// A chart over time (x: epoch seconds `x0..x1`) with its caption, axes and
@@ -1151,7 +1160,8 @@ mod tests {
         let (wh, rd, bl) = ([255u8, 255, 255], [200u8, 0, 0], [0u8, 0, 200]);
         let rows = [[wh, wh, rd, bl], [rd, wh, wh, bl], [rd, wh, wh, rd]];
         let pixels: Vec<u8> = rows.iter().flatten().flatten().copied().collect();
-        let (palette, data) = indexed(&pixels, 4, &mut Vec::new());
+        let mut data = Vec::new();
+        let palette = indexed(&pixels, 4, &mut Vec::new(), &mut data);
         assert_eq!(palette, [wh, rd, bl].concat());
         assert_eq!(data, [0, 0, 0, 1, 2, 0, 1, 0, 0, 2, 0, 1, 0, 0, 1]);
     }
@@ -1177,7 +1187,8 @@ mod tests {
                 pixels.extend(c);
             }
         }
-        let (palette, data) = indexed(&pixels, w, &mut Vec::new());
+        let mut data = Vec::new();
+        let palette = indexed(&pixels, w, &mut Vec::new(), &mut data);
         let distinct: std::collections::HashSet<&[u8]> = pixels.chunks_exact(3).collect();
         assert!(distinct.len() > 256, "{} colours", distinct.len());
         assert_eq!((palette, data), plain(&pixels, w));

@@ -186,8 +186,19 @@ pub fn write_frame<W: Write>(df: &DataFrame, out: W) -> PolarsResult<()> {
 /// same bytes as rows written at once.
 pub fn write_rows<W: Write>(df: &DataFrame, out: W, header: bool) -> PolarsResult<()> {
     let mut df = prepared(df)?;
-    CsvWriter::new(out).include_header(header).finish(&mut df)
+    // a few thousand rows are written sooner by the calling thread than
+    // handed to the thread pool (whose threads then spin, waiting, beside
+    // the report's other writers)
+    let mut writer = CsvWriter::new(out).include_header(header);
+    if df.height() < PARALLEL_ROWS {
+        writer.n_threads(1).finish(&mut df)
+    } else {
+        writer.finish(&mut df)
+    }
 }
+
+/// The fewest rows written by the thread pool.
+const PARALLEL_ROWS: usize = 50_000;
 
 /// `df` as CSV text with a header row.
 pub fn frame_to_string(df: &DataFrame) -> PolarsResult<String> {

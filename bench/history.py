@@ -21,7 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(cmd, env=None):
-    """Wall seconds and peak RSS (MB) of one command, output discarded."""
+    """Wall seconds and peak RSS (MB) of one command, output discarded.
+
+    Written data is flushed first, so that a run does not pay for the
+    writeback of the one before (a user's rerun comes long after the last).
+    """
+    os.sync()
     t0 = time.perf_counter()
     p = subprocess.Popen([str(c) for c in cmd], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(p.pid, 0)

@@ -334,8 +334,10 @@ fn a_kept_chart_digest_that_does_not_add_up_to_the_state_is_not_used() {
 #[test]
 fn a_damaged_snapshot_is_left_for_the_one_before_and_the_report_is_still_batchs() {
     // The newest snapshot is checked on a thread of its own while it is
-    // decoded: a damaged byte anywhere, even among the counts it starts
-    // with, must leave nothing of it in the state.
+    // decoded: with a damaged byte anywhere, even among the counts it
+    // starts with, the run names the checksum, takes the snapshot before
+    // and still writes batch's report (that nothing of the damaged one
+    // reaches the state is the unit test in src/engine/stream.rs).
     for at in [6usize, 0] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();

@@ -411,7 +411,7 @@ impl Stream {
         let files: Listed = match self.first_listing.take() {
             Some(listing) => listing
                 .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("listing the input failed")))?,
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("listing the input {} failed", self.input.display())))?,
             None => list_stamped(&self.input, self.opts.order, false)?,
         };
         let check_changes = !self.listed_once;
@@ -1059,11 +1059,15 @@ impl Stream {
         // the checksum is summed on another thread while the snapshot is
         // decoded; nothing decoded is taken before it matches
         let (verified, read) = std::thread::scope(|s| {
-            let verified = s.spawn(|| Reader::verify(file));
+            let verified = std::thread::Builder::new().spawn_scoped(s, || Reader::verify(file));
             let read = Reader::unverified(file).and_then(|mut r| decode_snapshot(&mut r, &bytes));
-            let verified = verified
-                .join()
-                .unwrap_or_else(|_| Err(anyhow::anyhow!("its checksum could not be summed")));
+            let verified = match verified {
+                Ok(summing) => summing
+                    .join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("its checksum could not be summed"))),
+                // no thread to spare: summed here
+                Err(_) => Reader::verify(file),
+            };
             (verified, read)
         });
         verified?;
@@ -1156,15 +1160,16 @@ fn decode_snapshot(r: &mut Reader, bytes: &crate::state::Bytes) -> Result<Snapsh
         .collect::<Result<_>>()?;
     let mut alerts = BTreeMap::new();
     for _ in 0..r.count()? {
+        // read before the checksum is known: damaged numbers are errors
         let (m, open, close) = (r.i64()?, r.i64()?, r.i64()?);
         alerts.insert(
             m,
             Alert {
                 window_start: m,
-                window_end: m + MINUTE,
+                window_end: m.checked_add(MINUTE).context("an alert at an impossible time")?,
                 open,
                 close,
-                difference: open - close,
+                difference: open.checked_sub(close).context("an alert of impossible counts")?,
             },
         );
     }
@@ -1315,4 +1320,60 @@ fn encode_plan(rels: &[Vec<u8>]) -> Vec<u8> {
 fn decode_plan(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
     let mut r = Reader::new(bytes)?;
     (0..r.count()?).map(|_| Ok(r.bytes()?.to_vec())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_snapshot_changes_nothing_of_the_stream() {
+        // the checksum is summed beside the decoding: what is decoded
+        // from damaged bytes must not reach the stream
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        std::fs::create_dir(&input).unwrap();
+        for f in 0..3 {
+            let lines: String = (0..50)
+                .map(|i| {
+                    format!(
+                        "{{\"time\": {}, \"action\": \"Open\"}}\n",
+                        1_469_501_107 + (f * 50 + i) * 37
+                    )
+                })
+                .collect();
+            std::fs::write(input.join(format!("file-{f}.json")), lines).unwrap();
+        }
+        let opts = StreamOptions {
+            figures: Options::default(),
+            max_files_per_trigger: 1,
+            order: FileOrder::Name,
+            mode: OutputMode::Complete,
+            watermark_minutes: 0,
+            threads: 1,
+            read: Default::default(),
+        };
+        let mut s = Stream::open(&input, &dir.path().join("ck"), opts).unwrap();
+        while s.run_trigger().unwrap().is_some() {}
+        let n = *s.checkpoint.list(Kind::Snapshot).unwrap().last().unwrap();
+        let path = PathBuf::from(s.checkpoint.describe(Kind::Snapshot, n));
+        let good = std::fs::read(&path).unwrap();
+        // the stream as that snapshot has it
+        s.read_snapshot(n).unwrap();
+        let before = (s.trigger, s.files, s.lines, s.logs, s.counts.len(), s.processed.len());
+        assert_eq!(before.0, n);
+        // the trigger number it starts with, damaged (a new file: the
+        // state's chunks still map the old one)
+        let mut bad = good.clone();
+        bad[5] ^= 0x5a;
+        let aside = path.with_extension("damaged");
+        std::fs::write(&aside, &bad).unwrap();
+        std::fs::rename(&aside, &path).unwrap();
+        let err = s.read_snapshot(n).unwrap_err().to_string();
+        assert!(err.contains("checksum"), "{err}");
+        assert_eq!(
+            before,
+            (s.trigger, s.files, s.lines, s.logs, s.counts.len(), s.processed.len())
+        );
+    }
 }

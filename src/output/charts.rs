@@ -1156,7 +1156,7 @@ mod tests {
 
     #[test]
     fn a_small_image_takes_its_colours_by_frequency() {
-        // 4 × 3: white ×6, red ×4, blue ×2; the last row repeats the one before
+        // 4 × 3: white ×6, red ×4, blue ×2
         let (wh, rd, bl) = ([255u8, 255, 255], [200u8, 0, 0], [0u8, 0, 200]);
         let rows = [[wh, wh, rd, bl], [rd, wh, wh, bl], [rd, wh, wh, rd]];
         let pixels: Vec<u8> = rows.iter().flatten().flatten().copied().collect();
@@ -1168,7 +1168,7 @@ mod tests {
 
     #[test]
     fn more_than_256_colours_take_the_nearest_kept_one() {
-        // 300 greys along rows, a grey of many pixels, and repeated rows
+        // random colours along rows, a grey of many pixels, and repeated rows
         let mut pixels = Vec::new();
         let w = 50;
         let mut state = 7u32;
@@ -1177,7 +1177,8 @@ mod tests {
                 let c = if row % 3 == 1 {
                     let k = (row - 1) * w + x;
                     pixels[3 * k..3 * k + 3].to_vec()
-                } else if x % 4 == 0 {
+                } else if x % 4 == 0 || (row % 5 == 0 && x > 10) {
+                    // and long runs of one colour, passed eight at a time
                     vec![128, 128, 128]
                 } else {
                     state = state.wrapping_mul(1_103_515_245).wrapping_add(12345);

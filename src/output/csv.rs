@@ -186,9 +186,9 @@ pub fn write_frame<W: Write>(df: &DataFrame, out: W) -> PolarsResult<()> {
 /// same bytes as rows written at once.
 pub fn write_rows<W: Write>(df: &DataFrame, out: W, header: bool) -> PolarsResult<()> {
     let mut df = prepared(df)?;
-    // a few thousand rows are written sooner by the calling thread than
-    // handed to the thread pool (whose threads then spin, waiting, beside
-    // the report's other writers)
+    // up to some tens of thousands of rows are written sooner by the
+    // calling thread than handed to the thread pool (whose threads then
+    // spin, waiting, beside the report's other writers)
     let mut writer = CsvWriter::new(out).include_header(header);
     if df.height() < PARALLEL_ROWS {
         writer.n_threads(1).finish(&mut df)

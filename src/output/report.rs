@@ -67,7 +67,15 @@ pub struct Report<'a> {
     /// The plan of the charts (see [`Report::plan`]); start empty.
     pub plan: OnceLock<Option<super::charts::Plan>>,
     /// The minute counts per hour (see [`Report::digest`]); start empty.
-    pub digest: OnceLock<std::sync::Arc<super::digest::Digest>>,
+    pub digest: DigestSlot,
+}
+
+/// Where a report keeps its chart digest: made on first use, and handed to
+/// the splice once.
+#[derive(Debug, Default)]
+pub struct DigestSlot {
+    made: OnceLock<std::sync::Arc<super::digest::Digest>>,
+    kept: std::sync::atomic::AtomicBool,
 }
 
 impl Report<'_> {
@@ -85,7 +93,7 @@ impl Report<'_> {
     /// to date from the last report's when the splice offers it, else
     /// summed from every row.
     pub fn digest(&self) -> &super::digest::Digest {
-        self.digest.get_or_init(|| {
+        let d = self.digest.made.get_or_init(|| {
             let f = self.figures;
             let rows = |lo: i64, hi: i64| f.minutes_in(lo, hi);
             // a kept digest must add up to the state's rows and events (a
@@ -96,14 +104,17 @@ impl Report<'_> {
                 .as_ref()
                 .and_then(|s| s.digest(&rows))
                 .filter(|d| d.rows() == f.minute_len() as u64 && d.events() as i64 == events);
-            let d = std::sync::Arc::new(kept.unwrap_or_else(|| {
+            std::sync::Arc::new(kept.unwrap_or_else(|| {
                 super::digest::Digest::of(f.minute_counts(), f.moving_window, &self.options.alert_actions)
-            }));
-            if let Some(s) = &self.splice {
-                s.keep_digest(&d);
+            }))
+        });
+        // saved by the first thread to get it, while the others go on
+        if let Some(s) = &self.splice {
+            if !self.digest.kept.swap(true, std::sync::atomic::Ordering::AcqRel) {
+                s.keep_digest(d);
             }
-            d
-        })
+        }
+        d
     }
 
     /// The minute rows of `[lo, hi)`, read from the state when the whole

@@ -476,7 +476,10 @@ impl Splice {
             Some(Ok(index)) => Ok(index),
             // the earlier table cannot be read as its ledger says: this one
             // is written whole
-            Some(Err(_)) => {
+            Some(Err(e)) => {
+                eprintln!(
+                    "windowpane: warning: the last report's {name}.csv cannot be reused ({e:#}); it is written whole"
+                );
                 out.restart()?;
                 whole(r, name, &mut out).and_then(|i| out.finish().map(|()| i))
             }
@@ -548,7 +551,7 @@ struct Out {
     /// Bytes of the earlier table still to copy to the end: consecutive
     /// blocks are copied by one call.
     pending: Option<(u64, u64)>,
-    /// Whether disk space was reserved past the end.
+    /// Whether disk space may have been reserved past the end.
     reserved: bool,
 }
 
@@ -583,8 +586,9 @@ impl Out {
             return;
         };
         // SAFETY: the descriptor is an open file for the length of the call
-        let done = unsafe { libc::fallocate(self.file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, len) };
-        self.reserved = done == 0;
+        unsafe { libc::fallocate(self.file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, len) };
+        // a call that fails (no space left) may still have reserved part
+        self.reserved = true;
     }
 
     /// Makes the pending copy and gives back reserved space not used.

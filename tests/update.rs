@@ -149,6 +149,19 @@ fn a_checkpoint_inside_the_report_folder_is_refused_before_anything_is_written()
     }
 }
 
+/// Two dumps in `d/dumps`, each taken by `update`: the second holds as
+/// many new rows as there were, so the state doubles and a new snapshot
+/// (`snapshot/2`) holds the loaded chunks as they were, and the new ones.
+fn two_dumps_and_a_second_snapshot(d: &Path) {
+    windowpane(&["generate", "dumps", "--files", "6", "--events", "30000"], d);
+    windowpane(&["update", "dumps", "--no-report"], d);
+    windowpane(
+        &["generate", "dumps", "--append", "--files", "6", "--events", "90000"],
+        d,
+    );
+    windowpane(&["update", "dumps", "--no-report"], d);
+}
+
 #[test]
 fn snapshots_loaded_in_part_and_saved_again_give_the_batch_report() {
     // A snapshot's chunks are read only when a run needs them, and a chunk
@@ -156,15 +169,7 @@ fn snapshots_loaded_in_part_and_saved_again_give_the_batch_report() {
     // new minutes, save, load again, and the report is still batch's.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    windowpane(&["generate", "dumps", "--files", "6", "--events", "30000"], d);
-    windowpane(&["update", "dumps", "--no-report"], d);
-    // as many new rows as there were: the state doubles and a new snapshot
-    // holds the loaded chunks as they were, and the new ones
-    windowpane(
-        &["generate", "dumps", "--append", "--files", "6", "--events", "90000"],
-        d,
-    );
-    windowpane(&["update", "dumps", "--no-report"], d);
+    two_dumps_and_a_second_snapshot(d);
     let snapshots: Vec<String> = fs::read_dir(d.join("reports/.dumps.checkpoint/snapshot"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -341,13 +346,7 @@ fn a_damaged_snapshot_is_left_for_the_one_before_and_the_report_is_still_batchs(
     for at in [6usize, 0] {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        windowpane(&["generate", "dumps", "--files", "6", "--events", "30000"], d);
-        windowpane(&["update", "dumps", "--no-report"], d);
-        windowpane(
-            &["generate", "dumps", "--append", "--files", "6", "--events", "90000"],
-            d,
-        );
-        windowpane(&["update", "dumps", "--no-report"], d);
+        two_dumps_and_a_second_snapshot(d);
         let snapshot = d.join("reports/.dumps.checkpoint/snapshot/2");
         let mut bytes = fs::read(&snapshot).unwrap();
         // a byte of the header's counts, or one in the middle

@@ -259,13 +259,16 @@ pub fn publish(
     let splice = out_dir
         .filter(|_| stream.options().mode != crate::engine::stream::OutputMode::Append)
         .map(|dir| {
-            let read = settings
-                .prefetch
-                .clone()
-                .filter(|p| p.checkpoint() == stream.checkpoint_dir())
-                .unwrap_or_else(|| std::sync::Arc::new(output::splice::Prefetch::later(stream.checkpoint_dir())));
+            let later;
+            let read = match settings.prefetch.as_deref() {
+                Some(p) if p.checkpoint() == stream.checkpoint_dir() => p,
+                _ => {
+                    later = output::splice::Prefetch::later(stream.checkpoint_dir());
+                    &later
+                }
+            };
             std::sync::Arc::new(output::splice::Splice::prepare(
-                &read,
+                read,
                 dir,
                 format!("{} {opts:?} {:?}", crate::VERSION, settings.table_format),
                 stream.commit(),

@@ -910,20 +910,6 @@ impl Stream {
         w.opt_i64(self.watermark);
     }
 
-    fn read_common(r: &mut Reader) -> Result<Common> {
-        Ok(Common {
-            trigger: r.u64()?,
-            files: r.u64()?,
-            lines: r.u64()?,
-            rejected: r.u64()?,
-            late: r.u64()?,
-            skipped: r.u64()?,
-            logs: (r.u64()?, r.u64()?),
-            range: r.opt_i64()?.zip(r.opt_i64()?),
-            watermark: r.opt_i64()?,
-        })
-    }
-
     /// Takes the figures `c` read; returns the time range it holds.
     fn set_common(&mut self, c: Common) -> Option<(i64, i64)> {
         self.trigger = c.trigger;
@@ -965,7 +951,7 @@ impl Stream {
     /// figures of their hours.
     fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
         let mut r = Reader::new(bytes)?;
-        let common = Self::read_common(&mut r)?;
+        let common = Common::read(&mut r)?;
         let range = self.set_common(common);
         let (stamps, missing) = read_files(&mut r)?;
         self.processed.extend(stamps.into_iter().map(|s| (s.rel.clone(), s)));
@@ -1105,6 +1091,22 @@ struct Common {
     watermark: Option<i64>,
 }
 
+impl Common {
+    fn read(r: &mut Reader) -> Result<Common> {
+        Ok(Common {
+            trigger: r.u64()?,
+            files: r.u64()?,
+            lines: r.u64()?,
+            rejected: r.u64()?,
+            late: r.u64()?,
+            skipped: r.u64()?,
+            logs: (r.u64()?, r.u64()?),
+            range: r.opt_i64()?.zip(r.opt_i64()?),
+            watermark: r.opt_i64()?,
+        })
+    }
+}
+
 /// A snapshot as read, before the stream takes it.
 struct Snapshot {
     common: Common,
@@ -1121,7 +1123,7 @@ struct Snapshot {
 
 /// Reads the snapshot `bytes` (mapped) with `r`.
 fn decode_snapshot(r: &mut Reader, bytes: &crate::state::Bytes) -> Result<Snapshot> {
-    let common = Stream::read_common(r)?;
+    let common = Common::read(r)?;
     let (stamps, missing) = read_files(r)?;
     let processed: HashMap<Vec<u8>, FileStamp> = stamps.into_iter().map(|s| (s.rel.clone(), s)).collect();
     let names = read_names(r)?;

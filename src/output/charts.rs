@@ -87,6 +87,10 @@ fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
 }
 
 type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Draws one chart of a report: with its plan, the caption, the note on
+/// the time axis, on the area.
+type Draw = fn(&Report, &Plan, &str, &str, &Area) -> Result<()>;
 type TimeChart<'a, 'b> =
     ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedDateTime<DateTime<Utc>>, RangedCoordf64>>;
 
@@ -411,44 +415,29 @@ pub fn draw_all(r: &Report, dir: &Path) -> Result<()> {
     });
     let x_note = x_note.as_deref().unwrap_or("");
     let caption = &caption;
-    type Job<'a> = Box<dyn FnOnce() -> Result<()> + Send + 'a>;
     // the costliest first; two threads take the next one left
-    let mut jobs: Vec<Job> = Vec::new();
+    let mut list: Vec<(&str, Draw)> = Vec::new();
     if plan.binned() {
-        jobs.push(Box::new(move || {
-            png(&dir.join("recent_minutes.png"), SIZE, |root| {
-                recent(r, plan, &caption("recent_minutes.png"), root)
-            })
+        list.push(("recent_minutes.png", |r, plan, caption, _, root| {
+            recent(r, plan, caption, root)
         }));
     }
-    jobs.push(Box::new(move || {
-        png(&dir.join("minute_counts.png"), SIZE, |root| {
-            minute_counts(r, plan, &caption("minute_counts.png"), x_note, root)
-        })
-    }));
-    jobs.push(Box::new(move || {
-        png(&dir.join("hourly_counts.png"), SIZE, |root| {
-            hourly_counts(r, plan, &caption("hourly_counts.png"), x_note, root)
-        })
-    }));
-    jobs.push(Box::new(move || {
-        png(&dir.join("alert_difference.png"), SIZE, |root| {
-            alert_difference(r, plan, &caption("alert_difference.png"), x_note, root)
-        })
-    }));
-    jobs.push(Box::new(move || {
-        png(&dir.join("hourly_average.png"), SIZE, |root| {
-            hourly_average(r, plan, &caption("hourly_average.png"), x_note, root)
-        })
-    }));
-    let jobs = std::sync::Mutex::new(jobs.into_iter());
+    list.extend([
+        ("minute_counts.png", minute_counts as Draw),
+        ("hourly_counts.png", hourly_counts),
+        ("alert_difference.png", alert_difference),
+        ("hourly_average.png", hourly_average),
+    ]);
+    let list = std::sync::Mutex::new(list.into_iter());
     let work = || -> Result<()> {
         loop {
-            let next = jobs.lock().map_err(|_| anyhow!("drawing a chart failed"))?.next();
-            match next {
-                Some(job) => job()?,
-                None => return Ok(()),
-            }
+            let next = list.lock().map_err(|_| anyhow!("drawing a chart failed"))?.next();
+            let Some((file, draw)) = next else {
+                return Ok(());
+            };
+            png(&dir.join(file), SIZE, |root| {
+                draw(r, plan, &caption(file), x_note, root)
+            })?;
         }
     };
     std::thread::scope(|s| {

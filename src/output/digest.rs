@@ -363,14 +363,6 @@ impl Digest {
         }
     }
 
-    /// Reads a digest saved by [`Digest::save`] with `options`, at a
-    /// commit no later than `commit` and no earlier than `since`: its
-    /// commit and the digest.
-    pub fn load(dir: &Path, options: &str, since: u64, commit: u64) -> Option<(u64, Digest)> {
-        let (saved, at, d) = Self::read(dir)?;
-        Self::fits(&saved, at, options, since, commit).then_some((at, d))
-    }
-
     /// Whether a digest saved with `saved` options at commit `at` serves a
     /// report made with `options` of a state at `commit`, whose triggers
     /// since `since` are known.
@@ -485,6 +477,13 @@ pub fn differences(t: &MinuteTable, (open, close): &(String, String)) -> Vec<(i6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A digest saved with `options`, read back when it serves a state at
+    /// `commit` whose triggers since `since` are known, as a splice takes it.
+    fn load(dir: &Path, options: &str, since: u64, commit: u64) -> Option<(u64, Digest)> {
+        let (saved, at, d) = Digest::read(dir)?;
+        Digest::fits(&saved, at, options, since, commit).then_some((at, d))
+    }
     use crate::output::series;
     use crate::state::MinuteCounts;
     use rand_pcg::rand_core::{Rng, SeedableRng};
@@ -633,19 +632,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let d = Digest::of(&table(7, 100), 30, &alert());
         d.save(dir.path(), "options", 5).unwrap();
-        assert_eq!(Digest::load(dir.path(), "options", 3, 9), Some((5, d.clone())));
-        assert_eq!(Digest::load(dir.path(), "other options", 3, 9), None);
+        assert_eq!(load(dir.path(), "options", 3, 9), Some((5, d.clone())));
+        assert_eq!(load(dir.path(), "other options", 3, 9), None);
         // a commit before the stream's first trigger of this run, or after
         // the state's
-        assert_eq!(Digest::load(dir.path(), "options", 6, 9), None);
-        assert_eq!(Digest::load(dir.path(), "options", 0, 4), None);
+        assert_eq!(load(dir.path(), "options", 6, 9), None);
+        assert_eq!(load(dir.path(), "options", 0, 4), None);
         // a damaged file is not read
         let path = dir.path().join(FILE);
         let mut bytes = std::fs::read(&path).unwrap();
         let middle = bytes.len() / 2;
         bytes[middle] ^= 1;
         std::fs::write(&path, bytes).unwrap();
-        assert_eq!(Digest::load(dir.path(), "options", 3, 9), None);
+        assert_eq!(load(dir.path(), "options", 3, 9), None);
     }
 
     #[test]

@@ -261,12 +261,6 @@ pub struct Prefetch {
     reading: Mutex<Option<std::thread::JoinHandle<Read>>>,
 }
 
-impl std::fmt::Debug for Read {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Read").finish_non_exhaustive()
-    }
-}
-
 impl Prefetch {
     /// The ledger and digest of the checkpoint folder `checkpoint`, read
     /// when they are taken.
@@ -468,9 +462,7 @@ impl Splice {
             let old_path = table_path(&reuse.old_dir, name);
             let src = File::open(&old_path).with_context(|| format!("cannot read {}", old_path.display()))?;
             out.src = Some(src);
-            let index = splice(r, name, &mut out, old, dirty)?;
-            out.finish()?;
-            Ok(index)
+            splice(r, name, &mut out, old, dirty)
         });
         let mut index = match spliced {
             Some(Ok(index)) => Ok(index),
@@ -481,7 +473,7 @@ impl Splice {
                     "windowpane: warning: the last report's {name}.csv cannot be reused ({e:#}); it is written whole"
                 );
                 out.restart()?;
-                whole(r, name, &mut out).and_then(|i| out.finish().map(|()| i))
+                whole(r, name, &mut out)
             }
             None => whole(r, name, &mut out),
         }
@@ -782,6 +774,7 @@ fn whole(r: &Report, name: &str, out: &mut Out) -> Result<TableIndex> {
             }
         }
     }
+    out.finish()?;
     Ok(TableIndex {
         name: name.to_string(),
         header,
@@ -790,7 +783,7 @@ fn whole(r: &Report, name: &str, out: &mut Out) -> Result<TableIndex> {
     })
 }
 
-/// Writes the table `name` from the earlier file `src` (indexed by `old`):
+/// Writes the table `name` from the earlier file `out.src` (indexed by `old`):
 /// its blocks of hours not in `dirty` are copied, the rest formatted anew.
 fn splice(r: &Report, name: &str, out: &mut Out, old: &TableIndex, dirty: &BTreeSet<i64>) -> Result<TableIndex> {
     let src = out.src.as_ref().context("no earlier table")?;
@@ -837,6 +830,7 @@ fn splice(r: &Report, name: &str, out: &mut Out, old: &TableIndex, dirty: &BTree
         }
         segments.push(Segment { action, blocks });
     }
+    out.finish()?;
     Ok(TableIndex {
         name: name.to_string(),
         header: old.header,

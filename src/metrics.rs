@@ -313,14 +313,7 @@ impl Figures {
         moving_average_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi))
     }
 
-    /// The rows of [`Figures::moving_between`] of the action of code
-    /// `code` only.
-    pub fn moving_of(&self, code: u32, lo: i64, hi: i64) -> Result<DataFrame> {
-        let all = self.moving_between(lo, hi)?;
-        Ok(all.filter(&all.column("action")?.u32()?.equal(code))?)
-    }
-
-    /// The moving average and variance, per action then minute: a frame of
+    /// The moving average and variance, per minute then action: a frame of
     /// `action` (code into `minute_counts.names`), `window_start` (epoch
     /// seconds), `count`, `moving_average` and `moving_variance`. Computed
     /// on the first call.
@@ -688,7 +681,7 @@ fn moving_grid_to(distinct_minutes: &[i64], window: usize, last: i64) -> Vec<i64
 }
 
 /// The trailing moving average and sample variance of each action's
-/// counts, over the minutes of [`moving_grid`], per action then minute.
+/// counts, over the minutes of [`moving_grid`], per minute then action.
 pub fn moving_average(t: &MinuteTable, window: usize) -> Result<DataFrame> {
     let bounds = t.start.first().zip(t.start.last()).map(|(a, b)| (*a, *b));
     moving_average_within(t, window, bounds.unwrap_or_default())
@@ -821,7 +814,14 @@ fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i6
             col("moving_variance"),
         ])
         .collect()?;
-    Ok(df)
+    // computed per action (each a run of the grid's length), the rows are
+    // put in minute, then action order: the order of `minute_counts`, in
+    // which a later minute's rows only ever come after the earlier ones
+    let g = grid.len();
+    let order: Vec<IdxSize> = (0..rows)
+        .map(|k| ((k % actions) * g + k / actions) as IdxSize)
+        .collect();
+    Ok(df.take(&IdxCa::from_vec("order".into(), order))?)
 }
 
 /// Reads an integer column.

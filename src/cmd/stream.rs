@@ -270,7 +270,14 @@ pub fn publish(
             std::sync::Arc::new(output::splice::Splice::prepare(
                 read,
                 dir,
-                format!("{} {opts:?} {:?}", crate::VERSION, settings.table_format),
+                // the moving average has a row per action and minute: a new
+                // action changes every minute's rows
+                format!(
+                    "{} {opts:?} {:?} {:?}",
+                    crate::VERSION,
+                    settings.table_format,
+                    figures.action_names()
+                ),
                 stream.commit(),
                 stream.counts().minute_bounds(),
                 opts.moving_window,

@@ -259,13 +259,15 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
             if first.len() < EDGE || last.len() < EDGE {
                 return Ok(None);
             }
-            let part = |minutes: &[i64], code: u32| -> Result<DataFrame> {
+            // the rows of those minutes, every action's (minute first)
+            let part = |minutes: &[i64]| -> Result<DataFrame> {
                 let (lo, hi) = (minutes[0], minutes[minutes.len() - 1] + crate::metrics::MINUTE);
-                crate::sql::moving_frame(&f.moving_of(code, lo, hi)?, &names)
+                crate::sql::moving_frame(&f.moving_between(lo, hi)?, &names)
             };
+            let tail = part(&last[last.len() - EDGE..])?;
             (
-                part(&first[..EDGE], 0)?,
-                part(&last[last.len() - EDGE..], names.len() as u32 - 1)?,
+                part(&first[..EDGE])?.slice(0, EDGE),
+                tail.slice((tail.height() - EDGE) as i64, EDGE),
                 n,
             )
         }

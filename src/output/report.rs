@@ -359,8 +359,18 @@ fn remove_stale(dir: &Path) {
             continue;
         }
         // a run killed between its two renames left the old report beside
-        // and no report in place: the old one goes back first
-        if entry_name.starts_with(&old_prefix) && fs::symlink_metadata(dir).is_err() && fs::rename(&path, dir).is_ok() {
+        // and no report in place: the old one goes back first, its tables
+        // as they were (kept aside, whatever fails: it is the only report)
+        if entry_name.starts_with(&old_prefix) && fs::symlink_metadata(dir).is_err() {
+            match super::splice::roll_back(&path) {
+                Ok(()) if fs::rename(&path, dir).is_ok() => {}
+                Ok(()) => {}
+                Err(e) => eprintln!(
+                    "windowpane: warning: the report {} left by a killed run cannot be put back ({e:#}); it stays in {}",
+                    dir.display(),
+                    path.display()
+                ),
+            }
             continue;
         }
         let _ = remove_ours(&path);
@@ -584,15 +594,40 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
     if ours(&tmp) {
         let _ = remove_ours(&tmp);
     }
+    let splice = report.splice.as_deref();
+    if let Some(sp) = splice {
+        sp.allow_in_place(true);
+    }
     export_into(report, dir, &tmp, exporters)?;
     let old = sibling(dir, "old");
     if dir.exists() {
         if let Err(e) = fs::rename(dir, &old) {
             let _ = remove_ours(&tmp);
             if e.raw_os_error() == Some(libc::EBUSY) {
+                if let Some(sp) = splice {
+                    sp.allow_in_place(false);
+                }
                 return write_inside(report, dir, exporters);
             }
             return Err(e).with_context(|| format!("cannot move the old report {} aside", dir.display()));
+        }
+    }
+    // the long tables extended in place: only now that the old report is
+    // aside, and given back if anything fails before the new one is in place
+    if let Some(sp) = splice.filter(|sp| sp.extends()) {
+        let extended = sp
+            .extend(&old, &tmp)
+            .and_then(|()| write_marker(&tmp, &entries(&tmp)?))
+            .with_context(|| format!("cannot write the tables of the report {}", dir.display()));
+        if let Err(e) = extended {
+            let _ = remove_ours(&tmp);
+            let back = super::splice::roll_back(&old)
+                .and_then(|()| Ok(fs::rename(&old, dir)?))
+                .with_context(|| format!("the old report is left in {}", old.display()));
+            return Err(match back {
+                Ok(()) => e,
+                Err(b) => e.context(format!("{b:#}")),
+            });
         }
     }
     fs::rename(&tmp, dir).with_context(|| format!("cannot move the new report into {}", dir.display()))?;

@@ -2,23 +2,37 @@
 //! them again.
 //!
 //! `minute_counts.csv` and `moving_average.csv` hold a row per action and
-//! minute: nearly all of a report's bytes (106 MB for a year of minute
-//! data). When `update` or `stream` writes a report, it writes those two
-//! tables in blocks — runs of whole hours of at least [`BLOCK`] rows, of
-//! one action in `moving_average.csv` — and keeps where each block lies in
-//! a ledger in its checkpoint (`report.idx`). The next report of the same
-//! checkpoint copies the bytes of every block whose hours no trigger
-//! touched since (`copy_file_range`: the kernel copies, nothing is
-//! formatted again) and formats only the rows of the hours that changed.
-//! The new report is still written aside and swapped in whole: the old one
-//! is only read.
+//! minute, ordered by minute first: nearly all of a report's bytes (106 MB
+//! for a year of minute data). When `update` or `stream` writes a report,
+//! it writes those two tables in blocks — runs of whole hours of at least
+//! [`BLOCK`] rows — and keeps where each block lies in a ledger in its
+//! checkpoint (`report.idx`). The next report of the same checkpoint keeps
+//! every block whose hours no trigger touched since and formats only the
+//! rows of the hours that changed:
+//! - When the blocks kept are the table's first ones (a new dump of later
+//!   data), the table is **extended in place**: once the old report folder
+//!   is moved aside, the file's bytes past the last kept block are saved in
+//!   a journal there, the new rows written over them, and the file linked
+//!   into the new folder before it is swapped in. Only the new rows are
+//!   written; nothing is copied, and the old folder's removal frees nothing
+//!   but its small files. A run killed before the swap leaves the journal,
+//!   from which the next run gives the old report back its bytes
+//!   ([`roll_back`]) before putting it back in place. A table file linked
+//!   anywhere else is never changed.
+//! - Otherwise the kept blocks are copied into a new file
+//!   (`copy_file_range`: the kernel copies, nothing is formatted again) and
+//!   the old report is only read.
+//!
+//! Either way the report folder is replaced whole: at no moment does the
+//! folder in place hold a table half-written.
 //!
 //! Each row's bytes depend on that row alone (see
-//! [`super::csv::write_rows`]), so a table made of copied and new blocks is
+//! [`super::csv::write_rows`]), so a table made of kept and new blocks is
 //! byte for byte the table batch writes at once. A table is written whole
 //! instead unless all of these hold:
 //! - the ledger was written from this checkpoint for this report folder,
-//!   with the same options and table format, and it reads back whole;
+//!   with the same options, table format and actions (a new action adds a
+//!   row to every minute of the moving average), and it reads back whole;
 //! - the old file is the one the ledger describes (inode, size and
 //!   modification time), so no one changed it since;
 //! - every trigger since the ledger's commit ran in this process, so the
@@ -50,21 +64,12 @@ pub const LEDGER: &str = "report.idx";
 /// The tables written in blocks.
 pub const TABLES: [&str; 2] = ["minute_counts", "moving_average"];
 
-/// A run of rows of a table file: from `hour` up to the next block's hour
-/// (of the same segment).
+/// A run of rows of a table file: from `hour` up to the next block's hour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Block {
     hour: i64,
     offset: u64,
     len: u64,
-}
-
-/// The blocks of one action (`moving_average`) or of all of them
-/// (`minute_counts`, whose one segment has an empty name).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Segment {
-    action: String,
-    blocks: Vec<Block>,
 }
 
 /// What identifies a file's content without reading it.
@@ -90,12 +95,13 @@ impl Stamp {
     }
 }
 
-/// Where the blocks of one table file lie.
+/// Where the blocks of one table file lie: after the header, in the order
+/// of their hours (both tables are ordered by minute first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct TableIndex {
     name: String,
     header: u64,
-    segments: Vec<Segment>,
+    blocks: Vec<Block>,
     stamp: Stamp,
 }
 
@@ -113,7 +119,7 @@ struct Ledger {
     tables: Vec<TableIndex>,
 }
 
-const TAG: &[u8] = b"windowpane report index";
+const TAG: &[u8] = b"windowpane report index 2";
 
 impl Ledger {
     fn encode(&self) -> Vec<u8> {
@@ -131,15 +137,11 @@ impl Ledger {
             w.u64(t.stamp.ino);
             w.u64(t.stamp.size);
             w.u128(t.stamp.mtime_ns as u128);
-            w.u64(t.segments.len() as u64);
-            for s in &t.segments {
-                w.bytes(s.action.as_bytes());
-                w.u64(s.blocks.len() as u64);
-                for b in &s.blocks {
-                    w.i64(b.hour);
-                    w.u64(b.offset);
-                    w.u64(b.len);
-                }
+            w.u64(t.blocks.len() as u64);
+            for b in &t.blocks {
+                w.i64(b.hour);
+                w.u64(b.offset);
+                w.u64(b.len);
             }
         }
         w.finish()
@@ -162,23 +164,18 @@ impl Ledger {
                 size: r.u64()?,
                 mtime_ns: r.u128()? as i128,
             };
-            let mut segments = Vec::new();
+            let mut blocks = Vec::new();
             for _ in 0..r.count()? {
-                let action = text(r.bytes()?)?;
-                let mut blocks = Vec::new();
-                for _ in 0..r.count()? {
-                    blocks.push(Block {
-                        hour: r.i64()?,
-                        offset: r.u64()?,
-                        len: r.u64()?,
-                    });
-                }
-                segments.push(Segment { action, blocks });
+                blocks.push(Block {
+                    hour: r.i64()?,
+                    offset: r.u64()?,
+                    len: r.u64()?,
+                });
             }
             tables.push(TableIndex {
                 name,
                 header,
-                segments,
+                blocks,
                 stamp,
             });
         }
@@ -230,6 +227,11 @@ pub struct Splice {
     old_digest: Mutex<Option<(super::digest::Digest, BTreeSet<i64>)>>,
     /// Whether this report's digest was saved for the next one.
     digest_saved: Mutex<Option<Result<()>>>,
+    /// Whether tables may be extended in place (see
+    /// [`Splice::allow_in_place`]).
+    in_place: std::sync::atomic::AtomicBool,
+    /// The tables left for [`Splice::extend`].
+    extensions: Mutex<Vec<Extension>>,
 }
 
 /// The ledger and the chart digest a checkpoint holds, read but not yet
@@ -363,6 +365,8 @@ impl Splice {
             written: Mutex::new(Vec::new()),
             old_digest: Mutex::new(old_digest),
             digest_saved: Mutex::new(None),
+            in_place: std::sync::atomic::AtomicBool::new(false),
+            extensions: Mutex::new(Vec::new()),
         }
     }
 
@@ -453,9 +457,33 @@ impl Splice {
         Some((reuse, t, dirty))
     }
 
+    /// Lets the tables be extended in place (see [`Splice::extend`]):
+    /// only when the report is written aside and swapped in by renaming.
+    /// Forgets any extension planned before.
+    pub fn allow_in_place(&self, allow: bool) {
+        self.in_place.store(allow, std::sync::atomic::Ordering::Relaxed);
+        self.extensions.lock().expect("not poisoned").clear();
+    }
+
     /// Writes the table `name` (one of [`TABLES`]) of the report `r` as
     /// CSV to `path`, in blocks, reusing the earlier report's where it can.
+    /// When the earlier table is a prefix of this one and may be extended
+    /// in place, nothing is written yet: [`Splice::extend`] does it.
     pub fn write_table(&self, r: &Report, name: &str, path: &Path) -> Result<()> {
+        if let Some((reuse, old, dirty)) = self.old_table(name) {
+            if self.in_place.load(std::sync::atomic::Ordering::Relaxed) {
+                match extension(r, name, &reuse.old_dir, old, dirty) {
+                    Ok(Some(e)) => {
+                        self.extensions.lock().expect("not poisoned").push(e);
+                        return Ok(());
+                    }
+                    Ok(None) => {}
+                    Err(e) => eprintln!(
+                        "windowpane: warning: the last report's {name}.csv cannot be extended ({e:#}); it is written again"
+                    ),
+                }
+            }
+        }
         let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
         let mut out = Out::new(file);
         let spliced = self.old_table(name).map(|(reuse, old, dirty)| -> Result<TableIndex> {
@@ -478,15 +506,81 @@ impl Splice {
             None => whole(r, name, &mut out),
         }
         .with_context(|| format!("cannot write {}", path.display()))?;
-        out.file.flush()?;
+        let file = out.file()?;
+        file.flush()?;
         // renaming the report into place keeps the inode and the time
-        index.stamp = out
-            .file
+        index.stamp = file
             .metadata()
             .ok()
             .and_then(|m| Stamp::of_metadata(&m))
             .unwrap_or_default();
         self.written.lock().expect("not poisoned").push(index);
+        Ok(())
+    }
+
+    /// Whether tables wait to be extended in place.
+    pub fn extends(&self) -> bool {
+        !self.extensions.lock().expect("not poisoned").is_empty()
+    }
+
+    /// Extends in place the tables that [`Splice::write_table`] left for
+    /// it, then links them into the new report folder `new_dir`.
+    /// `old_dir` is the earlier report, already moved aside: no one reads
+    /// it as the report any more, and it is removed once the new one is in
+    /// place. What each table held past the cut is first saved in a
+    /// journal in `old_dir`, so that [`roll_back`] gives the earlier report
+    /// back as it was if this fails or the process is killed before the new
+    /// report is in place.
+    ///
+    /// A table file linked anywhere else is never changed (it is written
+    /// again instead, see [`extension`]).
+    pub fn extend(&self, old_dir: &Path, new_dir: &Path) -> Result<()> {
+        use std::os::unix::fs::{FileExt, MetadataExt};
+        let extensions = std::mem::take(&mut *self.extensions.lock().expect("not poisoned"));
+        if extensions.is_empty() {
+            return Ok(());
+        }
+        let mut files = Vec::new();
+        let mut journal = Journal::default();
+        for e in &extensions {
+            let path = table_path(old_dir, &e.name);
+            let f = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            let m = f.metadata()?;
+            anyhow::ensure!(
+                Stamp::of_metadata(&m) == Some(e.stamp) && m.nlink() == 1,
+                "{} changed while the new report was written",
+                path.display()
+            );
+            let mut saved = vec![0u8; (e.stamp.size - e.cut) as usize];
+            f.read_exact_at(&mut saved, e.cut)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            journal.tables.push((e.name.clone(), e.stamp.size, e.cut, saved));
+            files.push(f);
+        }
+        crate::engine::checkpoint::write_aside(&old_dir.join(JOURNAL), &journal.encode(), false)?;
+        for (e, f) in extensions.into_iter().zip(files) {
+            let path = table_path(old_dir, &e.name);
+            f.write_all_at(&e.tail, e.cut)
+                .and_then(|()| f.set_len(e.cut + e.tail.len() as u64))
+                .with_context(|| format!("cannot extend {}", path.display()))?;
+            let new_path = table_path(new_dir, &e.name);
+            fs::hard_link(&path, &new_path).with_context(|| format!("cannot link {}", new_path.display()))?;
+            let stamp = f
+                .metadata()
+                .ok()
+                .and_then(|m| Stamp::of_metadata(&m))
+                .unwrap_or_default();
+            self.written.lock().expect("not poisoned").push(TableIndex {
+                name: e.name,
+                header: e.header,
+                blocks: e.blocks,
+                stamp,
+            });
+        }
         Ok(())
     }
 
@@ -533,9 +627,200 @@ fn remove_if_there(path: &Path) -> Result<()> {
     }
 }
 
+/// The file in an earlier report folder, moved aside, that says how to
+/// give its extended tables back their bytes.
+pub const JOURNAL: &str = ".windowpane-undo";
+
+/// What the tables of an earlier report held past their cut, saved before
+/// they are extended in place: per table, its name, length, cut and the
+/// bytes from the cut to the end.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Journal {
+    tables: Vec<(String, u64, u64, Vec<u8>)>,
+}
+
+const JOURNAL_TAG: &[u8] = b"windowpane report undo";
+
+impl Journal {
+    fn encode(&self) -> Vec<u8> {
+        let mut w = codec::Writer::new();
+        w.bytes(JOURNAL_TAG);
+        w.u64(self.tables.len() as u64);
+        for (name, len, cut, saved) in &self.tables {
+            w.bytes(name.as_bytes());
+            w.u64(*len);
+            w.u64(*cut);
+            w.bytes(saved);
+        }
+        w.finish()
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Journal> {
+        let mut r = codec::Reader::new(bytes)?;
+        anyhow::ensure!(r.bytes()? == JOURNAL_TAG, "not a report journal");
+        let mut tables = Vec::new();
+        for _ in 0..r.count()? {
+            let name = String::from_utf8(r.bytes()?.to_vec()).context("not UTF-8")?;
+            anyhow::ensure!(TABLES.contains(&name.as_str()), "no table {name}");
+            let (len, cut) = (r.u64()?, r.u64()?);
+            let saved = r.bytes()?.to_vec();
+            anyhow::ensure!(
+                cut.checked_add(saved.len() as u64) == Some(len),
+                "lengths do not add up"
+            );
+            tables.push((name, len, cut, saved));
+        }
+        anyhow::ensure!(r.is_done(), "bytes after the end");
+        Ok(Journal { tables })
+    }
+}
+
+/// Gives the tables of the earlier report folder `old_dir` (moved aside by
+/// a write that extended them in place, see [`Splice::extend`]) their
+/// bytes back, from its journal, and removes the journal; without a
+/// journal, nothing was changed. Only for a folder that is not, or no
+/// longer, being made the report: its tables may be the new report's.
+pub fn roll_back(old_dir: &Path) -> Result<()> {
+    use std::os::unix::fs::FileExt;
+    let path = old_dir.join(JOURNAL);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let journal = Journal::decode(&bytes).with_context(|| format!("cannot read {}", path.display()))?;
+    for (name, len, cut, saved) in &journal.tables {
+        let table = table_path(old_dir, name);
+        let f = fs::OpenOptions::new()
+            .write(true)
+            .open(&table)
+            .with_context(|| format!("cannot open {}", table.display()))?;
+        f.write_all_at(saved, *cut)
+            .and_then(|()| f.set_len(*len))
+            .with_context(|| format!("cannot restore {}", table.display()))?;
+    }
+    fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))
+}
+
+/// A table to extend in place: the earlier file's bytes up to `cut` stay,
+/// `tail` replaces the rest.
+#[derive(Debug)]
+struct Extension {
+    name: String,
+    /// The earlier file, as the ledger describes it.
+    stamp: Stamp,
+    cut: u64,
+    tail: Vec<u8>,
+    header: u64,
+    /// The blocks of the extended table.
+    blocks: Vec<Block>,
+}
+
+/// What writing a table from the earlier one (indexed by `old`) takes:
+/// the blocks of hours not in `dirty` are copied, the rest formatted anew.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// An earlier block, unchanged.
+    Copy(Block),
+    /// The rows of minutes in `[lo, hi)`, formatted.
+    Fresh(i64, i64),
+}
+
+/// The steps of a table after its header, in order.
+fn steps(old: &TableIndex, dirty: &BTreeSet<i64>) -> Vec<Step> {
+    let mut steps = Vec::new();
+    // rows before `done` are written
+    let mut done = i64::MIN;
+    for (k, b) in old.blocks.iter().enumerate() {
+        let end = old.blocks.get(k + 1).map_or(i64::MAX, |n| n.hour);
+        if end <= b.hour || dirty.range(b.hour..end).next().is_some() {
+            continue;
+        }
+        if done < b.hour {
+            steps.push(Step::Fresh(done, b.hour));
+        }
+        steps.push(Step::Copy(b.clone()));
+        done = end;
+    }
+    if done < i64::MAX {
+        steps.push(Step::Fresh(done, i64::MAX));
+    }
+    steps
+}
+
+/// The table `name` as an extension of the earlier file in `old_dir`
+/// (indexed by `old`), when the blocks it keeps are the file's first ones
+/// and the file is linked nowhere else; `None` when it must be written
+/// again.
+fn extension(
+    r: &Report,
+    name: &str,
+    old_dir: &Path,
+    old: &TableIndex,
+    dirty: &BTreeSet<i64>,
+) -> Result<Option<Extension>> {
+    use std::os::unix::fs::MetadataExt;
+    let steps = steps(old, dirty);
+    // the blocks kept must be the file's first ones: no rows come before
+    // the last of them but its own
+    let Some(kept) = steps.iter().rposition(|s| matches!(s, Step::Copy(_))).map(|k| k + 1) else {
+        return Ok(None);
+    };
+    let mut end = old.header;
+    for s in &steps[..kept] {
+        match *s {
+            Step::Copy(ref b) if b.offset == end => end += b.len,
+            Step::Fresh(lo, hi) if fresh(r, name, (lo, hi))?.0.height() == 0 => {}
+            _ => return Ok(None),
+        }
+    }
+    let path = table_path(old_dir, name);
+    let m = fs::metadata(&path)?;
+    if m.nlink() != 1 || Stamp::of_metadata(&m) != Some(old.stamp) {
+        return Ok(None);
+    }
+    let mut header = Vec::new();
+    csv::write_rows(&header_frame(r, name)?, &mut header, true)?;
+    let mut there = vec![0u8; old.header as usize];
+    std::os::unix::fs::FileExt::read_exact_at(&File::open(&path)?, &mut there, 0)?;
+    if there != header {
+        return Ok(None);
+    }
+    let mut blocks: Vec<Block> = steps[..kept]
+        .iter()
+        .filter_map(|s| match s {
+            Step::Copy(b) => Some(b.clone()),
+            Step::Fresh(..) => None,
+        })
+        .collect();
+    let cut = end;
+    let mut out = Out::memory(cut);
+    for s in &steps[kept..] {
+        if let Step::Fresh(lo, hi) = *s {
+            let (df, times) = fresh(r, name, (lo, hi))?;
+            out.blocks(&df, &times, &mut blocks)?;
+        }
+    }
+    Ok(Some(Extension {
+        name: name.to_string(),
+        stamp: old.stamp,
+        cut,
+        tail: out.into_memory(),
+        header: old.header,
+        blocks,
+    }))
+}
+
+/// Where a table's bytes go.
+enum Sink {
+    File(File),
+    /// The bytes after the first `start` of a table extended in place.
+    Memory(Vec<u8>),
+}
+
 /// A table file being written.
 struct Out {
-    file: File,
+    file: Sink,
     /// Its length once the copy below is made.
     pos: u64,
     /// The earlier table, when this one is spliced from it.
@@ -550,7 +835,7 @@ struct Out {
 impl Out {
     fn new(file: File) -> Out {
         Out {
-            file,
+            file: Sink::File(file),
             pos: 0,
             src: None,
             pending: None,
@@ -558,12 +843,40 @@ impl Out {
         }
     }
 
+    /// Rows kept in memory, the table's first `start` bytes being kept.
+    fn memory(start: u64) -> Out {
+        Out {
+            file: Sink::Memory(Vec::new()),
+            pos: start,
+            src: None,
+            pending: None,
+            reserved: false,
+        }
+    }
+
+    /// The bytes kept in memory.
+    fn into_memory(self) -> Vec<u8> {
+        match self.file {
+            Sink::Memory(bytes) => bytes,
+            Sink::File(_) => Vec::new(),
+        }
+    }
+
+    /// The file written to.
+    fn file(&mut self) -> Result<&mut File> {
+        match &mut self.file {
+            Sink::File(f) => Ok(f),
+            Sink::Memory(_) => anyhow::bail!("the table is kept in memory"),
+        }
+    }
+
     /// Empties the file, to write it again from the start.
     fn restart(&mut self) -> Result<()> {
         use std::io::{Seek, SeekFrom};
         self.pending = None;
-        self.file.set_len(0)?;
-        self.file.seek(SeekFrom::Start(0))?;
+        let file = self.file()?;
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
         self.pos = 0;
         Ok(())
     }
@@ -574,11 +887,11 @@ impl Out {
     /// on ext4). Where it cannot, nothing changes.
     fn reserve(&mut self, len: u64) {
         use std::os::unix::io::AsRawFd;
-        let Ok(len) = libc::off_t::try_from(len) else {
+        let (Ok(len), Sink::File(file)) = (libc::off_t::try_from(len), &self.file) else {
             return;
         };
         // SAFETY: the descriptor is an open file for the length of the call
-        unsafe { libc::fallocate(self.file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, len) };
+        unsafe { libc::fallocate(file.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, 0, len) };
         // a call that fails (no space left) may still have reserved part
         self.reserved = true;
     }
@@ -588,7 +901,8 @@ impl Out {
         self.flush_copy()?;
         if self.reserved {
             // cutting at the length frees the blocks past it
-            self.file.set_len(self.pos)?;
+            let pos = self.pos;
+            self.file()?.set_len(pos)?;
         }
         Ok(())
     }
@@ -596,7 +910,10 @@ impl Out {
     fn flush_copy(&mut self) -> Result<()> {
         if let Some((offset, len)) = self.pending.take() {
             let src = self.src.as_ref().context("no earlier table to copy from")?;
-            copy_range(src, offset, len, &self.file)?;
+            let Sink::File(dst) = &self.file else {
+                anyhow::bail!("no copy into memory");
+            };
+            copy_range(src, offset, len, dst)?;
         }
         Ok(())
     }
@@ -604,11 +921,21 @@ impl Out {
     /// Appends rows (or a header) formatted by the CSV writer.
     fn rows(&mut self, df: &DataFrame, header: bool) -> Result<u64> {
         self.flush_copy()?;
-        let mut buf = Vec::with_capacity(64 * df.height() + 64);
-        csv::write_rows(df, &mut buf, header)?;
-        self.file.write_all(&buf)?;
-        self.pos += buf.len() as u64;
-        Ok(buf.len() as u64)
+        let len = match &mut self.file {
+            Sink::File(file) => {
+                let mut buf = Vec::with_capacity(64 * df.height() + 64);
+                csv::write_rows(df, &mut buf, header)?;
+                file.write_all(&buf)?;
+                buf.len()
+            }
+            Sink::Memory(bytes) => {
+                let before = bytes.len();
+                csv::write_rows(df, &mut *bytes, header)?;
+                bytes.len() - before
+            }
+        };
+        self.pos += len as u64;
+        Ok(len as u64)
     }
 
     /// Appends `len` bytes of `src` from `offset`, copied by the kernel
@@ -710,9 +1037,9 @@ fn header_frame(r: &Report, name: &str) -> Result<DataFrame> {
     })
 }
 
-/// The rows of segment `code` of `name` with minutes in `[lo, hi)`,
-/// converted for the file, and their minutes.
-fn fresh(r: &Report, name: &str, code: u32, (lo, hi): (i64, i64)) -> Result<(DataFrame, Vec<i64>)> {
+/// The rows of the table `name` with minutes in `[lo, hi)`, converted for
+/// the file, and their minutes.
+fn fresh(r: &Report, name: &str, (lo, hi): (i64, i64)) -> Result<(DataFrame, Vec<i64>)> {
     let f = r.figures;
     Ok(match name {
         "minute_counts" => {
@@ -721,64 +1048,31 @@ fn fresh(r: &Report, name: &str, code: u32, (lo, hi): (i64, i64)) -> Result<(Dat
             (crate::sql::minute_frame(&t)?, times)
         }
         _ => {
-            let df = f.moving_of(code, lo, hi)?;
+            let df = f.moving_between(lo, hi)?;
             let times: Vec<i64> = df.column("window_start")?.i64()?.into_no_null_iter().collect();
             (crate::sql::moving_frame(&df, &f.action_names())?, times)
         }
     })
 }
 
-/// The segments of the table `name`: per action for the moving average
-/// (by name, as its rows are ordered), one for the minute counts.
-fn segment_list(r: &Report, name: &str) -> Vec<(u32, String)> {
-    match name {
-        "minute_counts" => vec![(0, String::new())],
-        _ => r
-            .figures
-            .action_names()
-            .iter()
-            .enumerate()
-            .map(|(c, n)| (c as u32, n.to_string()))
-            .collect(),
-    }
-}
-
 /// Writes the table `name` whole, in blocks.
 fn whole(r: &Report, name: &str, out: &mut Out) -> Result<TableIndex> {
     let df = r.frame(name)?;
     let header = out.rows(&df.slice(0, 0), true)?;
-    let mut segments = Vec::new();
-    match name {
-        "minute_counts" => {
-            let mut blocks = Vec::new();
-            out.blocks(df, &r.figures.minute_counts().start, &mut blocks)?;
-            segments.push(Segment {
-                action: String::new(),
-                blocks,
-            });
-        }
+    let times: Vec<i64> = match name {
+        "minute_counts" => r.figures.minute_counts().start.clone(),
         _ => {
             let raw = r.figures.moving_average()?;
-            let codes = raw.column("action")?.u32()?;
-            let times: Vec<i64> = raw.column("window_start")?.i64()?.into_no_null_iter().collect();
-            let mut a = 0;
-            for (code, action) in segment_list(r, name) {
-                let mut b = a;
-                while b < times.len() && codes.get(b) == Some(code) {
-                    b += 1;
-                }
-                let mut blocks = Vec::new();
-                out.blocks(&df.slice(a as i64, b - a), &times[a..b], &mut blocks)?;
-                segments.push(Segment { action, blocks });
-                a = b;
-            }
+            raw.column("window_start")?.i64()?.into_no_null_iter().collect()
         }
-    }
+    };
+    let mut blocks = Vec::new();
+    out.blocks(df, &times, &mut blocks)?;
     out.finish()?;
     Ok(TableIndex {
         name: name.to_string(),
         header,
-        segments,
+        blocks,
         stamp: Stamp::default(),
     })
 }
@@ -796,45 +1090,28 @@ fn splice(r: &Report, name: &str, out: &mut Out, old: &TableIndex, dirty: &BTree
     // the new table is about as long as the earlier one
     out.reserve(src.metadata()?.len());
     out.copy(0, old.header)?;
-    let mut segments = Vec::new();
-    for (code, action) in segment_list(r, name) {
-        let mut blocks = Vec::new();
-        let none = Vec::new();
-        let old_blocks = old
-            .segments
-            .iter()
-            .find(|s| s.action == action)
-            .map_or(&none, |s| &s.blocks);
-        // rows before `done` are written
-        let mut done = i64::MIN;
-        for (k, b) in old_blocks.iter().enumerate() {
-            let end = old_blocks.get(k + 1).map_or(i64::MAX, |n| n.hour);
-            if end <= b.hour || dirty.range(b.hour..end).next().is_some() {
-                continue;
+    let mut blocks = Vec::new();
+    for step in steps(old, dirty) {
+        match step {
+            Step::Copy(b) => {
+                blocks.push(Block {
+                    hour: b.hour,
+                    offset: out.pos,
+                    len: b.len,
+                });
+                out.copy(b.offset, b.len)?;
             }
-            if done < b.hour {
-                let (df, times) = fresh(r, name, code, (done, b.hour))?;
+            Step::Fresh(lo, hi) => {
+                let (df, times) = fresh(r, name, (lo, hi))?;
                 out.blocks(&df, &times, &mut blocks)?;
             }
-            blocks.push(Block {
-                hour: b.hour,
-                offset: out.pos,
-                len: b.len,
-            });
-            out.copy(b.offset, b.len)?;
-            done = end;
         }
-        if done < i64::MAX {
-            let (df, times) = fresh(r, name, code, (done, i64::MAX))?;
-            out.blocks(&df, &times, &mut blocks)?;
-        }
-        segments.push(Segment { action, blocks });
     }
     out.finish()?;
     Ok(TableIndex {
         name: name.to_string(),
         header: old.header,
-        segments,
+        blocks,
         stamp: Stamp::default(),
     })
 }
@@ -849,11 +1126,45 @@ mod tests {
     use crate::state::MinuteCounts;
     use rand_pcg::rand_core::{Rng, SeedableRng};
 
+    /// How a test writes a report's tables.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum How {
+        /// Each table file aside, then renamed into place.
+        Aside,
+        /// The folder aside, tables extended in place where they can be,
+        /// the folder swapped in.
+        InPlace,
+        /// As `InPlace`, killed after the extension: the next run finds the
+        /// old folder aside and rolls it back.
+        Killed,
+    }
+
+    /// The bytes of the two long tables in `dir`.
+    fn long_tables(dir: &Path) -> Vec<Vec<u8>> {
+        TABLES
+            .iter()
+            .map(|t| fs::read(table_path(dir, t)).unwrap_or_default())
+            .collect()
+    }
+
     /// Writes the two long tables of `counts` into `dir/tables` through a
     /// splice prepared from the ledger in `ck`, as a report write would
-    /// (aside, then renamed into place), and keeps the ledger. Returns which
-    /// tables were reused.
+    /// (see [`How`]), and keeps the ledger. Returns which tables were
+    /// reused.
     fn write(
+        counts: &MinuteCounts,
+        opts: &Options,
+        dir: &Path,
+        ck: &Path,
+        commit: u64,
+        touched: &Touched,
+    ) -> Vec<bool> {
+        write_as(How::Aside, counts, opts, dir, ck, commit, touched)
+    }
+
+    /// [`write`], written as `how` says.
+    fn write_as(
+        how: How,
         counts: &MinuteCounts,
         opts: &Options,
         dir: &Path,
@@ -883,7 +1194,7 @@ mod tests {
         let splice = Splice::prepare(
             &files,
             dir,
-            "options".into(),
+            format!("options {:?}", figures.action_names()),
             commit,
             counts.minute_bounds(),
             opts.moving_window,
@@ -907,13 +1218,38 @@ mod tests {
         };
         let tables = dir.join("tables");
         fs::create_dir_all(&tables).unwrap();
+        if how == How::Aside {
+            for name in TABLES {
+                let aside = tables.join(format!("{name}.new"));
+                splice.write_table(&r, name, &aside).unwrap();
+                fs::rename(&aside, table_path(dir, name)).unwrap();
+            }
+        } else {
+            let (new, old) = (dir.with_extension("new"), dir.with_extension("old"));
+            fs::create_dir_all(new.join("tables")).unwrap();
+            splice.allow_in_place(true);
+            for name in TABLES {
+                splice.write_table(&r, name, &table_path(&new, name)).unwrap();
+            }
+            let before = long_tables(dir);
+            fs::rename(dir, &old).unwrap();
+            splice.extend(&old, &new).unwrap();
+            if how == How::Killed {
+                // the next run puts the old report back as it was
+                roll_back(&old).unwrap();
+                assert_eq!(long_tables(&old), before, "rolled back after commit {commit}");
+                assert!(!old.join(JOURNAL).exists());
+                fs::rename(&old, dir).unwrap();
+                fs::remove_dir_all(&new).unwrap();
+                return reused;
+            }
+            fs::rename(&new, dir).unwrap();
+            fs::remove_dir_all(&old).unwrap();
+        }
         for name in TABLES {
-            let aside = tables.join(format!("{name}.new"));
-            splice.write_table(&r, name, &aside).unwrap();
-            fs::rename(&aside, tables.join(format!("{name}.csv"))).unwrap();
             let expected = csv::frame_to_string(&crate::sql::figure_frame(&figures, name).unwrap()).unwrap();
             assert_eq!(
-                fs::read_to_string(tables.join(format!("{name}.csv"))).unwrap(),
+                fs::read_to_string(table_path(dir, name)).unwrap(),
                 expected,
                 "{name} after commit {commit}"
             );
@@ -975,11 +1311,14 @@ mod tests {
                 };
                 end = end.max(events.iter().map(|e| e.0).max().unwrap_or(end));
                 let first_before = counts.minute_bounds().unwrap().0;
+                let actions_before = counts.actions().len();
                 add(&mut counts, &mut touched, commit, &events);
                 let same_first = counts.minute_bounds().unwrap().0 == first_before;
+                // a new action changes every minute's moving-average rows
+                let same_actions = counts.actions().len() == actions_before;
                 assert_eq!(
                     write(&counts, &opts, &report, &ck, commit, &touched),
-                    vec![true, same_first],
+                    vec![same_actions, same_actions && same_first],
                     "seed {seed}, commit {commit}"
                 );
             }
@@ -1012,6 +1351,121 @@ mod tests {
     }
 
     #[test]
+    fn tables_extended_in_place_are_the_tables_written_whole() {
+        use std::os::unix::fs::MetadataExt;
+        let base = 1_469_498_400;
+        let inodes = |dir: &Path| -> Vec<u64> {
+            TABLES
+                .iter()
+                .map(|t| fs::metadata(table_path(dir, t)).map_or(0, |m| m.ino()))
+                .collect()
+        };
+        for seed in 0..12u64 {
+            let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
+            let dir = tempfile::tempdir().unwrap();
+            let (report, ck) = (dir.path().join("r"), dir.path().join("ck"));
+            fs::create_dir_all(&ck).unwrap();
+            let opts = Options {
+                moving_window: [1usize, 3, 30, 90][seed as usize % 4],
+                ..Options::default()
+            };
+            let mut counts = MinuteCounts::new();
+            let mut touched = Touched::default();
+            let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| -> Vec<(i64, &'static str)> {
+                (0..40 + rng.next_u64() % 60)
+                    .map(|_| {
+                        let t = from + (rng.next_u64() % span as u64) as i64;
+                        (t, ["Open", "Close", "Zoom"][(rng.next_u64() % 3) as usize])
+                    })
+                    .collect()
+            };
+            let first = next(&mut rng, base, 20 * HOUR);
+            add(&mut counts, &mut touched, 1, &first);
+            write_as(How::InPlace, &counts, &opts, &report, &ck, 1, &touched);
+            let mut end = base + 20 * HOUR;
+            let mut rolled_back = false;
+            for commit in 2..10 {
+                // mostly later data (a new dump), sometimes data inside the
+                // span or an action never seen (every minute's rows change)
+                let back = (rng.next_u64() % 2) as i64 * HOUR;
+                let events = match (commit + seed) % 5 {
+                    0 => next(&mut rng, base + 2 * HOUR, 5 * HOUR),
+                    1 => vec![(end + 5, "Quit")],
+                    _ => next(&mut rng, end - back, 6 * HOUR),
+                };
+                let later = events.iter().all(|e| e.0 >= end) && !events.iter().any(|e| e.1 == "Quit");
+                end = end.max(events.iter().map(|e| e.0).max().unwrap_or(end));
+                add(&mut counts, &mut touched, commit, &events);
+                let before = inodes(&report);
+                let how = if rng.next_u64() % 4 == 0 {
+                    How::Killed
+                } else {
+                    How::InPlace
+                };
+                let reused = write_as(how, &counts, &opts, &report, &ck, commit, &touched);
+                if how == How::Killed {
+                    assert_eq!(inodes(&report), before);
+                    rolled_back = true;
+                    continue;
+                }
+                // after a new dump, the tables written in place (a table
+                // rolled back changed its time, and is written again)
+                if later && !rolled_back {
+                    assert_eq!(reused, vec![true, true], "seed {seed}, commit {commit}");
+                    assert_eq!(inodes(&report), before, "seed {seed}, commit {commit}");
+                }
+                rolled_back = false;
+            }
+            // (after a write that leaves a ledger of the tables in place)
+            add(&mut counts, &mut touched, 10, &[(end, "Open")]);
+            write_as(How::InPlace, &counts, &opts, &report, &ck, 10, &touched);
+            // a table linked elsewhere too is never changed: written again
+            let linked = dir.path().join("kept.csv");
+            fs::hard_link(table_path(&report, "minute_counts"), &linked).unwrap();
+            let kept = fs::read(&linked).unwrap();
+            let later = next(&mut rng, end, HOUR);
+            add(&mut counts, &mut touched, 11, &later);
+            let before = inodes(&report);
+            assert_eq!(
+                write_as(How::InPlace, &counts, &opts, &report, &ck, 11, &touched),
+                vec![true, true]
+            );
+            assert_eq!(fs::read(&linked).unwrap(), kept);
+            let after = inodes(&report);
+            assert!(after[0] != before[0] && after[1] == before[1], "{before:?} {after:?}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_journal_is_refused_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path();
+        fs::create_dir_all(old.join("tables")).unwrap();
+        fs::write(table_path(old, "minute_counts"), b"header\nrow 1\nrow 2, extended\n").unwrap();
+        let journal = Journal {
+            tables: vec![("minute_counts".into(), 19, 13, b"row 2\n".to_vec())],
+        };
+        let mut bytes = journal.encode();
+        assert_eq!(Journal::decode(&bytes).unwrap(), journal);
+        bytes[30] ^= 4;
+        fs::write(old.join(JOURNAL), &bytes).unwrap();
+        assert!(roll_back(old).is_err());
+        assert_eq!(
+            fs::read(table_path(old, "minute_counts")).unwrap(),
+            b"header\nrow 1\nrow 2, extended\n"
+        );
+        fs::write(old.join(JOURNAL), journal.encode()).unwrap();
+        roll_back(old).unwrap();
+        assert_eq!(
+            fs::read(table_path(old, "minute_counts")).unwrap(),
+            b"header\nrow 1\nrow 2\n"
+        );
+        assert!(!old.join(JOURNAL).exists());
+        // without a journal nothing was changed
+        roll_back(old).unwrap();
+    }
+
+    #[test]
     fn the_ledger_reads_back_and_a_changed_byte_is_found() {
         let ledger = Ledger {
             commit: 7,
@@ -1021,21 +1475,18 @@ mod tests {
             tables: vec![TableIndex {
                 name: "moving_average".into(),
                 header: 41,
-                segments: vec![Segment {
-                    action: "Close".into(),
-                    blocks: vec![
-                        Block {
-                            hour: -3600,
-                            offset: 41,
-                            len: 9000,
-                        },
-                        Block {
-                            hour: 0,
-                            offset: 9041,
-                            len: 12,
-                        },
-                    ],
-                }],
+                blocks: vec![
+                    Block {
+                        hour: -3600,
+                        offset: 41,
+                        len: 9000,
+                    },
+                    Block {
+                        hour: 0,
+                        offset: 9041,
+                        len: 12,
+                    },
+                ],
                 stamp: Stamp {
                     ino: 5,
                     size: 9053,

@@ -467,6 +467,13 @@ fn updates_killed_while_they_extend_the_report_leave_it_whole() {
     assert!(run().wait().unwrap().success());
     let (sum, events) = counted(&d.join("reports/dumps"));
     assert_eq!(sum, events);
+    // what killed runs left is gone
+    let left: Vec<_> = fs::read_dir(d.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".dumps.old-") || n.starts_with(".dumps.tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     windowpane(&["batch", "dumps", "--report", "batch-report"], d);
     let (updated, batch) = (tables(&d.join("reports/dumps")), tables(&d.join("batch-report")));
     assert_eq!(updated.len(), batch.len());

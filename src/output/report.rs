@@ -348,7 +348,10 @@ fn remove_stale(dir: &Path) {
         .flatten()
         .flatten()
         .map(|e| (e, &inside_prefix[..]));
-    let found: Vec<_> = beside.chain(inside).collect();
+    let mut found: Vec<_> = beside.chain(inside).collect();
+    // temporary folders first: a killed run's may hold links to the old
+    // report's tables, which are rolled back only when linked nowhere else
+    found.sort_by_key(|(e, _)| e.file_name().to_string_lossy().starts_with(&old_prefix));
     for (entry, prefixes) in found {
         let entry_name = entry.file_name().to_string_lossy().into_owned();
         let Some(pid) = prefixes.iter().find_map(|p| pid_of(&entry_name, p)) else {
@@ -588,53 +591,114 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
         fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
     }
     if mode == Mode::Inside {
+        if let Some(sp) = report.splice.as_deref() {
+            sp.allow_in_place(false);
+        }
         return write_inside(report, dir, exporters);
     }
+    match swap(report, dir, exporters, true)? {
+        Swap::Done => Ok(()),
+        Swap::Undone(e) => {
+            eprintln!(
+                "windowpane: warning: the tables of {} cannot be extended in place ({e:#}); they are written again",
+                dir.display()
+            );
+            match swap(report, dir, exporters, false)? {
+                Swap::Done => Ok(()),
+                Swap::Undone(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// What became of [`swap`].
+enum Swap {
+    /// The new report is in place.
+    Done,
+    /// Extending the long tables in place failed: the old report is back
+    /// in place as it was.
+    Undone(anyhow::Error),
+}
+
+/// Writes the report aside and swaps it in for the old one (`dir`), the
+/// long tables extended in place when `in_place` allows and the splice
+/// plans it (see [`super::splice::Splice::extend`]).
+fn swap(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>], in_place: bool) -> Result<Swap> {
     let tmp = sibling(dir, "tmp");
     if ours(&tmp) {
         let _ = remove_ours(&tmp);
     }
     let splice = report.splice.as_deref();
     if let Some(sp) = splice {
-        sp.allow_in_place(true);
+        sp.allow_in_place(in_place);
     }
     export_into(report, dir, &tmp, exporters)?;
     let old = sibling(dir, "old");
-    if dir.exists() {
+    let moved = dir.exists();
+    if moved {
         if let Err(e) = fs::rename(dir, &old) {
             let _ = remove_ours(&tmp);
             if e.raw_os_error() == Some(libc::EBUSY) {
                 if let Some(sp) = splice {
                     sp.allow_in_place(false);
                 }
-                return write_inside(report, dir, exporters);
+                return write_inside(report, dir, exporters).map(|()| Swap::Done);
             }
             return Err(e).with_context(|| format!("cannot move the old report {} aside", dir.display()));
         }
     }
     // the long tables extended in place: only now that the old report is
     // aside, and given back if anything fails before the new one is in place
-    if let Some(sp) = splice.filter(|sp| sp.extends()) {
-        let extended = sp
-            .extend(&old, &tmp)
-            .and_then(|()| write_marker(&tmp, &entries(&tmp)?))
-            .with_context(|| format!("cannot write the tables of the report {}", dir.display()));
+    let extends = splice.filter(|sp| sp.extends());
+    if let Some(sp) = extends {
+        let extended = if moved {
+            sp.extend(&old, &tmp).and_then(|()| write_marker(&tmp, &entries(&tmp)?))
+        } else {
+            Err(anyhow::anyhow!("the earlier report is gone"))
+        };
         if let Err(e) = extended {
-            let _ = remove_ours(&tmp);
-            let back = super::splice::roll_back(&old)
-                .and_then(|()| Ok(fs::rename(&old, dir)?))
-                .with_context(|| format!("the old report is left in {}", old.display()));
-            return Err(match back {
-                Ok(()) => e,
-                Err(b) => e.context(format!("{b:#}")),
-            });
+            put_back(dir, &tmp, &old, moved)?;
+            return Ok(Swap::Undone(e));
         }
     }
-    fs::rename(&tmp, dir).with_context(|| format!("cannot move the new report into {}", dir.display()))?;
+    if let Err(e) = fs::rename(&tmp, dir) {
+        let e = anyhow::Error::new(e).context(format!("cannot move the new report into {}", dir.display()));
+        if extends.is_some() {
+            if let Err(b) = put_back(dir, &tmp, &old, moved) {
+                return Err(e.context(format!("{b:#}")));
+            }
+        }
+        return Err(e);
+    }
+    if extends.is_some() {
+        // the old folder's tables are the new report's now: its journal
+        // goes first, so that nothing ever rolls them back
+        if let Err(e) = fs::remove_file(old.join(super::splice::JOURNAL)) {
+            eprintln!(
+                "windowpane: warning: cannot remove {} ({e}); remove the folder {} yourself",
+                old.join(super::splice::JOURNAL).display(),
+                old.display()
+            );
+            return Ok(Swap::Done);
+        }
+    }
     if old.exists() {
         let _ = remove_ours(&old);
     }
-    Ok(())
+    Ok(Swap::Done)
+}
+
+/// Puts the old report, moved aside to `old` (if `moved`), back in place
+/// as it was after its tables were extended (or not) for the new report
+/// `tmp`, which is removed first (it holds links to the old tables).
+fn put_back(dir: &Path, tmp: &Path, old: &Path, moved: bool) -> Result<()> {
+    let _ = remove_ours(tmp);
+    if !moved {
+        return Ok(());
+    }
+    super::splice::roll_back(old)
+        .and_then(|()| Ok(fs::rename(old, dir)?))
+        .with_context(|| format!("the old report is left in {}", old.display()))
 }
 
 /// Writes the report into `dir` itself: the new files go to a temporary

@@ -460,9 +460,12 @@ impl Splice {
     /// Lets the tables be extended in place (see [`Splice::extend`]):
     /// only when the report is written aside and swapped in by renaming.
     /// Forgets any extension planned before.
+    /// Forgets the tables written before too: called before each write
+    /// of the report.
     pub fn allow_in_place(&self, allow: bool) {
         self.in_place.store(allow, std::sync::atomic::Ordering::Relaxed);
         self.extensions.lock().expect("not poisoned").clear();
+        self.written.lock().expect("not poisoned").clear();
     }
 
     /// Writes the table `name` (one of [`TABLES`]) of the report `r` as
@@ -535,7 +538,7 @@ impl Splice {
     /// A table file linked anywhere else is never changed (it is written
     /// again instead, see [`extension`]).
     pub fn extend(&self, old_dir: &Path, new_dir: &Path) -> Result<()> {
-        use std::os::unix::fs::{FileExt, MetadataExt};
+        use std::os::unix::fs::FileExt;
         let extensions = std::mem::take(&mut *self.extensions.lock().expect("not poisoned"));
         if extensions.is_empty() {
             return Ok(());
@@ -544,18 +547,14 @@ impl Splice {
         let mut journal = Journal::default();
         for e in &extensions {
             let path = table_path(old_dir, &e.name);
-            let f = fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&path)
-                .with_context(|| format!("cannot open {}", path.display()))?;
-            let m = f.metadata()?;
+            let (f, m) = open_alone(&path, true)?;
             anyhow::ensure!(
-                Stamp::of_metadata(&m) == Some(e.stamp) && m.nlink() == 1,
+                Stamp::of_metadata(&m) == Some(e.stamp),
                 "{} changed while the new report was written",
                 path.display()
             );
-            let mut saved = vec![0u8; (e.stamp.size - e.cut) as usize];
+            let len = e.stamp.size.checked_sub(e.cut).context("the cut lies past the end")?;
+            let mut saved = vec![0u8; usize::try_from(len)?];
             f.read_exact_at(&mut saved, e.cut)
                 .with_context(|| format!("cannot read {}", path.display()))?;
             journal.tables.push((e.name.clone(), e.stamp.size, e.cut, saved));
@@ -615,6 +614,26 @@ impl Splice {
         // write its tables whole, and a torn one fails its checksum
         crate::engine::checkpoint::write_aside(&path, &ledger.encode(), false)
     }
+}
+
+/// Opens the table file `path` to change it, never through a symbolic
+/// link, and only a regular file with no other link (none of the user's
+/// files is ever changed): its metadata as opened.
+fn open_alone(path: &Path, read: bool) -> Result<(File, fs::Metadata)> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let f = fs::OpenOptions::new()
+        .read(read)
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let m = f.metadata()?;
+    anyhow::ensure!(
+        m.file_type().is_file() && m.nlink() == 1,
+        "{} is linked elsewhere too",
+        path.display()
+    );
+    Ok((f, m))
 }
 
 /// Removes the file `path` if there is one.
@@ -683,6 +702,8 @@ impl Journal {
 pub fn roll_back(old_dir: &Path) -> Result<()> {
     use std::os::unix::fs::FileExt;
     let path = old_dir.join(JOURNAL);
+    // a journal being written when the run was killed: nothing was changed
+    remove_if_there(&path.with_extension("tmp"))?;
     let bytes = match fs::read(&path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -691,10 +712,8 @@ pub fn roll_back(old_dir: &Path) -> Result<()> {
     let journal = Journal::decode(&bytes).with_context(|| format!("cannot read {}", path.display()))?;
     for (name, len, cut, saved) in &journal.tables {
         let table = table_path(old_dir, name);
-        let f = fs::OpenOptions::new()
-            .write(true)
-            .open(&table)
-            .with_context(|| format!("cannot open {}", table.display()))?;
+        // linked elsewhere, it may be a newer report's: left as it is
+        let (f, _) = open_alone(&table, false)?;
         f.write_all_at(saved, *cut)
             .and_then(|()| f.set_len(*len))
             .with_context(|| format!("cannot restore {}", table.display()))?;
@@ -775,8 +794,13 @@ fn extension(
         }
     }
     let path = table_path(old_dir, name);
-    let m = fs::metadata(&path)?;
-    if m.nlink() != 1 || Stamp::of_metadata(&m) != Some(old.stamp) {
+    let m = fs::symlink_metadata(&path)?;
+    if !m.file_type().is_file() || m.nlink() != 1 || Stamp::of_metadata(&m) != Some(old.stamp) {
+        return Ok(None);
+    }
+    // the bytes past the cut are saved in the journal first: worth it
+    // when they are at most what is kept
+    if old.stamp.size.saturating_sub(end) > end {
         return Ok(None);
     }
     let mut header = Vec::new();
@@ -1235,12 +1259,17 @@ mod tests {
             fs::rename(dir, &old).unwrap();
             splice.extend(&old, &new).unwrap();
             if how == How::Killed {
-                // the next run puts the old report back as it was
+                // the next run removes the new folder (which links to the
+                // tables: they are rolled back only when linked nowhere
+                // else) and puts the old report back as it was
+                if old.join(JOURNAL).exists() {
+                    assert!(roll_back(&old).is_err());
+                }
+                fs::remove_dir_all(&new).unwrap();
                 roll_back(&old).unwrap();
                 assert_eq!(long_tables(&old), before, "rolled back after commit {commit}");
                 assert!(!old.join(JOURNAL).exists());
                 fs::rename(&old, dir).unwrap();
-                fs::remove_dir_all(&new).unwrap();
                 return reused;
             }
             fs::rename(&new, dir).unwrap();
@@ -1354,6 +1383,7 @@ mod tests {
     fn tables_extended_in_place_are_the_tables_written_whole() {
         use std::os::unix::fs::MetadataExt;
         let base = 1_469_498_400;
+        let mut extended = 0;
         let inodes = |dir: &Path| -> Vec<u64> {
             TABLES
                 .iter()
@@ -1413,6 +1443,7 @@ mod tests {
                 if later && !rolled_back {
                     assert_eq!(reused, vec![true, true], "seed {seed}, commit {commit}");
                     assert_eq!(inodes(&report), before, "seed {seed}, commit {commit}");
+                    extended += 1;
                 }
                 rolled_back = false;
             }
@@ -1433,7 +1464,19 @@ mod tests {
             assert_eq!(fs::read(&linked).unwrap(), kept);
             let after = inodes(&report);
             assert!(after[0] != before[0] && after[1] == before[1], "{before:?} {after:?}");
+            // nor is a file the table links to: it is read, and written again
+            let elsewhere = dir.path().join("elsewhere.csv");
+            fs::rename(table_path(&report, "moving_average"), &elsewhere).unwrap();
+            std::os::unix::fs::symlink(&elsewhere, table_path(&report, "moving_average")).unwrap();
+            let kept = fs::read(&elsewhere).unwrap();
+            add(&mut counts, &mut touched, 12, &[(end + 2 * HOUR, "Open")]);
+            write_as(How::InPlace, &counts, &opts, &report, &ck, 12, &touched);
+            assert_eq!(fs::read(&elsewhere).unwrap(), kept);
+            assert!(fs::symlink_metadata(table_path(&report, "moving_average"))
+                .unwrap()
+                .is_file());
         }
+        assert!(extended >= 10, "{extended} reports with tables extended");
     }
 
     #[test]
@@ -1463,6 +1506,17 @@ mod tests {
         assert!(!old.join(JOURNAL).exists());
         // without a journal nothing was changed
         roll_back(old).unwrap();
+        // a journal the killed run was still writing is removed: nothing
+        // was changed yet
+        fs::write(old.join(JOURNAL).with_extension("tmp"), b"half").unwrap();
+        roll_back(old).unwrap();
+        assert_eq!(fs::read_dir(old).unwrap().count(), 1);
+        // a table linked elsewhere too (a newer report's) is left as it is
+        fs::hard_link(table_path(old, "minute_counts"), old.join("newer.csv")).unwrap();
+        fs::write(old.join(JOURNAL), journal.encode()).unwrap();
+        let err = roll_back(old).unwrap_err();
+        assert!(format!("{err:#}").contains("linked elsewhere"), "{err:#}");
+        assert_eq!(fs::read(old.join("newer.csv")).unwrap(), b"header\nrow 1\nrow 2\n");
     }
 
     #[test]

@@ -721,6 +721,88 @@ fn line<'a, 'b: 'a>(
     Ok(())
 }
 
+/// A band between two lines of the same x coordinates: `pts` holds the
+/// upper line left to right, then the lower one right to left (a polygon).
+/// Filled row by row: a translucent fill blends a pixel row's run at once,
+/// where a polygon wider than tall is filled column by column, a pixel at
+/// a time.
+struct Band {
+    pts: Vec<(DateTime<Utc>, f64)>,
+    style: ShapeStyle,
+}
+
+impl<'a> plotters::element::PointCollection<'a, (DateTime<Utc>, f64)> for &'a Band {
+    type Point = &'a (DateTime<Utc>, f64);
+    type IntoIter = &'a [(DateTime<Utc>, f64)];
+    fn point_iter(self) -> Self::IntoIter {
+        &self.pts
+    }
+}
+
+impl<DB: plotters::prelude::DrawingBackend> plotters::element::Drawable<DB> for Band {
+    fn draw<I: Iterator<Item = plotters_backend::BackendCoord>>(
+        &self,
+        points: I,
+        backend: &mut DB,
+        _: (u32, u32),
+    ) -> Result<(), plotters_backend::DrawingErrorKind<DB::ErrorType>> {
+        let pts: Vec<(i32, i32)> = points.collect();
+        let n = pts.len() / 2;
+        if n < 2 {
+            return Ok(());
+        }
+        let (upper, lower) = (&pts[..n], &pts[n..]);
+        let lower_at = |k: usize| lower[n - 1 - k];
+        let (left, right) = (upper[0].0, upper[n - 1].0);
+        if right < left {
+            return Ok(());
+        }
+        // per column, the rows the band covers (top <= bottom)
+        let width = (right - left + 1) as usize;
+        let mut span = vec![(i32::MAX, i32::MIN); width];
+        let mut cover = |x: i32, a: i32, b: i32| {
+            let s = &mut span[(x - left) as usize];
+            s.0 = s.0.min(a.min(b));
+            s.1 = s.1.max(a.max(b));
+        };
+        for k in 0..n - 1 {
+            let ((xa, ta), (xb, tb)) = (upper[k], upper[k + 1]);
+            let (ba, bb) = (lower_at(k).1, lower_at(k + 1).1);
+            if xb <= xa {
+                cover(xa, ta.min(tb), ba.max(bb));
+                continue;
+            }
+            for x in xa..=xb {
+                let f = f64::from(x - xa) / f64::from(xb - xa);
+                let top = f64::from(ta) + f * f64::from(tb - ta);
+                let bottom = f64::from(ba) + f * f64::from(bb - ba);
+                cover(x, top.round() as i32, bottom.round() as i32);
+            }
+        }
+        let (y0, y1) = span
+            .iter()
+            .filter(|s| s.0 <= s.1)
+            .fold((i32::MAX, i32::MIN), |(a, b), s| (a.min(s.0), b.max(s.1)));
+        for y in y0..=y1 {
+            let mut x = 0;
+            while x < width {
+                if span[x].0 <= y && y <= span[x].1 {
+                    let start = x;
+                    while x < width && span[x].0 <= y && y <= span[x].1 {
+                        x += 1;
+                    }
+                    // the bitmap backend fills up to the corner, not past
+                    // it: one row, from `start` to before `x`
+                    backend.draw_rect((left + start as i32, y), (left + x as i32, y + 1), &self.style, true)?;
+                } else {
+                    x += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Draws the band between `lo` and `hi` (per bin, at bin centres).
 fn band<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, bins: &Bins, lo: &[f64], hi: &[f64], c: RGBColor) -> Result<()> {
     let both: Vec<f64> = lo
@@ -748,7 +830,10 @@ fn band<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, bins: &Bins, lo: &[f64], hi: 
                         .map_err(err)?;
                 } else {
                     chart
-                        .draw_series(std::iter::once(Polygon::new(pts, c.mix(0.22).filled())))
+                        .draw_series(std::iter::once(Band {
+                            pts,
+                            style: c.mix(0.22).filled(),
+                        }))
                         .map_err(err)?;
                 }
                 start = None;

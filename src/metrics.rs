@@ -85,6 +85,21 @@ pub struct Alert {
     pub difference: i64,
 }
 
+impl Alert {
+    /// The alert row of the minute that starts at `minute`, with the
+    /// counts of the two alert actions; `None` when its end or difference
+    /// would not fit (only numbers read from a damaged file are so large).
+    pub fn of(minute: i64, open: i64, close: i64) -> Option<Alert> {
+        Some(Alert {
+            window_start: minute,
+            window_end: minute.checked_add(MINUTE)?,
+            open,
+            close,
+            difference: open.checked_sub(close)?,
+        })
+    }
+}
+
 /// One row of the moving-average table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Moving {
@@ -554,12 +569,10 @@ fn alerts_plan(frame: &DataFrame, open: Option<u32>, close: Option<u32>, thresho
         ints(&rows, "difference")?,
     );
     Ok((0..s.len())
-        .map(|i| Alert {
-            window_start: s[i],
-            window_end: s[i] + MINUTE,
-            open: o[i],
-            close: c[i],
-            difference: d[i],
+        .map(|i| {
+            let a = Alert::of(s[i], o[i], c[i]).expect("an event's minute and counts fit");
+            debug_assert_eq!(a.difference, d[i]);
+            a
         })
         .collect())
 }
@@ -579,13 +592,7 @@ pub fn alerts_in(
 ) -> Vec<Alert> {
     open_close(t, rows, open, close)
         .filter(|(_, o, c)| (o - c).abs() > threshold)
-        .map(|(minute, open, close)| Alert {
-            window_start: minute,
-            window_end: minute + MINUTE,
-            open,
-            close,
-            difference: open - close,
-        })
+        .map(|(minute, open, close)| Alert::of(minute, open, close).expect("an event's minute and counts fit"))
         .collect()
 }
 

@@ -729,13 +729,9 @@ impl Stream {
             // the minute's counts now, under the threshold
             let of = |action: &str| self.counts.count(action, m) as i64;
             let (open, close) = (of(open), of(close));
-            changes.push(AlertChange::Withdrawn(Alert {
-                window_start: m,
-                window_end: m + MINUTE,
-                open,
-                close,
-                difference: open - close,
-            }));
+            changes.push(AlertChange::Withdrawn(
+                Alert::of(m, open, close).expect("an event's minute and counts fit"),
+            ));
         }
         Ok(changes)
     }
@@ -1166,13 +1162,7 @@ fn decode_snapshot(r: &mut Reader, bytes: &crate::state::Bytes) -> Result<Snapsh
         let (m, open, close) = (r.i64()?, r.i64()?, r.i64()?);
         alerts.insert(
             m,
-            Alert {
-                window_start: m,
-                window_end: m.checked_add(MINUTE).context("an alert at an impossible time")?,
-                open,
-                close,
-                difference: open.checked_sub(close).context("an alert of impossible counts")?,
-            },
+            Alert::of(m, open, close).context("an alert at an impossible time or of impossible counts")?,
         );
     }
     Ok(Snapshot {

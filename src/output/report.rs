@@ -366,8 +366,9 @@ fn remove_stale(dir: &Path) {
         // as they were (kept aside, whatever fails: it is the only report)
         if entry_name.starts_with(&old_prefix) && fs::symlink_metadata(dir).is_err() {
             match super::splice::roll_back(&path) {
-                Ok(()) if fs::rename(&path, dir).is_ok() => {}
-                Ok(()) => {}
+                Ok(()) => {
+                    let _ = fs::rename(&path, dir);
+                }
                 Err(e) => eprintln!(
                     "windowpane: warning: the report {} left by a killed run cannot be put back ({e:#}); it stays in {}",
                     dir.display(),

@@ -803,11 +803,7 @@ fn extension(
     if old.stamp.size.saturating_sub(end) > end {
         return Ok(None);
     }
-    let mut header = Vec::new();
-    csv::write_rows(&header_frame(r, name)?, &mut header, true)?;
-    let mut there = vec![0u8; old.header as usize];
-    std::os::unix::fs::FileExt::read_exact_at(&File::open(&path)?, &mut there, 0)?;
-    if there != header {
+    if !same_header(r, name, &File::open(&path)?, old)? {
         return Ok(None);
     }
     let mut blocks: Vec<Block> = steps[..kept]
@@ -1061,6 +1057,16 @@ fn header_frame(r: &Report, name: &str) -> Result<DataFrame> {
     })
 }
 
+/// Whether the earlier table `src` (indexed by `old`) starts with the
+/// header this version writes for the table `name`.
+fn same_header(r: &Report, name: &str, src: &File, old: &TableIndex) -> Result<bool> {
+    let mut header = Vec::new();
+    csv::write_rows(&header_frame(r, name)?, &mut header, true)?;
+    let mut there = vec![0u8; old.header as usize];
+    std::os::unix::fs::FileExt::read_exact_at(src, &mut there, 0)?;
+    Ok(there == header)
+}
+
 /// The rows of the table `name` with minutes in `[lo, hi)`, converted for
 /// the file, and their minutes.
 fn fresh(r: &Report, name: &str, (lo, hi): (i64, i64)) -> Result<(DataFrame, Vec<i64>)> {
@@ -1105,12 +1111,7 @@ fn whole(r: &Report, name: &str, out: &mut Out) -> Result<TableIndex> {
 /// its blocks of hours not in `dirty` are copied, the rest formatted anew.
 fn splice(r: &Report, name: &str, out: &mut Out, old: &TableIndex, dirty: &BTreeSet<i64>) -> Result<TableIndex> {
     let src = out.src.as_ref().context("no earlier table")?;
-    // the header this version writes must be the one there
-    let mut header = Vec::new();
-    csv::write_rows(&header_frame(r, name)?, &mut header, true)?;
-    let mut there = vec![0u8; old.header as usize];
-    std::os::unix::fs::FileExt::read_exact_at(src, &mut there, 0)?;
-    anyhow::ensure!(there == header, "the earlier table has another header");
+    anyhow::ensure!(same_header(r, name, src, old)?, "the earlier table has another header");
     // the new table is about as long as the earlier one
     out.reserve(src.metadata()?.len());
     out.copy(0, old.header)?;
@@ -1301,31 +1302,47 @@ mod tests {
         counts.set_time_range(range);
     }
 
+    /// 40 to 99 events at random times in `[from, from + span)`, of
+    /// actions drawn from `actions`.
+    fn random_events(
+        rng: &mut rand_pcg::Pcg64,
+        from: i64,
+        span: i64,
+        actions: &[&'static str],
+    ) -> Vec<(i64, &'static str)> {
+        (0..40 + rng.next_u64() % 60)
+            .map(|_| {
+                let t = from + (rng.next_u64() % span as u64) as i64;
+                (t, actions[(rng.next_u64() % actions.len() as u64) as usize])
+            })
+            .collect()
+    }
+
+    /// A folder with a checkpoint folder `ck` in it and where the report
+    /// `r` goes, and the options of seed `seed` (one of four moving
+    /// windows).
+    fn setting(seed: u64) -> (tempfile::TempDir, PathBuf, PathBuf, Options) {
+        let dir = tempfile::tempdir().unwrap();
+        let (report, ck) = (dir.path().join("r"), dir.path().join("ck"));
+        fs::create_dir_all(&ck).unwrap();
+        let opts = Options {
+            moving_window: [1usize, 3, 30, 90][seed as usize % 4],
+            ..Options::default()
+        };
+        (dir, report, ck, opts)
+    }
+
     #[test]
     fn spliced_tables_are_the_tables_written_whole() {
         let base = 1_469_498_400;
         for seed in 0..12u64 {
             let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-            let dir = tempfile::tempdir().unwrap();
-            let (report, ck) = (dir.path().join("r"), dir.path().join("ck"));
-            fs::create_dir_all(&ck).unwrap();
-            let window = [1usize, 3, 30, 90][seed as usize % 4];
-            let opts = Options {
-                moving_window: window,
-                ..Options::default()
-            };
+            let (_dir, report, ck, opts) = setting(seed);
             let mut counts = MinuteCounts::new();
             let mut touched = Touched::default();
-            let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| -> Vec<(i64, &'static str)> {
-                (0..40 + rng.next_u64() % 60)
-                    .map(|_| {
-                        let t = from + (rng.next_u64() % span as u64) as i64;
-                        let a = ["Open", "Close", "Open", "Close", "Zoom"]
-                            [(rng.next_u64() % if seed % 3 == 0 { 5 } else { 4 }) as usize];
-                        (t, a)
-                    })
-                    .collect()
-            };
+            // a third of the seeds bring a new action now and then
+            let actions = &["Open", "Close", "Open", "Close", "Zoom"][..if seed % 3 == 0 { 5 } else { 4 }];
+            let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| random_events(rng, from, span, actions);
             let first = next(&mut rng, base, 20 * HOUR);
             add(&mut counts, &mut touched, 1, &first);
             assert_eq!(write(&counts, &opts, &report, &ck, 1, &touched), vec![false, false]);
@@ -1392,22 +1409,11 @@ mod tests {
         };
         for seed in 0..12u64 {
             let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
-            let dir = tempfile::tempdir().unwrap();
-            let (report, ck) = (dir.path().join("r"), dir.path().join("ck"));
-            fs::create_dir_all(&ck).unwrap();
-            let opts = Options {
-                moving_window: [1usize, 3, 30, 90][seed as usize % 4],
-                ..Options::default()
-            };
+            let (dir, report, ck, opts) = setting(seed);
             let mut counts = MinuteCounts::new();
             let mut touched = Touched::default();
-            let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| -> Vec<(i64, &'static str)> {
-                (0..40 + rng.next_u64() % 60)
-                    .map(|_| {
-                        let t = from + (rng.next_u64() % span as u64) as i64;
-                        (t, ["Open", "Close", "Zoom"][(rng.next_u64() % 3) as usize])
-                    })
-                    .collect()
+            let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| {
+                random_events(rng, from, span, &["Open", "Close", "Zoom"])
             };
             let first = next(&mut rng, base, 20 * HOUR);
             add(&mut counts, &mut touched, 1, &first);

@@ -132,6 +132,63 @@ fn rebuild_removes_only_a_checkpoint() {
 }
 
 #[test]
+fn rebuild_refuses_a_checkpoint_another_process_holds_and_removes_nothing() {
+    // a running stream holds the checkpoint: --rebuild must not empty it
+    // under the stream's feet (it used to remove the folder, then lock a
+    // new one, and both processes wrote into it)
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    windowpane(&["generate", "dumps", "--files", "2", "--events", "200"], d);
+    let mut follower = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args([
+            "stream",
+            "dumps",
+            "--follow",
+            "--no-report",
+            "--quiet",
+            "--checkpoint",
+            "ck",
+        ])
+        .current_dir(d)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let committed = |d: &Path| d.join("ck/delta/2").is_file() || d.join("ck/snapshot/2").is_file();
+    let start = std::time::Instant::now();
+    while !committed(d) && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(committed(d), "the stream committed no second trigger");
+    let before: Vec<_> = ["metadata.json", "triggers.ndjson"]
+        .iter()
+        .map(|f| fs::read(d.join("ck").join(f)).unwrap())
+        .collect();
+    let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["update", "dumps", "--no-report", "--rebuild", "--checkpoint", "ck"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("in use by another windowpane"), "{err}");
+    let after: Vec<_> = ["metadata.json", "triggers.ndjson"]
+        .iter()
+        .map(|f| fs::read(d.join("ck").join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after, "the held checkpoint was changed");
+    assert!(committed(d), "the held checkpoint lost its commits");
+    follower.kill().unwrap();
+    follower.wait().unwrap();
+    // once let go, --rebuild starts it over and reads every file again
+    let again = windowpane(
+        &["update", "dumps", "--no-report", "--rebuild", "--checkpoint", "ck"],
+        d,
+    );
+    assert!(again.contains("(2 new files, 0 read before)"), "{again}");
+}
+
+#[test]
 fn a_checkpoint_inside_the_report_folder_is_refused_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

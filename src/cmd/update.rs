@@ -75,10 +75,8 @@ pub fn run(args: &Args) -> Result<()> {
         .clone()
         .unwrap_or_else(|| default_checkpoint(&report_dir));
     super::stream::check_apart(&checkpoint, (!args.no_report).then_some(report_dir.as_path()))?;
-    if args.rebuild {
-        crate::engine::checkpoint::remove(&checkpoint)?;
-    }
-    let mut stream = Stream::open(
+    let open = if args.rebuild { Stream::rebuild } else { Stream::open };
+    let mut stream = open(
         &args.input,
         &checkpoint,
         StreamOptions {

@@ -140,28 +140,28 @@ fn numbers(dir: &Path) -> Result<Vec<u64>> {
     Ok(out)
 }
 
-/// Removes a checkpoint folder, after checking that it is one (it holds a
-/// windowpane metadata.json and only the files a checkpoint has), so that
-/// nothing windowpane did not write is deleted. A missing folder is fine.
-pub fn remove(dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        return Ok(());
-    }
-    const OURS: [&str; 13] = [
-        ".gitignore",
-        "report.idx",
-        "report.tmp",
-        "digest.idx",
-        "digest.tmp",
-        "lock",
-        "metadata.json",
-        "metadata.tmp",
-        "offsets",
-        "delta",
-        "snapshot",
-        "rejected.ndjson",
-        "triggers.ndjson",
-    ];
+/// The names a checkpoint folder may hold: everything windowpane writes
+/// there. A folder with anything else is not emptied.
+const OURS: [&str; 13] = [
+    ".gitignore",
+    "report.idx",
+    "report.tmp",
+    "digest.idx",
+    "digest.tmp",
+    "lock",
+    "metadata.json",
+    "metadata.tmp",
+    "offsets",
+    "delta",
+    "snapshot",
+    "rejected.ndjson",
+    "triggers.ndjson",
+];
+
+/// Checks that `dir` is a checkpoint folder: it holds a windowpane
+/// metadata.json and only the files a checkpoint has, so that emptying it
+/// deletes nothing windowpane did not write.
+fn check_ours(dir: &Path) -> Result<()> {
     let entries: Vec<String> = fs::read_dir(dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
@@ -178,7 +178,7 @@ pub fn remove(dir: &Path) -> Result<()> {
             }
         );
     }
-    fs::remove_dir_all(dir).with_context(|| format!("cannot remove the checkpoint {}", dir.display()))
+    Ok(())
 }
 
 /// The kinds of commit file.
@@ -249,6 +249,31 @@ impl Checkpoint {
             dir: dir.to_path_buf(),
             _lock: lock,
         })
+    }
+
+    /// Opens the checkpoint `dir` emptied, to start over: the lock is
+    /// taken first (a folder another process holds is refused and left as
+    /// it is), then everything but the lock file is removed while it is
+    /// held. A folder with files a checkpoint does not have is refused.
+    pub fn open_emptied(dir: &Path) -> Result<Self> {
+        if dir.is_dir() && fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true) {
+            check_ours(dir)?;
+        }
+        let checkpoint = Self::open(dir)?;
+        for name in OURS.iter().filter(|&&n| n != "lock" && n != ".gitignore") {
+            let path = dir.join(name);
+            let gone = match fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => fs::remove_dir_all(&path),
+                Ok(_) => fs::remove_file(&path),
+                Err(_) => continue,
+            };
+            gone.with_context(|| format!("cannot remove {} to start the checkpoint over", path.display()))?;
+        }
+        for sub in ["offsets", "delta", "snapshot"] {
+            fs::create_dir_all(dir.join(sub))
+                .with_context(|| format!("cannot create the checkpoint folder {}", dir.display()))?;
+        }
+        Ok(checkpoint)
     }
 
     /// Lets go of the lock before the value is dropped.

@@ -262,6 +262,18 @@ impl Stream {
     /// Opens a stream on `input` with its checkpoint in `checkpoint_dir`,
     /// taking up where an earlier run with the same checkpoint stopped.
     pub fn open(input: &Path, checkpoint_dir: &Path, opts: StreamOptions) -> Result<Self> {
+        Self::open_in(input, checkpoint_dir, opts, false)
+    }
+
+    /// Starts the checkpoint `checkpoint_dir` over and opens a stream on
+    /// it: every file is read again. The checkpoint's lock is taken before
+    /// anything is removed, so a checkpoint in use by another process is
+    /// refused and left whole.
+    pub fn rebuild(input: &Path, checkpoint_dir: &Path, opts: StreamOptions) -> Result<Self> {
+        Self::open_in(input, checkpoint_dir, opts, true)
+    }
+
+    fn open_in(input: &Path, checkpoint_dir: &Path, opts: StreamOptions, emptied: bool) -> Result<Self> {
         let canonical = input
             .canonicalize()
             .with_context(|| format!("cannot open the input {}: check the path", input.display()))?;
@@ -281,7 +293,11 @@ impl Stream {
             alert_threshold: opts.figures.alert_threshold,
             alert_actions: opts.figures.alert_actions.clone(),
         };
-        let checkpoint = Checkpoint::open(checkpoint_dir)?;
+        let checkpoint = if emptied {
+            Checkpoint::open_emptied(checkpoint_dir)?
+        } else {
+            Checkpoint::open(checkpoint_dir)?
+        };
         let saved = checkpoint.metadata()?;
         let alerts_changed = match &saved {
             Some(text) => check_metadata(checkpoint_dir, text, &metadata)?,

@@ -313,3 +313,65 @@ fn the_prompt_runs_statements_over_several_lines_and_keeps_a_history() {
     assert!(history.contains("select count(*) as n\\nfrom totals;"), "{history}");
     assert!(history.contains("select nothing_here from totals;"), "{history}");
 }
+
+#[test]
+fn standard_input_is_held_where_no_other_user_can_reach_it_and_never_left_behind() {
+    // `sql -` reads its events twice, so it keeps a copy of standard input:
+    // never under a name in the temporary folder (a predictable name there
+    // let another user redirect the copy through a symlink), and gone even
+    // when the process is killed
+    use std::io::Write;
+    use std::process::Stdio;
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = fs::read_to_string(case("seedlike").join("input/file-0.json")).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .args(["sql", "-", "select count(*) as n from events"])
+        .env("TMPDIR", tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(lines.as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // the copy is being made: nothing may appear in the temporary folder
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let listed = || {
+        fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(),
+        Vec::<std::ffi::OsString>::new(),
+        "standard input was copied under a name"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        listed(),
+        Vec::<std::ffi::OsString>::new(),
+        "a killed run left its copy behind"
+    );
+    // and the copy reads back whole
+    let out = windowpane()
+        .args(["sql", "--format", "csv", "-", "select count(*) as n from events"])
+        .env("TMPDIR", tmp.path())
+        .write_stdin(lines.clone())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // every line of this case is a valid event (Spark counted them all)
+    let n: usize = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(n, lines.lines().count());
+    assert_eq!(listed(), Vec::<std::ffi::OsString>::new());
+}
+

@@ -580,31 +580,46 @@ pub fn read_file_into(path: &Path, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> 
     Ok(())
 }
 
-/// Standard input copied (decompressed) to a temporary file, for commands
-/// that read their input twice; the file is removed when this is dropped.
+/// Standard input copied (decompressed) to an anonymous temporary file,
+/// for commands that read their input twice. The file has no name in any
+/// folder (it is created unlinked, readable by this user only), so no other
+/// user can reach or replace it, and it is gone on every exit, a kill
+/// included; it is read again through this process's descriptor.
 #[derive(Debug)]
 pub struct Spool {
+    // the open file keeps it alive; `path` reaches it through /proc
+    _file: fs::File,
     path: PathBuf,
 }
 
 impl Spool {
-    /// Copies standard input to a new temporary file.
+    /// Copies standard input to a new anonymous temporary file.
     pub fn stdin() -> Result<Spool> {
-        let path = std::env::temp_dir().join(format!("windowpane-stdin-{}.ndjson", std::process::id()));
-        let spool = Spool { path };
+        use std::os::fd::AsRawFd;
+        let folder = std::env::temp_dir();
+        let mut file = tempfile::tempfile_in(&folder).with_context(|| {
+            format!(
+                "cannot create a temporary file in {} to hold standard input (set TMPDIR to another folder)",
+                folder.display()
+            )
+        })?;
+        let path = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+        if !path.exists() {
+            bail!(
+                "standard input can be read twice only where /proc is mounted; give the events as a file instead of -"
+            );
+        }
         let stdin = InputFile {
             path: PathBuf::from(STDIN),
             name: STDIN_NAME.into(),
         };
-        let mut out = fs::File::create(&spool.path)
-            .with_context(|| format!("cannot create the temporary file {}", spool.path.display()))?;
         open(&stdin)
-            .and_then(|mut r| std::io::copy(&mut r, &mut out))
-            .with_context(|| format!("cannot copy standard input to {}", spool.path.display()))?;
-        Ok(spool)
+            .and_then(|mut r| std::io::copy(&mut r, &mut file))
+            .with_context(|| format!("cannot copy standard input to a temporary file in {}", folder.display()))?;
+        Ok(Spool { _file: file, path })
     }
 
-    /// The temporary file.
+    /// Where the copy is read from.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -617,12 +632,6 @@ impl Spool {
                 r.file = STDIN_NAME.into();
             }
         }
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = fs::remove_file(&self.path);
     }
 }
 

@@ -541,6 +541,59 @@ fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
 }
 
 #[test]
+fn follow_ends_as_on_ctrl_c_when_terminated_or_hung_up() {
+    // `kill`, `systemctl stop`, `docker stop` and a closed terminal end a
+    // followed stream as Ctrl-C does: the page no longer says it is live
+    use std::io::BufRead;
+    for signal in ["-TERM", "-HUP"] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("in");
+        fs::create_dir(&input).unwrap();
+        write_files(&input, &[vec![(H, "Open"), (H + 1, "Close")]]);
+        let report = dir.path().join("report");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+            .args(["stream", "--follow", "--checkpoint"])
+            .arg(dir.path().join("ck"))
+            .arg("--report")
+            .arg(&report)
+            .arg(&input)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                if tx.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        wait_for_line(&lines, "report updated", Duration::from_secs(30));
+        let page = || fs::read_to_string(report.join("index.html")).unwrap();
+        assert!(
+            page().contains("http-equiv=\"refresh\""),
+            "{signal}: the live page does not reload"
+        );
+        let status = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{signal}: {stderr}");
+        assert!(stderr.contains("stopped after trigger 1"), "{signal}: {stderr}");
+        assert!(
+            !page().contains("http-equiv=\"refresh\""),
+            "{signal}: the page still says it is live"
+        );
+        assert!(!page().contains("is running and rewrites"), "{signal}");
+    }
+}
+
+#[test]
 fn a_file_gone_between_listing_and_reading_is_recorded_as_missing() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");

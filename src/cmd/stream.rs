@@ -77,8 +77,8 @@ pub struct Args {
     /// (UTC timestamps, typed columns) or both.
     #[arg(long, value_enum, default_value_t = crate::output::tables::TableFormat::Csv, value_name = "FORMAT")]
     pub table_format: crate::output::tables::TableFormat,
-    /// Keep watching INPUT for new files until Ctrl-C, instead of stopping
-    /// when every file is processed.
+    /// Keep watching INPUT for new files until stopped (Ctrl-C, SIGTERM or
+    /// a closed terminal), instead of stopping when every file is processed.
     #[arg(long)]
     pub follow: bool,
     /// With --follow: a new file in INPUT starts a trigger at once; this is how
@@ -152,7 +152,8 @@ fn file_list(files: &[String]) -> String {
     }
 }
 
-/// A flag Ctrl-C sets: the stream stops after the trigger under way.
+/// A flag Ctrl-C, SIGTERM and SIGHUP set: the stream stops after the
+/// trigger under way.
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
@@ -162,7 +163,7 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
             std::process::exit(130);
         }
     })
-    .context("cannot install the Ctrl-C handler")?;
+    .context("cannot install the handler of Ctrl-C, SIGTERM and SIGHUP")?;
     Ok(stop)
 }
 

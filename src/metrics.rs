@@ -774,6 +774,9 @@ fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i6
         }
     }
     let w = window as i64;
+    if !fits_in_64_bits(&count, window) {
+        return ordered(exact_moving(code, start, count, window, first)?, grid.len(), actions);
+    }
     let trailing = RollingOptionsFixedWindow {
         window_size: window,
         min_periods: 1,
@@ -821,14 +824,65 @@ fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i6
             col("moving_variance"),
         ])
         .collect()?;
-    // computed per action (each a run of the grid's length), the rows are
-    // put in minute, then action order: the order of `minute_counts`, in
-    // which a later minute's rows only ever come after the earlier ones
-    let g = grid.len();
-    let order: Vec<IdxSize> = (0..rows)
+    ordered(df, grid.len(), actions)
+}
+
+/// Rows computed per action (each a run of the grid's `g` minutes) put in
+/// minute, then action order: the order of `minute_counts`, in which a
+/// later minute's rows only ever come after the earlier ones.
+fn ordered(df: DataFrame, g: usize, actions: usize) -> Result<DataFrame> {
+    let order: Vec<IdxSize> = (0..g * actions)
         .map(|k| ((k % actions) * g + k / actions) as IdxSize)
         .collect();
     Ok(df.take(&IdxCa::from_vec("order".into(), order))?)
+}
+
+/// True when the plan's 64-bit sums cannot wrap: `n·ss` and `s²` are at
+/// most `(window · largest count)²`.
+fn fits_in_64_bits(count: &[i64], window: usize) -> bool {
+    let largest = count.iter().copied().max().unwrap_or(0).max(0) as u128;
+    let bound = largest * window as u128;
+    bound * bound <= i64::MAX as u128
+}
+
+/// The moving figures of the plan, for counts so large that its 64-bit
+/// sums could wrap: the same trailing sums over `window` rows of each
+/// action's run, in 128 bits. `n·ss − s²` is exact while it fits (then
+/// rounded once, as the plan does); past that, in floating point, as
+/// [`Sums::variance`] does.
+fn exact_moving(code: Vec<u32>, start: Vec<i64>, count: Vec<i64>, window: usize, first: i64) -> Result<DataFrame> {
+    let rows = count.len();
+    let (mut average, mut variance) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
+    let (mut s, mut ss) = (0i128, 0i128);
+    for k in 0..rows {
+        if k > 0 && code[k] != code[k - 1] {
+            (s, ss) = (0, 0);
+        }
+        let c = i128::from(count[k]);
+        s += c;
+        ss += c * c;
+        if k >= window && code[k - window] == code[k] {
+            let old = i128::from(count[k - window]);
+            s -= old;
+            ss -= old * old;
+        }
+        let n = ((start[k] - first).div_euclid(MINUTE) + 1).min(window as i64) as i128;
+        average.push(s as f64 / n as f64);
+        variance.push((n > 1).then(|| {
+            let denominator = (n * (n - 1)) as f64;
+            match n.checked_mul(ss).zip(s.checked_mul(s)) {
+                Some((a, b)) => (a - b) as f64 / denominator,
+                None => ((n as f64 * ss as f64 - s as f64 * s as f64) / denominator).max(0.0),
+            }
+        }));
+    }
+    Ok(df!(
+        "action" => code,
+        "window_start" => start,
+        "count" => count,
+        "moving_average" => average,
+        "moving_variance" => variance,
+    )?)
 }
 
 /// Reads an integer column.
@@ -1035,6 +1089,62 @@ mod tests {
             [(0, 2 * HOUR), (3 * HOUR, 4 * HOUR), (5 * HOUR, 7 * HOUR)]
         );
         assert_eq!(hour_runs([]), []);
+    }
+
+    #[test]
+    fn the_moving_variance_of_huge_counts_does_not_wrap() {
+        // one event, then 32 million in one minute a week later, over a
+        // week's window: n·ss alone is past 2^63
+        let mut c = MinuteCounts::new();
+        let week = MAX_MOVING_WINDOW as i64 * MINUTE;
+        c.add_counts(&[("a".into(), 0, 1), ("a".into(), week, 32_000_000)]);
+        let df = moving_average(&c.table(), MAX_MOVING_WINDOW).unwrap();
+        let variance = floats(&df, "moving_variance").unwrap();
+        let peak = variance.iter().flatten().copied().fold(f64::MIN, f64::max);
+        // the window holds 32,000,000 and 10,079 zeros
+        let n = MAX_MOVING_WINDOW as f64;
+        let want = 32e6 * 32e6 * (n - 1.0) / (n * (n - 1.0));
+        assert!((peak - want).abs() <= want * 1e-12, "{peak} against {want}");
+        assert!(variance.iter().flatten().all(|v| *v >= 0.0));
+        // below the bound, the 128-bit path gives the plan's bits
+        let t = random_table(9, 3_000, &["x", "y"]);
+        let (distinct, last) = {
+            let mut d = t.start.clone();
+            d.dedup();
+            (d, *t.start.last().unwrap())
+        };
+        let grid = moving_grid_to(&distinct, 30, last);
+        let plan = moving_average(&t, 30).unwrap();
+        let (mut code, mut start, mut count) = (Vec::new(), Vec::new(), Vec::new());
+        for a in 0..t.names.len() as u32 {
+            for &m in &grid {
+                let n = t
+                    .code
+                    .iter()
+                    .zip(t.start.iter().zip(&t.count))
+                    .find(|(&cd, (&s, _))| cd == a && s == m)
+                    .map_or(0, |(_, (_, &n))| n as i64);
+                code.push(a);
+                start.push(m);
+                count.push(n);
+            }
+        }
+        let wide = ordered(
+            exact_moving(code, start, count, 30, t.start[0]).unwrap(),
+            grid.len(),
+            t.names.len(),
+        )
+        .unwrap();
+        let bits = |df: &DataFrame, c: &str| {
+            floats(df, c)
+                .unwrap()
+                .into_iter()
+                .map(|v| v.map(f64::to_bits))
+                .collect::<Vec<_>>()
+        };
+        assert!(fits_in_64_bits(&ints(&plan, "count").unwrap(), 30));
+        assert_eq!(bits(&plan, "moving_average"), bits(&wide, "moving_average"));
+        assert_eq!(bits(&plan, "moving_variance"), bits(&wide, "moving_variance"));
     }
 
     #[test]

@@ -502,3 +502,65 @@ fn generate_append_continues_the_numbering_and_the_timeline() {
         .code(1)
         .stderr(predicate::str::contains("--append"));
 }
+
+#[test]
+fn generate_writes_each_file_aside_and_renames_it_into_place() {
+    // a stream following the folder must never see a file under its own
+    // name before it is whole: no file of an input name is created or
+    // written to in place, each arrives by a rename
+    use notify::event::{CreateKind, EventKind, ModifyKind, RenameMode};
+    use notify::Watcher;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("dump");
+    windowpane()
+        .arg("generate")
+        .arg(&out)
+        .args(["--files", "1", "--events", "200"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("in 1 file to"));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut watcher = notify::recommended_watcher(tx).unwrap();
+    watcher.watch(&out, notify::RecursiveMode::NonRecursive).unwrap();
+    windowpane()
+        .arg("generate")
+        .arg(&out)
+        .args(["--files", "3", "--events", "30000", "--gzip-every", "2", "--append"])
+        .assert()
+        .success();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    drop(watcher);
+    let mut renamed = Vec::new();
+    for event in rx.try_iter() {
+        let event = event.unwrap();
+        for path in &event.paths {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            match event.kind {
+                EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => renamed.push(name),
+                EventKind::Create(CreateKind::File | CreateKind::Any) | EventKind::Modify(ModifyKind::Data(_)) => {
+                    panic!("{name} was written in place: {event:?}")
+                }
+                _ => {}
+            }
+        }
+    }
+    renamed.sort();
+    renamed.dedup();
+    assert_eq!(renamed, ["file-1.json.gz", "file-2.json", "file-3.json.gz"]);
+    // nothing is left aside, and one file is not "files"
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with('.')), "{names:?}");
+    windowpane()
+        .arg("generate")
+        .arg(&out)
+        .args(["--files", "1", "--events", "100", "--append"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("in 1 file to").and(predicate::str::contains("(file-4.json, from")));
+}

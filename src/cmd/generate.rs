@@ -140,16 +140,26 @@ fn events_from(args: &Args, start: i64, seed: u64) -> Result<Vec<(i64, String)>>
     Ok(out)
 }
 
+/// Writes a file as the README asks writers to: under a hidden name in the
+/// same folder, flushed, then renamed, so that a reader (a stream with
+/// --follow) never takes it half-written.
 fn write_file(path: &Path, body: &[u8], gzip: bool) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
     let write = || -> std::io::Result<()> {
+        let mut aside = tempfile::Builder::new()
+            .prefix(".generate-")
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
         if gzip {
-            let file = fs::File::create(path)?;
-            let mut enc = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+            let mut enc = flate2::write::GzEncoder::new(aside.as_file_mut(), flate2::Compression::default());
             enc.write_all(body)?;
             enc.finish()?;
         } else {
-            fs::write(path, body)?;
+            aside.write_all(body)?;
         }
+        aside.as_file().sync_data()?;
+        // refuses to replace a file that appeared meanwhile
+        aside.persist_noclobber(path).map_err(|e| e.error)?;
         Ok(())
     };
     write().with_context(|| format!("cannot write {}", path.display()))
@@ -255,7 +265,8 @@ pub fn run(args: &Args) -> Result<()> {
     }
     let range = match (written.first(), written.last()) {
         (Some(a), Some(b)) if first > 0 => format!(
-            " ({a} to {b}, from {})",
+            " ({}, from {})",
+            if a == b { a.clone() } else { format!("{a} to {b}") },
             events
                 .first()
                 .map_or(String::new(), |e| crate::output::timefmt::rfc3339(e.0))
@@ -263,14 +274,16 @@ pub fn run(args: &Args) -> Result<()> {
         _ => String::new(),
     };
     eprintln!(
-        "wrote {} events{} in {} files to {}{range}",
+        "wrote {} event{}{} in {} file{} to {}{range}",
         events.len(),
+        if events.len() == 1 { "" } else { "s" },
         if args.bad_lines > 0 {
             format!(" and {} malformed lines", args.bad_lines * args.files)
         } else {
             String::new()
         },
         args.files,
+        if args.files == 1 { "" } else { "s" },
         args.out.display()
     );
     Ok(())

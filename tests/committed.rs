@@ -1,5 +1,5 @@
 //! What the repository ships stays true: `data/events` is the generator's
-//! output with the defaults, and `docs/example-report` is the report of it
+//! output with the defaults, and `reports/example` is the report of it
 //! (what `batch` writes to `reports/events`, which git ignores).
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-/// The time `docs/example-report/index.html` says it was made (2026-11-26).
+/// The time `reports/example/index.html` says it was made (2026-11-26).
 const REPORT_TIME: &str = "1795651200";
 
 fn root() -> PathBuf {
@@ -83,10 +83,55 @@ fn the_example_report_is_the_report_of_data_events() {
         .success();
     assert_same_tree(
         &report,
-        &root().join("docs/example-report"),
+        &root().join("reports/example"),
         &format!(
-            "run `SOURCE_DATE_EPOCH={REPORT_TIME} target/release/windowpane batch --report docs/example-report` \
-             (the built binary: the variable given to cargo would rebuild the dependencies) and commit it"
+            "make it again with the commands in reports/README.md (SOURCE_DATE_EPOCH={REPORT_TIME}) and commit it"
         ),
     );
+}
+
+#[test]
+fn the_top_level_is_the_designs_and_only_the_example_report_is_committed() {
+    for entry in [
+        "Cargo.toml",
+        "README.md",
+        "src",
+        "reports",
+        "tests",
+        "data",
+        "notebooks-equivalent",
+    ] {
+        assert!(root().join(entry).exists(), "{entry} is missing at the top level");
+    }
+    // the folder says how its report was made, with the time the test uses
+    let readme = fs::read_to_string(root().join("reports/README.md")).unwrap();
+    assert!(readme.contains(&format!("SOURCE_DATE_EPOCH={REPORT_TIME}")), "{readme}");
+    assert!(readme.contains("--report reports/example"), "{readme}");
+    // the reports users make (and their checkpoints) stay out of git
+    let ignored = |path: &str| {
+        std::process::Command::new("git")
+            .args(["check-ignore", "-q", "--no-index", path])
+            .current_dir(root())
+            .status()
+            .ok()
+            .and_then(|s| s.code())
+    };
+    if ignored("reports/README.md").is_none() {
+        eprintln!("skipped the .gitignore checks: git cannot be run here");
+        return;
+    }
+    for path in [
+        "reports/events/index.html",
+        "reports/.events.checkpoint/lock",
+        "reports/mine/x.csv",
+    ] {
+        assert_eq!(ignored(path), Some(0), "{path} is not ignored");
+    }
+    for path in [
+        "reports/README.md",
+        "reports/example/index.html",
+        "reports/example/tables/totals.csv",
+    ] {
+        assert_eq!(ignored(path), Some(1), "{path} is ignored");
+    }
 }

@@ -2,57 +2,50 @@
 //! statistics over folders of timestamped NDJSON events, in batch or
 //! streaming, with the same answers either way.
 //!
-//! Data flows one way: [`source`] finds and validates input lines and folds
-//! them into [`state::MinuteCounts`]; [`metrics`] derives every figure from
-//! that state with Polars lazy plans; [`output`] prints and writes them;
-//! [`sql`] exposes them as views to SQL queries.
+//! Data flows one way, and so do the imports: each module names only
+//! modules of the layers below it (`tests/layers.rs` checks this). From
+//! the top:
+//!
+//! 1. `cmd`: one file per command, each with its help at the top; none
+//!    names another, and the options they share are in `cmd::args`.
+//! 2. `output`: what people and programs read: terminal tables, the live
+//!    view, `summary.json`, tables, charts, the page, and the report folder
+//!    kept up to date after each trigger.
+//! 3. `sql`: SQL views over the figures.
+//! 4. `engine`: the stream's trigger loop; it defines what a trigger
+//!    changed (`engine::changes`), which the report follows.
+//! 5. `frames`: the figure tables as Polars frames, the one columnar form
+//!    the tables, the page and SQL read.
+//! 6. `source`: finding input files and reading their lines into the
+//!    state, locally or on a Spark cluster (`source::spark`).
+//! 7. `checkpoint`: the checkpoint folder, the only door to it.
+//! 8. `metrics`: every figure, derived from the state.
+//! 9. `state`: the counts per (action, minute window).
+//! 10. `model`, `text`, `codec`, `progress`: leaves that name no other
+//!     module: shared records and names, text for people, the binary
+//!     codec, the progress bar.
+//!
+//! The same order as a list, for the test: `cmd` → `output` → `sql` →
+//! `engine` → `frames` → `source` → `checkpoint` → `metrics` → `state` →
+//! `model`, `text`, `codec`, `progress`.
 
+pub mod checkpoint;
 pub mod cmd;
+pub mod codec;
 pub mod engine;
+pub mod frames;
 pub mod metrics;
+pub mod model;
 pub mod output;
 pub mod progress;
 pub mod source;
-pub mod spark;
 pub mod sql;
 pub mod state;
+pub mod text;
 
-use std::io::Write;
+pub use model::VERSION;
 
-use clap::{Parser, Subcommand};
-
-/// The version `--version` prints: the package version and the commit it
-/// was built from (see build.rs).
-pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("WINDOWPANE_COMMIT"), ")");
-
-/// The command line.
-#[derive(Debug, Parser)]
-#[command(
-    name = "windowpane",
-    version = VERSION,
-    about = "Windowed counts, averages, alerts and moving statistics over folders of timestamped NDJSON events",
-    after_help = "Exit status: 0 on success, 1 when the input cannot be analysed (the message says which \
-                  file, which line and what to do), 2 on a usage error or a failed SQL query.\n\
-                  `windowpane help COMMAND` explains each command and its options."
-)]
-pub struct Cli {
-    /// The subcommand.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// The subcommands; each one's help text is the doc comment of its `Args`.
-#[derive(Debug, Subcommand)]
-#[allow(missing_docs)]
-pub enum Command {
-    Batch(cmd::batch::Args),
-    Update(cmd::update::Args),
-    Stream(cmd::stream::Args),
-    Sql(cmd::sql::Args),
-    Generate(cmd::generate::Args),
-    Completions(cmd::completions::Args),
-    Man(cmd::man::Args),
-}
+pub use cmd::{Cli, Command};
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
@@ -74,14 +67,5 @@ pub fn exit_status(e: &anyhow::Error) -> u8 {
         2
     } else {
         1
-    }
-}
-
-/// Writes to standard output; a closed pipe (`| head`) is not an error.
-pub fn print_stdout(text: &str) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
     }
 }

@@ -9,10 +9,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // file names and data in a message are shown escaped, never obeyed
             let message = format!("{e:#}");
-            eprintln!(
-                "windowpane: error: {}",
-                windowpane::output::terminal::printable_lines(&message)
-            );
+            eprintln!("windowpane: error: {}", windowpane::text::printable_lines(&message));
             ExitCode::from(windowpane::exit_status(&e))
         }
     }

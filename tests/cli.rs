@@ -4,13 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::util::windowpane;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn windowpane() -> Command {
-    Command::cargo_bin("windowpane").unwrap()
-}
 
 fn fixture(case: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -4,16 +4,13 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::util::root;
 use assert_cmd::Command;
 
 /// The time `reports/example/index.html` says it was made (2026-11-26).
 const REPORT_TIME: &str = "1795651200";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Every file below `dir`, by relative path.
 fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {

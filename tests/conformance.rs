@@ -5,10 +5,10 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use windowpane::cmd::batch;
 use windowpane::engine::stream::{OutputMode, Stream, StreamOptions};
 use windowpane::metrics::{self, Figures, Options};
 use windowpane::output::timefmt::rfc3339;
+use windowpane::source as batch;
 use windowpane::source::{Batch, FileOrder};
 
 fn case(name: &str) -> (Batch, Figures, Value) {

@@ -439,8 +439,7 @@ fn what_is_skipped_reaches_the_batch() {
         skip_corrupt: true,
         ..Default::default()
     };
-    let batch =
-        windowpane::cmd::batch::read_inputs(&inputs, windowpane::source::FileOrder::Name, &opts, Some(2)).unwrap();
+    let batch = windowpane::source::read_inputs(&inputs, windowpane::source::FileOrder::Name, &opts, Some(2)).unwrap();
     let skipped: Vec<&str> = batch.skipped.iter().map(|s| s.file.as_str()).collect();
     assert_eq!(skipped, ["c.txt", "b.json.gz"]);
     assert!(

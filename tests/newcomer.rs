@@ -6,13 +6,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::util::windowpane;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn windowpane() -> Command {
-    Command::cargo_bin("windowpane").unwrap()
-}
 
 fn case(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

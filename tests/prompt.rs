@@ -3,17 +3,11 @@
 //! prompt shows. Tab completion, `.maxrows`, `.timer`, `.read` and
 //! `.output`.
 
+use crate::util::conformance as case;
 use std::io::{Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn case(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/conformance")
-        .join(name)
-}
 
 /// The prompt on a pseudo-terminal, with what it printed so far.
 struct Session {

@@ -5,6 +5,7 @@
 //! must exit with status 0, unless it is one of the few listed in `SKIPPED`
 //! with the reason it cannot run here.
 
+use crate::util::root;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,10 +47,6 @@ fn matches(pattern: &str, command: &str) -> bool {
         Some(prefix) => command.starts_with(&format!("{prefix} ")),
         None => command == pattern,
     }
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The command lines of the README's `sh` blocks, in order, without their

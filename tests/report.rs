@@ -5,12 +5,8 @@
 use std::fs::{self, File};
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::util::windowpane;
 use polars::prelude::*;
-
-fn windowpane() -> Command {
-    Command::cargo_bin("windowpane").unwrap()
-}
 
 fn batch(input: &Path, report: &Path, extra: &[&str]) {
     windowpane()

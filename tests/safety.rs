@@ -5,14 +5,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use crate::util::windowpane;
 use predicates::prelude::*;
 
 const MARKER: &str = ".windowpane-report";
-
-fn windowpane() -> Command {
-    Command::cargo_bin("windowpane").unwrap()
-}
 
 fn small_input(dir: &Path) -> PathBuf {
     let input = dir.join("events");

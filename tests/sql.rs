@@ -3,21 +3,11 @@
 //! exit status 2.
 
 use std::fs;
-use std::path::PathBuf;
 
-use assert_cmd::Command;
+use crate::util::conformance as case;
+use crate::util::windowpane;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn windowpane() -> Command {
-    Command::cargo_bin("windowpane").unwrap()
-}
-
-fn case(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/conformance")
-        .join(name)
-}
 
 /// Runs one query on a conformance case and returns its rows as JSON.
 fn rows(case_name: &str, query: &str) -> Vec<Value> {

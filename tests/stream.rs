@@ -394,7 +394,7 @@ fn append_mode_keeps_only_open_windows_and_ends_with_the_batch_figures() {
     }
     assert_eq!(s.late(), 0);
     let streamed = s.figures().unwrap();
-    let batch = windowpane::cmd::batch::read(&input, FileOrder::Name, false, Some(2)).unwrap();
+    let batch = windowpane::source::read(&input, FileOrder::Name, false, Some(2)).unwrap();
     let expected = metrics::compute(&batch.counts, &Options::default()).unwrap();
     assert_eq!(streamed, expected);
     assert_eq!(s.rejected().unwrap(), batch.rejected);
@@ -630,7 +630,7 @@ fn two_triggers_and_a_plan(dir: &Path) -> (std::path::PathBuf, std::path::PathBu
     write_files(&input, &[vec![(H, "Open")], vec![(H + 1, "Open")]]);
     let ck = dir.join("ck");
     run_stream(&input, &ck, options(1, OutputMode::Complete));
-    let mut plan = windowpane::engine::codec::Writer::new();
+    let mut plan = windowpane::codec::Writer::new();
     plan.u64(1);
     plan.bytes(b"file-2.json");
     (input, ck, plan.finish())

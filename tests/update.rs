@@ -254,10 +254,7 @@ fn a_checkpoint_of_another_format_is_refused_and_rebuild_starts_over() {
     // as an older release would have left it
     let meta = d.join("reports/.dumps.checkpoint/metadata.json");
     let text = fs::read_to_string(&meta).unwrap();
-    let older = text.replace(
-        &format!("\"format\": {}", windowpane::engine::codec::FORMAT),
-        "\"format\": 2",
-    );
+    let older = text.replace(&format!("\"format\": {}", windowpane::codec::FORMAT), "\"format\": 2");
     assert_ne!(older, text);
     fs::write(&meta, older).unwrap();
     let out = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))

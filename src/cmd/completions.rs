@@ -27,7 +27,7 @@ pub struct Args {
 
 /// The completion script for `shell`.
 pub fn script(shell: Shell) -> Vec<u8> {
-    let mut cmd = crate::Cli::command();
+    let mut cmd = super::Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "windowpane", &mut out);
     out
@@ -35,5 +35,5 @@ pub fn script(shell: Shell) -> Vec<u8> {
 
 /// Runs the command.
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    crate::print_stdout(&String::from_utf8_lossy(&script(args.shell)))
+    crate::text::print_stdout(&String::from_utf8_lossy(&script(args.shell)))
 }

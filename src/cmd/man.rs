@@ -33,7 +33,7 @@ pub const SUBCOMMANDS: [&str; 7] = ["batch", "update", "stream", "sql", "generat
 
 /// The command with its version and the pages' names filled in.
 fn command() -> clap::Command {
-    let mut cmd = crate::Cli::command();
+    let mut cmd = super::Cli::command();
     cmd.build();
     cmd
 }
@@ -70,7 +70,7 @@ pub fn run(args: &Args) -> Result<()> {
         }
         None => {
             let text = page(args.subcommand.as_deref())?;
-            crate::print_stdout(&String::from_utf8_lossy(&text))
+            crate::text::print_stdout(&String::from_utf8_lossy(&text))
         }
     }
 }

@@ -8,12 +8,12 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 
-use super::batch::FigureArgs;
+use super::args::FigureArgs;
 use crate::metrics;
 use crate::output::frame::{self, FrameFormat, Place};
-use crate::output::terminal::{printable, printable_lines, thousands};
 use crate::source::{self, FileOrder};
 use crate::sql::{self, Session, VIEWS};
+use crate::text::{printable, printable_lines, thousands};
 
 /// Run SQL over the figures of a folder of NDJSON events.
 ///
@@ -150,7 +150,7 @@ pub fn run(args: &Args) -> Result<()> {
         let scan = source::spark::read(url, &inputs, &args.read.options(false))?;
         eprintln!(
             "windowpane: the scan ran on {}: the views `events` and `rejected` are empty (the lines stay on the cluster); every other view is complete",
-            crate::spark::display_url(url)
+            crate::source::spark::display_url(url)
         );
         let figures = metrics::compute(&scan.batch.counts, &args.figures.options())
             .with_context(|| format!("cannot compute the figures of {}", arguments.join(" ")))?;
@@ -175,7 +175,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let inputs = source::Inputs::from_args(&arguments);
     let input = PathBuf::from(inputs.display());
-    let mut batch = super::batch::read_inputs(&inputs, args.order, &args.read.options(false), None)?;
+    let mut batch = source::read_inputs(&inputs, args.order, &args.read.options(false), None)?;
     if let Some(spool) = &spool {
         spool.rename_in(&mut batch.rejected);
     }
@@ -227,7 +227,7 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
         }
         let mut out = serde_json::to_string_pretty(&results).context("cannot print the result")?;
         out.push('\n');
-        return crate::print_stdout(&out);
+        return crate::text::print_stdout(&out);
     }
     for (i, statement) in statements.iter().enumerate() {
         let df = session.query(statement)?;
@@ -235,7 +235,7 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
         if i + 1 < statements.len() && format == FrameFormat::Table {
             out.push('\n');
         }
-        crate::print_stdout(&for_stdout(out, format))?;
+        crate::text::print_stdout(&for_stdout(out, format))?;
     }
     Ok(())
 }

@@ -5,10 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::batch::{default_report_dir, BatchFormat, FigureArgs};
-use super::stream::{default_checkpoint, publish};
+use super::args::{check_apart, default_report_dir, CheckpointArgs, FigureArgs, ReportArgs, RunArgs};
 use crate::engine::stream::{OutputMode, Stream, StreamOptions};
-use crate::source::FileOrder;
+use crate::output::{self, PrintFormat};
 
 /// Bring the report of an events folder up to date, reading only new files.
 ///
@@ -32,49 +31,35 @@ pub struct Args {
     /// A folder of NDJSON event files, or one file.
     #[arg(default_value = "data/events")]
     pub input: PathBuf,
-    /// Where to write the report folder [default: reports/<input name>].
-    #[arg(long, value_name = "DIR")]
-    pub report: Option<PathBuf>,
-    /// Write no report folder, only print.
-    #[arg(long, conflicts_with = "report")]
-    pub no_report: bool,
-    /// The format of the report's tables: tables/*.csv, tables/*.parquet
-    /// (UTC timestamps, typed columns) or both.
-    #[arg(long, value_enum, default_value_t = crate::output::tables::TableFormat::Csv, value_name = "FORMAT")]
-    pub table_format: crate::output::tables::TableFormat,
-    /// The checkpoint folder [default: reports/.<input name>.checkpoint].
-    #[arg(long, value_name = "DIR")]
-    pub checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+    #[command(flatten)]
+    pub checkpoint: CheckpointArgs,
     /// Forget what the checkpoint holds and read every file again.
     #[arg(long)]
     pub rebuild: bool,
     /// What to print, as `batch` does.
-    #[arg(long, value_enum, default_value_t = BatchFormat::Table)]
-    pub format: BatchFormat,
-    /// Show every hour in the hourly table, not only the first and last.
-    #[arg(long)]
-    pub all: bool,
-    /// The order in which new files are taken.
-    #[arg(long, value_enum, default_value_t = FileOrder::Name)]
-    pub order: FileOrder,
+    #[arg(long, value_enum, default_value_t = PrintFormat::Table)]
+    pub format: PrintFormat,
+    #[command(flatten)]
+    pub run: RunArgs,
     #[command(flatten)]
     pub figures: FigureArgs,
     #[command(flatten)]
     pub read: crate::source::ReadArgs,
-    /// Reader threads [default: the number of cores].
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
 }
 
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
-    let report_dir = args.report.clone().unwrap_or_else(|| default_report_dir(&args.input));
-    let checkpoint = args
-        .checkpoint
+    let report_dir = args
+        .report
+        .report
         .clone()
-        .unwrap_or_else(|| default_checkpoint(&report_dir));
-    super::stream::check_apart(&checkpoint, (!args.no_report).then_some(report_dir.as_path()))?;
+        .unwrap_or_else(|| default_report_dir(&args.input));
+    let checkpoint = args.checkpoint.dir(&report_dir);
+    let out_dir = (!args.report.no_report).then_some(report_dir.as_path());
+    check_apart(&checkpoint, out_dir)?;
     let open = if args.rebuild { Stream::rebuild } else { Stream::open };
     let mut stream = open(
         &args.input,
@@ -82,16 +67,16 @@ pub fn run(args: &Args) -> Result<()> {
         StreamOptions {
             figures: opts.clone(),
             max_files_per_trigger: usize::MAX,
-            order: args.order,
+            order: args.run.order,
             mode: OutputMode::Complete,
             watermark_minutes: 0,
-            threads: crate::source::threads(args.threads),
+            threads: crate::source::threads(args.run.threads),
             read: args.read.options(false),
         },
     )?;
     // the last report's ledger and chart digest are read on another
     // thread while the new files are
-    let prefetch = (!args.no_report).then(|| std::sync::Arc::new(crate::output::splice::Prefetch::start(&checkpoint)));
+    let prefetch = out_dir.map(|_| std::sync::Arc::new(output::splice::Prefetch::start(&checkpoint)));
     let before = stream.input_stats().files;
     let mut new_files = 0;
     while let Some(outcome) = stream.run_trigger()? {
@@ -112,15 +97,23 @@ pub fn run(args: &Args) -> Result<()> {
         if new_files == 1 { "" } else { "s" },
         before
     );
-    let out_dir = (!args.no_report).then_some(report_dir.as_path());
-    let settings = crate::output::ReportSettings {
-        table_format: args.table_format,
+    let settings = output::ReportSettings {
+        table_format: args.report.table_format,
         live: None,
         splice: None,
         prefetch,
     };
-    let p = publish(&stream, &heading, &input, &opts, out_dir, args.all, false, &settings)?;
-    let printed = super::batch::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected);
+    let p = output::publish_stream(
+        &stream,
+        &heading,
+        &input,
+        &opts,
+        out_dir,
+        args.report.all,
+        false,
+        &settings,
+    )?;
+    let printed = output::print(args.format, &p.summary, &p.tables, &p.figures, &p.rejected);
     // the command is the process's last act: what it holds is not freed
     std::mem::forget(p);
     stream.end_of_process()?;

@@ -20,10 +20,10 @@ use std::time::{Instant, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::checkpoint::{Checkpoint, Kind};
-use super::codec::{Reader, Writer};
+use crate::checkpoint::{Checkpoint, Kind};
+use crate::codec::{Reader, Writer};
 use crate::metrics::{self, Alert, Count, Figures, HourAverage, Options, Sums, HOUR, MINUTE};
-use crate::output::summary::InputStats;
+use crate::model::InputStats;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, InputFile, Rejected};
 use crate::state::{MinuteCounts, MinuteTable, Row, SavedChunk, Stored};
@@ -254,8 +254,8 @@ pub struct Stream {
     listed_once: bool,
     /// The first listing, made while the checkpoint loads.
     first_listing: Option<std::thread::JoinHandle<Result<Listed>>>,
-    /// The hours this process's triggers touched (see [`Stream::touched`]).
-    touched: crate::output::splice::Touched,
+    /// The hours this process's triggers touched (see [`Stream::changed_hours`]).
+    changed: super::changes::ChangedHours,
 }
 
 impl Stream {
@@ -284,7 +284,7 @@ impl Stream {
             canonical.parent().map(Path::to_path_buf).unwrap_or_default()
         };
         let metadata = Metadata {
-            format: super::codec::FORMAT,
+            format: crate::codec::FORMAT,
             input: canonical.display().to_string(),
             order: format!("{:?}", opts.order).to_lowercase(),
             mode: opts.mode,
@@ -334,7 +334,7 @@ impl Stream {
             pending: VecDeque::new(),
             listed_once: false,
             first_listing: None,
-            touched: Default::default(),
+            changed: Default::default(),
         };
         // the input is listed (and, when files were processed before,
         // each file stamped) on another thread while the state loads
@@ -345,7 +345,7 @@ impl Stream {
             .spawn(move || list_stamped(&input, order, stamp))
             .ok();
         stream.load()?;
-        stream.touched.since = stream.trigger;
+        stream.changed.since = stream.trigger;
         if alerts_changed {
             // the alerts are the only figure kept that the options change
             let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
@@ -541,6 +541,9 @@ impl Stream {
         Ok(Some(self.apply(n, stamps, missing, delta, started, read_ms)?))
     }
 
+    /// Folds trigger `n`'s read into the state, keeps the figures up to
+    /// date, and commits it: the watermark and late events first (append
+    /// mode), then what changed, the rows to emit, and the commit.
     fn apply(
         &mut self,
         n: u64,
@@ -551,24 +554,8 @@ impl Stream {
         read_ms: f64,
     ) -> Result<Outcome> {
         let (events, rejected) = (delta.counts.events(), delta.rejected.len() as u64);
-        // append mode: counts for windows already final are late, and dropped
-        let mut late = 0;
         let before = self.watermark;
-        if self.opts.mode == OutputMode::Append {
-            let range = delta.counts.time_range();
-            late = delta
-                .counts
-                .retain_minutes(|minute| before.is_none_or(|w| minute + MINUTE > w));
-            let lag = (self.opts.watermark_minutes as i64).saturating_mul(MINUTE);
-            let latest = self
-                .counts
-                .time_range()
-                .map(|r| r.1)
-                .into_iter()
-                .chain(range.map(|r| r.1))
-                .max();
-            self.watermark = latest.map(|t| t.saturating_sub(lag)).max(before);
-        }
+        let late = self.drop_late(&mut delta.counts);
         let range = match (self.counts.time_range(), delta.counts.time_range()) {
             (Some(a), Some(b)) => Some((a.0.min(b.0), a.1.max(b.1))),
             (a, b) => a.or(b),
@@ -576,40 +563,17 @@ impl Stream {
         let changed = self.changed_rows(&delta.counts.table());
         let hours = hours_of(&changed);
         for &h in &hours {
-            self.touched.hours.insert(h, n);
+            self.changed.hours.insert(h, n);
         }
         self.counts.merge(std::mem::take(&mut delta.counts));
         self.counts.set_time_range(range);
         let alerts = self.refresh(&hours)?;
-        let emitted: Vec<Count> = match self.opts.mode {
-            OutputMode::Complete => Vec::new(),
-            OutputMode::Update => changed
-                .iter()
-                .map(|(a, m, c)| Count {
-                    action: a.clone(),
-                    window_start: *m,
-                    window_end: m + MINUTE,
-                    count: *c as i64,
-                })
-                .collect(),
-            OutputMode::Append => {
-                // windows that became final in this trigger
-                let lo = before.map_or(i64::MIN, |w| w - MINUTE + 1);
-                let hi = self.watermark.map_or(i64::MIN, |w| w - MINUTE + 1);
-                metrics::minute_rows(&self.counts.table_in(lo, hi))
-            }
-        };
+        let emitted = self.emitted(&changed, before);
         let emitted_rows = match self.opts.mode {
             OutputMode::Complete => self.counts.len(),
             _ => emitted.len(),
         };
         let update_ms = started.elapsed().as_secs_f64() * 1000.0 - read_ms;
-        // the logs first, then the commit that records their lengths
-        let mut quarantine = Vec::new();
-        for r in &delta.rejected {
-            serde_json::to_writer(&mut quarantine, r)?;
-            quarantine.push(b'\n');
-        }
         self.files += stamps.len() as u64;
         self.lines += delta.lines;
         self.rejected += rejected;
@@ -627,37 +591,11 @@ impl Stream {
             duration_ms: 0.0,
         };
         let commit_started = Instant::now();
-        let rejected_len = self.checkpoint.append(REJECTED_LOG, &quarantine)?;
-        self.trigger = n;
-        let names: Vec<String> = stamps.iter().map(FileStamp::name).collect();
-        for stamp in &stamps {
-            self.processed.insert(stamp.rel.clone(), stamp.clone());
-        }
-        self.missing.extend(missing.iter().cloned());
-        self.since_snapshot.0 += 1;
-        self.since_snapshot.1 += changed.len() as u64;
-        let mut row = row;
-        row.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let mut line = serde_json::to_vec(&row)?;
-        line.push(b'\n');
-        let triggers_len = self.checkpoint.append(TRIGGERS_LOG, &line)?;
-        self.logs = (rejected_len, triggers_len);
-        if self.since_snapshot.0 >= SNAPSHOT_EVERY || self.since_snapshot.1 * 2 >= self.counts.len() as u64 {
-            let previous = self.checkpoint.list(Kind::Snapshot)?.last().copied();
-            self.checkpoint.commit(Kind::Snapshot, n, &self.encode_snapshot())?;
-            if let Some(p) = previous {
-                self.checkpoint.prune(p)?;
-            }
-            self.since_snapshot = (0, 0);
-        } else {
-            let bytes = self.encode_delta(n, &stamps, &missing, &changed);
-            self.checkpoint.commit(Kind::Delta, n, &bytes)?;
-        }
+        let row = self.commit_trigger(n, row, &stamps, &missing, &changed, &delta.rejected, started)?;
         let commit_ms = commit_started.elapsed().as_secs_f64() * 1000.0;
-        self.triggers.push(row.clone());
         Ok(Outcome {
             row,
-            files: names,
+            files: stamps.iter().map(FileStamp::name).collect(),
             missing: missing
                 .iter()
                 .map(|m| String::from_utf8_lossy(m).into_owned())
@@ -674,6 +612,97 @@ impl Stream {
                 commit: commit_ms,
             },
         })
+    }
+
+    /// Append mode: drops from `counts` the events of windows already final
+    /// (late), moves the watermark on, and returns how many were dropped.
+    fn drop_late(&mut self, counts: &mut MinuteCounts) -> u64 {
+        if self.opts.mode != OutputMode::Append {
+            return 0;
+        }
+        let before = self.watermark;
+        let range = counts.time_range();
+        let late = counts.retain_minutes(|minute| before.is_none_or(|w| minute + MINUTE > w));
+        let lag = (self.opts.watermark_minutes as i64).saturating_mul(MINUTE);
+        let latest = self
+            .counts
+            .time_range()
+            .map(|r| r.1)
+            .into_iter()
+            .chain(range.map(|r| r.1))
+            .max();
+        self.watermark = latest.map(|t| t.saturating_sub(lag)).max(before);
+        late
+    }
+
+    /// The minute rows a trigger emits in its output mode: none listed in
+    /// complete mode (the whole table is), the changed rows in update
+    /// mode, the windows that became final in append mode.
+    fn emitted(&self, changed: &[(Arc<str>, i64, u64)], watermark_before: Option<i64>) -> Vec<Count> {
+        match self.opts.mode {
+            OutputMode::Complete => Vec::new(),
+            OutputMode::Update => changed
+                .iter()
+                .map(|(a, m, c)| Count {
+                    action: a.clone(),
+                    window_start: *m,
+                    window_end: m + MINUTE,
+                    count: *c as i64,
+                })
+                .collect(),
+            OutputMode::Append => {
+                let lo = watermark_before.map_or(i64::MIN, |w| w - MINUTE + 1);
+                let hi = self.watermark.map_or(i64::MIN, |w| w - MINUTE + 1);
+                metrics::minute_rows(&self.counts.table_in(lo, hi))
+            }
+        }
+    }
+
+    /// Commits trigger `n`: the logs first (its rejected lines, its row
+    /// with the time it took), then the commit that records their lengths,
+    /// a snapshot now and then, else a delta of the changed rows.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_trigger(
+        &mut self,
+        n: u64,
+        mut row: TriggerRow,
+        stamps: &[FileStamp],
+        missing: &[Vec<u8>],
+        changed: &[(Arc<str>, i64, u64)],
+        rejected: &[Rejected],
+        started: Instant,
+    ) -> Result<TriggerRow> {
+        let mut quarantine = Vec::new();
+        for r in rejected {
+            serde_json::to_writer(&mut quarantine, r)?;
+            quarantine.push(b'\n');
+        }
+        let rejected_len = self.checkpoint.append(REJECTED_LOG, &quarantine)?;
+        self.trigger = n;
+        for stamp in stamps {
+            self.processed.insert(stamp.rel.clone(), stamp.clone());
+        }
+        self.missing.extend(missing.iter().cloned());
+        self.since_snapshot.0 += 1;
+        self.since_snapshot.1 += changed.len() as u64;
+        row.duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let mut line = serde_json::to_vec(&row)?;
+        line.push(b'\n');
+        let triggers_len = self.checkpoint.append(TRIGGERS_LOG, &line)?;
+        self.logs = (rejected_len, triggers_len);
+        if self.since_snapshot.0 >= SNAPSHOT_EVERY || self.since_snapshot.1 * 2 >= self.counts.len() as u64 {
+            let previous = self.checkpoint.list(Kind::Snapshot)?.last().copied();
+            self.checkpoint.commit(Kind::Snapshot, n, &self.encode_snapshot())?;
+            if let Some(p) = previous {
+                self.checkpoint.prune(p)?;
+            }
+            self.since_snapshot = (0, 0);
+        } else {
+            let bytes = self.encode_delta(n, stamps, missing, changed);
+            self.checkpoint.commit(Kind::Delta, n, &bytes)?;
+        }
+        self.triggers.push(row.clone());
+        Ok(row)
     }
 
     /// The rows a delta table changes, with their new counts; keeps the
@@ -762,8 +791,8 @@ impl Stream {
 
     /// The hours whose minute rows this process's triggers changed, with
     /// the last commit that changed each, and the commit it started from.
-    pub fn touched(&self) -> &crate::output::splice::Touched {
-        &self.touched
+    pub fn changed_hours(&self) -> &super::changes::ChangedHours {
+        &self.changed
     }
 
     /// The last committed trigger.

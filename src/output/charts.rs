@@ -305,8 +305,8 @@ impl Plan {
         if b.cut() {
             parts.push(format!(
                 "{} of {} events lie outside the charted stretch {} – {} (the data runs from {} to {}, {} apart)",
-                super::terminal::thousands(b.outside),
-                super::terminal::thousands(b.total),
+                crate::text::thousands(b.outside),
+                crate::text::thousands(b.total),
                 short(b.start),
                 short(b.end),
                 short(b.first),
@@ -408,7 +408,7 @@ pub fn draw_all(r: &Report, dir: &Path) -> Result<()> {
     let x_note = plan.bulk.cut().then(|| {
         format!(
             " · {} {} outside, data over {}",
-            super::terminal::thousands(plan.bulk.outside),
+            crate::text::thousands(plan.bulk.outside),
             if plan.bulk.outside == 1 { "event" } else { "events" },
             series::duration(plan.bulk.last - plan.bulk.first)
         )

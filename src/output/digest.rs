@@ -21,12 +21,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 
 use super::series::{Binned, Binner, Bins, Bulk, Quantiles, Stretch};
-use crate::engine::codec;
+use crate::checkpoint::SideFile;
+use crate::codec;
 use crate::metrics::{HOUR, MINUTE};
 use crate::state::MinuteTable;
-
-/// The digest's file in a checkpoint folder.
-pub const FILE: &str = "digest.idx";
 
 const TAG: &[u8] = b"windowpane chart digest";
 
@@ -373,14 +371,14 @@ impl Digest {
     /// Reads the digest saved in the checkpoint folder `dir`, unchecked:
     /// the options it was made with, its commit and the digest.
     pub fn read(dir: &Path) -> Option<(String, u64, Digest)> {
-        Self::decode(&std::fs::read(dir.join(FILE)).ok()?).ok()
+        Self::decode(&SideFile::ChartDigest.read(dir)?).ok()
     }
 
     /// Saves the digest of `commit`, made with `options`, in the checkpoint
     /// folder `dir`. No fsync: a digest lost in a crash only makes the next
     /// report sum up every hour again, and a torn one fails its checksum.
     pub fn save(&self, dir: &Path, options: &str, commit: u64) -> Result<()> {
-        crate::engine::checkpoint::write_aside(&dir.join(FILE), &self.encode(options, commit), false)
+        SideFile::ChartDigest.write(dir, &self.encode(options, commit))
     }
 
     fn encode(&self, options: &str, commit: u64) -> Vec<u8> {
@@ -639,7 +637,7 @@ mod tests {
         assert_eq!(load(dir.path(), "options", 6, 9), None);
         assert_eq!(load(dir.path(), "options", 0, 4), None);
         // a damaged file is not read
-        let path = dir.path().join(FILE);
+        let path = dir.path().join(SideFile::ChartDigest.name());
         let mut bytes = std::fs::read(&path).unwrap();
         let middle = bytes.len() / 2;
         bytes[middle] ^= 1;

@@ -20,9 +20,9 @@ use serde::Serialize;
 use serde_json::{Number, Value};
 
 use super::summary::Summary;
-use super::terminal::{printable, thousands};
 use crate::metrics::Figures;
 use crate::source::Rejected;
+use crate::text::{printable, thousands};
 
 /// How a result is printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -198,8 +198,8 @@ pub fn render_in(df: &DataFrame, format: FrameFormat, max_rows: usize, place: Pl
 /// The tables of a run by name, in the order the report lists them:
 /// every figure, then the rejected lines.
 fn run_tables(figures: &Figures, rejected: &[Rejected]) -> anyhow::Result<Vec<(&'static str, DataFrame)>> {
-    let mut tables = crate::sql::figure_frames(figures)?;
-    tables.push(("rejected", crate::sql::rejected_frame(rejected)?));
+    let mut tables = crate::frames::figure_frames(figures)?;
+    tables.push(("rejected", crate::frames::rejected_frame(rejected)?));
     Ok(tables)
 }
 

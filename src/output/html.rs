@@ -16,11 +16,12 @@ use anyhow::Result;
 use base64::Engine;
 use polars::prelude::{AnyValue, DataFrame};
 
-use super::charts::Plan;
+use super::charts::{Chart, Plan};
 use super::report::Report;
 use super::series;
-use super::terminal::thousands;
 use super::timefmt::short;
+use crate::engine::stream::TriggerRow;
+use crate::text::thousands;
 
 /// Rows shown at each end of a long table.
 const EDGE: usize = 8;
@@ -231,8 +232,8 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
                 return Ok(None);
             }
             (
-                crate::sql::minute_frame(&first.rows(0, EDGE))?,
-                crate::sql::minute_frame(&last.rows(last.len() - EDGE, last.len()))?,
+                crate::frames::minute_frame(&first.rows(0, EDGE))?,
+                crate::frames::minute_frame(&last.rows(last.len() - EDGE, last.len()))?,
                 n,
             )
         }
@@ -262,7 +263,7 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
             // the rows of those minutes, every action's (minute first)
             let part = |minutes: &[i64]| -> Result<DataFrame> {
                 let (lo, hi) = (minutes[0], minutes[minutes.len() - 1] + crate::metrics::MINUTE);
-                crate::sql::moving_frame(&f.moving_between(lo, hi)?, &names)
+                crate::frames::moving_frame(&f.moving_between(lo, hi)?, &names)
             };
             let tail = part(&last[last.len() - EDGE..])?;
             (
@@ -365,9 +366,50 @@ fn key(out: &mut String, value: &str, label: &str, alert: bool) {
 /// Builds the page of report `r`. `charts_dir` holds the PNGs to inline
 /// (absent ones are left out).
 pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
-    let s = r.summary;
     let plan = r.plan()?;
     let mut out = String::with_capacity(1 << 20);
+    head(&mut out, r);
+    key_figures(&mut out, r, plan);
+    // what the contents list: the charts drawn, the tables in this order
+    let charts = plan.map(|p| p.charts(r)).unwrap_or_default();
+    let charts: Vec<_> = charts
+        .into_iter()
+        .filter(|c| charts_dir.join(c.file).is_file())
+        .collect();
+    const ORDER: [&str; 6] = [
+        "totals",
+        "alerts",
+        "hourly_average",
+        "hourly_counts",
+        "minute_counts",
+        "moving_average",
+    ];
+    let tables: Vec<(&str, View)> = ORDER
+        .iter()
+        .map(|name| Ok((*name, view(r, name)?)))
+        .collect::<Result<_>>()?;
+    contents(&mut out, r, !charts.is_empty(), &tables);
+    if !charts.is_empty() {
+        charts_section(&mut out, plan, &charts, charts_dir);
+    }
+    // tables
+    out.push_str(
+        "<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Shown rounded (at most 3 decimals, times to the minute, UTC); the files hold every row at full precision.</p>\n",
+    );
+    for (name, v) in &tables {
+        frame_table(&mut out, r, name, v);
+    }
+    if let Some(t) = r.triggers {
+        triggers_section(&mut out, t);
+    }
+    rejected_section(&mut out, r);
+    about_section(&mut out, r);
+    out.push_str("<p class=\"note\"><a href=\"#top\">back to the top</a></p>\n</body>\n</html>\n");
+    Ok(out)
+}
+
+/// The page's head and title, and whether it is live.
+fn head(out: &mut String, r: &Report) {
     let title = escape(r.title);
     let refresh = match &r.live {
         Some(l) if l.running => format!("<meta http-equiv=\"refresh\" content=\"{REFRESH}\">\n"),
@@ -394,19 +436,23 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             );
         }
     }
-    // key figures
+}
+
+/// The key figures at the top.
+fn key_figures(out: &mut String, r: &Report, plan: Option<&Plan>) {
+    let s = r.summary;
     let i = &s.input;
     out.push_str("<section id=\"key-figures\" class=\"keys\">\n");
-    key(&mut out, &thousands(i.events as i64), "events", false);
+    key(out, &thousands(i.events as i64), "events", false);
     key(
-        &mut out,
+        out,
         &thousands(i.rejected as i64),
         &format!("rejected of {} lines", thousands(i.lines as i64)),
         i.rejected > 0,
     );
     if i.late > 0 {
         // streaming append mode: counted, not in the figures
-        key(&mut out, &thousands(i.late as i64), "late events, not merged", true);
+        key(out, &thousands(i.late as i64), "late events, not merged", true);
     }
     if let (Some(first), Some(last)) = (&s.first_event, &s.last_event) {
         let span = r.figures.hourly_average.first().zip(r.figures.hourly_average.last());
@@ -416,7 +462,7 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             .or_else(|| span.map(|(a, b)| series::duration(b.window_end - a.window_start)))
             .unwrap_or_default();
         key(
-            &mut out,
+            out,
             &escape(&words),
             &format!(
                 "from {} to {}",
@@ -432,7 +478,7 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             let (day, from) = start.split_once(' ').unwrap_or((&start, ""));
             let to = end.split_once(' ').map_or(end.as_str(), |e| e.1);
             key(
-                &mut out,
+                out,
                 &escape(&format!("{from}–{to}")),
                 &format!(
                     "peak hour, {} (UTC), {} actions per minute",
@@ -442,10 +488,10 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
                 false,
             )
         }
-        None => key(&mut out, "–", "peak hour", false),
+        None => key(out, "–", "peak hour", false),
     }
     key(
-        &mut out,
+        out,
         &thousands(s.alerts as i64),
         &format!(
             "{} ({} − {} beyond ±{})",
@@ -457,32 +503,18 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         s.alerts > 0,
     );
     key(
-        &mut out,
+        out,
         &s.variance.map(number).unwrap_or_else(|| "–".into()),
         "variance of the minute counts",
         false,
     );
     out.push_str("</section>\n</header>\n");
-    // contents
-    let charts = plan.map(|p| p.charts(r)).unwrap_or_default();
-    let charts: Vec<_> = charts
-        .into_iter()
-        .filter(|c| charts_dir.join(c.file).is_file())
-        .collect();
-    const ORDER: [&str; 6] = [
-        "totals",
-        "alerts",
-        "hourly_average",
-        "hourly_counts",
-        "minute_counts",
-        "moving_average",
-    ];
-    let tables: Vec<(&str, View)> = ORDER
-        .iter()
-        .map(|name| Ok((*name, view(r, name)?)))
-        .collect::<Result<_>>()?;
+}
+
+/// The list of contents.
+fn contents(out: &mut String, r: &Report, charts: bool, tables: &[(&str, View)]) {
     out.push_str("<nav aria-label=\"contents\"><b>Contents</b>\n<ol>\n");
-    if !charts.is_empty() {
+    if charts {
         out.push_str("<li><a href=\"#charts\">Charts</a></li>\n");
     }
     out.push_str("<li><a href=\"#tables\">Tables</a>: ");
@@ -493,13 +525,16 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         .collect();
     out.push_str(&links.join(", "));
     out.push_str("</li>\n<li><a href=\"#rejected\">Rejected lines</a></li>\n<li><a href=\"#about\">How this report was made</a></li>\n</ol></nav>\n");
-    // charts
+}
+
+/// The charts, each embedded and linked to its file.
+fn charts_section(out: &mut String, plan: Option<&Plan>, charts: &[Chart], charts_dir: &Path) {
     if !charts.is_empty() {
         out.push_str("<h2 id=\"charts\">Charts</h2>\n");
         if let Some(note) = plan.and_then(Plan::note) {
             let _ = writeln!(out, "<p class=\"note\">{}</p>", visible(&note));
         }
-        for c in &charts {
+        for c in charts {
             let Ok(png) = std::fs::read(charts_dir.join(c.file)) else {
                 continue;
             };
@@ -513,14 +548,11 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             );
         }
     }
-    // tables
-    out.push_str(
-        "<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Shown rounded (at most 3 decimals, times to the minute, UTC); the files hold every row at full precision.</p>\n",
-    );
-    for (name, v) in &tables {
-        frame_table(&mut out, r, name, v);
-    }
-    if let Some(t) = r.triggers {
+}
+
+/// The stream's triggers (abridged).
+fn triggers_section(out: &mut String, t: &[TriggerRow]) {
+    {
         let n = t.len();
         let shown = abridge(n, WHOLE);
         let _ = writeln!(
@@ -542,7 +574,7 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             ]
         };
         table_rows(
-            &mut out,
+            out,
             &[
                 "trigger",
                 "files",
@@ -559,7 +591,11 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         );
         out.push_str("</section>\n");
     }
-    // rejected lines
+}
+
+/// The rejected lines (the first ones).
+fn rejected_section(out: &mut String, r: &Report) {
+    let s = r.summary;
     let rejected = r.rejected;
     if let Some(q) = &s.input.quarantine {
         let _ = writeln!(
@@ -590,15 +626,21 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
                     (thousands(x.line as i64), true),
                     (visible(&x.reason), false),
                     (
-                        format!("<code>{}</code>", visible(&crate::source::abridge(&x.text, 120))),
+                        format!("<code>{}</code>", visible(&crate::text::abridge(&x.text, 120))),
                         false,
                     ),
                 ]
             };
-            table_rows(&mut out, &["file", "line", "reason", "text"], shown.len(), &shown, &row);
+            table_rows(out, &["file", "line", "reason", "text"], shown.len(), &shown, &row);
         }
     }
-    // how it was made
+}
+
+/// How the report was made: input, time, options, files.
+fn about_section(out: &mut String, r: &Report) {
+    let (s, i) = (r.summary, &r.summary.input);
+    let _ = s;
+    let title = escape(r.title);
     let o = r.options;
     let _ = writeln!(
         out,
@@ -623,8 +665,6 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             super::tables::TableFormat::Both => "CSV and Parquet",
         },
     );
-    out.push_str("<p class=\"note\"><a href=\"#top\">back to the top</a></p>\n</body>\n</html>\n");
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -667,7 +707,7 @@ mod tests {
         let batch = crate::source::fold_bytes("a.json", data, false);
         let options = crate::metrics::Options::default();
         let figures = crate::metrics::compute(&batch.counts, &options).unwrap();
-        let input = super::super::summary::InputStats::of(&batch);
+        let input = batch.stats();
         let summary = super::super::summary::Summary::new(&input, batch.counts.time_range(), &figures);
         let report = Report {
             title: "events",

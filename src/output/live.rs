@@ -22,9 +22,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, Paragraph, Wrap};
 use ratatui::DefaultTerminal;
 
-use super::terminal::{printable, thousands};
 use super::timefmt::short;
 use crate::metrics::Figures;
+use crate::text::{printable, thousands};
 
 /// How many of the latest minutes the view can show: the stream hands it
 /// the minute counts of this many minutes before the latest one.
@@ -290,7 +290,7 @@ impl Drop for Live {
         if let Some(s) = screen.as_ref() {
             let text = alert_log(&s.alerts, s.alerts_total);
             if !text.is_empty() {
-                let _ = crate::print_stdout(&text);
+                let _ = crate::text::print_stdout(&text);
             }
         }
     }

@@ -17,7 +17,7 @@ pub mod timefmt;
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::engine::stream::TriggerRow;
 use crate::metrics::{Figures, Options};
@@ -104,6 +104,144 @@ pub fn publish_with(
         dir.as_deref(),
     );
     Ok((summary, text))
+}
+
+/// A published run: its summary, terminal tables, figures and rejected lines.
+pub struct Published {
+    /// summary.json.
+    pub summary: summary::Summary,
+    /// The terminal tables.
+    pub tables: String,
+    /// Every figure.
+    pub figures: crate::metrics::Figures,
+    /// The quarantined lines.
+    pub rejected: Vec<crate::source::Rejected>,
+}
+
+/// Writes the report folder (when `out_dir` is given) from everything the
+/// stream has read, and returns what was published; with `triggers`, the
+/// report has the triggers table and chart.
+#[allow(clippy::too_many_arguments)]
+pub fn publish_stream(
+    stream: &crate::engine::stream::Stream,
+    heading: &str,
+    title: &str,
+    opts: &crate::metrics::Options,
+    out_dir: Option<&Path>,
+    all: bool,
+    triggers: bool,
+    settings: &ReportSettings,
+) -> Result<Published> {
+    if stream.events() == 0 {
+        let input = stream.input_stats();
+        anyhow::bail!(
+            "no valid events in {title} after {} triggers ({} lines read, {} rejected, {} late)",
+            stream.triggers().len(),
+            input.lines,
+            input.rejected,
+            input.late
+        );
+    }
+    let figures = stream
+        .figures()
+        .with_context(|| format!("cannot compute the figures of {title}"))?;
+    let rejected = stream.rejected()?;
+    // the long tables in blocks, reusing the last report's where it can
+    let splice = out_dir
+        .filter(|_| stream.options().mode != crate::engine::stream::OutputMode::Append)
+        .map(|dir| {
+            let later;
+            let read = match settings.prefetch.as_deref() {
+                Some(p) if p.checkpoint() == stream.checkpoint_dir() => p,
+                _ => {
+                    later = splice::Prefetch::later(stream.checkpoint_dir());
+                    &later
+                }
+            };
+            std::sync::Arc::new(splice::Splice::prepare(
+                read,
+                dir,
+                reuse_key(opts, settings.table_format, &figures.action_names()),
+                stream.commit(),
+                stream.counts().minute_bounds(),
+                opts.moving_window,
+                stream.changed_hours(),
+            ))
+        });
+    let settings = &ReportSettings {
+        splice: splice.clone(),
+        ..settings.clone()
+    };
+    let run = Run {
+        heading,
+        title,
+        input: stream.input_stats(),
+        range: stream.counts().time_range(),
+        rejected: &rejected,
+        figures: &figures,
+        options: opts,
+        triggers: triggers.then(|| stream.triggers()),
+    };
+    let (summary, tables) = publish_with(&run, out_dir, all, settings)?;
+    if let (Some(splice), Some(dir)) = (splice, out_dir) {
+        if let Err(e) = splice.save(dir) {
+            eprintln!("windowpane: warning: {e:#}; the next report is written whole");
+        }
+    }
+    Ok(Published {
+        summary,
+        tables,
+        figures,
+        rejected,
+    })
+}
+
+/// What a report's tables and charts depend on besides the state, as the
+/// text the ledger and the chart digest keep: a report made with another
+/// key reuses nothing of the last one. Each part is named, so that the key
+/// changes only when what it names does. The moving average has a row per
+/// action and minute: a new action changes every minute's rows.
+fn reuse_key(opts: &Options, table_format: tables::TableFormat, actions: &[std::sync::Arc<str>]) -> String {
+    let actions: Vec<&str> = actions.iter().map(|a| &**a).collect();
+    serde_json::json!({
+        "version": crate::model::VERSION,
+        "alert_threshold": opts.alert_threshold,
+        "alert_actions": [opts.alert_actions.0, opts.alert_actions.1],
+        "moving_window_minutes": opts.moving_window,
+        "table_format": format!("{table_format:?}").to_lowercase(),
+        "actions": actions,
+    })
+    .to_string()
+}
+
+/// What `batch` and `update` print on standard output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrintFormat {
+    /// Formatted tables.
+    Table,
+    /// Every figure in one JSON document: summary.json's keys and `tables`.
+    Json,
+    /// Every figure as JSON Lines: the summary, then a line per table row.
+    Ndjson,
+    /// The contents of summary.json.
+    Summary,
+}
+
+/// Prints a finished run's figures in `format` (`tables` are the terminal
+/// tables): batch's output, and update's.
+pub fn print(
+    format: PrintFormat,
+    summary: &summary::Summary,
+    tables: &str,
+    figures: &Figures,
+    rejected: &[crate::source::Rejected],
+) -> Result<()> {
+    crate::text::print_stdout(&match format {
+        PrintFormat::Summary => summary.to_json(),
+        PrintFormat::Json => frame::figures_json(summary, figures, rejected).context("cannot print the figures")?,
+        PrintFormat::Ndjson => frame::figures_ndjson(summary, figures, rejected).context("cannot print the figures")?,
+        PrintFormat::Table => tables.to_string(),
+    })
 }
 
 /// Alerts compare two actions: when one of them never occurs, every alert

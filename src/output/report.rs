@@ -58,7 +58,7 @@ pub struct Report<'a> {
     /// When the report was made.
     pub generated: DateTime<Utc>,
     /// The figure tables as frames, one per name of
-    /// [`crate::sql::FIGURE_TABLES`], each made on first use (see
+    /// [`crate::frames::FIGURE_TABLES`], each made on first use (see
     /// [`Report::frame`]); start empty.
     pub frames: [OnceLock<DataFrame>; 6],
     /// Set when the long tables are written in blocks and an earlier
@@ -130,7 +130,7 @@ impl Report<'_> {
 
     /// Where the frame of the table `name` is kept.
     fn slot(&self, name: &str) -> Option<&OnceLock<DataFrame>> {
-        let i = crate::sql::FIGURE_TABLES.iter().position(|n| *n == name)?;
+        let i = crate::frames::FIGURE_TABLES.iter().position(|n| *n == name)?;
         Some(&self.frames[i])
     }
 
@@ -140,8 +140,8 @@ impl Report<'_> {
         if let Some(df) = slot.get() {
             return Ok(df);
         }
-        let df =
-            crate::sql::figure_frame(self.figures, name).with_context(|| format!("cannot build the table {name}"))?;
+        let df = crate::frames::figure_frame(self.figures, name)
+            .with_context(|| format!("cannot build the table {name}"))?;
         Ok(slot.get_or_init(|| df))
     }
 }
@@ -182,7 +182,7 @@ impl Exporter for Tables {
         fs::create_dir_all(&tables)?;
         let splice = r.splice.as_deref().filter(|_| r.table_format == TableFormat::Csv);
         let in_blocks = |name: &str| splice.is_some() && super::splice::TABLES.contains(&name);
-        let frames: Vec<(&str, &DataFrame)> = crate::sql::FIGURE_TABLES
+        let frames: Vec<(&str, &DataFrame)> = crate::frames::FIGURE_TABLES
             .iter()
             .filter(|name| !in_blocks(name))
             .map(|name| Ok((*name, r.frame(name)?)))
@@ -264,7 +264,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
 /// The file that marks a folder as a report windowpane wrote. It lists every
 /// file and folder windowpane put there; a report folder is replaced only
 /// when it holds this file and nothing that the file does not list.
-pub const MARKER: &str = ".windowpane-report";
+pub use crate::model::REPORT_MARKER as MARKER;
 
 const MARKER_HEAD: &str = "# This folder is a windowpane report. windowpane replaces it whole on its next\n\
 # run, unless it holds files not listed here: those it never deletes (it refuses\n\

@@ -377,7 +377,7 @@ pub fn duration(secs: i64) -> String {
         (s / (365.2425 * DAY as f64), "years")
     };
     if v >= 100.0 {
-        format!("{} {unit}", super::terminal::thousands(v.round() as i64))
+        format!("{} {unit}", crate::text::thousands(v.round() as i64))
     } else if (v - v.round()).abs() < 0.05 {
         format!("{:.0} {unit}", v.round())
     } else {

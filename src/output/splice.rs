@@ -40,7 +40,7 @@
 //! - for the moving average, the data's first minute is the same (the
 //!   windows of the first minutes count the minutes since the first).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -51,15 +51,14 @@ use polars::prelude::*;
 
 use super::csv;
 use super::report::Report;
-use crate::engine::codec;
+use crate::checkpoint::SideFile;
+use crate::codec;
+use crate::engine::changes::ChangedHours;
 use crate::metrics::{HOUR, MINUTE};
 
 /// The fewest rows of a block (a block ends at the first hour boundary
 /// after it has this many).
 pub const BLOCK: usize = if cfg!(test) { 7 } else { 4096 };
-
-/// The ledger's file in a checkpoint folder.
-pub const LEDGER: &str = "report.idx";
 
 /// The tables written in blocks.
 pub const TABLES: [&str; 2] = ["minute_counts", "moving_average"];
@@ -190,16 +189,6 @@ impl Ledger {
     }
 }
 
-/// The hours a stream's triggers touched, with the last commit that
-/// touched each; complete for the commits after `since`.
-#[derive(Debug, Clone, Default)]
-pub struct Touched {
-    /// The commit the stream was opened at: what came before is not known.
-    pub since: u64,
-    /// Hour start (epoch seconds) → the last commit that changed a row in it.
-    pub hours: BTreeMap<i64, u64>,
-}
-
 /// What the earlier report offers, as far as it can be trusted.
 #[derive(Debug)]
 struct Reuse {
@@ -245,8 +234,8 @@ struct Read {
 impl Read {
     fn from(checkpoint: &Path) -> Read {
         Read {
-            ledger: fs::read(checkpoint.join(LEDGER))
-                .ok()
+            ledger: SideFile::ReportLedger
+                .read(checkpoint)
                 .and_then(|bytes| Ledger::decode(&bytes).ok()),
             digest: super::digest::Digest::read(checkpoint),
         }
@@ -342,7 +331,7 @@ impl Splice {
         commit: u64,
         bounds: Option<(i64, i64)>,
         window: usize,
-        touched: &Touched,
+        touched: &ChangedHours,
     ) -> Splice {
         let checkpoint = &files.checkpoint;
         let read = files.take();
@@ -377,7 +366,7 @@ impl Splice {
         commit: u64,
         bounds: Option<(i64, i64)>,
         window: usize,
-        touched: &Touched,
+        touched: &ChangedHours,
     ) -> Option<Reuse> {
         let bounds = bounds?;
         if ledger.report != canonical(report_dir)
@@ -560,7 +549,7 @@ impl Splice {
             journal.tables.push((e.name.clone(), e.stamp.size, e.cut, saved));
             files.push(f);
         }
-        crate::engine::checkpoint::write_aside(&old_dir.join(JOURNAL), &journal.encode(), false)?;
+        crate::checkpoint::write_aside(&old_dir.join(JOURNAL), &journal.encode(), false)?;
         for (e, f) in extensions.into_iter().zip(files) {
             let path = table_path(old_dir, &e.name);
             f.write_all_at(&e.tail, e.cut)
@@ -591,9 +580,8 @@ impl Splice {
         let saved = self.digest_saved.lock().expect("not poisoned").take();
         match saved {
             Some(saved) => saved?,
-            None => remove_if_there(&self.checkpoint.join(super::digest::FILE))?,
+            None => SideFile::ChartDigest.remove(&self.checkpoint)?,
         }
-        let path = self.checkpoint.join(LEDGER);
         let tables = std::mem::take(&mut *self.written.lock().expect("not poisoned"));
         // the files in place must be the ones written (not those of a run
         // that replaced the report since)
@@ -601,7 +589,7 @@ impl Splice {
             .iter()
             .all(|t| Stamp::of(&table_path(report_dir, &t.name)) == Some(t.stamp));
         let Some(bounds) = self.bounds.filter(|_| !tables.is_empty() && in_place) else {
-            return remove_if_there(&path);
+            return SideFile::ReportLedger.remove(&self.checkpoint);
         };
         let ledger = Ledger {
             commit: self.commit,
@@ -612,7 +600,7 @@ impl Splice {
         };
         // no fsync: a ledger lost in a crash only makes the next report
         // write its tables whole, and a torn one fails its checksum
-        crate::engine::checkpoint::write_aside(&path, &ledger.encode(), false)
+        SideFile::ReportLedger.write(&self.checkpoint, &ledger.encode())
     }
 }
 
@@ -1052,8 +1040,8 @@ fn copy_plain(src: &File, mut offset: u64, mut len: u64, mut dst: &File) -> std:
 fn header_frame(r: &Report, name: &str) -> Result<DataFrame> {
     let f = r.figures;
     Ok(match name {
-        "minute_counts" => crate::sql::minute_frame(&f.minutes_in(i64::MIN, i64::MIN))?,
-        _ => crate::sql::moving_frame(&f.moving_between(i64::MIN, i64::MIN)?, &f.action_names())?,
+        "minute_counts" => crate::frames::minute_frame(&f.minutes_in(i64::MIN, i64::MIN))?,
+        _ => crate::frames::moving_frame(&f.moving_between(i64::MIN, i64::MIN)?, &f.action_names())?,
     })
 }
 
@@ -1075,12 +1063,12 @@ fn fresh(r: &Report, name: &str, (lo, hi): (i64, i64)) -> Result<(DataFrame, Vec
         "minute_counts" => {
             let t = f.minutes_in(lo, hi);
             let times = t.start.clone();
-            (crate::sql::minute_frame(&t)?, times)
+            (crate::frames::minute_frame(&t)?, times)
         }
         _ => {
             let df = f.moving_between(lo, hi)?;
             let times: Vec<i64> = df.column("window_start")?.i64()?.into_no_null_iter().collect();
-            (crate::sql::moving_frame(&df, &f.action_names())?, times)
+            (crate::frames::moving_frame(&df, &f.action_names())?, times)
         }
     })
 }
@@ -1182,7 +1170,7 @@ mod tests {
         dir: &Path,
         ck: &Path,
         commit: u64,
-        touched: &Touched,
+        touched: &ChangedHours,
     ) -> Vec<bool> {
         write_as(How::Aside, counts, opts, dir, ck, commit, touched)
     }
@@ -1195,7 +1183,7 @@ mod tests {
         dir: &Path,
         ck: &Path,
         commit: u64,
-        touched: &Touched,
+        touched: &ChangedHours,
     ) -> Vec<bool> {
         let figures = crate::metrics::compute(counts, opts).unwrap();
         let input = InputStats {
@@ -1277,7 +1265,7 @@ mod tests {
             fs::remove_dir_all(&old).unwrap();
         }
         for name in TABLES {
-            let expected = csv::frame_to_string(&crate::sql::figure_frame(&figures, name).unwrap()).unwrap();
+            let expected = csv::frame_to_string(&crate::frames::figure_frame(&figures, name).unwrap()).unwrap();
             assert_eq!(
                 fs::read_to_string(table_path(dir, name)).unwrap(),
                 expected,
@@ -1288,7 +1276,7 @@ mod tests {
         reused
     }
 
-    fn add(counts: &mut MinuteCounts, touched: &mut Touched, commit: u64, events: &[(i64, &str)]) {
+    fn add(counts: &mut MinuteCounts, touched: &mut ChangedHours, commit: u64, events: &[(i64, &str)]) {
         let mut delta = MinuteCounts::new();
         for &(t, a) in events {
             delta.add(t, a);
@@ -1339,7 +1327,7 @@ mod tests {
             let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
             let (_dir, report, ck, opts) = setting(seed);
             let mut counts = MinuteCounts::new();
-            let mut touched = Touched::default();
+            let mut touched = ChangedHours::default();
             // a third of the seeds bring a new action now and then
             let actions = &["Open", "Close", "Open", "Close", "Zoom"][..if seed % 3 == 0 { 5 } else { 4 }];
             let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| random_events(rng, from, span, actions);
@@ -1387,7 +1375,7 @@ mod tests {
             add(&mut counts, &mut touched, 9, &more);
             assert!(!write(&counts, &opts, &report, &ck, 9, &touched)[0]);
             // triggers before this process (a ledger older than what is known) are not trusted
-            let since = Touched {
+            let since = ChangedHours {
                 since: 10,
                 hours: touched.hours.clone(),
             };
@@ -1411,7 +1399,7 @@ mod tests {
             let mut rng = rand_pcg::Pcg64::seed_from_u64(seed);
             let (dir, report, ck, opts) = setting(seed);
             let mut counts = MinuteCounts::new();
-            let mut touched = Touched::default();
+            let mut touched = ChangedHours::default();
             let next = |rng: &mut rand_pcg::Pcg64, from: i64, span: i64| {
                 random_events(rng, from, span, &["Open", "Close", "Zoom"])
             };

@@ -6,59 +6,7 @@ use serde::Serialize;
 
 use super::timefmt::rfc3339;
 use crate::metrics::Figures;
-use crate::source::Batch;
-
-/// What was read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InputStats {
-    /// Files read.
-    pub files: u64,
-    /// Lines read, blank lines aside (= events + rejected + late).
-    pub lines: u64,
-    /// Valid events.
-    pub events: u64,
-    /// Rejected lines.
-    pub rejected: u64,
-    /// Valid events that came for a window already final (streaming append
-    /// mode): counted here, not in the figures.
-    pub late: u64,
-    /// Files a stream had planned to read that were gone when it ran.
-    #[serde(skip_serializing_if = "is_zero")]
-    pub missing: u64,
-    /// Entries found in the inputs but not read, or not read to their end
-    /// (other names, devices, damaged files with --skip-corrupt-files).
-    #[serde(skip_serializing_if = "is_zero")]
-    pub skipped: u64,
-    /// Where the lines were read and checked, when not here
-    /// (`spark sc://host:15002` with `--spark`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scan: Option<String>,
-    /// How rejected lines are kept, when not line by line in
-    /// `rejected.ndjson` (with `--spark` they are counted on the cluster).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub quarantine: Option<String>,
-}
-
-fn is_zero(n: &u64) -> bool {
-    *n == 0
-}
-
-impl InputStats {
-    /// What a batch read.
-    pub fn of(batch: &Batch) -> Self {
-        InputStats {
-            files: batch.files,
-            lines: batch.lines,
-            events: batch.counts.events(),
-            rejected: batch.rejected.len() as u64,
-            late: 0,
-            missing: 0,
-            skipped: batch.skipped.len() as u64,
-            scan: None,
-            quarantine: None,
-        }
-    }
-}
+pub use crate::model::InputStats;
 
 /// The hour with the largest hourly average.
 #[derive(Debug, Clone, PartialEq, Serialize)]

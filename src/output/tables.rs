@@ -1,5 +1,5 @@
 //! The `tables/` folder of a report: every figure table as CSV, Parquet or
-//! both, written from the frames of [`crate::sql::figure_frames`] (the same
+//! both, written from the frames of [`crate::frames::figure_frames`] (the same
 //! frames the `sql` views hold).
 //!
 //! Parquet keeps the column types: timestamps are UTC timestamps in

@@ -1,11 +1,10 @@
 //! Formatted tables for the terminal, fitted to its width.
 //!
 //! Every value that comes from the data (actions, file names, rejected
-//! text) goes through [`printable`] before it reaches a terminal, so that a
-//! hostile input cannot move the cursor, set the window title or reverse
-//! the text around it.
+//! text) goes through [`crate::text::printable`] before it reaches a
+//! terminal, so that a hostile input cannot move the cursor, set the window
+//! title or reverse the text around it.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -15,6 +14,7 @@ use comfy_table::{CellAlignment, ContentArrangement, Table};
 use super::summary::Summary;
 use super::timefmt::short;
 use crate::metrics::{Figures, Options};
+use crate::text::{printable, shell_word, thousands};
 
 /// How many hours to show at each end of the hourly table without `--all`.
 const EDGE_ROWS: usize = 5;
@@ -36,67 +36,6 @@ fn right_align(t: &mut Table, from: usize) {
     }
 }
 
-/// True for the characters a terminal would act on instead of showing:
-/// C0 and C1 controls, DEL, and the bidirectional formatting characters
-/// (embeddings, overrides, isolates and marks) that reorder the text
-/// around them.
-fn hidden(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-        )
-}
-
-/// `text` as it can be shown on a terminal: every control character and
-/// bidirectional formatting character is written as an escape (`\n`,
-/// `\t`, `\r`, else `\u{1b}`, `\u{202e}`); everything else is kept.
-/// Text without such characters is returned as it is, without copying.
-pub fn printable(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(hidden) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if hidden(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// [`printable`] for a message of several lines: each line is escaped and
-/// the line breaks are kept.
-pub fn printable_lines(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c != '\n' && hidden(c)) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(text.split('\n').map(printable).collect::<Vec<_>>().join("\n"))
-}
-
-/// Thousands separators for counts: `100,000`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
 fn float(v: Option<f64>) -> String {
     v.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into())
 }
@@ -113,9 +52,22 @@ pub fn render(
     all: bool,
     report_dir: Option<&str>,
 ) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "{}\n", printable(heading));
+    let mut out = format!("{}\n\n", printable(heading));
+    out += &input_table(input, s, report_dir);
+    out += &totals_table(f);
+    out += &hourly_table(f, all);
+    out += &alerts_table(f, opts);
+    out += &statistics_table(s, f);
+    if let Some(dir) = report_dir {
+        let dir = printable(dir);
+        let _ = writeln!(out, "\nReport written to {dir}/ (open {dir}/index.html)");
+    }
+    out
+}
 
+/// What was read, and where the rejected lines are.
+fn input_table(input: &str, s: &Summary, report_dir: Option<&str>) -> String {
+    let mut out = String::new();
     // late events (streaming append mode) have a column when there are any,
     // so that lines = events + rejected + late can be read off the table
     let late = s.input.late > 0;
@@ -156,7 +108,11 @@ pub fn render(
             ),
         };
     }
+    out
+}
 
+/// Events per action and their share.
+fn totals_table(f: &Figures) -> String {
     let mut t = table(vec!["action".into(), "total_count".into(), "share".into()]);
     let total: i64 = f.totals.iter().map(|t| t.1).sum();
     for (a, n) in &f.totals {
@@ -167,9 +123,13 @@ pub fn render(
         ]);
     }
     right_align(&mut t, 1);
-    let _ = writeln!(out, "\nTotals\n{t}");
+    format!("\nTotals\n{t}\n")
+}
 
-    // hourly counts, one column per action, with the hourly average beside
+/// Hourly counts, one column per action, with the hourly average beside;
+/// without `all`, only the first and last hours and the peak.
+fn hourly_table(f: &Figures, all: bool) -> String {
+    let mut out = String::new();
     let actions: Vec<&str> = f.totals.iter().map(|t| t.0.as_str()).collect();
     let peak = f.peak_hour.as_ref().map(|p| p.window_start);
     let n = f.hourly_average.len();
@@ -221,8 +181,18 @@ pub fn render(
     if hidden > 0 {
         let _ = writeln!(out, "{} of {n} hours shown; --all shows every hour", n - hidden);
     }
+    out
+}
 
+/// The alert minutes, or a line saying there are none.
+fn alerts_table(f: &Figures, opts: &Options) -> String {
     let (open, close) = (printable(&opts.alert_actions.0), printable(&opts.alert_actions.1));
+    if f.alerts.is_empty() {
+        return format!(
+            "\nAlerts (|{open} − {close}| > {} in a minute): none\n",
+            opts.alert_threshold
+        );
+    }
     let mut t = table(vec![
         "minute (UTC)".into(),
         open.to_string(),
@@ -238,21 +208,15 @@ pub fn render(
         ]);
     }
     right_align(&mut t, 1);
-    if f.alerts.is_empty() {
-        let _ = writeln!(
-            out,
-            "\nAlerts (|{open} − {close}| > {} in a minute): none",
-            opts.alert_threshold
-        );
-    } else {
-        let _ = writeln!(
-            out,
-            "\nAlerts: {} minutes where |{open} − {close}| > {}\n{t}",
-            f.alerts.len(),
-            opts.alert_threshold
-        );
-    }
+    format!(
+        "\nAlerts: {} minutes where |{open} − {close}| > {}\n{t}\n",
+        f.alerts.len(),
+        opts.alert_threshold
+    )
+}
 
+/// The one-number figures.
+fn statistics_table(s: &Summary, f: &Figures) -> String {
     let mut t = table(vec!["figure".into(), "value".into()]);
     t.add_row(vec!["minute rows".into(), thousands(s.minute_rows as i64)]);
     t.add_row(vec!["variance of minute counts".into(), float(s.variance)]);
@@ -271,53 +235,5 @@ pub fn render(
         ]);
     }
     right_align(&mut t, 1);
-    let _ = writeln!(out, "\nStatistics\n{t}");
-    if let Some(dir) = report_dir {
-        let dir = printable(dir);
-        let _ = writeln!(out, "\nReport written to {dir}/ (open {dir}/index.html)");
-    }
-    out
-}
-
-/// `word` as one word of a POSIX shell command line: as it is when it
-/// holds only characters no shell treats specially, else in single quotes.
-pub fn shell_word(word: &str) -> Cow<'_, str> {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:,=+@%".contains(c);
-    if !word.is_empty() && word.chars().all(plain) {
-        Cow::Borrowed(word)
-    } else {
-        Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn thousands_groups_digits() {
-        assert_eq!(super::thousands(0), "0");
-        assert_eq!(super::thousands(999), "999");
-        assert_eq!(super::thousands(100000), "100,000");
-        assert_eq!(super::thousands(-1234567), "-1,234,567");
-    }
-
-    #[test]
-    fn controls_and_bidi_overrides_are_escaped() {
-        use super::printable;
-        assert!(matches!(printable("Open"), std::borrow::Cow::Borrowed("Open")));
-        assert_eq!(printable("\u{1b}]0;PWNED\u{7}X"), "\\u{1b}]0;PWNED\\u{7}X");
-        assert_eq!(printable("abc\u{202e}def"), "abc\\u{202e}def");
-        assert_eq!(printable("a\nb\tc\r"), "a\\nb\\tc\\r");
-        assert_eq!(printable("\u{9b}2J\u{7f}"), "\\u{9b}2J\\u{7f}");
-        assert_eq!(printable("\u{2066}x\u{2069}\u{200f}"), "\\u{2066}x\\u{2069}\\u{200f}");
-        // letters of any script, accents and emoji are shown as they are
-        assert_eq!(printable("Öffnen ✓ 開く שלום"), "Öffnen ✓ 開く שלום");
-        assert_eq!(super::printable_lines("a\u{1b}\nb"), "a\\u{1b}\nb");
-    }
-
-    #[test]
-    fn shell_words_are_quoted_when_needed() {
-        assert_eq!(super::shell_word("data/events"), "data/events");
-        assert_eq!(super::shell_word("my data"), "'my data'");
-        assert_eq!(super::shell_word("it's"), "'it'\\''s'");
-    }
+    format!("\nStatistics\n{t}\n")
 }

@@ -295,7 +295,7 @@ fn slow(line: &[u8], unit: TimeUnit) -> Line<'_> {
             None => {
                 return Line::Rejected(format!(
                     "`time` {} is not a timestamp (expected RFC 3339 like \"2016-07-26T02:45:07Z\", or integer {})",
-                    quote(&abridge_str(s, 64)),
+                    quote(&crate::text::abridge(s, 64)),
                     unit.describe()
                 ))
             }
@@ -318,15 +318,6 @@ fn slow(line: &[u8], unit: TimeUnit) -> Line<'_> {
     Line::Event {
         time,
         action: Cow::Owned(action),
-    }
-}
-
-fn abridge_str(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let cut: String = s.chars().take(max).collect();
-        format!("{cut}…")
     }
 }
 

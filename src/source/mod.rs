@@ -15,6 +15,7 @@ use std::time::SystemTime;
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+use crate::model::InputStats;
 use crate::progress::Progress;
 use crate::state::{Fold, MinuteCounts};
 
@@ -338,7 +339,7 @@ fn walk(
         };
         if kind.is_dir() {
             // a report windowpane wrote holds .json files that are not events
-            if path.join(crate::output::report::MARKER).is_file() {
+            if path.join(crate::model::REPORT_MARKER).is_file() {
                 skipped.push(Skipped {
                     file: format!("{relative}/"),
                     reason: "a windowpane report folder, not input".into(),
@@ -677,6 +678,75 @@ impl Batch {
     }
 }
 
+impl Batch {
+    /// What this batch read, for the summary.
+    pub fn stats(&self) -> InputStats {
+        InputStats {
+            files: self.files,
+            lines: self.lines,
+            events: self.counts.events(),
+            rejected: self.rejected.len() as u64,
+            late: 0,
+            missing: 0,
+            skipped: self.skipped.len() as u64,
+            scan: None,
+            quarantine: None,
+        }
+    }
+}
+
+/// Reads every file of `input` (one folder or file) and folds it, integer
+/// times being epoch seconds.
+pub fn read(input: &Path, order: FileOrder, strict: bool, threads: Option<usize>) -> Result<Batch> {
+    let opts = ReadOptions {
+        strict,
+        ..ReadOptions::default()
+    };
+    read_inputs(&Inputs::from_args(&[input]), order, &opts, threads)
+}
+
+/// Reads every file of `inputs` and folds it.
+pub fn read_inputs(inputs: &Inputs, order: FileOrder, opts: &ReadOptions, threads: Option<usize>) -> Result<Batch> {
+    let input = inputs.display();
+    let listing = inputs.list_files(order)?;
+    if let Some(notice) = skipped_notice(&listing.skipped) {
+        eprintln!("{notice}");
+    }
+    let files = listing.files;
+    if files.is_empty() {
+        bail!(
+            "no input files in {input}: expected files named *.json, *.jsonl or *.ndjson (optionally .gz); hidden and _-prefixed names are skipped"
+        );
+    }
+    let threads = self::threads(threads);
+    let progress = Progress::new(files.len() as u64, "files");
+    let batch = read_files(&files, threads, opts, &progress);
+    progress.finish();
+    let mut batch = batch?;
+    if let Some(notice) = skipped_notice(&batch.skipped) {
+        eprintln!("{notice}");
+    }
+    batch.skipped.splice(0..0, listing.skipped);
+    if batch.counts.events() == 0 {
+        match batch.rejected.first() {
+            Some(r) => bail!(
+                "no valid events in {}: all {} lines were rejected; the first, {} line {}: {}",
+                input,
+                batch.lines,
+                r.file,
+                r.line,
+                r.reason
+            ),
+            None => bail!(
+                "no events in {}: its input files ({}) hold no lines",
+                input,
+                batch.files
+            ),
+        }
+    }
+    Ok(batch)
+}
+
 /// Reader threads: `threads`, or one per core.
 pub fn threads(threads: Option<usize>) -> usize {
     threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
@@ -903,7 +973,7 @@ pub fn read_files(files: &[InputFile], threads: usize, opts: &ReadOptions, progr
                     r.file,
                     r.line,
                     r.reason,
-                    abridge(&r.text, 200)
+                    crate::text::abridge(&r.text, 200)
                 );
             }
         }
@@ -926,16 +996,6 @@ pub fn read_files(files: &[InputFile], threads: usize, opts: &ReadOptions, progr
         total.counts.merge(worker.counts);
     }
     Ok(total)
-}
-
-/// Cuts `text` to at most `max` characters, marking the cut.
-pub fn abridge(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(max).collect();
-        format!("{cut}…")
-    }
 }
 
 #[cfg(test)]

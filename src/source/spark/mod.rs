@@ -14,6 +14,8 @@
 //! leave out empty plain files (an empty `.gz` file still counts); a byte
 //! order mark is taken off every line, not only a file's first.
 
+pub mod client;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -23,16 +25,17 @@ use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 
-use super::line::TimeUnit;
-use super::{Batch, ReadOptions};
-use crate::spark::{sql_string, Session};
+use crate::source::line::TimeUnit;
+use crate::source::{Batch, ReadOptions};
 use crate::state::MinuteCounts;
+use client::sql_string;
+pub use client::{display_url, Session};
 
 /// The scan's query; `{{UNIT}}` is replaced by the units per second of
 /// integer times. It reads the views of [`view_statements`].
-pub const SCAN_SQL: &str = include_str!("spark_scan.sql");
+pub const SCAN_SQL: &str = include_str!("scan.sql");
 
-/// The file names that are inputs (as [`super::is_input_name`]); Spark
+/// The file names that are inputs (as [`crate::source::is_input_name`]); Spark
 /// leaves out hidden and `_`-prefixed names itself.
 const INPUT_NAMES: &str = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz}";
 
@@ -131,7 +134,7 @@ pub fn read(url: &str, inputs: &[std::path::PathBuf], opts: &ReadOptions) -> Res
             inputs.len()
         );
     };
-    if input.as_os_str() == super::STDIN {
+    if input.as_os_str() == crate::source::STDIN {
         bail!("--spark cannot read standard input: the cluster reads the input, so give its path there (s3://…, hdfs://…, or a path on the server)");
     }
     if opts.strict {
@@ -141,7 +144,7 @@ pub fn read(url: &str, inputs: &[std::path::PathBuf], opts: &ReadOptions) -> Res
     let session = Session::open(url)?;
     let scan = scan(&session, &path, opts)?;
     if let Some(notice) = rejected_notice(&scan) {
-        eprintln!("{}", crate::output::terminal::printable(&notice));
+        eprintln!("{}", crate::text::printable(&notice));
     }
     if scan.batch.files == 0 {
         bail!(
@@ -169,10 +172,10 @@ pub fn read(url: &str, inputs: &[std::path::PathBuf], opts: &ReadOptions) -> Res
 impl SparkScan {
     /// The input figures of the summary: where the scan ran, and that the
     /// rejected lines are counted rather than listed.
-    pub fn input_stats(&self, url: &str) -> crate::output::summary::InputStats {
-        let mut stats = crate::output::summary::InputStats::of(&self.batch);
+    pub fn input_stats(&self, url: &str) -> crate::model::InputStats {
+        let mut stats = self.batch.stats();
         stats.rejected = self.rejected;
-        stats.scan = Some(format!("spark {}", crate::spark::display_url(url)));
+        stats.scan = Some(format!("spark {}", display_url(url)));
         stats.quarantine = Some("counted on the cluster by reason; the lines are not listed".into());
         stats
     }
@@ -298,7 +301,7 @@ pub fn rejected_notice(scan: &SparkScan) -> Option<String> {
         first.lines,
         first.reason,
         first.file,
-        super::abridge(&first.text, 80)
+        crate::text::abridge(&first.text, 80)
     );
     for s in scan.samples.iter().skip(1) {
         text.push_str(&format!("; {} × {}", s.lines, s.reason));

@@ -108,7 +108,7 @@ fn check_version(version: &str, url: &str) -> Result<()> {
 fn first_line(e: &SparkError) -> String {
     let message = e.message();
     let line = message.lines().next().unwrap_or_default();
-    crate::source::abridge(line, 400)
+    crate::text::abridge(line, 400)
 }
 
 /// Ctrl-C while a query runs: set by the handler, read by [`Session::query`].

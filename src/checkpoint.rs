@@ -14,9 +14,9 @@
 //! DIR/rejected.ndjson  the quarantine, appended to by each trigger
 //! DIR/triggers.ndjson  one line per trigger, appended
 //! DIR/report.idx       where the blocks of the last report's long tables
-//!                      lie, for the next report (see output::splice)
+//!                      lie, for the next report (a [`SideFile`])
 //! DIR/digest.idx       the last report's minute counts summed up per hour,
-//!                      for the next report's charts (see output::digest)
+//!                      for the next report's charts (a [`SideFile`])
 //! ```
 //!
 //! On start, the newest snapshot is loaded and the deltas after it are
@@ -138,6 +138,55 @@ fn numbers(dir: &Path) -> Result<Vec<u64>> {
     }
     out.sort_unstable();
     Ok(out)
+}
+
+/// The files a checkpoint keeps beside its commits for those who follow
+/// the state (the report). They are caches of what the commits already
+/// say: one lost or damaged only makes the next report do more work, so
+/// they are written aside and renamed, without a flush to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SideFile {
+    /// Where the blocks of the last report's long tables lie.
+    ReportLedger,
+    /// The last report's minute counts summed up per hour, for its charts.
+    ChartDigest,
+}
+
+impl SideFile {
+    /// The file's name in the checkpoint folder.
+    pub fn name(self) -> &'static str {
+        match self {
+            SideFile::ReportLedger => "report.idx",
+            SideFile::ChartDigest => "digest.idx",
+        }
+    }
+
+    fn path(self, dir: &Path) -> PathBuf {
+        dir.join(self.name())
+    }
+
+    /// Reads the side file of the checkpoint folder `dir`; `None` when it
+    /// is not there or cannot be read. Needs no lock: the file is replaced
+    /// whole, never changed in place.
+    pub fn read(self, dir: &Path) -> Option<Vec<u8>> {
+        fs::read(self.path(dir)).ok()
+    }
+
+    /// Replaces the side file of the checkpoint folder `dir`.
+    pub fn write(self, dir: &Path, bytes: &[u8]) -> Result<()> {
+        write_aside(&self.path(dir), bytes, false)
+    }
+
+    /// Removes the side file of the checkpoint folder `dir`, if there.
+    pub fn remove(self, dir: &Path) -> Result<()> {
+        let path = self.path(dir);
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(e).with_context(|| format!("cannot remove {}", path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The names a checkpoint folder may hold: everything windowpane writes

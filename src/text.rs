@@ -1,0 +1,155 @@
+//! Text for people: what data holds shown so that a terminal cannot act
+//! on it, numbers with thousands separators, shell words, and standard
+//! output that a closed pipe silences. A leaf: it names no other module.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+/// True for the characters a terminal would act on instead of showing:
+/// C0 and C1 controls, DEL, and the bidirectional formatting characters
+/// (embeddings, overrides, isolates and marks) that reorder the text
+/// around them.
+fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `text` as it can be shown on a terminal: every control character and
+/// bidirectional formatting character is written as an escape (`\n`,
+/// `\t`, `\r`, else `\u{1b}`, `\u{202e}`); everything else is kept.
+/// Text without such characters is returned as it is, without copying.
+pub fn printable(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(hidden) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// [`printable`] for a message of several lines: each line is escaped and
+/// the line breaks are kept.
+pub fn printable_lines(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(|c| c != '\n' && hidden(c)) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.split('\n').map(printable).collect::<Vec<_>>().join("\n"))
+}
+
+/// Thousands separators for counts: `100,000`.
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// `word` as one word of a POSIX shell command line: as it is when it
+/// holds only characters no shell treats specially, else in single quotes.
+pub fn shell_word(word: &str) -> Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:,=+@%".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(format!("'{}'", word.replace('\'', "'\\''")))
+    }
+}
+
+/// Cuts `text` to at most `max` characters, marking the cut.
+pub fn abridge(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max).collect();
+        format!("{cut}…")
+    }
+}
+
+/// Standard output that a closed pipe (`| head`) silences instead of
+/// stopping the run: once the reader has gone, what is written is dropped.
+#[derive(Debug, Default)]
+pub struct Stdout {
+    closed: bool,
+}
+
+impl Stdout {
+    /// Writes a line.
+    pub fn line(&mut self, text: &str) -> anyhow::Result<()> {
+        self.text(&format!("{text}\n"))
+    }
+
+    /// Writes `text` as it is, and flushes it.
+    pub fn text(&mut self, text: &str) -> anyhow::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => Ok(other?),
+        }
+    }
+}
+
+/// Writes to standard output; a closed pipe (`| head`) is not an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    Stdout::default().text(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(super::thousands(0), "0");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(100000), "100,000");
+        assert_eq!(super::thousands(-1234567), "-1,234,567");
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_escaped() {
+        use super::printable;
+        assert!(matches!(printable("Open"), std::borrow::Cow::Borrowed("Open")));
+        assert_eq!(printable("\u{1b}]0;PWNED\u{7}X"), "\\u{1b}]0;PWNED\\u{7}X");
+        assert_eq!(printable("abc\u{202e}def"), "abc\\u{202e}def");
+        assert_eq!(printable("a\nb\tc\r"), "a\\nb\\tc\\r");
+        assert_eq!(printable("\u{9b}2J\u{7f}"), "\\u{9b}2J\\u{7f}");
+        assert_eq!(printable("\u{2066}x\u{2069}\u{200f}"), "\\u{2066}x\\u{2069}\\u{200f}");
+        // letters of any script, accents and emoji are shown as they are
+        assert_eq!(printable("Öffnen ✓ 開く שלום"), "Öffnen ✓ 開く שלום");
+        assert_eq!(super::printable_lines("a\u{1b}\nb"), "a\\u{1b}\nb");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(super::shell_word("data/events"), "data/events");
+        assert_eq!(super::shell_word("my data"), "'my data'");
+        assert_eq!(super::shell_word("it's"), "'it'\\''s'");
+    }
+}

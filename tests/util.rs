@@ -1,0 +1,19 @@
+//! What the test modules share: the binary under test and the paths of
+//! the repository and its fixtures.
+
+use std::path::PathBuf;
+
+/// The `windowpane` binary under test.
+pub fn windowpane() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("windowpane").unwrap()
+}
+
+/// The repository's root folder.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A conformance case's folder (its `input/` and Spark's `expected.json`).
+pub fn conformance(case: &str) -> PathBuf {
+    root().join("tests/fixtures/conformance").join(case)
+}

@@ -323,7 +323,7 @@ fn publish_live(args: &Args, stream: &Stream, dir: &Path) -> Result<()> {
                 updated: chrono::Utc::now(),
                 running: true,
             }),
-            splice: None,
+            reuse: None,
             prefetch: None,
         },
     )?;
@@ -350,7 +350,7 @@ fn finish(args: &Args, stream: &Stream, out: &mut Stdout, out_dir: Option<&Path>
                 updated: chrono::Utc::now(),
                 running: false,
             }),
-            splice: None,
+            reuse: None,
             prefetch: None,
         },
     )?;

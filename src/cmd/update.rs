@@ -76,7 +76,7 @@ pub fn run(args: &Args) -> Result<()> {
     )?;
     // the last report's ledger and chart digest are read on another
     // thread while the new files are
-    let prefetch = out_dir.map(|_| std::sync::Arc::new(output::splice::Prefetch::start(&checkpoint)));
+    let prefetch = out_dir.map(|_| std::sync::Arc::new(output::reuse::Prefetch::start(&checkpoint)));
     let before = stream.input_stats().files;
     let mut new_files = 0;
     while let Some(outcome) = stream.run_trigger()? {
@@ -100,7 +100,7 @@ pub fn run(args: &Args) -> Result<()> {
     let settings = output::ReportSettings {
         table_format: args.report.table_format,
         live: None,
-        splice: None,
+        reuse: None,
         prefetch,
     };
     let p = output::publish_stream(

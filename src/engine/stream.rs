@@ -20,13 +20,18 @@ use std::time::{Instant, UNIX_EPOCH};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+mod records;
+
+pub use super::changes::AlertChange;
+use super::kept::KeptFigures;
 use crate::checkpoint::{Checkpoint, Kind};
 use crate::codec::{Reader, Writer};
-use crate::metrics::{self, Alert, Count, Figures, HourAverage, Options, Sums, HOUR, MINUTE};
+use crate::metrics::{self, Alert, Count, Figures, Options, Sums, HOUR, MINUTE};
 use crate::model::InputStats;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, InputFile, Rejected};
 use crate::state::{MinuteCounts, MinuteTable, Row, SavedChunk, Stored};
+use records::{check_metadata, decode_plan, encode_plan};
 
 /// A snapshot is written instead of a delta after this many triggers, or
 /// sooner when the deltas since the last one hold half the state's rows.
@@ -128,20 +133,6 @@ impl FileStamp {
     pub fn name(&self) -> String {
         String::from_utf8_lossy(&self.rel).into_owned()
     }
-
-    fn write(&self, w: &mut Writer) {
-        w.bytes(&self.rel);
-        w.u64(self.size);
-        w.u128(self.mtime_ns);
-    }
-
-    fn read(r: &mut Reader) -> Result<Self> {
-        Ok(Self {
-            rel: r.bytes()?.to_vec(),
-            size: r.u64()?,
-            mtime_ns: r.u128()?,
-        })
-    }
 }
 
 /// One row of `tables/triggers.csv`: what a trigger did (Spark's query
@@ -169,17 +160,6 @@ pub struct TriggerRow {
     /// Wall time of the trigger: reading, merging, the figures (not the
     /// checkpoint's commit, which follows this row).
     pub duration_ms: f64,
-}
-
-/// A change of the alert list made by one trigger.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AlertChange {
-    /// A minute crossed the threshold.
-    New(Alert),
-    /// An alert minute's counts changed; it is still over the threshold.
-    Updated(Alert),
-    /// An alert minute fell back under the threshold.
-    Withdrawn(Alert),
 }
 
 /// Where a trigger's time went, in milliseconds.
@@ -239,11 +219,8 @@ pub struct Stream {
     late: u64,
     skipped: u64,
     watermark: Option<i64>,
-    hourly: BTreeMap<(i64, Arc<str>), i64>,
-    averages: BTreeMap<i64, f64>,
-    alerts: BTreeMap<i64, Alert>,
-    totals: BTreeMap<Arc<str>, i64>,
-    sums: Sums,
+    /// The figures kept up to date after each trigger.
+    kept: KeptFigures,
     triggers: Vec<TriggerRow>,
     /// Lengths of the rejected and triggers logs at the last commit.
     logs: (u64, u64),
@@ -323,11 +300,7 @@ impl Stream {
             late: 0,
             skipped: 0,
             watermark: None,
-            hourly: BTreeMap::new(),
-            averages: BTreeMap::new(),
-            alerts: BTreeMap::new(),
-            totals: BTreeMap::new(),
-            sums: Sums::default(),
+            kept: KeptFigures::default(),
             triggers: Vec::new(),
             logs: (0, 0),
             since_snapshot: (0, 0),
@@ -349,7 +322,7 @@ impl Stream {
         if alerts_changed {
             // the alerts are the only figure kept that the options change
             let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
-            stream.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
+            stream.kept.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
         }
         Ok(stream)
     }
@@ -567,7 +540,7 @@ impl Stream {
         }
         self.counts.merge(std::mem::take(&mut delta.counts));
         self.counts.set_time_range(range);
-        let alerts = self.refresh(&hours)?;
+        let alerts = self.kept.refresh(&self.counts, &self.opts.figures, &hours)?;
         let emitted = self.emitted(&changed, before);
         let emitted_rows = match self.opts.mode {
             OutputMode::Complete => self.counts.len(),
@@ -586,7 +559,7 @@ impl Stream {
             rejected,
             late,
             state_rows: self.state_rows() as u64,
-            variance: self.sums.variance(),
+            variance: self.kept.sums.variance(),
             new_alerts: alerts.iter().filter(|a| matches!(a, AlertChange::New(_))).count() as u64,
             duration_ms: 0.0,
         };
@@ -712,73 +685,11 @@ impl Stream {
         let mut changed = Vec::with_capacity(delta.len());
         for (a, m, d) in delta.iter() {
             let old = if empty { 0 } else { self.counts.count(a, m) };
-            self.sums.change(old, old + d);
-            *self.totals.entry(a.clone()).or_default() += d as i64;
+            self.kept.sums.change(old, old + d);
+            *self.kept.totals.entry(a.clone()).or_default() += d as i64;
             changed.push((a.clone(), m, old + d));
         }
         changed
-    }
-
-    /// Computes the hourly figures and the alerts again for `hours` (sorted,
-    /// each once: those a trigger's rows touched), with the batch plans
-    /// over those hours' rows; returns how the alerts changed.
-    fn refresh(&mut self, hours: &[i64]) -> Result<Vec<AlertChange>> {
-        if hours.is_empty() {
-            return Ok(Vec::new());
-        }
-        // the rows of those hours, a range of consecutive hours at a time
-        let mut table = MinuteTable::default();
-        for (from, to) in metrics::hour_runs(hours.iter().copied()) {
-            let part = self.counts.table_in(from, to);
-            table.names = part.names;
-            table.code.extend(part.code);
-            table.start.extend(part.start);
-            table.count.extend(part.count);
-        }
-        let (counts, averages) = metrics::hourly(&table, 0..table.len())?;
-        let alerts = metrics::alerts_of(&table, &self.opts.figures);
-        // what the touched hours held before, found by range: the cost
-        // follows the hours touched, not the hours held
-        let none: Arc<str> = Arc::from("");
-        let mut old: BTreeMap<i64, Alert> = BTreeMap::new();
-        for &h in hours {
-            let stale: Vec<(i64, Arc<str>)> = self
-                .hourly
-                .range((h, none.clone())..(h + HOUR, none.clone()))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in stale {
-                self.hourly.remove(&k);
-            }
-            self.averages.remove(&h);
-            let minutes: Vec<i64> = self.alerts.range(h..h + HOUR).map(|(m, _)| *m).collect();
-            for m in minutes {
-                old.extend(self.alerts.remove_entry(&m));
-            }
-        }
-        self.hourly
-            .extend(counts.into_iter().map(|c| ((c.window_start, c.action), c.count)));
-        self.averages
-            .extend(averages.into_iter().map(|h| (h.window_start, h.average)));
-        let mut changes = Vec::new();
-        for a in alerts {
-            match old.remove(&a.window_start) {
-                None => changes.push(AlertChange::New(a.clone())),
-                Some(before) if before != a => changes.push(AlertChange::Updated(a.clone())),
-                Some(_) => {}
-            }
-            self.alerts.insert(a.window_start, a);
-        }
-        let (open, close) = &self.opts.figures.alert_actions;
-        for (m, _) in old {
-            // the minute's counts now, under the threshold
-            let of = |action: &str| self.counts.count(action, m) as i64;
-            let (open, close) = (of(open), of(close));
-            changes.push(AlertChange::Withdrawn(
-                Alert::of(m, open, close).expect("an event's minute and counts fit"),
-            ));
-        }
-        Ok(changes)
     }
 
     /// Rows of the state; in append mode, of the windows still open.
@@ -866,32 +777,7 @@ impl Stream {
     /// minute counts as they are. Equal to batch's figures of the same
     /// events.
     pub fn figures(&self) -> Result<Figures> {
-        let averages: Vec<HourAverage> = self
-            .averages
-            .iter()
-            .map(|(&h, &average)| HourAverage {
-                window_start: h,
-                window_end: h + HOUR,
-                average,
-            })
-            .collect();
-        Ok(Figures::from_parts(
-            self.counts.clone(),
-            self.hourly
-                .iter()
-                .map(|((h, a), &count)| Count {
-                    action: a.clone(),
-                    window_start: *h,
-                    window_end: h + HOUR,
-                    count,
-                })
-                .collect(),
-            self.totals.iter().map(|(a, &n)| (a.to_string(), n)).collect(),
-            averages,
-            self.alerts.values().cloned().collect(),
-            self.sums.variance(),
-            self.opts.figures.moving_window,
-        ))
+        Ok(self.kept.figures(self.counts.clone(), self.opts.figures.moving_window))
     }
 
     /// The figures of the latest `minutes` minutes (the live view's), with
@@ -903,18 +789,18 @@ impl Stream {
         };
         let from = (last.div_euclid(MINUTE) - minutes) * MINUTE;
         let mut f = metrics::figures_of(self.counts.table_in(from, i64::MAX), &self.opts.figures)?;
-        f.totals = self.totals.iter().map(|(a, &n)| (a.to_string(), n)).collect();
+        f.totals = self.kept.totals.iter().map(|(a, &n)| (a.to_string(), n)).collect();
         Ok(f)
     }
 
     /// The alert minutes now, in order.
     pub fn alerts(&self) -> Vec<Alert> {
-        self.alerts.values().cloned().collect()
+        self.kept.alerts.values().cloned().collect()
     }
 
     /// Alert minutes now.
     pub fn alert_count(&self) -> usize {
-        self.alerts.len()
+        self.kept.alerts.len()
     }
 
     /// Every trigger so far, including those of earlier runs.
@@ -929,414 +815,8 @@ impl Stream {
 
     /// The variance of the minute counts, from running sums.
     pub fn variance(&self) -> Option<f64> {
-        self.sums.variance()
+        self.kept.sums.variance()
     }
-
-    fn write_common(&self, w: &mut Writer, n: u64) {
-        w.u64(n);
-        for v in [
-            self.files,
-            self.lines,
-            self.rejected,
-            self.late,
-            self.skipped,
-            self.logs.0,
-            self.logs.1,
-        ] {
-            w.u64(v);
-        }
-        let range = self.counts.time_range();
-        w.opt_i64(range.map(|r| r.0));
-        w.opt_i64(range.map(|r| r.1));
-        w.opt_i64(self.watermark);
-    }
-
-    /// Takes the figures `c` read; returns the time range it holds.
-    fn set_common(&mut self, c: Common) -> Option<(i64, i64)> {
-        self.trigger = c.trigger;
-        self.files = c.files;
-        self.lines = c.lines;
-        self.rejected = c.rejected;
-        self.late = c.late;
-        self.skipped = c.skipped;
-        self.logs = c.logs;
-        self.watermark = c.watermark;
-        c.range
-    }
-
-    /// The delta of trigger `n`: its files and the rows it changed.
-    fn encode_delta(
-        &self,
-        n: u64,
-        stamps: &[FileStamp],
-        missing: &[Vec<u8>],
-        changed: &[(Arc<str>, i64, u64)],
-    ) -> Vec<u8> {
-        let mut w = Writer::new();
-        self.write_common(&mut w, n);
-        let mut names: Vec<&Arc<str>> = changed.iter().map(|r| &r.0).collect();
-        names.sort_unstable();
-        names.dedup();
-        let rows: Vec<Row> = changed
-            .iter()
-            .map(|(a, m, c)| (*m, names.binary_search(&a).unwrap_or(0) as u32, *c))
-            .collect();
-        write_files(&mut w, stamps.iter(), missing);
-        write_names(&mut w, &names);
-        w.u64(rows.len() as u64);
-        write_rows(&mut w, &rows);
-        w.finish()
-    }
-
-    /// Applies a delta as its trigger did: the rows it changed, and the
-    /// figures of their hours.
-    fn apply_delta(&mut self, bytes: &[u8]) -> Result<()> {
-        let mut r = Reader::new(bytes)?;
-        let common = Common::read(&mut r)?;
-        let range = self.set_common(common);
-        let (stamps, missing) = read_files(&mut r)?;
-        self.processed.extend(stamps.into_iter().map(|s| (s.rel.clone(), s)));
-        self.missing.extend(missing);
-        let names = read_names(&mut r)?;
-        let n = r.count()?;
-        let rows: Vec<(Arc<str>, i64, u64)> = read_rows(&mut r, n, names.len())?
-            .into_iter()
-            .map(|(m, id, c)| (names[id as usize].clone(), m, c))
-            .collect();
-        // counts only grow: the difference to the new count is what was added
-        let mut delta = Vec::with_capacity(rows.len());
-        for (a, m, new) in &rows {
-            let old = self.counts.count(a, *m);
-            self.sums.change(old, *new);
-            *self.totals.entry(a.clone()).or_default() += *new as i64 - old as i64;
-            delta.push((a.clone(), *m, new - old));
-        }
-        self.counts.add_counts(&delta);
-        self.counts.set_time_range(range);
-        self.refresh(&hours_of(&rows))?;
-        self.since_snapshot.0 += 1;
-        self.since_snapshot.1 += rows.len() as u64;
-        Ok(())
-    }
-
-    /// The whole state after trigger `self.trigger`: the files, the
-    /// action names, the totals and sums, the rows chunk by chunk (a chunk
-    /// unchanged since it was loaded is copied as it was saved), and the
-    /// figures kept per hour.
-    fn encode_snapshot(&self) -> Vec<u8> {
-        let mut w = Writer::new();
-        self.write_common(&mut w, self.trigger);
-        let mut stamps: Vec<&FileStamp> = self.processed.values().collect();
-        stamps.sort_unstable_by(|a, b| a.rel.cmp(&b.rel));
-        write_files(&mut w, stamps.into_iter(), &self.missing);
-        let names: Vec<&Arc<str>> = self.counts.actions().iter().collect();
-        write_names(&mut w, &names);
-        let ids: HashMap<&str, u64> = names.iter().enumerate().map(|(i, a)| (&***a, i as u64)).collect();
-        for a in &names {
-            w.i64(self.totals.get(*a).copied().unwrap_or(0));
-        }
-        w.u64(self.sums.n);
-        w.u128(self.sums.s);
-        w.u128(self.sums.ss);
-        let chunks: Vec<SavedChunk> = self.counts.saved_chunks().collect();
-        w.u64(chunks.len() as u64);
-        for chunk in &chunks {
-            let (first, len, bytes) = match chunk {
-                SavedChunk::Stored { first, len, bytes } => (*first, *len, std::borrow::Cow::Borrowed(*bytes)),
-                SavedChunk::Rows(rows) => {
-                    let mut part = Writer::bare();
-                    write_rows(&mut part, rows);
-                    (
-                        (rows[0].0, rows[0].1),
-                        rows.len(),
-                        std::borrow::Cow::Owned(part.into_bytes()),
-                    )
-                }
-            };
-            w.u64(len as u64);
-            w.i64(first.0.div_euclid(MINUTE));
-            w.u64(u64::from(first.1));
-            w.bytes(&bytes);
-        }
-        w.u64(self.hourly.len() as u64);
-        for ((h, a), c) in &self.hourly {
-            w.i64(*h);
-            w.u64(ids.get(&**a).copied().unwrap_or(0));
-            w.i64(*c);
-        }
-        w.u64(self.averages.len() as u64);
-        for (h, avg) in &self.averages {
-            w.i64(*h);
-            w.f64(*avg);
-        }
-        w.u64(self.alerts.len() as u64);
-        for a in self.alerts.values() {
-            w.i64(a.window_start);
-            w.i64(a.open);
-            w.i64(a.close);
-        }
-        w.finish()
-    }
-
-    /// Loads snapshot `n`. Its rows stay in the file's bytes until a chunk
-    /// of them is first needed: a run reads the rows it touches.
-    fn read_snapshot(&mut self, n: u64) -> Result<()> {
-        let bytes = self.checkpoint.map(Kind::Snapshot, n)?;
-        let file: &[u8] = (*bytes).as_ref();
-        // the checksum is summed on another thread while the snapshot is
-        // decoded; nothing decoded is taken before it matches
-        let (verified, read) = std::thread::scope(|s| {
-            let verified = std::thread::Builder::new().spawn_scoped(s, || Reader::verify(file));
-            let read = Reader::unverified(file).and_then(|mut r| decode_snapshot(&mut r, &bytes));
-            let verified = match verified {
-                Ok(summing) => summing
-                    .join()
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("its checksum could not be summed"))),
-                // no thread to spare: summed here
-                Err(_) => Reader::verify(file),
-            };
-            (verified, read)
-        });
-        verified?;
-        let s = read?;
-        let range = self.set_common(s.common);
-        let events = s
-            .totals
-            .iter()
-            .try_fold(0u64, |sum, &t| sum.checked_add(u64::try_from(t).ok()?));
-        let events = events.context("its totals are impossible")?;
-        self.counts = MinuteCounts::from_stored(s.names.clone(), s.chunks, events, range)
-            .context("its chunks are out of order or name no action")?;
-        self.totals = s.names.into_iter().zip(s.totals).collect();
-        self.sums = s.sums;
-        self.processed = s.processed;
-        self.missing = s.missing;
-        self.hourly = s.hourly;
-        self.averages = s.averages;
-        self.alerts = s.alerts;
-        self.since_snapshot = (0, 0);
-        Ok(())
-    }
-}
-
-/// The figures every checkpoint record starts with.
-struct Common {
-    trigger: u64,
-    files: u64,
-    lines: u64,
-    rejected: u64,
-    late: u64,
-    skipped: u64,
-    logs: (u64, u64),
-    range: Option<(i64, i64)>,
-    watermark: Option<i64>,
-}
-
-impl Common {
-    fn read(r: &mut Reader) -> Result<Common> {
-        Ok(Common {
-            trigger: r.u64()?,
-            files: r.u64()?,
-            lines: r.u64()?,
-            rejected: r.u64()?,
-            late: r.u64()?,
-            skipped: r.u64()?,
-            logs: (r.u64()?, r.u64()?),
-            range: r.opt_i64()?.zip(r.opt_i64()?),
-            watermark: r.opt_i64()?,
-        })
-    }
-}
-
-/// A snapshot as read, before the stream takes it.
-struct Snapshot {
-    common: Common,
-    processed: HashMap<Vec<u8>, FileStamp>,
-    missing: Vec<Vec<u8>>,
-    names: Vec<Arc<str>>,
-    totals: Vec<i64>,
-    sums: Sums,
-    chunks: Vec<Stored>,
-    hourly: BTreeMap<(i64, Arc<str>), i64>,
-    averages: BTreeMap<i64, f64>,
-    alerts: BTreeMap<i64, Alert>,
-}
-
-/// Reads the snapshot `bytes` (mapped) with `r`.
-fn decode_snapshot(r: &mut Reader, bytes: &crate::state::Bytes) -> Result<Snapshot> {
-    let common = Common::read(r)?;
-    let (stamps, missing) = read_files(r)?;
-    let processed: HashMap<Vec<u8>, FileStamp> = stamps.into_iter().map(|s| (s.rel.clone(), s)).collect();
-    let names = read_names(r)?;
-    let totals: Vec<i64> = (0..names.len()).map(|_| r.i64()).collect::<Result<_>>()?;
-    let sums = Sums {
-        n: r.u64()?,
-        s: r.u128()?,
-        ss: r.u128()?,
-    };
-    let mut chunks = Vec::new();
-    for _ in 0..r.count()? {
-        let len = r.u64()? as usize;
-        let minute = r
-            .i64()?
-            .checked_mul(MINUTE)
-            .context("a chunk starts at an impossible time")?;
-        let id = u32::try_from(r.u64()?).context("a chunk names no action")?;
-        chunks.push(Stored {
-            bytes: bytes.clone(),
-            range: r.bytes_at()?,
-            len,
-            first: (minute, id),
-            decode: decode_chunk,
-        });
-    }
-    // saved in key order: collected, the maps are built in bulk
-    let hourly: BTreeMap<(i64, Arc<str>), i64> = (0..r.count()?)
-        .map(|_| {
-            let h = r.i64()?;
-            let a = names.get(r.u64()? as usize).context("an hour names no action")?;
-            Ok(((h, a.clone()), r.i64()?))
-        })
-        .collect::<Result<_>>()?;
-    let averages: BTreeMap<i64, f64> = (0..r.count()?)
-        .map(|_| Ok((r.i64()?, r.f64()?)))
-        .collect::<Result<_>>()?;
-    let mut alerts = BTreeMap::new();
-    for _ in 0..r.count()? {
-        // read before the checksum is known: damaged numbers are errors
-        let (m, open, close) = (r.i64()?, r.i64()?, r.i64()?);
-        alerts.insert(
-            m,
-            Alert::of(m, open, close).context("an alert at an impossible time or of impossible counts")?,
-        );
-    }
-    Ok(Snapshot {
-        common,
-        processed,
-        missing,
-        names,
-        totals,
-        sums,
-        chunks,
-        hourly,
-        averages,
-        alerts,
-    })
-}
-
-/// Compares a checkpoint's saved metadata with this run's: a difference
-/// that the state depends on is an error naming the option; `Ok(true)`
-/// when only the alert options changed, which the stream takes by
-/// computing the alerts again.
-fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<bool> {
-    let value: serde_json::Value = serde_json::from_str(saved).unwrap_or_default();
-    if value.get("format").and_then(|f| f.as_u64()) != Some(now.format) {
-        bail!(
-            "the checkpoint {} was written by another version of windowpane, in a format this one does not read; \
-             delete that folder (or give another --checkpoint; `windowpane update --rebuild` deletes it for you) \
-             and every file is read again",
-            dir.display()
-        );
-    }
-    let saved: Metadata =
-        serde_json::from_value(value).with_context(|| format!("{} is damaged", dir.join("metadata.json").display()))?;
-    let refuse = |what: String| -> Result<bool> {
-        bail!(
-            "the checkpoint {} was made {what}; rerun with the same, or give this run another --checkpoint \
-             (or delete that folder to start over)",
-            dir.display()
-        )
-    };
-    if saved.input != now.input {
-        return refuse(format!("for the input {}, not {}", saved.input, now.input));
-    }
-    if saved.mode != now.mode {
-        return refuse(format!("with --output-mode {:?}", saved.mode).to_lowercase());
-    }
-    if saved.order != now.order {
-        return refuse(format!("with --order {}", saved.order));
-    }
-    if saved.time_unit != now.time_unit {
-        return refuse(format!("with --time-unit {}", saved.time_unit));
-    }
-    if saved.watermark_minutes != now.watermark_minutes {
-        return refuse(format!("with --watermark {}m", saved.watermark_minutes.unwrap_or(0)));
-    }
-    Ok(saved.alert_threshold != now.alert_threshold || saved.alert_actions != now.alert_actions)
-}
-
-/// Writes the files read and the files gone missing (deltas and
-/// snapshots both begin with them).
-fn write_files<'a>(w: &mut Writer, stamps: impl ExactSizeIterator<Item = &'a FileStamp>, missing: &[Vec<u8>]) {
-    w.u64(stamps.len() as u64);
-    stamps.for_each(|s| s.write(w));
-    w.u64(missing.len() as u64);
-    missing.iter().for_each(|m| w.bytes(m));
-}
-
-/// Reads what [`write_files`] wrote.
-fn read_files(r: &mut Reader) -> Result<(Vec<FileStamp>, Vec<Vec<u8>>)> {
-    let stamps = (0..r.count()?).map(|_| FileStamp::read(r)).collect::<Result<_>>()?;
-    let missing = (0..r.count()?)
-        .map(|_| Ok(r.bytes()?.to_vec()))
-        .collect::<Result<_>>()?;
-    Ok((stamps, missing))
-}
-
-fn write_names(w: &mut Writer, names: &[&Arc<str>]) {
-    w.u64(names.len() as u64);
-    names.iter().for_each(|a| w.bytes(a.as_bytes()));
-}
-
-/// Writes rows sorted by (minute, id); minutes as differences, so most
-/// take a byte.
-fn write_rows(w: &mut Writer, rows: &[Row]) {
-    let mut previous = 0i64;
-    for &(m, id, c) in rows {
-        w.i64(m.div_euclid(MINUTE) - previous);
-        previous = m.div_euclid(MINUTE);
-        w.u64(u64::from(id));
-        w.u64(c);
-    }
-}
-
-/// Reads `n` rows that [`write_rows`] wrote; every id must index one of
-/// `actions` names.
-fn read_rows(r: &mut Reader, n: usize, actions: usize) -> Result<Vec<Row>> {
-    let mut rows = Vec::with_capacity(n);
-    let mut minute = 0i64;
-    for _ in 0..n {
-        minute = minute.checked_add(r.i64()?).context("a row's minute is impossible")?;
-        let id = r.u64()?;
-        if id >= actions as u64 {
-            bail!("a row names no action");
-        }
-        let start = minute.checked_mul(MINUTE).context("a row's minute is impossible")?;
-        rows.push((start, id as u32, r.u64()?));
-    }
-    Ok(rows)
-}
-
-/// Reads a snapshot's chunk of `len` rows: the rows [`write_rows`] wrote
-/// into its bytes. (Its ids are checked against the actions by the state.)
-fn decode_chunk(bytes: &[u8], len: usize) -> Result<Vec<Row>> {
-    let mut r = Reader::bare(bytes);
-    let rows = read_rows(&mut r, len, u32::MAX as usize)?;
-    if !r.is_done() {
-        bail!("a chunk holds more than its rows");
-    }
-    Ok(rows)
-}
-
-fn read_names(r: &mut Reader) -> Result<Vec<Arc<str>>> {
-    (0..r.count()?)
-        .map(|_| {
-            let b = r.bytes()?;
-            Ok(Arc::from(
-                std::str::from_utf8(b).context("an action name is not UTF-8")?,
-            ))
-        })
-        .collect()
 }
 
 /// The hours of some rows, sorted, each once.
@@ -1345,18 +825,6 @@ fn hours_of(rows: &[(Arc<str>, i64, u64)]) -> Vec<i64> {
     hours.sort_unstable();
     hours.dedup();
     hours
-}
-
-fn encode_plan(rels: &[Vec<u8>]) -> Vec<u8> {
-    let mut w = Writer::new();
-    w.u64(rels.len() as u64);
-    rels.iter().for_each(|r| w.bytes(r));
-    w.finish()
-}
-
-fn decode_plan(bytes: &[u8]) -> Result<Vec<Vec<u8>>> {
-    let mut r = Reader::new(bytes)?;
-    (0..r.count()?).map(|_| Ok(r.bytes()?.to_vec())).collect()
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //!
 //! `update` and `stream` keep the digest of their last report in the
 //! checkpoint (`digest.idx`, beside the report ledger of
-//! [`super::splice`]) and bring it up to date by summing again only the
+//! [`super::reuse`]) and bring it up to date by summing again only the
 //! hours their triggers touched: a report after a new day reads that day's
 //! rows, not the year's.
 
@@ -477,7 +477,7 @@ mod tests {
     use super::*;
 
     /// A digest saved with `options`, read back when it serves a state at
-    /// `commit` whose triggers since `since` are known, as a splice takes it.
+    /// `commit` whose triggers since `since` are known, as a reuse takes it.
     fn load(dir: &Path, options: &str, since: u64, commit: u64) -> Option<(u64, Digest)> {
         let (saved, at, d) = Digest::read(dir)?;
         Digest::fits(&saved, at, options, since, commit).then_some((at, d))

@@ -720,7 +720,7 @@ mod tests {
             live,
             generated: DateTime::from_timestamp(1_795_651_200, 0).unwrap(),
             frames: Default::default(),
-            splice: None,
+            reuse: None,
             plan: Default::default(),
             digest: Default::default(),
         };

@@ -8,8 +8,8 @@ pub mod frame;
 pub mod html;
 pub mod live;
 pub mod report;
+pub mod reuse;
 pub mod series;
-pub mod splice;
 pub mod summary;
 pub mod tables;
 pub mod terminal;
@@ -53,10 +53,10 @@ pub struct ReportSettings {
     pub live: Option<report::LiveStatus>,
     /// Set when the long tables are written in blocks, reusing an earlier
     /// report's (`update`, `stream`).
-    pub splice: Option<std::sync::Arc<splice::Splice>>,
+    pub reuse: Option<std::sync::Arc<reuse::TableReuse>>,
     /// The checkpoint's report ledger and chart digest, read ahead while
     /// the triggers ran (`update`).
-    pub prefetch: Option<std::sync::Arc<splice::Prefetch>>,
+    pub prefetch: Option<std::sync::Arc<reuse::Prefetch>>,
 }
 
 /// The end of a run, shared by `batch` and `stream`: writes the report
@@ -87,7 +87,7 @@ pub fn publish_with(
             live: settings.live.clone(),
             generated: report::run_time(),
             frames: Default::default(),
-            splice: settings.splice.clone(),
+            reuse: settings.reuse.clone(),
             plan: Default::default(),
             digest: Default::default(),
         };
@@ -147,18 +147,18 @@ pub fn publish_stream(
         .with_context(|| format!("cannot compute the figures of {title}"))?;
     let rejected = stream.rejected()?;
     // the long tables in blocks, reusing the last report's where it can
-    let splice = out_dir
+    let reuse = out_dir
         .filter(|_| stream.options().mode != crate::engine::stream::OutputMode::Append)
         .map(|dir| {
             let later;
             let read = match settings.prefetch.as_deref() {
                 Some(p) if p.checkpoint() == stream.checkpoint_dir() => p,
                 _ => {
-                    later = splice::Prefetch::later(stream.checkpoint_dir());
+                    later = reuse::Prefetch::later(stream.checkpoint_dir());
                     &later
                 }
             };
-            std::sync::Arc::new(splice::Splice::prepare(
+            std::sync::Arc::new(reuse::TableReuse::prepare(
                 read,
                 dir,
                 reuse_key(opts, settings.table_format, &figures.action_names()),
@@ -169,7 +169,7 @@ pub fn publish_stream(
             ))
         });
     let settings = &ReportSettings {
-        splice: splice.clone(),
+        reuse: reuse.clone(),
         ..settings.clone()
     };
     let run = Run {
@@ -183,8 +183,8 @@ pub fn publish_stream(
         triggers: triggers.then(|| stream.triggers()),
     };
     let (summary, tables) = publish_with(&run, out_dir, all, settings)?;
-    if let (Some(splice), Some(dir)) = (splice, out_dir) {
-        if let Err(e) = splice.save(dir) {
+    if let (Some(reuse), Some(dir)) = (reuse, out_dir) {
+        if let Err(e) = reuse.save(dir) {
             eprintln!("windowpane: warning: {e:#}; the next report is written whole");
         }
     }

@@ -62,8 +62,8 @@ pub struct Report<'a> {
     /// [`Report::frame`]); start empty.
     pub frames: [OnceLock<DataFrame>; 6],
     /// Set when the long tables are written in blocks and an earlier
-    /// report's reused where it can (see [`super::splice`]).
-    pub splice: Option<std::sync::Arc<super::splice::Splice>>,
+    /// report's reused where it can (see [`super::reuse`]).
+    pub reuse: Option<std::sync::Arc<super::reuse::TableReuse>>,
     /// The plan of the charts (see [`Report::plan`]); start empty.
     pub plan: OnceLock<Option<super::charts::Plan>>,
     /// The minute counts per hour (see [`Report::digest`]); start empty.
@@ -71,7 +71,7 @@ pub struct Report<'a> {
 }
 
 /// Where a report keeps its chart digest: made on first use, and handed to
-/// the splice once.
+/// the reuse once.
 #[derive(Debug, Default)]
 pub struct DigestSlot {
     made: OnceLock<std::sync::Arc<super::digest::Digest>>,
@@ -90,7 +90,7 @@ impl Report<'_> {
     }
 
     /// The minute counts summed up per hour, made on first use: brought up
-    /// to date from the last report's when the splice offers it, else
+    /// to date from the last report's when the reuse offers it, else
     /// summed from every row.
     pub fn digest(&self) -> &super::digest::Digest {
         let d = self.digest.made.get_or_init(|| {
@@ -100,7 +100,7 @@ impl Report<'_> {
             // commit number used again after a damaged snapshot would not)
             let events: i64 = f.totals.iter().map(|t| t.1).sum();
             let kept = self
-                .splice
+                .reuse
                 .as_ref()
                 .and_then(|s| s.digest(&rows))
                 .filter(|d| d.rows() == f.minute_len() as u64 && d.events() as i64 == events);
@@ -109,7 +109,7 @@ impl Report<'_> {
             }))
         });
         // saved by the first thread to get it, while the others go on
-        if let Some(s) = &self.splice {
+        if let Some(s) = &self.reuse {
             if !self.digest.kept.swap(true, std::sync::atomic::Ordering::AcqRel) {
                 s.keep_digest(d);
             }
@@ -180,17 +180,17 @@ impl Exporter for Tables {
     fn export(&self, r: &Report, dir: &Path) -> Result<()> {
         let tables = dir.join("tables");
         fs::create_dir_all(&tables)?;
-        let splice = r.splice.as_deref().filter(|_| r.table_format == TableFormat::Csv);
-        let in_blocks = |name: &str| splice.is_some() && super::splice::TABLES.contains(&name);
+        let reuse = r.reuse.as_deref().filter(|_| r.table_format == TableFormat::Csv);
+        let in_blocks = |name: &str| reuse.is_some() && super::reuse::TABLES.contains(&name);
         let frames: Vec<(&str, &DataFrame)> = crate::frames::FIGURE_TABLES
             .iter()
             .filter(|name| !in_blocks(name))
             .map(|name| Ok((*name, r.frame(name)?)))
             .collect::<Result<_>>()?;
         std::thread::scope(|s| -> Result<()> {
-            let jobs: Vec<_> = splice
+            let jobs: Vec<_> = reuse
                 .into_iter()
-                .flat_map(|sp| super::splice::TABLES.iter().map(move |name| (sp, name)))
+                .flat_map(|sp| super::reuse::TABLES.iter().map(move |name| (sp, name)))
                 .map(|(sp, name)| {
                     let path = tables.join(format!("{name}.csv"));
                     s.spawn(move || sp.write_table(r, name, &path))
@@ -365,7 +365,7 @@ fn remove_stale(dir: &Path) {
         // and no report in place: the old one goes back first, its tables
         // as they were (kept aside, whatever fails: it is the only report)
         if entry_name.starts_with(&old_prefix) && fs::symlink_metadata(dir).is_err() {
-            match super::splice::roll_back(&path) {
+            match super::reuse::roll_back(&path) {
                 Ok(()) => {
                     let _ = fs::rename(&path, dir);
                 }
@@ -592,7 +592,7 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
         fs::create_dir_all(parent).with_context(|| format!("cannot create the folder {}", parent.display()))?;
     }
     if mode == Mode::Inside {
-        if let Some(sp) = report.splice.as_deref() {
+        if let Some(sp) = report.reuse.as_deref() {
             sp.allow_in_place(false);
         }
         return write_inside(report, dir, exporters);
@@ -622,15 +622,15 @@ enum Swap {
 }
 
 /// Writes the report aside and swaps it in for the old one (`dir`), the
-/// long tables extended in place when `in_place` allows and the splice
-/// plans it (see [`super::splice::Splice::extend`]).
+/// long tables extended in place when `in_place` allows and the reuse
+/// plans it (see [`super::reuse::TableReuse::extend`]).
 fn swap(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>], in_place: bool) -> Result<Swap> {
     let tmp = sibling(dir, "tmp");
     if ours(&tmp) {
         let _ = remove_ours(&tmp);
     }
-    let splice = report.splice.as_deref();
-    if let Some(sp) = splice {
+    let reuse = report.reuse.as_deref();
+    if let Some(sp) = reuse {
         sp.allow_in_place(in_place);
     }
     export_into(report, dir, &tmp, exporters)?;
@@ -640,7 +640,7 @@ fn swap(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>], in_place: 
         if let Err(e) = fs::rename(dir, &old) {
             let _ = remove_ours(&tmp);
             if e.raw_os_error() == Some(libc::EBUSY) {
-                if let Some(sp) = splice {
+                if let Some(sp) = reuse {
                     sp.allow_in_place(false);
                 }
                 return write_inside(report, dir, exporters).map(|()| Swap::Done);
@@ -650,7 +650,7 @@ fn swap(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>], in_place: 
     }
     // the long tables extended in place: only now that the old report is
     // aside, and given back if anything fails before the new one is in place
-    let extends = splice.filter(|sp| sp.extends());
+    let extends = reuse.filter(|sp| sp.extends());
     if let Some(sp) = extends {
         let extended = if moved {
             sp.extend(&old, &tmp).and_then(|()| write_marker(&tmp, &entries(&tmp)?))
@@ -674,10 +674,10 @@ fn swap(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>], in_place: 
     if extends.is_some() {
         // the old folder's tables are the new report's now: its journal
         // goes first, so that nothing ever rolls them back
-        if let Err(e) = fs::remove_file(old.join(super::splice::JOURNAL)) {
+        if let Err(e) = fs::remove_file(old.join(super::reuse::JOURNAL)) {
             eprintln!(
                 "windowpane: warning: cannot remove {} ({e}); remove the folder {} yourself",
-                old.join(super::splice::JOURNAL).display(),
+                old.join(super::reuse::JOURNAL).display(),
                 old.display()
             );
             return Ok(Swap::Done);
@@ -697,7 +697,7 @@ fn put_back(dir: &Path, tmp: &Path, old: &Path, moved: bool) -> Result<()> {
     if !moved {
         return Ok(());
     }
-    super::splice::roll_back(old)
+    super::reuse::roll_back(old)
         .and_then(|()| Ok(fs::rename(old, dir)?))
         .with_context(|| format!("the old report is left in {}", old.display()))
 }

@@ -1,5 +1,8 @@
-//! Bringing the two long tables of a report up to date instead of writing
-//! them again.
+//! How the report follows the state: the two long tables of a report
+//! brought up to date from the last report's instead of written again,
+//! as a two-phase commit (prepare from the ledger, write aside or extend
+//! in place under a journal, swap the folder in, then drop the journal and
+//! save the new ledger through the checkpoint's side file).
 //!
 //! `minute_counts.csv` and `moving_average.csv` hold a row per action and
 //! minute, ordered by minute first: nearly all of a report's bytes (106 MB
@@ -205,7 +208,7 @@ struct Reuse {
 /// A report's long tables written in blocks, reusing an earlier report's
 /// where it can, and the ledger kept for the next one.
 #[derive(Debug)]
-pub struct Splice {
+pub struct TableReuse {
     checkpoint: PathBuf,
     options: String,
     commit: u64,
@@ -217,9 +220,9 @@ pub struct Splice {
     /// Whether this report's digest was saved for the next one.
     digest_saved: Mutex<Option<Result<()>>>,
     /// Whether tables may be extended in place (see
-    /// [`Splice::allow_in_place`]).
+    /// [`TableReuse::allow_in_place`]).
     in_place: std::sync::atomic::AtomicBool,
-    /// The tables left for [`Splice::extend`].
+    /// The tables left for [`TableReuse::extend`].
     extensions: Mutex<Vec<Extension>>,
 }
 
@@ -243,7 +246,7 @@ impl Read {
 }
 
 /// The ledger and chart digest of a checkpoint folder, for
-/// [`Splice::prepare`] to check: read when asked, or read ahead on a
+/// [`TableReuse::prepare`] to check: read when asked, or read ahead on a
 /// thread of their own while the triggers run (decoding a year's digest
 /// takes a few milliseconds).
 #[derive(Debug)]
@@ -317,7 +320,7 @@ fn hour_of(t: i64) -> i64 {
     t.div_euclid(HOUR) * HOUR
 }
 
-impl Splice {
+impl TableReuse {
     /// Prepares the report `report_dir` of the checkpoint whose ledger and
     /// digest `files` reads, whose state is at `commit`, with `bounds` its
     /// first and last minute, written with `options` (which must name
@@ -332,7 +335,7 @@ impl Splice {
         bounds: Option<(i64, i64)>,
         window: usize,
         touched: &ChangedHours,
-    ) -> Splice {
+    ) -> TableReuse {
         let checkpoint = &files.checkpoint;
         let read = files.take();
         let reuse = read
@@ -345,7 +348,7 @@ impl Splice {
                 let dirty = touched.hours.iter().filter(|(_, &c)| c > at).map(|(&h, _)| h).collect();
                 (d, dirty)
             });
-        Splice {
+        TableReuse {
             checkpoint: checkpoint.to_path_buf(),
             options,
             commit,
@@ -446,7 +449,7 @@ impl Splice {
         Some((reuse, t, dirty))
     }
 
-    /// Lets the tables be extended in place (see [`Splice::extend`]):
+    /// Lets the tables be extended in place (see [`TableReuse::extend`]):
     /// only when the report is written aside and swapped in by renaming.
     /// Forgets any extension planned before.
     /// Forgets the tables written before too: called before each write
@@ -460,7 +463,7 @@ impl Splice {
     /// Writes the table `name` (one of [`TABLES`]) of the report `r` as
     /// CSV to `path`, in blocks, reusing the earlier report's where it can.
     /// When the earlier table is a prefix of this one and may be extended
-    /// in place, nothing is written yet: [`Splice::extend`] does it.
+    /// in place, nothing is written yet: [`TableReuse::extend`] does it.
     pub fn write_table(&self, r: &Report, name: &str, path: &Path) -> Result<()> {
         if let Some((reuse, old, dirty)) = self.old_table(name) {
             if self.in_place.load(std::sync::atomic::Ordering::Relaxed) {
@@ -515,7 +518,7 @@ impl Splice {
         !self.extensions.lock().expect("not poisoned").is_empty()
     }
 
-    /// Extends in place the tables that [`Splice::write_table`] left for
+    /// Extends in place the tables that [`TableReuse::write_table`] left for
     /// it, then links them into the new report folder `new_dir`.
     /// `old_dir` is the earlier report, already moved aside: no one reads
     /// it as the report any more, and it is removed once the new one is in
@@ -574,7 +577,7 @@ impl Splice {
 
     /// Keeps the ledger of the report just written to `report_dir` (its
     /// tables as they are now there) for the next one, and removes a chart
-    /// digest this report did not make (see [`Splice::keep_digest`]). A
+    /// digest this report did not make (see [`TableReuse::keep_digest`]). A
     /// report whose tables were not written in blocks leaves no ledger.
     pub fn save(&self, report_dir: &Path) -> Result<()> {
         let saved = self.digest_saved.lock().expect("not poisoned").take();
@@ -683,7 +686,7 @@ impl Journal {
 }
 
 /// Gives the tables of the earlier report folder `old_dir` (moved aside by
-/// a write that extended them in place, see [`Splice::extend`]) their
+/// a write that extended them in place, see [`TableReuse::extend`]) their
 /// bytes back, from its journal, and removes the journal; without a
 /// journal, nothing was changed. Only for a folder that is not, or no
 /// longer, being made the report: its tables may be the new report's.
@@ -1204,7 +1207,7 @@ mod tests {
         } else {
             Prefetch::later(ck)
         };
-        let splice = Splice::prepare(
+        let splice = TableReuse::prepare(
             &files,
             dir,
             format!("options {:?}", figures.action_names()),
@@ -1225,7 +1228,7 @@ mod tests {
             live: None,
             generated: chrono::DateTime::from_timestamp(0, 0).unwrap(),
             frames: Default::default(),
-            splice: None,
+            reuse: None,
             plan: Default::default(),
             digest: Default::default(),
         };

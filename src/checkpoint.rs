@@ -38,8 +38,9 @@ use anyhow::{bail, Context, Result};
 /// An open, locked checkpoint folder.
 pub struct Checkpoint {
     dir: PathBuf,
-    // held for the life of the value; the OS releases it if the process dies
-    _lock: File,
+    // held for the life of the value; the OS releases it if the process
+    // dies. `None`: a reader, which neither locks nor writes.
+    lock: Option<File>,
 }
 
 /// Writes `bytes` to `path` atomically: aside, flushed to disk, renamed.
@@ -59,7 +60,11 @@ pub fn write_aside(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
             f.sync_all()?;
         }
         fs::rename(&tmp, path)?;
-        if let (true, Some(parent)) = (durable, path.parent()) {
+        if let (true, Some(parent)) = (
+            durable,
+            path.parent()
+                .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }),
+        ) {
             File::open(parent)?.sync_all()?;
         }
         Ok(())
@@ -72,58 +77,22 @@ impl Drop for Checkpoint {
     /// a child process forked meanwhile (and not yet past its exec) shares
     /// the open file.
     fn drop(&mut self) {
-        let _ = self._lock.unlock();
-    }
-}
-
-/// A file mapped read-only into memory.
-struct Mapped {
-    at: *mut libc::c_void,
-    len: usize,
-}
-
-// SAFETY: the mapping is read-only and owned by the value
-unsafe impl Send for Mapped {}
-unsafe impl Sync for Mapped {}
-
-impl Mapped {
-    /// The whole of `file` mapped, or `None` (an empty file, or a failed
-    /// mapping).
-    fn of(file: &File) -> Option<Mapped> {
-        use std::os::fd::AsRawFd;
-        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
-        if len == 0 {
-            return None;
-        }
-        // SAFETY: a private read-only mapping of an open file, checked below
-        let at = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                libc::MAP_PRIVATE,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        (at != libc::MAP_FAILED).then_some(Mapped { at, len })
-    }
-}
-
-impl AsRef<[u8]> for Mapped {
-    fn as_ref(&self) -> &[u8] {
-        // SAFETY: `len` bytes mapped at `at` for the life of the value
-        unsafe { std::slice::from_raw_parts(self.at as *const u8, self.len) }
-    }
-}
-
-impl Drop for Mapped {
-    fn drop(&mut self) {
-        // SAFETY: unmaps what `of` mapped, once
-        unsafe {
-            libc::munmap(self.at, self.len);
+        if let Some(lock) = &self.lock {
+            let _ = lock.unlock();
         }
     }
+}
+
+/// The whole of `file` mapped read-only into memory, or `None` (an empty
+/// file, or a failed mapping).
+fn mapped(file: &File) -> Option<memmap2::Mmap> {
+    if file.metadata().ok()?.len() == 0 {
+        return None;
+    }
+    // SAFETY: a private read-only mapping of a commit file, which is never
+    // changed once renamed into place, and which the lock keeps other runs
+    // from removing while mapped (see `Checkpoint::map`)
+    unsafe { memmap2::Mmap::map(file) }.ok()
 }
 
 /// The numbers of the files `N` in `dir`, sorted.
@@ -296,7 +265,7 @@ impl Checkpoint {
         (&lock).write_all(std::process::id().to_string().as_bytes())?;
         Ok(Self {
             dir: dir.to_path_buf(),
-            _lock: lock,
+            lock: Some(lock),
         })
     }
 
@@ -325,11 +294,58 @@ impl Checkpoint {
         Ok(checkpoint)
     }
 
+    /// Opens the checkpoint `dir` to read what its writer has committed,
+    /// while the writer runs or not: it takes no lock and writes nothing
+    /// (every method that writes refuses). Commit files are renamed into
+    /// place whole and never changed, so a reader sees each whole or not at
+    /// all; the logs are read up to the lengths the last commit records.
+    pub fn open_reader(dir: &Path) -> Result<Self> {
+        if !dir.join("metadata.json").is_file() {
+            if dir.is_dir() {
+                bail!(
+                    "{} is not a windowpane checkpoint, or its stream has not started yet (it has no metadata.json)",
+                    dir.display()
+                );
+            }
+            bail!(
+                "there is no checkpoint at {}: give the --checkpoint folder of a stream or update",
+                dir.display()
+            );
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            lock: None,
+        })
+    }
+
+    /// True for a reader (see [`Checkpoint::open_reader`]).
+    pub fn is_reader(&self) -> bool {
+        self.lock.is_none()
+    }
+
+    /// Refuses a write through a reader.
+    fn writable(&self) -> Result<()> {
+        if self.lock.is_none() {
+            bail!("the checkpoint {} is open for reading only", self.dir.display());
+        }
+        Ok(())
+    }
+
+    /// When commit `n` was written (its file's modification time).
+    pub fn committed_at(&self, n: u64) -> Option<std::time::SystemTime> {
+        [Kind::Delta, Kind::Snapshot]
+            .iter()
+            .find_map(|&k| fs::metadata(self.path(k, n)).and_then(|m| m.modified()).ok())
+    }
+
     /// Lets go of the lock before the value is dropped.
     pub fn unlock(&self) -> Result<()> {
-        self._lock
-            .unlock()
-            .with_context(|| format!("cannot unlock {}", self.dir.join("lock").display()))
+        match &self.lock {
+            Some(lock) => lock
+                .unlock()
+                .with_context(|| format!("cannot unlock {}", self.dir.join("lock").display())),
+            None => Ok(()),
+        }
     }
 
     /// The folder.
@@ -350,6 +366,7 @@ impl Checkpoint {
 
     /// Saves the metadata.
     pub fn set_metadata(&self, text: &str) -> Result<()> {
+        self.writable()?;
         write_atomic(&self.dir.join("metadata.json"), text.as_bytes())
     }
 
@@ -384,7 +401,7 @@ impl Checkpoint {
     pub fn map(&self, kind: Kind, n: u64) -> Result<crate::state::Bytes> {
         let path = self.path(kind, n);
         let file = File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        match Mapped::of(&file) {
+        match mapped(&file) {
             Some(m) => Ok(std::sync::Arc::new(m)),
             None => Ok(std::sync::Arc::new(self.read(kind, n)?)),
         }
@@ -397,6 +414,7 @@ impl Checkpoint {
 
     /// Writes trigger `n`'s commit file.
     pub fn commit(&self, kind: Kind, n: u64, bytes: &[u8]) -> Result<()> {
+        self.writable()?;
         write_atomic(&self.path(kind, n), bytes)
     }
 
@@ -415,11 +433,13 @@ impl Checkpoint {
     /// system survives; after a machine crash a lost or cut plan only means
     /// that the trigger is planned again (its commit records what it read).
     pub fn plan(&self, n: u64, bytes: &[u8]) -> Result<()> {
+        self.writable()?;
         write_aside(&self.dir.join("offsets").join(n.to_string()), bytes, false)
     }
 
     /// Appends to a log and flushes it to disk; returns its new length.
     pub fn append(&self, log: &str, bytes: &[u8]) -> Result<u64> {
+        self.writable()?;
         let path = self.dir.join(log);
         let mut f = OpenOptions::new()
             .create(true)
@@ -438,6 +458,7 @@ impl Checkpoint {
 
     /// Cuts a log back to `len` bytes (what the last commit recorded).
     pub fn truncate(&self, log: &str, len: u64) -> Result<()> {
+        self.writable()?;
         let path = self.dir.join(log);
         let f = OpenOptions::new()
             .create(true)
@@ -473,6 +494,7 @@ impl Checkpoint {
     /// Removes the snapshots before `keep` and the deltas and plans up to
     /// it: what a load starting from snapshot `keep` no longer needs.
     pub fn prune(&self, keep: u64) -> Result<()> {
+        self.writable()?;
         for (folder, upto) in [("snapshot", keep.saturating_sub(1)), ("delta", keep), ("offsets", keep)] {
             let dir = self.dir.join(folder);
             for n in numbers(&dir)?.into_iter().filter(|&n| n <= upto) {

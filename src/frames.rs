@@ -4,7 +4,10 @@
 //! zone.
 
 use anyhow::Result;
-use polars::prelude::{Column, DataFrame, DataType, PolarsResult, TimeUnit};
+use polars::prelude::{
+    ChunkTake, Column, DataFrame, IdxCa, IdxSize, Int64Chunked, IntoSeries, NewChunkedArray, PolarsResult,
+    StringChunked, TimeUnit,
+};
 
 use crate::metrics::Figures;
 use crate::source::Rejected;
@@ -12,8 +15,12 @@ use crate::source::Rejected;
 const MS: i64 = 1000;
 
 pub(crate) fn datetime_ms(name: &str, secs: impl Iterator<Item = i64>) -> PolarsResult<Column> {
+    // built as the logical type over its integers: no copy, no cast
     let ms: Vec<i64> = secs.map(|s| s * MS).collect();
-    Column::new(name.into(), ms).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))
+    Ok(Int64Chunked::from_vec(name.into(), ms)
+        .into_datetime(TimeUnit::Milliseconds, None)
+        .into_series()
+        .into())
 }
 
 pub(crate) fn strings<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
@@ -53,12 +60,41 @@ pub fn figure_frames(f: &Figures) -> Result<Vec<(&'static str, DataFrame)>> {
 
 /// The `minute_counts` frame of the rows of a minute table.
 pub fn minute_frame(m: &crate::state::MinuteTable) -> PolarsResult<DataFrame> {
-    DataFrame::new_infer_height(vec![
-        strings("action", m.code.iter().map(|&c| &*m.names[c as usize])),
-        datetime_ms("window_start", m.start.iter().copied())?,
-        datetime_ms("window_end", m.start.iter().map(|s| s + crate::metrics::MINUTE))?,
-        Column::new("count".into(), m.count.iter().map(|&c| c as i64).collect::<Vec<i64>>()),
-    ])
+    minute_columns(m, &MINUTE_COLUMNS)
+}
+
+/// A string column of `codes` into `names`, gathered from a column of the
+/// names: each row is a view into the names' bytes, none copied per row.
+pub(crate) fn coded_strings(name: &str, names: &[std::sync::Arc<str>], codes: &[u32]) -> PolarsResult<Column> {
+    let dictionary = StringChunked::from_slice(name.into(), &names.iter().map(|n| &**n).collect::<Vec<&str>>());
+    let rows = IdxCa::from_vec(name.into(), codes.iter().map(|&c| c as IdxSize).collect());
+    Ok(dictionary.take(&rows)?.into_series().into())
+}
+
+/// The columns of the `minute_counts` frame, in order.
+pub const MINUTE_COLUMNS: [&str; 4] = ["action", "window_start", "window_end", "count"];
+
+/// Some columns of the `minute_counts` frame of a minute table (names of
+/// [`MINUTE_COLUMNS`]), in the order asked: a query that reads one column
+/// builds only that one.
+pub fn minute_columns(m: &crate::state::MinuteTable, names: &[&str]) -> PolarsResult<DataFrame> {
+    let columns = names
+        .iter()
+        .map(|&name| match name {
+            "action" => coded_strings("action", &m.names, &m.code),
+            "window_start" => datetime_ms("window_start", m.start.iter().copied()),
+            "window_end" => datetime_ms("window_end", m.start.iter().map(|s| s + crate::metrics::MINUTE)),
+            "count" => Ok(Column::new(
+                "count".into(),
+                m.count.iter().map(|&c| c as i64).collect::<Vec<i64>>(),
+            )),
+            other => Err(polars::prelude::polars_err!(ColumnNotFound: "minute_counts has no column {other}")),
+        })
+        .collect::<PolarsResult<Vec<Column>>>()?;
+    if columns.is_empty() {
+        return Ok(DataFrame::empty_with_height(m.len()));
+    }
+    DataFrame::new_infer_height(columns)
 }
 
 /// The `moving_average` frame of rows of [`Figures::moving_average`]
@@ -66,7 +102,7 @@ pub fn minute_frame(m: &crate::state::MinuteTable) -> PolarsResult<DataFrame> {
 pub fn moving_frame(moving: &DataFrame, names: &[std::sync::Arc<str>]) -> Result<DataFrame> {
     let codes: Vec<u32> = moving.column("action")?.u32()?.into_no_null_iter().collect();
     let mut moving = moving.clone();
-    moving.with_column(strings("action", codes.iter().map(|&c| &*names[c as usize])))?;
+    moving.with_column(coded_strings("action", names, &codes)?)?;
     moving.with_column(datetime_ms(
         "window_start",
         moving.column("window_start")?.i64()?.into_no_null_iter(),

@@ -8,13 +8,19 @@
 //! `events` view holds one row per valid event and is read from the input
 //! only when a query names it.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use polars::prelude::{DataFrame, IntoLazy};
+use polars::prelude::{
+    AnonymousScan, AnonymousScanArgs, Column, DataFrame, IntoLazy, LazyFrame, PolarsResult, ScanArgsAnonymous,
+    SchemaRef,
+};
 use polars::sql::{extract_table_identifiers, SQLContext};
 
-use crate::frames::{datetime_ms, figure_frames, rejected_frame, strings};
+use crate::engine::stream::TriggerRow;
+use crate::frames::{datetime_ms, figure_frame, minute_columns, minute_frame, rejected_frame, strings, MINUTE_COLUMNS};
 use crate::metrics::Figures;
 use crate::source::{self, InputFile, Rejected};
 
@@ -64,6 +70,11 @@ pub const VIEWS: &[View] = &[
         name: "rejected",
         aliases: &[],
         about: "the lines that are not valid events: file, line, reason, text",
+    },
+    View {
+        name: "triggers",
+        aliases: &[],
+        about: "a stream's committed triggers (over --checkpoint): trigger, files, events, rejected, state_rows, variance, new_alerts, duration_ms",
     },
     View {
         name: "alerts",
@@ -139,33 +150,58 @@ pub fn events_frame(files: &[InputFile], unit: source::line::TimeUnit) -> Result
     Ok(frame)
 }
 
-/// A SQL session over one input's views.
+/// Where the `events` view comes from.
+enum Events {
+    /// Read from these files the first time a query names it.
+    Files(Vec<InputFile>),
+    /// Not to be had: why, for the person who asked.
+    NotKept(String),
+}
+
+/// A SQL session over one input's views, or one checkpoint's. Each view
+/// is built the first time a query names it, so a query pays only for the
+/// views it reads (`select * from alerts` never builds the minute table).
 pub struct Session {
     ctx: SQLContext,
-    files: Vec<InputFile>,
+    figures: Arc<Figures>,
+    rejected: Vec<Rejected>,
+    triggers: Option<Vec<TriggerRow>>,
+    events: Events,
     unit: source::line::TimeUnit,
-    events_loaded: bool,
+    registered: HashSet<&'static str>,
 }
 
 impl Session {
     /// A session over `figures` and the `rejected` lines (and the events,
     /// read from `files` the first time a query names them).
-    pub fn new(figures: &Figures, rejected: &[Rejected], files: Vec<InputFile>) -> Result<Self> {
-        let ctx = SQLContext::new();
-        for (name, frame) in figure_frames(figures).context("cannot build the SQL views")? {
-            register(&ctx, name, frame);
-        }
-        register(
-            &ctx,
-            "rejected",
-            rejected_frame(rejected).context("cannot build the SQL views")?,
-        );
+    pub fn new(figures: Figures, rejected: Vec<Rejected>, files: Vec<InputFile>) -> Result<Self> {
         Ok(Session {
-            ctx,
-            files,
+            ctx: SQLContext::new(),
+            figures: Arc::new(figures),
+            rejected,
+            triggers: None,
+            events: Events::Files(files),
             unit: source::line::TimeUnit::S,
-            events_loaded: false,
+            registered: HashSet::new(),
         })
+    }
+
+    /// A session over what a stream committed: its figures, its
+    /// quarantine and its triggers; the events are not kept there.
+    pub fn of_stream(figures: Figures, rejected: Vec<Rejected>, triggers: Vec<TriggerRow>) -> Self {
+        Session {
+            ctx: SQLContext::new(),
+            figures: Arc::new(figures),
+            rejected,
+            triggers: Some(triggers),
+            events: Events::NotKept(
+                "a checkpoint keeps the counts per action and minute, not the events: the view `events` \
+                 is not there (query the input folder for it: windowpane sql INPUT \"...\")"
+                    .into(),
+            ),
+            unit: source::line::TimeUnit::S,
+            registered: HashSet::new(),
+        }
     }
 
     /// The same session, reading integer times of the events view in `unit`.
@@ -174,17 +210,72 @@ impl Session {
         self
     }
 
+    /// The same session without the events of the lines (a scan on a
+    /// cluster keeps them there): `why` says so when a query asks.
+    pub fn without_events(mut self, why: &str) -> Self {
+        self.events = Events::NotKept(why.into());
+        self
+    }
+
+    /// Builds and registers the view `name` if no query has yet.
+    fn register_view(&mut self, name: &'static str, query: &str) -> Result<()> {
+        if self.registered.contains(name) {
+            return Ok(());
+        }
+        let refuse = |message: String| QueryError {
+            message,
+            query: query.to_string(),
+        };
+        if name == "minute_counts" {
+            // a scan that builds only the columns a query reads, and none
+            // for a count: the minute table is the largest
+            let scan = MinuteScan {
+                figures: self.figures.clone(),
+                schema: minute_frame(&Default::default())?.schema().clone(),
+            };
+            let args = ScanArgsAnonymous {
+                schema: Some(scan.schema.clone()),
+                name: "minute_counts",
+                ..Default::default()
+            };
+            register_lazy(&self.ctx, name, LazyFrame::anonymous_scan(Arc::new(scan), args)?);
+            self.registered.insert(name);
+            return Ok(());
+        }
+        let frame =
+            match name {
+                "events" => match &self.events {
+                    Events::Files(files) => events_frame(files, self.unit)?,
+                    Events::NotKept(why) => return Err(refuse(why.clone()).into()),
+                },
+                "rejected" => rejected_frame(&self.rejected).context("cannot build the view rejected")?,
+                "triggers" => match &self.triggers {
+                    Some(rows) => triggers_frame(rows).context("cannot build the view triggers")?,
+                    None => return Err(refuse(
+                        "the view `triggers` holds a stream's triggers: query the checkpoint of a stream or update \
+                         with --checkpoint DIR"
+                            .into(),
+                    )
+                    .into()),
+                },
+                _ => figure_frame(&self.figures, name).with_context(|| format!("cannot build the view {name}"))?,
+            };
+        register(&self.ctx, name, frame);
+        self.registered.insert(name);
+        Ok(())
+    }
+
     /// Runs one statement and collects its result.
     pub fn query(&mut self, query: &str) -> Result<DataFrame> {
         let fail = |message: String| QueryError {
             message,
             query: query.to_string(),
         };
-        let tables = extract_table_identifiers(query, false, true).map_err(|e| fail(e.to_string()))?;
-        if !self.events_loaded && tables.iter().any(|t| view_of(t).is_some_and(|v| v.name == "events")) {
-            let events = events_frame(&self.files, self.unit)?;
-            register(&self.ctx, "events", events);
-            self.events_loaded = true;
+        let tables = extract_table_identifiers(query, false, true).map_err(|e| fail(readable(&e.to_string())))?;
+        for t in &tables {
+            if let Some(view) = view_of(t) {
+                self.register_view(view.name, query)?;
+            }
         }
         let result = self.ctx.execute(query).and_then(|lf| lf.collect());
         result.map_err(|e| {
@@ -201,22 +292,82 @@ impl Session {
         })
     }
 
-    /// The columns and types of a view, as `name type` pairs.
+    /// The columns and types of a view, as `name type` pairs: known
+    /// without building it.
     pub fn schema(&mut self, view: &View) -> Result<Vec<(String, String)>> {
-        if view.name == "events" && !self.events_loaded {
-            // known without reading every file
-            return Ok(vec![
-                ("time".into(), "datetime[ms]".into()),
-                ("action".into(), "str".into()),
-            ]);
-        }
-        let df = self.query(&format!("SELECT * FROM {} LIMIT 0", view.name))?;
-        Ok(df
+        let empty = match view.name {
+            "events" => {
+                return Ok(vec![
+                    ("time".into(), "datetime[ms]".into()),
+                    ("action".into(), "str".into()),
+                ])
+            }
+            "rejected" => rejected_frame(&[])?,
+            "triggers" => triggers_frame(&[])?,
+            name => figure_frame(&Figures::default(), name)?,
+        };
+        Ok(empty
             .columns()
             .iter()
             .map(|c| (c.name().to_string(), c.dtype().to_string()))
             .collect())
     }
+}
+
+/// The `minute_counts` view as a scan: the minute table is read from the
+/// state only when a query needs its rows, and only the columns it reads
+/// are built (a count needs none).
+struct MinuteScan {
+    figures: Arc<Figures>,
+    schema: SchemaRef,
+}
+
+impl AnonymousScan for MinuteScan {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn schema(&self, _: Option<usize>) -> PolarsResult<SchemaRef> {
+        Ok(self.schema.clone())
+    }
+
+    fn allows_projection_pushdown(&self) -> bool {
+        true
+    }
+
+    fn scan(&self, args: AnonymousScanArgs) -> PolarsResult<DataFrame> {
+        let names: Vec<&str> = match &args.with_columns {
+            Some(columns) => columns.iter().map(|c| c.as_str()).collect(),
+            None => MINUTE_COLUMNS.to_vec(),
+        };
+        if names.is_empty() {
+            return Ok(DataFrame::empty_with_height(self.figures.minute_len()));
+        }
+        minute_columns(self.figures.minute_counts(), &names)
+    }
+}
+
+/// The `triggers` frame: a stream's committed triggers, the columns of
+/// `tables/triggers.csv`.
+pub fn triggers_frame(rows: &[TriggerRow]) -> PolarsResult<DataFrame> {
+    let col_u64 =
+        |name: &str, f: fn(&TriggerRow) -> u64| Column::new(name.into(), rows.iter().map(f).collect::<Vec<u64>>());
+    DataFrame::new_infer_height(vec![
+        col_u64("trigger", |r| r.trigger),
+        col_u64("files", |r| r.files),
+        col_u64("events", |r| r.events),
+        col_u64("rejected", |r| r.rejected),
+        col_u64("state_rows", |r| r.state_rows),
+        Column::new(
+            "variance".into(),
+            rows.iter().map(|r| r.variance).collect::<Vec<Option<f64>>>(),
+        ),
+        col_u64("new_alerts", |r| r.new_alerts),
+        Column::new(
+            "duration_ms".into(),
+            rows.iter().map(|r| r.duration_ms).collect::<Vec<f64>>(),
+        ),
+    ])
 }
 
 /// An engine message without the syntax-tree dumps some messages carry:
@@ -238,7 +389,10 @@ fn readable(message: &str) -> String {
 }
 
 fn register(ctx: &SQLContext, name: &'static str, frame: DataFrame) {
-    let lf = frame.lazy();
+    register_lazy(ctx, name, frame.lazy());
+}
+
+fn register_lazy(ctx: &SQLContext, name: &'static str, lf: LazyFrame) {
     if let Some(view) = view_of(name) {
         for alias in view.aliases {
             ctx.register(alias, lf.clone());
@@ -356,7 +510,7 @@ mod tests {
             path,
             name: "e.json".into(),
         }];
-        let mut session = Session::new(&Figures::default(), &[], files).unwrap();
+        let mut session = Session::new(Figures::default(), Vec::new(), files).unwrap();
         let events = &VIEWS[0];
         let told = session.schema(events).unwrap();
         let df = session.query("select * from events").unwrap();

@@ -417,3 +417,334 @@ fn the_prompt_reads_every_line_of_a_paste() {
     stdin.flush().unwrap();
     assert!(child.wait().unwrap().success());
 }
+
+/// Runs `windowpane` in `dir` and returns its standard output, failing
+/// the test on a non-zero exit.
+fn output_in(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = windowpane().current_dir(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn every_view_of_a_finished_streams_checkpoint_is_the_view_of_its_input() {
+    // messy has rejected lines, gzip files and three actions
+    let dir = tempfile::tempdir().unwrap();
+    let input = case("messy").join("input");
+    let input = input.to_str().unwrap();
+    output_in(
+        dir.path(),
+        &[
+            "stream",
+            input,
+            "--max-files-per-trigger",
+            "2",
+            "--checkpoint",
+            "ck",
+            "--no-report",
+            "-q",
+        ],
+    );
+    for view in [
+        "minute_counts",
+        "hourly_counts",
+        "totals",
+        "hourly_average",
+        "moving_average",
+        "alerts",
+        "rejected",
+    ] {
+        let query = format!("select * from {view}");
+        let live = output_in(dir.path(), &["sql", "--checkpoint", "ck", "--format", "csv", &query]);
+        let folder = output_in(dir.path(), &["sql", input, "--format", "csv", &query]);
+        assert!(live.lines().count() > 1, "{view}: no rows");
+        assert!(live == folder, "{view} differs between the checkpoint and the input");
+    }
+    // its triggers are triggers.csv's rows, and events are not kept there
+    let triggers = output_in(
+        dir.path(),
+        &[
+            "sql",
+            "--checkpoint",
+            "ck",
+            "--format",
+            "csv",
+            "select trigger, files, state_rows from triggers",
+        ],
+    );
+    assert_eq!(triggers.lines().count(), 1 + 4, "{triggers}");
+    let out = windowpane()
+        .current_dir(dir.path())
+        .args(["sql", "--checkpoint", "ck", "select count(*) from events"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not the events"));
+}
+
+#[test]
+fn a_stopped_stream_is_queried_as_of_its_last_commit_and_new_rows_are_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = case("seedlike").join("input");
+    let input = input.to_str().unwrap();
+    let count = |d: &std::path::Path| -> (String, u64) {
+        let out = windowpane()
+            .current_dir(d)
+            .args([
+                "sql",
+                "--checkpoint",
+                "ck",
+                "--format",
+                "csv",
+                "select count(*) as n from counts",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let n = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        (String::from_utf8_lossy(&out.stderr).into_owned(), n)
+    };
+    let stream = |d: &std::path::Path| {
+        output_in(
+            d,
+            &[
+                "stream",
+                input,
+                "--max-triggers",
+                "10",
+                "--checkpoint",
+                "ck",
+                "--no-report",
+                "-q",
+            ],
+        );
+    };
+    stream(d);
+    let (heading, first) = count(d);
+    assert!(heading.contains("at trigger 10, committed "), "{heading}");
+    // the state rows of trigger 10, as its triggers row says
+    let rows = output_in(
+        d,
+        &[
+            "sql",
+            "--checkpoint",
+            "ck",
+            "--format",
+            "csv",
+            "select state_rows from triggers where trigger = 10",
+        ],
+    );
+    assert_eq!(rows.lines().nth(1).unwrap().parse::<u64>().unwrap(), first);
+    // the exercise's alert loop: only alerts not shown before
+    let alerts = |d: &std::path::Path| -> usize {
+        output_in(
+            d,
+            &[
+                "sql",
+                "--checkpoint",
+                "ck",
+                "--new-rows",
+                "--seen",
+                "shown",
+                "--format",
+                "csv",
+                "select * from alerts",
+            ],
+        )
+        .lines()
+        .skip(1)
+        .count()
+    };
+    let early = alerts(d);
+    assert_eq!(alerts(d), 0, "rows shown before are shown again");
+    stream(d);
+    let (heading, later) = count(d);
+    assert!(heading.contains("at trigger 20,"), "{heading}");
+    assert!(later > first, "{later} after {first}");
+    let all = output_in(d, &["sql", input, "--format", "csv", "select * from alerts"])
+        .lines()
+        .count()
+        - 1;
+    let fresh = alerts(d);
+    // seedlike's alerts all fall in the first files, or some later: either
+    // way each is printed exactly once over the two runs
+    let at_20 = output_in(
+        d,
+        &["sql", "--checkpoint", "ck", "--format", "csv", "select * from alerts"],
+    )
+    .lines()
+    .count()
+        - 1;
+    assert_eq!(early + fresh, at_20, "each alert printed once");
+    assert!(at_20 <= all);
+    // --every runs the query again over the latest commit, --times bounds it
+    let out = output_in(
+        d,
+        &[
+            "sql",
+            "--checkpoint",
+            "ck",
+            "--every",
+            "50ms",
+            "--times",
+            "3",
+            "select count(*) as n from counts",
+        ],
+    );
+    assert_eq!(out.matches("at trigger 20,").count(), 3, "{out}");
+}
+
+#[test]
+fn a_reader_of_a_running_stream_sees_whole_commits_only() {
+    // files are moved in one by one while `stream --follow` takes them, a
+    // reader queries the checkpoint all the while, and the stream is
+    // killed once midway and started again: every answer is the state of
+    // some committed trigger, answers never go down, and the last is batch's
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let source = case("seedlike").join("input");
+    let inbox = d.join("inbox");
+    fs::create_dir(&inbox).unwrap();
+    let follow = |d: &std::path::Path| {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+            .current_dir(d)
+            .args([
+                "stream",
+                "inbox",
+                "--follow",
+                "--trigger-interval",
+                "200ms",
+                "--checkpoint",
+                "ck",
+                "--no-report",
+                "-q",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // the reader starts before the stream has committed anything
+    let reader = {
+        let (d, done) = (d.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut answers = Vec::new();
+            let mut queries = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) || queries < 200 {
+                queries += 1;
+                let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
+                    .current_dir(&d)
+                    .args([
+                        "sql",
+                        "--checkpoint",
+                        "ck",
+                        "--format",
+                        "csv",
+                        "select count(*) as n from counts",
+                    ])
+                    .output()
+                    .unwrap();
+                if out.status.success() {
+                    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                    let heading = String::from_utf8_lossy(&out.stderr).into_owned();
+                    let trigger: u64 = heading
+                        .split("at trigger ")
+                        .nth(1)
+                        .and_then(|t| t.split(',').next())
+                        .and_then(|t| t.parse().ok())
+                        .unwrap_or(0);
+                    answers.push((trigger, text.lines().nth(1).unwrap().parse::<u64>().unwrap()));
+                } else {
+                    // only before the first commit: no checkpoint yet
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    assert!(
+                        answers.is_empty() && (err.contains("no checkpoint at") || err.contains("has not started")),
+                        "{err}"
+                    );
+                }
+            }
+            answers
+        })
+    };
+    let mut stream = follow(&d);
+    let files: Vec<_> = (0..30).map(|i| format!("file-{i}.json")).collect();
+    for (i, name) in files.iter().enumerate() {
+        fs::copy(source.join(name), inbox.join(format!("_{name}"))).unwrap();
+        fs::rename(inbox.join(format!("_{name}")), inbox.join(name)).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(150));
+        if i == 14 {
+            stream.kill().unwrap();
+            stream.wait().unwrap();
+            stream = follow(&d);
+        }
+    }
+    // wait until every file is committed, then stop
+    let committed = || -> u64 {
+        fs::read_to_string(d.join("ck/triggers.ndjson"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["files"].as_u64().unwrap())
+            .sum()
+    };
+    let start = std::time::Instant::now();
+    while committed() < 30 && start.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let answers = reader.join().unwrap();
+    stream.kill().unwrap();
+    stream.wait().unwrap();
+    assert_eq!(committed(), 30);
+    // each answer is the state rows its trigger recorded
+    let log = fs::read_to_string(d.join("ck/triggers.ndjson")).unwrap();
+    let state_rows: std::collections::HashMap<u64, u64> = log
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (v["trigger"].as_u64().unwrap(), v["state_rows"].as_u64().unwrap())
+        })
+        .collect();
+    assert!(answers.len() >= 100, "{} answers", answers.len());
+    assert!(
+        answers.iter().any(|a| a.0 > 0 && a.0 < answers.last().unwrap().0),
+        "no answer while the stream ran"
+    );
+    for (trigger, n) in &answers {
+        let want = if *trigger == 0 { 0 } else { state_rows[trigger] };
+        assert_eq!(*n, want, "trigger {trigger}");
+    }
+    assert!(answers.windows(2).all(|w| w[0].1 <= w[1].1), "answers went down");
+    // the last equals batch's over the same thirty files
+    let batch = output_in(
+        &d,
+        &["sql", "inbox", "--format", "csv", "select count(*) as n from counts"],
+    );
+    let last = output_in(
+        &d,
+        &[
+            "sql",
+            "--checkpoint",
+            "ck",
+            "--format",
+            "csv",
+            "select count(*) as n from counts",
+        ],
+    );
+    assert_eq!(last, batch);
+    assert_eq!(
+        answers.last().unwrap().1,
+        batch.lines().nth(1).unwrap().parse::<u64>().unwrap()
+    );
+}

@@ -1,14 +1,16 @@
 //! `windowpane sql`: SQL queries over the figures of an events folder.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use rustyline::completion::{Completer, FilenameCompleter, Pair};
 
-use super::args::FigureArgs;
+use super::args::{parse_duration, FigureArgs};
+use crate::engine::stream::Stream;
 use crate::metrics;
 use crate::output::frame::{self, FrameFormat, Place};
 use crate::source::{self, FileOrder};
@@ -88,6 +90,28 @@ pub struct Args {
     /// `events` and `rejected` are empty (the lines stay on the cluster).
     #[arg(long, value_name = "URL")]
     pub spark: Option<String>,
+    /// Query what a stream or update has committed in this checkpoint
+    /// folder, instead of reading INPUT: every view of its state as of its
+    /// last commit (named on the first line), while it runs or not. The
+    /// arguments are then only the query.
+    #[arg(long, value_name = "DIR", conflicts_with = "spark")]
+    pub checkpoint: Option<PathBuf>,
+    /// With --checkpoint: run the statements again every DURATION ("5s",
+    /// "1m") over the latest commit, until Ctrl-C or --times.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "checkpoint")]
+    pub every: Option<Duration>,
+    /// With --every: stop after N runs.
+    #[arg(long, value_name = "N", requires = "every", value_parser = clap::value_parser!(u64).range(1..))]
+    pub times: Option<u64>,
+    /// Print only the rows a statement has not printed before: in an
+    /// earlier run of --every, or, with --seen, in an earlier command.
+    #[arg(long)]
+    pub new_rows: bool,
+    /// With --new-rows: the file that remembers the rows printed, so that
+    /// the next command prints only rows that are new since (created when
+    /// missing).
+    #[arg(long, value_name = "FILE", requires = "new_rows")]
+    pub seen: Option<PathBuf>,
 }
 
 /// True when a positional argument names an input rather than a query.
@@ -110,13 +134,20 @@ impl Args {
     fn resolve(&self) -> Result<(Vec<String>, Statements)> {
         let mut inputs = self.positional.clone();
         let query = match inputs.last() {
+            Some(_) if self.checkpoint.is_some() && self.file.is_none() => inputs.pop(),
             Some(last) if self.file.is_none() && !names_input(last) => inputs.pop(),
             _ => None,
         };
+        if self.checkpoint.is_some() && !inputs.is_empty() {
+            anyhow::bail!(
+                "with --checkpoint the views are the checkpoint's: give no INPUT ({} too many arguments), only the query",
+                inputs.len()
+            );
+        }
         if query.is_some() && self.file.is_some() {
             anyhow::bail!("give the statements either as the last argument or with -f FILE, not both");
         }
-        if inputs.is_empty() {
+        if inputs.is_empty() && self.checkpoint.is_none() {
             inputs.push("data/events".into());
         }
         let stdin_is_input = inputs.iter().any(|i| i == source::STDIN);
@@ -145,6 +176,10 @@ impl Args {
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let (mut arguments, statements) = args.resolve()?;
+    let mut seen = Seen::open(args)?;
+    if let Some(dir) = &args.checkpoint {
+        return run_checkpoint(args, dir, statements, &mut seen);
+    }
     if let Some(url) = &args.spark {
         let inputs: Vec<PathBuf> = arguments.iter().map(PathBuf::from).collect();
         let scan = source::spark::read(url, &inputs, &args.read.options(false))?;
@@ -154,10 +189,10 @@ pub fn run(args: &Args) -> Result<()> {
         );
         let figures = metrics::compute(&scan.batch.counts, &args.figures.options())
             .with_context(|| format!("cannot compute the figures of {}", arguments.join(" ")))?;
-        let mut session = Session::new(&figures, &[], Vec::new())?.with_time_unit(args.read.time_unit);
+        let mut session = Session::new(figures, Vec::new(), Vec::new())?.with_time_unit(args.read.time_unit);
         let input = PathBuf::from(arguments.join(" "));
         return match statements {
-            Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows),
+            Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows, &mut seen),
             Statements::Prompt => {
                 Prompt::new(args.format, args.max_rows).run(&mut session, &input, scan.batch.counts.events())
             }
@@ -190,10 +225,145 @@ pub fn run(args: &Args) -> Result<()> {
     let figures = metrics::compute(&batch.counts, &args.figures.options())
         .with_context(|| format!("cannot compute the figures of {}", input.display()))?;
     let files = inputs.list_files(args.order)?.files;
-    let mut session = Session::new(&figures, &batch.rejected, files)?.with_time_unit(args.read.time_unit);
+    let events = batch.counts.events();
+    let mut session = Session::new(figures, batch.rejected, files)?.with_time_unit(args.read.time_unit);
     match statements {
-        Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows),
-        Statements::Prompt => Prompt::new(args.format, args.max_rows).run(&mut session, &input, batch.counts.events()),
+        Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows, &mut seen),
+        Statements::Prompt => Prompt::new(args.format, args.max_rows).run(&mut session, &input, events),
+    }
+}
+
+/// A checkpoint's state as a session, and the line that says which commit
+/// it is.
+fn checkpoint_session(args: &Args, dir: &Path) -> Result<(Session, String, u64)> {
+    let stream = Stream::read_committed(dir, args.figures.options())?;
+    let when = stream.committed_at().map(|t| {
+        chrono::DateTime::<chrono::Utc>::from(t)
+            .format("%Y-%m-%d %H:%M:%S UTC")
+            .to_string()
+    });
+    let heading = match (stream.commit(), when) {
+        (0, _) => format!("-- {}: no trigger committed yet", printable(&dir.display().to_string())),
+        (n, Some(when)) => format!(
+            "-- {} at trigger {n}, committed {when} ({} events)",
+            printable(&dir.display().to_string()),
+            thousands(stream.events() as i64)
+        ),
+        (n, None) => format!("-- {} at trigger {n}", printable(&dir.display().to_string())),
+    };
+    let events = stream.events();
+    let figures = stream
+        .figures()
+        .with_context(|| format!("cannot compute the figures of {}", dir.display()))?;
+    let session = Session::of_stream(figures, stream.rejected()?, stream.triggers().to_vec());
+    Ok((session, heading, events))
+}
+
+/// `sql --checkpoint`: the statements over the latest commit, once or
+/// every --every.
+fn run_checkpoint(args: &Args, dir: &Path, statements: Statements, seen: &mut Seen) -> Result<()> {
+    let text = match statements {
+        Statements::Script(text) => text,
+        Statements::Prompt => {
+            let (mut session, heading, events) = checkpoint_session(args, dir)?;
+            println!("{heading}");
+            let reload = |session: &mut Session| -> Result<String> {
+                let (new, heading, _) = checkpoint_session(args, dir)?;
+                *session = new;
+                Ok(heading)
+            };
+            return Prompt::new(args.format, args.max_rows)
+                .with_reload(&reload)
+                .run(&mut session, dir, events);
+        }
+    };
+    let mut run = 0u64;
+    loop {
+        let (mut session, heading, _) = checkpoint_session(args, dir)?;
+        // the heading is a line of the table output, and beside CSV or JSON
+        // it goes to standard error, so that standard output stays parseable
+        if args.format == FrameFormat::Table {
+            crate::text::print_stdout(&format!("{heading}\n"))?;
+        } else {
+            eprintln!("{heading}");
+        }
+        run_script(&mut session, &text, args.format, args.max_rows, seen)?;
+        run += 1;
+        match args.every {
+            Some(every) if args.times.is_none_or(|t| run < t) => std::thread::sleep(every),
+            _ => return Ok(()),
+        }
+        if args.format == FrameFormat::Table {
+            crate::text::print_stdout("\n")?;
+        }
+    }
+}
+
+/// The rows printed before, for --new-rows: by statement, each row as the
+/// text of its values; kept in --seen FILE between commands.
+struct Seen {
+    on: bool,
+    file: Option<PathBuf>,
+    rows: HashSet<String>,
+}
+
+impl Seen {
+    fn open(args: &Args) -> Result<Seen> {
+        let mut rows = HashSet::new();
+        if let Some(file) = &args.seen {
+            match std::fs::read_to_string(file) {
+                Ok(text) => {
+                    for line in text.lines().filter(|l| !l.is_empty()) {
+                        let key: String = serde_json::from_str(line).with_context(|| {
+                            format!(
+                                "{} is not a --seen file windowpane wrote (a JSON string per line)",
+                                file.display()
+                            )
+                        })?;
+                        rows.insert(key);
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+            }
+        }
+        Ok(Seen {
+            on: args.new_rows,
+            file: args.seen.clone(),
+            rows,
+        })
+    }
+
+    /// The rows of `df` that `statement` has not printed before, now
+    /// remembered as printed.
+    fn new_rows(&mut self, statement: &str, df: polars::prelude::DataFrame) -> Result<polars::prelude::DataFrame> {
+        if !self.on {
+            return Ok(df);
+        }
+        let mut keep = Vec::with_capacity(df.height());
+        for i in 0..df.height() {
+            let row = df.get_row(i).context("cannot read a row of the result")?;
+            let values: Vec<String> = row.0.iter().map(|v| format!("{v:?}")).collect();
+            keep.push(
+                self.rows
+                    .insert(format!("{}\u{1f}{}", statement.trim(), values.join("\u{1f}"))),
+            );
+        }
+        let mask: polars::prelude::BooleanChunked = keep.into_iter().collect();
+        Ok(df.filter(&mask)?)
+    }
+
+    /// Saves what was printed in the --seen file.
+    fn save(&self) -> Result<()> {
+        let Some(file) = &self.file else { return Ok(()) };
+        let mut keys: Vec<&String> = self.rows.iter().collect();
+        keys.sort();
+        let mut text = String::new();
+        for k in keys {
+            text.push_str(&serde_json::to_string(k)?);
+            text.push('\n');
+        }
+        crate::checkpoint::write_atomic(file, text.as_bytes())
     }
 }
 
@@ -207,7 +377,7 @@ fn for_stdout(text: String, format: FrameFormat) -> String {
     }
 }
 
-fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: usize) -> Result<()> {
+fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: usize, seen: &mut Seen) -> Result<()> {
     let statements = sql::split_statements(text);
     if statements.is_empty() {
         anyhow::bail!("no SQL statement given: pass a query, -f FILE, or statements on standard input");
@@ -221,23 +391,24 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
         }
         let mut results = Vec::with_capacity(statements.len());
         for statement in &statements {
-            let df = session.query(statement)?;
+            let df = seen.new_rows(statement, session.query(statement)?)?;
             let rows = frame::json_rows(&df).context("cannot print the result")?;
             results.push(Outcome { statement, rows });
         }
         let mut out = serde_json::to_string_pretty(&results).context("cannot print the result")?;
         out.push('\n');
-        return crate::text::print_stdout(&out);
+        crate::text::print_stdout(&out)?;
+        return seen.save();
     }
     for (i, statement) in statements.iter().enumerate() {
-        let df = session.query(statement)?;
+        let df = seen.new_rows(statement, session.query(statement)?)?;
         let mut out = frame::render(&df, format, max_rows).context("cannot print the result")?;
         if i + 1 < statements.len() && format == FrameFormat::Table {
             out.push('\n');
         }
         crate::text::print_stdout(&for_stdout(out, format))?;
     }
-    Ok(())
+    seen.save()
 }
 
 const PROMPT_HELP: &str = "\
@@ -249,12 +420,13 @@ names and the commands. Commands:
   .timer on|off           print how long each statement takes
   .read FILE              run the statements of FILE
   .output FILE            write results to FILE (replaced); .output alone: back to the screen
+  .refresh                over --checkpoint: move to the latest commit
   .help                   this text
   .quit                   leave (or Ctrl-D); Ctrl-C drops the statement being typed";
 
 /// The prompt's commands, for Tab completion.
 const DOT_COMMANDS: &[&str] = &[
-    ".tables", ".format", ".maxrows", ".timer", ".read", ".output", ".help", ".quit",
+    ".tables", ".format", ".maxrows", ".timer", ".read", ".output", ".refresh", ".help", ".quit",
 ];
 
 /// Where the prompt keeps its history: `$XDG_STATE_HOME/windowpane/` or
@@ -427,18 +599,25 @@ enum Sink {
 }
 
 /// The prompt's settings and output.
-struct Prompt {
+/// Moves a session to a checkpoint's latest commit; says which it is.
+type Reload<'a> = dyn Fn(&mut Session) -> Result<String> + 'a;
+
+struct Prompt<'a> {
     format: FrameFormat,
     max_rows: usize,
     timer: bool,
     sink: Sink,
+    /// Over a checkpoint: moves the session to the latest commit and says
+    /// which it is (`.refresh`).
+    reload: Option<&'a Reload<'a>>,
 }
 
-impl Prompt {
+impl<'a> Prompt<'a> {
     fn new(format: FrameFormat, max_rows: usize) -> Self {
         Prompt {
             format,
             max_rows,
+            reload: None,
             timer: false,
             sink: Sink::Screen,
         }
@@ -486,6 +665,12 @@ impl Prompt {
         }
     }
 
+    /// The same prompt over a checkpoint, which `.refresh` reloads.
+    fn with_reload(mut self, reload: &'a Reload<'a>) -> Self {
+        self.reload = Some(reload);
+        self
+    }
+
     /// Runs one dot command; false when it asks to leave.
     fn command(&mut self, session: &mut Session, line: &str) -> bool {
         let line = line.trim();
@@ -494,6 +679,15 @@ impl Prompt {
         match name {
             ".quit" | ".exit" | ".q" => return false,
             ".help" => println!("{PROMPT_HELP}"),
+            ".refresh" => match self.reload {
+                Some(reload) => match reload(session) {
+                    Ok(heading) => println!("{heading}"),
+                    Err(e) => eprintln!("error: {}", printable_lines(&format!("{e:#}"))),
+                },
+                None => eprintln!(
+                    "error: .refresh moves to a checkpoint's latest commit: start the prompt with --checkpoint DIR"
+                ),
+            },
             ".tables" => match describe_views(session) {
                 Ok(text) => print!("{text}"),
                 Err(e) => eprintln!("error: {e:#}"),

@@ -54,6 +54,10 @@ pub struct Args {
     /// A folder of NDJSON event files, or one file.
     #[arg(default_value = "data/events")]
     pub input: PathBuf,
+    /// Stop after N triggers of this run, as if stopped by Ctrl-C: the
+    /// next run with the same checkpoint goes on from there.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_triggers: Option<u64>,
     /// Files taken per trigger, at most.
     #[arg(long, default_value_t = 1, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_files_per_trigger: u64,
@@ -232,7 +236,10 @@ pub fn run(args: &Args) -> Result<()> {
     let quiet = screen.quiet;
     let mut out = screen.close();
     if stopped {
-        eprintln!("windowpane: stopped after trigger {}", stream.triggers().len());
+        eprintln!(
+            "windowpane: stopped after trigger {}; the same command goes on from there",
+            stream.triggers().len()
+        );
     } else if resumed > 0 && stream.triggers().len() == resumed && !quiet {
         out.line(&format!(
             "no new files: every file of {} was taken by an earlier run",
@@ -248,6 +255,7 @@ fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir:
     let stop = stop_flag()?;
     let changes = if args.follow { watch(&args.input) } else { None };
     let mut reported = stream.triggers().len();
+    let taken_before = reported;
     loop {
         if screen.stop_asked(&stop, Duration::ZERO)? {
             return Ok(true);
@@ -278,6 +286,12 @@ fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir:
             );
         }
         screen.trigger(args, &outcome, stream)?;
+        if args
+            .max_triggers
+            .is_some_and(|max| (stream.triggers().len() - taken_before) as u64 >= max)
+        {
+            return Ok(true);
+        }
     }
 }
 

@@ -31,7 +31,7 @@ use crate::model::InputStats;
 use crate::progress::Progress;
 use crate::source::{self, Batch, FileOrder, InputFile, Rejected};
 use crate::state::{MinuteCounts, MinuteTable, Row, SavedChunk, Stored};
-use records::{check_metadata, decode_plan, encode_plan};
+use records::{check_metadata, decode_plan, encode_plan, read_metadata};
 
 /// A snapshot is written instead of a delta after this many triggers, or
 /// sooner when the deltas since the last one hold half the state's rows.
@@ -236,6 +236,105 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// The state a stream or update has committed in `checkpoint_dir`, as
+    /// a reader sees it while the writer runs, after it stopped or after it
+    /// was killed: exactly one committed trigger's state, never part of
+    /// one. Takes no lock and writes nothing, so the writer is never held
+    /// up. When the writer's clean-up removes a file between the listing
+    /// and the read, the newer state is read instead. The figures are
+    /// computed with `figures` (the alerts again when their options differ
+    /// from the checkpoint's); such a stream takes no trigger.
+    pub fn read_committed(checkpoint_dir: &Path, figures: Options) -> Result<Self> {
+        let mut tries = 0;
+        loop {
+            let checkpoint = Checkpoint::open_reader(checkpoint_dir)?;
+            let before = checkpoint.last_commit()?;
+            match Self::read_once(checkpoint, figures.clone()) {
+                Ok(stream) => return Ok(stream),
+                Err(e) => {
+                    tries += 1;
+                    let moved = Checkpoint::open_reader(checkpoint_dir)?.last_commit()? != before;
+                    if !moved || tries >= 50 {
+                        return Err(e);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        }
+    }
+
+    fn read_once(checkpoint: Checkpoint, figures: Options) -> Result<Self> {
+        let dir = checkpoint.dir().to_path_buf();
+        let text = checkpoint.metadata()?.unwrap_or_default();
+        let saved = read_metadata(&dir, &text)?;
+        let alerts_changed =
+            (saved.alert_threshold, &saved.alert_actions) != (figures.alert_threshold, &figures.alert_actions);
+        let order = if saved.order == "mtime" {
+            FileOrder::Mtime
+        } else {
+            FileOrder::Name
+        };
+        let input = PathBuf::from(&saved.input);
+        let mut stream = Stream {
+            input: input.clone(),
+            input_is_dir: true,
+            root: input,
+            checkpoint,
+            opts: StreamOptions {
+                figures,
+                max_files_per_trigger: 0,
+                order,
+                mode: saved.mode,
+                watermark_minutes: saved.watermark_minutes.unwrap_or(0),
+                threads: 1,
+                read: source::ReadOptions::default(),
+            },
+            trigger: 0,
+            processed: HashMap::new(),
+            missing: Vec::new(),
+            counts: MinuteCounts::new(),
+            files: 0,
+            lines: 0,
+            rejected: 0,
+            late: 0,
+            skipped: 0,
+            watermark: None,
+            kept: KeptFigures::default(),
+            triggers: Vec::new(),
+            logs: (0, 0),
+            since_snapshot: (0, 0),
+            pending: VecDeque::new(),
+            listed_once: true,
+            first_listing: None,
+            changed: Default::default(),
+        };
+        stream.load()?;
+        if alerts_changed {
+            let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
+            stream.kept.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
+        }
+        Ok(stream)
+    }
+
+    /// When the last commit was written.
+    pub fn committed_at(&self) -> Option<std::time::SystemTime> {
+        self.checkpoint.committed_at(self.trigger)
+    }
+
+    /// A log's bytes up to `len`, what the last commit recorded.
+    fn committed_log(&self, log: &str, len: u64) -> Result<Vec<u8>> {
+        let mut bytes = self.checkpoint.read_log(log)?;
+        match usize::try_from(len) {
+            Ok(len) if len <= bytes.len() => bytes.truncate(len),
+            _ => bail!(
+                "the checkpoint log {} is shorter ({} bytes) than its last commit recorded ({len}): it was damaged",
+                self.checkpoint.dir().join(log).display(),
+                bytes.len()
+            ),
+        }
+        Ok(bytes)
+    }
+
     /// Opens a stream on `input` with its checkpoint in `checkpoint_dir`,
     /// taking up where an earlier run with the same checkpoint stopped.
     pub fn open(input: &Path, checkpoint_dir: &Path, opts: StreamOptions) -> Result<Self> {
@@ -331,9 +430,12 @@ impl Stream {
     /// logs back to the last commit.
     fn load(&mut self) -> Result<()> {
         let last = self.checkpoint.last_commit()?;
+        let reader = self.checkpoint.is_reader();
         if last == 0 {
-            self.checkpoint.truncate(REJECTED_LOG, 0)?;
-            self.checkpoint.truncate(TRIGGERS_LOG, 0)?;
+            if !reader {
+                self.checkpoint.truncate(REJECTED_LOG, 0)?;
+                self.checkpoint.truncate(TRIGGERS_LOG, 0)?;
+            }
             return Ok(());
         }
         let snapshots: Vec<u64> = self
@@ -381,9 +483,12 @@ impl Stream {
                 )
             })?;
         }
-        self.checkpoint.truncate(REJECTED_LOG, self.logs.0)?;
-        self.checkpoint.truncate(TRIGGERS_LOG, self.logs.1)?;
-        let log = self.checkpoint.read_log(TRIGGERS_LOG)?;
+        if !reader {
+            self.checkpoint.truncate(REJECTED_LOG, self.logs.0)?;
+            self.checkpoint.truncate(TRIGGERS_LOG, self.logs.1)?;
+        }
+        // what the last commit recorded: a writer may have appended since
+        let log = self.committed_log(TRIGGERS_LOG, self.logs.1)?;
         self.triggers = log
             .split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
@@ -765,7 +870,7 @@ impl Stream {
 
     /// The quarantined lines of every trigger, in order.
     pub fn rejected(&self) -> Result<Vec<Rejected>> {
-        let log = self.checkpoint.read_log(REJECTED_LOG)?;
+        let log = self.committed_log(REJECTED_LOG, self.logs.0)?;
         log.split(|&b| b == b'\n')
             .filter(|l| !l.is_empty())
             .map(|l| serde_json::from_slice(l).map_err(anyhow::Error::from))

@@ -209,6 +209,21 @@ impl Stream {
     }
 }
 
+/// The metadata a checkpoint keeps (its `metadata.json`), refused with
+/// the sentence that says what to do when another version wrote it.
+pub(super) fn read_metadata(dir: &Path, saved: &str) -> Result<Metadata> {
+    let value: serde_json::Value = serde_json::from_str(saved).unwrap_or_default();
+    if value.get("format").and_then(|f| f.as_u64()) != Some(crate::codec::FORMAT) {
+        bail!(
+            "the checkpoint {} was written by another version of windowpane, in a format this one does not read; \
+             delete that folder (or give another --checkpoint; `windowpane update --rebuild` deletes it for you) \
+             and every file is read again",
+            dir.display()
+        );
+    }
+    serde_json::from_value(value).with_context(|| format!("{} is damaged", dir.join("metadata.json").display()))
+}
+
 /// The figures every checkpoint record starts with.
 pub(super) struct Common {
     trigger: u64,
@@ -319,17 +334,7 @@ pub(super) fn decode_snapshot(r: &mut Reader, bytes: &crate::state::Bytes) -> Re
 /// when only the alert options changed, which the stream takes by
 /// computing the alerts again.
 pub(super) fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<bool> {
-    let value: serde_json::Value = serde_json::from_str(saved).unwrap_or_default();
-    if value.get("format").and_then(|f| f.as_u64()) != Some(now.format) {
-        bail!(
-            "the checkpoint {} was written by another version of windowpane, in a format this one does not read; \
-             delete that folder (or give another --checkpoint; `windowpane update --rebuild` deletes it for you) \
-             and every file is read again",
-            dir.display()
-        );
-    }
-    let saved: Metadata =
-        serde_json::from_value(value).with_context(|| format!("{} is damaged", dir.join("metadata.json").display()))?;
+    let saved = read_metadata(dir, saved)?;
     let refuse = |what: String| -> Result<bool> {
         bail!(
             "the checkpoint {} was made {what}; rerun with the same, or give this run another --checkpoint \

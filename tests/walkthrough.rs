@@ -2,7 +2,7 @@
 //! there runs (each page in a scratch folder of its own) and its output must
 //! be the one shown, `[..]` standing for a varying part of a line (timings)
 //! and `...` for varying lines. After a change that alters an output on
-//! purpose, `TRYCMD=overwrite cargo test --release --test walkthrough`
+//! purpose, `TRYCMD=overwrite cargo test --release --test suite walkthrough`
 //! rewrites the pages; read the diff before committing it.
 
 #[test]

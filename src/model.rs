@@ -41,6 +41,19 @@ pub struct InputStats {
     /// `rejected.ndjson` (with `--spark` they are counted on the cluster).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<String>,
+    /// The fields the events were read from, when not `time` and `action`
+    /// (`--time-field`, `--action-field`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<FieldNames>,
+}
+
+/// The fields events were read from, as named on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldNames {
+    /// The time field (a key or a dotted path).
+    pub time: String,
+    /// The action field.
+    pub action: String,
 }
 
 fn is_zero(n: &u64) -> bool {

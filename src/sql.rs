@@ -116,7 +116,11 @@ impl std::error::Error for QueryError {}
 
 /// The `events` frame: every valid event of `files`, in input order,
 /// integer times being in `unit`.
-pub fn events_frame(files: &[InputFile], unit: source::line::TimeUnit) -> Result<DataFrame> {
+pub fn events_frame(
+    files: &[InputFile],
+    unit: source::line::TimeUnit,
+    fields: source::line::Fields,
+) -> Result<DataFrame> {
     let mut times: Vec<i64> = Vec::new();
     let mut codes: Vec<u32> = Vec::new();
     let mut names: Vec<String> = Vec::new();
@@ -126,7 +130,7 @@ pub fn events_frame(files: &[InputFile], unit: source::line::TimeUnit) -> Result
         let mut reader = source::open(file).with_context(|| format!("cannot open {}", file.path.display()))?;
         let read = source::for_each_line(&mut *reader, &mut buf, |_, piece| {
             let source::Piece::Line(raw) = piece else { return };
-            if let source::line::Line::Event { time, action } = source::line::parse_with(raw, unit) {
+            if let source::line::Line::Event { time, action } = source::line::parse_with(raw, unit, fields) {
                 let code = match index.get(action.as_ref()) {
                     Some(&c) => c,
                     None => {
@@ -168,6 +172,7 @@ pub struct Session {
     triggers: Option<Vec<TriggerRow>>,
     events: Events,
     unit: source::line::TimeUnit,
+    fields: source::line::Fields,
     registered: HashSet<&'static str>,
 }
 
@@ -182,6 +187,7 @@ impl Session {
             triggers: None,
             events: Events::Files(files),
             unit: source::line::TimeUnit::S,
+            fields: Default::default(),
             registered: HashSet::new(),
         })
     }
@@ -200,13 +206,16 @@ impl Session {
                     .into(),
             ),
             unit: source::line::TimeUnit::S,
+            fields: Default::default(),
             registered: HashSet::new(),
         }
     }
 
-    /// The same session, reading integer times of the events view in `unit`.
-    pub fn with_time_unit(mut self, unit: source::line::TimeUnit) -> Self {
-        self.unit = unit;
+    /// The same session, reading the events view as `read` says (the unit
+    /// of integer times, the fields).
+    pub fn with_read(mut self, read: &source::ReadOptions) -> Self {
+        self.unit = read.unit;
+        self.fields = read.fields;
         self
     }
 
@@ -245,7 +254,7 @@ impl Session {
         let frame =
             match name {
                 "events" => match &self.events {
-                    Events::Files(files) => events_frame(files, self.unit)?,
+                    Events::Files(files) => events_frame(files, self.unit, self.fields)?,
                     Events::NotKept(why) => return Err(refuse(why.clone()).into()),
                 },
                 "rejected" => rejected_frame(&self.rejected).context("cannot build the view rejected")?,

@@ -110,11 +110,20 @@ impl Stdout {
         match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
                 self.closed = true;
+                STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
                 Ok(())
             }
             other => Ok(other?),
         }
     }
+}
+
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// True once a write found standard output closed (its reader, `head`,
+/// has gone): a command that would print again and again can stop.
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Writes to standard output; a closed pipe (`| head`) is not an error.

@@ -62,7 +62,7 @@ proptest! {
     fn the_parser_never_panics_and_accepts_only_events_in_range(data in text()) {
         for raw in data.split(|&b| b == b'\n') {
             for unit in [TimeUnit::S, TimeUnit::Ms, TimeUnit::Us] {
-                match line::parse_with(raw, unit) {
+                match line::parse_with(raw, unit, Default::default()) {
                     line::Line::Event { time, action } => {
                         prop_assert!((line::MIN_TIME..=line::MAX_TIME).contains(&time));
                         prop_assert!(!action.is_empty() && action.len() <= line::MAX_ACTION_BYTES);

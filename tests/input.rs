@@ -449,3 +449,177 @@ fn what_is_skipped_reaches_the_batch() {
     );
     assert_eq!((batch.files, batch.lines, batch.counts.events()), (2, 1, 1));
 }
+
+/// Writes a copy of a conformance case whose every JSON object line is
+/// rewritten by `change` (other lines kept as they are), decompressed.
+fn rewritten(case: &str, out: &Path, change: &dyn Fn(&mut serde_json::Map<String, Value>)) -> PathBuf {
+    let dir = out.join(format!("{case}-rewritten"));
+    fs::create_dir_all(&dir).unwrap();
+    for file in sorted_files(&fixture(case)) {
+        let text = String::from_utf8_lossy(&gunzip_if(&file)).into_owned();
+        let mut body = String::new();
+        for line in text.lines() {
+            match serde_json::from_str::<Value>(line) {
+                Ok(Value::Object(mut map)) => {
+                    // an action that is not a non-empty string stays
+                    // rejected: null, whatever it becomes
+                    let named = |a: &Value| a.as_str().is_some_and(|s| !s.is_empty());
+                    if map.get("action").is_some_and(|a| !named(a)) {
+                        map.insert("action".into(), Value::Null);
+                    }
+                    change(&mut map);
+                    body.push_str(&Value::Object(map).to_string());
+                }
+                _ => body.push_str(line),
+            }
+            body.push('\n');
+        }
+        let name = file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .trim_end_matches(".gz")
+            .to_string();
+        fs::write(dir.join(name), body).unwrap();
+    }
+    dir
+}
+
+/// Every figure of `batch --format json`, action names mapped by `names`
+/// and the fields the events were read from left out.
+fn all_figures(input: &Path, extra: &[&str], names: &[(&str, &str)]) -> Value {
+    let out = windowpane()
+        .args(["batch", "--no-report", "--format", "json"])
+        .arg(input)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["input"].as_object_mut().unwrap().remove("fields");
+    // the quarantine's reasons name the fields: its count is compared
+    v["tables"].as_object_mut().unwrap().remove("rejected");
+    fn map(v: &mut Value, names: &[(&str, &str)]) {
+        match v {
+            Value::String(s) => {
+                if let Some((_, to)) = names.iter().find(|(from, _)| from == s) {
+                    *s = to.to_string();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| map(i, names)),
+            Value::Object(o) => {
+                let entries: Vec<(String, Value)> = std::mem::take(o).into_iter().collect();
+                for (k, mut val) in entries {
+                    map(&mut val, names);
+                    let k = names
+                        .iter()
+                        .find(|(from, _)| *from == k)
+                        .map_or(k, |(_, to)| to.to_string());
+                    o.insert(k, val);
+                }
+            }
+            _ => {}
+        }
+    }
+    map(&mut v, names);
+    v
+}
+
+#[test]
+fn renamed_and_nested_fields_give_the_figures_of_time_and_action() {
+    let out = tempfile::tempdir().unwrap();
+    for case in ["messy", "seedlike"] {
+        let expected = all_figures(&fixture(case), &[], &[]);
+        let nested = rewritten(case, out.path(), &|m| {
+            let time = m.remove("time");
+            let action = m.remove("action");
+            if let Some(t) = time {
+                m.insert("ts".into(), t);
+            }
+            let mut payload = serde_json::Map::new();
+            if let Some(a) = action {
+                payload.insert("kind".into(), a);
+            }
+            payload.insert("repo".into(), serde_json::json!({"id": 7, "tags": ["a", "b"]}));
+            m.insert("payload".into(), Value::Object(payload));
+        });
+        let got = all_figures(&nested, &["--time-field", "ts", "--action-field", "payload.kind"], &[]);
+        assert_eq!(got, expected, "{case}");
+        // the summary names the fields
+        let summary = windowpane()
+            .args([
+                "batch",
+                "--no-report",
+                "--format",
+                "summary",
+                "--time-field",
+                "ts",
+                "--action-field",
+                "payload.kind",
+            ])
+            .arg(&nested)
+            .output()
+            .unwrap();
+        let summary: Value = serde_json::from_slice(&summary.stdout).unwrap();
+        assert_eq!(
+            summary["input"]["fields"],
+            serde_json::json!({"time": "ts", "action": "payload.kind"})
+        );
+    }
+}
+
+#[test]
+fn numeric_actions_and_times_with_a_fraction_give_the_same_figures() {
+    let out = tempfile::tempdir().unwrap();
+    let case = "messy";
+    let expected = all_figures(&fixture(case), &[], &[]);
+    // actions as numbers, in the same order as their names
+    let numbers = [("Close", 1), ("Open", 2), ("Pause", 3)];
+    let numeric = rewritten(case, &out.path().join("n"), &|m| {
+        if let Some(Value::String(a)) = m.get("action") {
+            if let Some((_, n)) = numbers.iter().find(|(name, _)| name == a) {
+                m.insert("action".into(), Value::from(*n));
+            }
+        }
+    });
+    let got = all_figures(
+        &numeric,
+        &["--alert-actions", "2,1"],
+        &[("1", "Close"), ("2", "Open"), ("3", "Pause")],
+    );
+    assert_eq!(got, expected);
+    // a fraction of a second in each integer time: the same seconds
+    let fractional = rewritten(case, &out.path().join("f"), &|m| {
+        if let Some(t) = m.get("time").and_then(Value::as_i64) {
+            m.insert("time".into(), serde_json::json!(t as f64 + 0.75));
+        }
+    });
+    assert_eq!(all_figures(&fractional, &[], &[]), expected);
+}
+
+#[test]
+fn a_checkpoint_records_the_fields_and_refuses_others() {
+    let out = tempfile::tempdir().unwrap();
+    let d = out.path();
+    fs::create_dir(d.join("in")).unwrap();
+    fs::write(d.join("in/a.json"), "{\"ts\":60,\"event\":\"login\"}\n").unwrap();
+    windowpane()
+        .current_dir(d)
+        .args([
+            "update",
+            "in",
+            "--no-report",
+            "--time-field",
+            "ts",
+            "--action-field",
+            "event",
+        ])
+        .assert()
+        .success();
+    windowpane()
+        .current_dir(d)
+        .args(["update", "in", "--no-report"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--time-field ts"));
+}

@@ -61,113 +61,165 @@ fn sources(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The code of a file without comments, string literals and its test
-/// module (a `#[cfg(test)]` item and all that follows it at the end).
+/// The code of a file without comments, string and character literals,
+/// and its test modules (`#[cfg(test)] mod … { … }`, wherever they are),
+/// line by line (the lines keep their numbers).
 fn code_of(text: &str) -> Vec<String> {
-    let body = match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
-        None => text,
-    };
     let mut out = Vec::new();
     let mut in_block = 0usize;
-    for line in body.lines() {
+    for line in text.lines() {
         let mut kept = String::new();
-        let mut chars = line.chars().peekable();
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
         let mut in_string = false;
-        while let Some(c) = chars.next() {
+        while i < chars.len() {
+            let c = chars[i];
+            let next = chars.get(i + 1).copied();
+            i += 1;
             if in_block > 0 {
-                if c == '*' && chars.peek() == Some(&'/') {
-                    chars.next();
+                if c == '*' && next == Some('/') {
+                    i += 1;
                     in_block -= 1;
-                } else if c == '/' && chars.peek() == Some(&'*') {
-                    chars.next();
+                } else if c == '/' && next == Some('*') {
+                    i += 1;
                     in_block += 1;
                 }
                 continue;
             }
             if in_string {
                 if c == '\\' {
-                    chars.next();
+                    i += 1;
                 } else if c == '"' {
                     in_string = false;
                 }
                 continue;
             }
             match c {
-                '/' if chars.peek() == Some(&'/') => break,
-                '/' if chars.peek() == Some(&'*') => {
-                    chars.next();
+                '/' if next == Some('/') => break,
+                '/' if next == Some('*') => {
+                    i += 1;
                     in_block += 1;
                 }
                 '"' => in_string = true,
+                // a character literal ('"', '\'', '\\'); a lifetime has no closing quote
+                '\'' if next == Some('\\') => {
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += if chars[i] == '\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+                '\'' if chars.get(i + 1) == Some(&'\'') => i += 2,
                 _ => kept.push(c),
             }
         }
         out.push(kept);
     }
+    // test modules out, keeping their lines empty
+    let mut depth_at_test: Option<usize> = None;
+    let mut depth = 0usize;
+    let mut pending_test = false;
+    for line in out.iter_mut() {
+        let trimmed = line.trim();
+        if depth_at_test.is_none() && trimmed.starts_with("#[cfg(test)]") {
+            pending_test = true;
+        }
+        let opens = line.matches('{').count();
+        let closes = line.matches('}').count();
+        if pending_test && trimmed.starts_with("mod ") && opens > 0 {
+            depth_at_test = Some(depth);
+            pending_test = false;
+        }
+        let inside = depth_at_test.is_some();
+        depth = (depth + opens).saturating_sub(closes);
+        if inside {
+            line.clear();
+            if depth_at_test == Some(depth) {
+                depth_at_test = None;
+            }
+        }
+    }
     out
 }
 
 /// The top-level module a source file belongs to (`None` for `lib.rs` and
-/// `main.rs`), and whether `super::` in it names the crate root.
-fn module_of(file: &Path) -> (Option<String>, bool) {
+/// `main.rs`), and how deep its module is (1 for `src/x.rs` and
+/// `src/x/mod.rs`): `super::` that many times names the crate root.
+fn module_of(file: &Path) -> (Option<String>, usize) {
     let rel = file.strip_prefix(root()).unwrap();
     let parts: Vec<String> = rel.iter().map(|p| p.to_string_lossy().into_owned()).collect();
     let first = parts[0].trim_end_matches(".rs").to_string();
     if parts.len() == 1 && (first == "lib" || first == "main") {
-        return (None, false);
+        return (None, 0);
     }
-    let top_file = parts.len() == 1 || (parts.len() == 2 && parts[1] == "mod.rs");
-    (Some(first), top_file)
+    let depth = if parts.last().is_some_and(|p| p == "mod.rs") {
+        parts.len() - 1
+    } else {
+        parts.len()
+    };
+    (Some(first), depth)
 }
 
-/// The modules a line names: `crate::a…`, `crate::{a, b::…}`, and the
-/// crate root for `crate::Item` and a top-level file's `super::`.
-fn named(line: &str, super_is_root: bool) -> Vec<String> {
-    let mut out = Vec::new();
+/// The modules the code names, with the line each is on: `crate::a…`,
+/// `crate::{a, b::…}` (over several lines too), and the crate root for
+/// `crate::Item` and for as many `super::` as the module is deep.
+fn named(lines: &[String], depth: usize) -> Vec<(usize, String)> {
+    let text = lines.join("\n");
+    let line_of = |at: usize| text[..at].matches('\n').count();
     let ident = |s: &str| -> String { s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect() };
-    let mut rest = line;
-    while let Some(at) = rest.find("crate::") {
-        let before = rest[..at].chars().last();
-        let after = &rest[at + "crate::".len()..];
-        rest = after;
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$') {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find("crate::") {
+        let at = from + found;
+        from = at + "crate::".len();
+        let before = text[..at].chars().last();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == ':') {
             continue;
         }
+        let after = &text[from..];
         if let Some(group) = after.strip_prefix('{') {
-            let mut depth = 0;
+            let mut level = 0;
             let mut item = String::new();
+            let mut items = Vec::new();
             for c in group.chars() {
                 match c {
-                    '{' => depth += 1,
-                    '}' if depth == 0 => break,
-                    '}' => depth -= 1,
-                    ',' if depth == 0 => {
-                        out.push(ident(item.trim()));
-                        item.clear();
+                    '{' => level += 1,
+                    '}' if level == 0 => break,
+                    '}' => level -= 1,
+                    ',' if level == 0 => {
+                        items.push(std::mem::take(&mut item));
                         continue;
                     }
                     _ => {}
                 }
-                if depth == 0 {
+                if level == 0 {
                     item.push(c);
                 }
             }
-            if !item.trim().is_empty() {
-                out.push(ident(item.trim()));
+            items.push(item);
+            for item in items.iter().map(|i| i.trim()).filter(|i| !i.is_empty()) {
+                out.push((line_of(at), ident(item)));
             }
         } else {
-            out.push(ident(after));
+            out.push((line_of(at), ident(after)));
         }
     }
-    if super_is_root {
-        let mut rest = line;
-        while let Some(at) = rest.find("super::") {
-            let before = rest[..at].chars().last();
-            rest = &rest[at + "super::".len()..];
-            if !before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-                out.push(format!("(root via super) {}", ident(rest)));
-            }
+    // super:: repeated `depth` times (or more) leaves the module's own tree
+    let mut from = 0;
+    while let Some(found) = text[from..].find("super::") {
+        let at = from + found;
+        let before = text[..at].chars().last();
+        let mut n = 0;
+        let mut rest = &text[at..];
+        while let Some(r) = rest.strip_prefix("super::") {
+            n += 1;
+            rest = r;
+        }
+        from = at + n * "super::".len();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue;
+        }
+        if n >= depth {
+            out.push((line_of(at), format!("(root via super) {}", ident(rest))));
         }
     }
     out
@@ -197,42 +249,43 @@ fn broken_edges(files: &[(PathBuf, String)]) -> Vec<String> {
     let commands = commands();
     let mut broken = Vec::new();
     for (file, text) in files {
-        let (module, super_is_root) = module_of(file);
+        let (module, depth) = module_of(file);
         let Some(module) = module else { continue };
         let rel = file.strip_prefix(root()).unwrap_or(file).display().to_string();
         let Some(&own) = layers.get(module.as_str()) else {
             broken.push(format!("src/{rel}: the module `{module}` has no layer in LAYERS"));
             continue;
         };
-        let command = (module == "cmd")
-            .then(|| file.file_stem().unwrap().to_string_lossy().into_owned())
-            .filter(|c| commands.contains(c));
-        for (n, line) in code_of(text).iter().enumerate() {
-            if let Some(own_command) = &command {
+        // a command, or the options commands share, names no command
+        let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let command = (module == "cmd" && stem != "mod").then_some(stem);
+        let code = code_of(text);
+        if let Some(own_command) = &command {
+            for (n, line) in code.iter().enumerate() {
                 for other in commands_named(line) {
                     if &other != own_command && commands.contains(&other) {
                         broken.push(format!(
-                            "src/{rel}:{}: the command `{own_command}` names the command `{other}`; share through cmd/args.rs or a lower module",
+                            "src/{rel}:{}: `cmd/{own_command}.rs` names the command `{other}`; share through cmd/args.rs or a lower module",
                             n + 1
                         ));
                     }
                 }
             }
-            for target in named(line, super_is_root) {
-                if target == module {
-                    continue;
-                }
-                match layers.get(target.as_str()) {
-                    Some(&theirs) if theirs > own => {}
-                    Some(_) => broken.push(format!(
-                        "src/{rel}:{}: `{module}` names `{target}`, which is not in a lower layer",
-                        n + 1
-                    )),
-                    None => broken.push(format!(
-                        "src/{rel}:{}: `{module}` names `crate::{target}`, an item of the crate root or an unknown module",
-                        n + 1
-                    )),
-                }
+        }
+        for (n, target) in named(&code, depth) {
+            if target == module {
+                continue;
+            }
+            match layers.get(target.as_str()) {
+                Some(&theirs) if theirs > own => {}
+                Some(_) => broken.push(format!(
+                    "src/{rel}:{}: `{module}` names `{target}`, which is not in a lower layer",
+                    n + 1
+                )),
+                None => broken.push(format!(
+                    "src/{rel}:{}: `{module}` names `crate::{target}`, an item of the crate root or an unknown module",
+                    n + 1
+                )),
             }
         }
     }
@@ -310,9 +363,22 @@ fn the_check_sees_a_forbidden_edge() {
             "use super::args::ReportArgs;\nuse super::stream::publish;\n",
         ),
         file("cmd/sql.rs", "fn f() { crate::cmd::batch::run(); }\n"),
+        file("frames.rs", "use crate::{\n    metrics::Figures,\n    sql::View,\n};\n"),
+        file(
+            "engine/stream/records.rs",
+            "use super::super::super::sql;\nuse super::*;\n",
+        ),
+        file(
+            "text.rs",
+            "fn q(c: char) -> bool { c == '\"' } fn r() { crate::output::x(); }\n",
+        ),
+        file(
+            "codec.rs",
+            "#[cfg(test)]\nmod tests {\n    use crate::cmd;\n}\n\nfn after() { crate::state::x(); }\n",
+        ),
     ];
     let broken = broken_edges(&files);
-    assert_eq!(broken.len(), 6, "{broken:#?}");
+    assert_eq!(broken.len(), 10, "{broken:#?}");
     for (i, needle) in [
         "engine/stream.rs:1",
         "state.rs:1",
@@ -320,6 +386,10 @@ fn the_check_sees_a_forbidden_edge() {
         "metrics.rs:1",
         "cmd/update.rs:2",
         "cmd/sql.rs:1",
+        "frames.rs:1",
+        "engine/stream/records.rs:1",
+        "text.rs:1",
+        "codec.rs:6",
     ]
     .iter()
     .enumerate()

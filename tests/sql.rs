@@ -748,3 +748,44 @@ fn a_reader_of_a_running_stream_sees_whole_commits_only() {
         batch.lines().nth(1).unwrap().parse::<u64>().unwrap()
     );
 }
+
+#[test]
+fn new_rows_keeps_equal_rows_and_each_statements_own_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = case("seedlike").join("input");
+    let input = input.to_str().unwrap();
+    output_in(dir.path(), &["update", input, "--no-report", "--checkpoint", "ck"]);
+    // two equal rows in one result are both new; the same statement twice
+    // in a script prints its rows twice
+    let script = "select 1 as one from totals; select 1 as one from totals;";
+    let out = output_in(
+        dir.path(),
+        &[
+            "sql",
+            "--checkpoint",
+            "ck",
+            "--new-rows",
+            "--seen",
+            "seen.json",
+            "--format",
+            "csv",
+            script,
+        ],
+    );
+    assert_eq!(out.lines().filter(|l| *l == "1").count(), 4, "{out}");
+    let again = output_in(
+        dir.path(),
+        &[
+            "sql",
+            "--checkpoint",
+            "ck",
+            "--new-rows",
+            "--seen",
+            "seen.json",
+            "--format",
+            "csv",
+            script,
+        ],
+    );
+    assert_eq!(again.lines().filter(|l| *l == "1").count(), 0, "{again}");
+}

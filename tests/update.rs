@@ -535,3 +535,66 @@ fn updates_killed_while_they_extend_the_report_leave_it_whole() {
         assert!(a == b, "{name} differs between update and batch");
     }
 }
+
+#[test]
+fn alerts_of_new_options_stay_right_when_no_file_is_new() {
+    // another threshold computes the alerts again; a later run with the
+    // same options and nothing new loads them as they were saved, not the
+    // older threshold's
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    windowpane(&["generate", "dumps", "--files", "3", "--events", "6000"], d);
+    let alerts =
+        |out: &str| -> serde_json::Value { serde_json::from_str::<serde_json::Value>(out).unwrap()["alerts"].clone() };
+    let want = alerts(&windowpane(
+        &[
+            "batch",
+            "dumps",
+            "--no-report",
+            "--format",
+            "summary",
+            "--alert-threshold",
+            "5",
+        ],
+        d,
+    ));
+    let default = alerts(&windowpane(
+        &["batch", "dumps", "--no-report", "--format", "summary"],
+        d,
+    ));
+    assert_ne!(
+        want, default,
+        "the thresholds give the same alerts: the test sees nothing"
+    );
+    windowpane(&["update", "dumps", "--no-report", "--format", "summary"], d);
+    for _ in 0..2 {
+        let got = windowpane(
+            &[
+                "update",
+                "dumps",
+                "--no-report",
+                "--format",
+                "summary",
+                "--alert-threshold",
+                "5",
+            ],
+            d,
+        );
+        assert_eq!(alerts(&got), want);
+    }
+    // and a reader of the checkpoint sees them too
+    let out = windowpane(
+        &[
+            "sql",
+            "--checkpoint",
+            "reports/.dumps.checkpoint",
+            "--alert-threshold",
+            "5",
+            "--format",
+            "csv",
+            "select count(*) as n from alerts",
+        ],
+        d,
+    );
+    assert_eq!(out.lines().nth(1).unwrap(), want.to_string());
+}

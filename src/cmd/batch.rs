@@ -74,7 +74,7 @@ pub fn run(args: &Args) -> Result<()> {
     let opts = args.figures.options();
     let inputs = Inputs::from_args(&args.input);
     let input = inputs.display();
-    let (mut batch, stats) = match &args.spark {
+    let (mut batch, mut stats) = match &args.spark {
         Some(url) => {
             let scan = source::spark::read(url, &args.input, &args.read.options(args.strict))?;
             let stats = scan.input_stats(url);
@@ -91,6 +91,7 @@ pub fn run(args: &Args) -> Result<()> {
             (batch, stats)
         }
     };
+    stats.fields = args.read.options(args.strict).fields.named();
     let range = batch.counts.time_range();
     // the state is not needed past its table: let it go as the table grows
     let table = std::mem::take(&mut batch.counts).into_table();

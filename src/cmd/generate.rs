@@ -146,9 +146,13 @@ fn events_from(args: &Args, start: i64, seed: u64) -> Result<Vec<(i64, String)>>
 fn write_file(path: &Path, body: &[u8], gzip: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let write = || -> std::io::Result<()> {
+        // readable by all, as a file written plainly would be (the umask
+        // applies at creation)
+        use std::os::unix::fs::PermissionsExt;
         let mut aside = tempfile::Builder::new()
             .prefix(".generate-")
             .suffix(".tmp")
+            .permissions(std::fs::Permissions::from_mode(0o666))
             .tempfile_in(dir)?;
         if gzip {
             let mut enc = flate2::write::GzEncoder::new(aside.as_file_mut(), flate2::Compression::default());

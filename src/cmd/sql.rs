@@ -1,6 +1,6 @@
 //! `windowpane sql`: SQL queries over the figures of an events folder.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -189,7 +189,7 @@ pub fn run(args: &Args) -> Result<()> {
         );
         let figures = metrics::compute(&scan.batch.counts, &args.figures.options())
             .with_context(|| format!("cannot compute the figures of {}", arguments.join(" ")))?;
-        let mut session = Session::new(figures, Vec::new(), Vec::new())?.with_time_unit(args.read.time_unit);
+        let mut session = Session::new(figures, Vec::new(), Vec::new())?.with_read(&args.read.options(false));
         let input = PathBuf::from(arguments.join(" "));
         return match statements {
             Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows, &mut seen),
@@ -226,7 +226,7 @@ pub fn run(args: &Args) -> Result<()> {
         .with_context(|| format!("cannot compute the figures of {}", input.display()))?;
     let files = inputs.list_files(args.order)?.files;
     let events = batch.counts.events();
-    let mut session = Session::new(figures, batch.rejected, files)?.with_time_unit(args.read.time_unit);
+    let mut session = Session::new(figures, batch.rejected, files)?.with_read(&args.read.options(false));
     match statements {
         Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows, &mut seen),
         Statements::Prompt => Prompt::new(args.format, args.max_rows).run(&mut session, &input, events),
@@ -265,6 +265,12 @@ fn run_checkpoint(args: &Args, dir: &Path, statements: Statements, seen: &mut Se
     let text = match statements {
         Statements::Script(text) => text,
         Statements::Prompt => {
+            if args.every.is_some() || args.new_rows {
+                anyhow::bail!(
+                    "--every and --new-rows run statements given as an argument or with -f FILE; \
+                     in the prompt, .refresh moves to the latest commit"
+                );
+            }
             let (mut session, heading, events) = checkpoint_session(args, dir)?;
             println!("{heading}");
             let reload = |session: &mut Session| -> Result<String> {
@@ -279,18 +285,28 @@ fn run_checkpoint(args: &Args, dir: &Path, statements: Statements, seen: &mut Se
     };
     let mut run = 0u64;
     loop {
-        let (mut session, heading, _) = checkpoint_session(args, dir)?;
-        // the heading is a line of the table output, and beside CSV or JSON
-        // it goes to standard error, so that standard output stays parseable
-        if args.format == FrameFormat::Table {
-            crate::text::print_stdout(&format!("{heading}\n"))?;
-        } else {
-            eprintln!("{heading}");
+        match checkpoint_session(args, dir) {
+            Ok((mut session, heading, _)) => {
+                // the heading is a line of the table output, and beside CSV
+                // or JSON it goes to standard error, so that standard output
+                // stays parseable
+                if args.format == FrameFormat::Table {
+                    crate::text::print_stdout(&format!("{heading}\n"))?;
+                } else {
+                    eprintln!("{heading}");
+                }
+                run_script(&mut session, &text, args.format, args.max_rows, seen)?;
+            }
+            // once running, a read that fails (a stream started over
+            // meanwhile) is said and tried again at the next period
+            Err(e) if run > 0 => eprintln!("windowpane: warning: {}", printable_lines(&format!("{e:#}"))),
+            Err(e) => return Err(e),
         }
-        run_script(&mut session, &text, args.format, args.max_rows, seen)?;
         run += 1;
         match args.every {
-            Some(every) if args.times.is_none_or(|t| run < t) => std::thread::sleep(every),
+            Some(every) if args.times.is_none_or(|t| run < t) && !crate::text::stdout_closed() => {
+                std::thread::sleep(every)
+            }
             _ => return Ok(()),
         }
         if args.format == FrameFormat::Table {
@@ -299,28 +315,30 @@ fn run_checkpoint(args: &Args, dir: &Path, statements: Statements, seen: &mut Se
     }
 }
 
-/// The rows printed before, for --new-rows: by statement, each row as the
-/// text of its values; kept in --seen FILE between commands.
+/// The rows printed before, for --new-rows: for each statement (by its
+/// place in the script and its text) and row (the text of its values), how
+/// many times it was printed, so that a result's equal rows are each new
+/// once; kept in --seen FILE between commands.
 struct Seen {
     on: bool,
     file: Option<PathBuf>,
-    rows: HashSet<String>,
+    rows: HashMap<String, usize>,
 }
 
 impl Seen {
     fn open(args: &Args) -> Result<Seen> {
-        let mut rows = HashSet::new();
+        let mut rows = HashMap::new();
         if let Some(file) = &args.seen {
             match std::fs::read_to_string(file) {
                 Ok(text) => {
                     for line in text.lines().filter(|l| !l.is_empty()) {
-                        let key: String = serde_json::from_str(line).with_context(|| {
+                        let (key, n): (String, usize) = serde_json::from_str(line).with_context(|| {
                             format!(
-                                "{} is not a --seen file windowpane wrote (a JSON string per line)",
+                                "{} is not a --seen file windowpane wrote (a JSON [row, times] per line)",
                                 file.display()
                             )
                         })?;
-                        rows.insert(key);
+                        rows.insert(key, n);
                     }
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -334,36 +352,58 @@ impl Seen {
         })
     }
 
-    /// The rows of `df` that `statement` has not printed before, now
-    /// remembered as printed.
-    fn new_rows(&mut self, statement: &str, df: polars::prelude::DataFrame) -> Result<polars::prelude::DataFrame> {
+    /// The rows of `df`, the result of statement number `index`, that were
+    /// not printed before, now remembered as printed.
+    fn new_rows(
+        &mut self,
+        index: usize,
+        statement: &str,
+        df: polars::prelude::DataFrame,
+    ) -> Result<polars::prelude::DataFrame> {
         if !self.on {
             return Ok(df);
         }
+        let mut counts: HashMap<String, usize> = HashMap::new();
         let mut keep = Vec::with_capacity(df.height());
         for i in 0..df.height() {
             let row = df.get_row(i).context("cannot read a row of the result")?;
             let values: Vec<String> = row.0.iter().map(|v| format!("{v:?}")).collect();
-            keep.push(
-                self.rows
-                    .insert(format!("{}\u{1f}{}", statement.trim(), values.join("\u{1f}"))),
-            );
+            let key = serde_json::to_string(&(index, statement.trim(), values))?;
+            let n = counts.entry(key.clone()).or_default();
+            *n += 1;
+            let before = self.rows.get(&key).copied().unwrap_or(0);
+            keep.push(*n > before);
+        }
+        for (key, n) in counts {
+            let seen = self.rows.entry(key).or_default();
+            *seen = (*seen).max(n);
         }
         let mask: polars::prelude::BooleanChunked = keep.into_iter().collect();
         Ok(df.filter(&mask)?)
     }
 
-    /// Saves what was printed in the --seen file.
+    /// Saves what was printed in the --seen file: written under a new
+    /// name beside it and renamed over it.
     fn save(&self) -> Result<()> {
         let Some(file) = &self.file else { return Ok(()) };
-        let mut keys: Vec<&String> = self.rows.iter().collect();
+        let mut keys: Vec<(&String, &usize)> = self.rows.iter().collect();
         keys.sort();
         let mut text = String::new();
         for k in keys {
-            text.push_str(&serde_json::to_string(k)?);
+            text.push_str(&serde_json::to_string(&k)?);
             text.push('\n');
         }
-        crate::checkpoint::write_atomic(file, text.as_bytes())
+        let dir = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let write = || -> std::io::Result<()> {
+            let mut aside = tempfile::NamedTempFile::new_in(dir)?;
+            aside.write_all(text.as_bytes())?;
+            aside.persist(file).map_err(|e| e.error)?;
+            Ok(())
+        };
+        write().with_context(|| format!("cannot write {}", file.display()))
     }
 }
 
@@ -390,8 +430,8 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
             rows: Vec<frame::Row>,
         }
         let mut results = Vec::with_capacity(statements.len());
-        for statement in &statements {
-            let df = seen.new_rows(statement, session.query(statement)?)?;
+        for (i, statement) in statements.iter().enumerate() {
+            let df = seen.new_rows(i, statement, session.query(statement)?)?;
             let rows = frame::json_rows(&df).context("cannot print the result")?;
             results.push(Outcome { statement, rows });
         }
@@ -401,14 +441,17 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
         return seen.save();
     }
     for (i, statement) in statements.iter().enumerate() {
-        let df = seen.new_rows(statement, session.query(statement)?)?;
+        let df = seen.new_rows(i, statement, session.query(statement)?)?;
         let mut out = frame::render(&df, format, max_rows).context("cannot print the result")?;
         if i + 1 < statements.len() && format == FrameFormat::Table {
             out.push('\n');
         }
         crate::text::print_stdout(&for_stdout(out, format))?;
+        // what was printed is remembered at once: a later statement that
+        // fails does not make these rows new again
+        seen.save()?;
     }
-    seen.save()
+    Ok(())
 }
 
 const PROMPT_HELP: &str = "\

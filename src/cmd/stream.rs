@@ -132,6 +132,9 @@ fn file_list(files: &[String]) -> String {
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
+    // under `nohup` SIGHUP is ignored, and must stay so: the handler would
+    // replace that
+    let hangup_ignored = signal_ignored(libc::SIGHUP);
     ctrlc::set_handler(move || {
         if flag.swap(true, Ordering::SeqCst) {
             // a second Ctrl-C: leave now; the checkpoint keeps what is committed
@@ -139,7 +142,22 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
         }
     })
     .context("cannot install the handler of Ctrl-C, SIGTERM and SIGHUP")?;
+    if hangup_ignored {
+        // SAFETY: sets the disposition of one signal to "ignore"
+        unsafe {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        }
+    }
     Ok(stop)
+}
+
+/// True when `signal` is ignored by this process (as `nohup` leaves SIGHUP).
+fn signal_ignored(signal: libc::c_int) -> bool {
+    // SAFETY: reads the current disposition into a zeroed struct, changing nothing
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
+    }
 }
 
 /// Watches `input` for changes; `None` (polling only) when the system
@@ -223,20 +241,25 @@ pub fn run(args: &Args) -> Result<()> {
             read: args.read.options(false),
         },
     )?;
-    let mut screen = Screen::new(args)?;
     let resumed = stream.triggers().len();
-    if resumed > 0 && !screen.quiet {
-        screen.out.line(&format!(
-            "resuming after trigger {resumed} from {}",
+    let quiet = args.quiet || args.format != StreamFormat::Table;
+    if resumed > 0 && !quiet {
+        // before the live view takes the screen
+        crate::text::print_stdout(&format!(
+            "resuming after trigger {resumed} from {}\n",
             checkpoint.display()
         ))?;
     }
+    let mut screen = Screen::new(args)?;
     let stopped = take_triggers(args, &mut stream, &mut screen, out_dir.as_deref())?;
     // give the terminal back before printing
-    let quiet = screen.quiet;
     let mut out = screen.close();
     if stopped {
-        eprintln!(
+        // after a hang-up the terminal may be gone: a message that cannot
+        // be written must not stop the report from being written
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
             "windowpane: stopped after trigger {}; the same command goes on from there",
             stream.triggers().len()
         );

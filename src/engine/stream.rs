@@ -84,8 +84,22 @@ struct Metadata {
     mode: OutputMode,
     watermark_minutes: Option<usize>,
     time_unit: String,
+    /// The fields events are read from (absent in checkpoints made before
+    /// they could be named: `time` and `action`).
+    #[serde(default = "default_time_field")]
+    time_field: String,
+    #[serde(default = "default_action_field")]
+    action_field: String,
     alert_threshold: i64,
     alert_actions: (String, String),
+}
+
+fn default_time_field() -> String {
+    "time".into()
+}
+
+fn default_action_field() -> String {
+    "action".into()
 }
 
 /// The files of an input, each with what it is now when asked for.
@@ -253,8 +267,15 @@ impl Stream {
                 Ok(stream) => return Ok(stream),
                 Err(e) => {
                     tries += 1;
-                    let moved = Checkpoint::open_reader(checkpoint_dir)?.last_commit()? != before;
-                    if !moved || tries >= 50 {
+                    let now = Checkpoint::open_reader(checkpoint_dir).and_then(|c| c.last_commit());
+                    let moved = now.is_ok_and(|now| now != before);
+                    if tries >= 50 {
+                        return Err(e.context(format!(
+                            "the stream kept committing while {} was read: try again",
+                            checkpoint_dir.display()
+                        )));
+                    }
+                    if !moved {
                         return Err(e);
                     }
                     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -366,6 +387,8 @@ impl Stream {
             mode: opts.mode,
             watermark_minutes: (opts.mode == OutputMode::Append).then_some(opts.watermark_minutes),
             time_unit: format!("{:?}", opts.read.unit).to_lowercase(),
+            time_field: opts.read.fields.time_name(),
+            action_field: opts.read.fields.action_name(),
             alert_threshold: opts.figures.alert_threshold,
             alert_actions: opts.figures.alert_actions.clone(),
         };
@@ -380,9 +403,6 @@ impl Stream {
             None => false,
         };
         let text = serde_json::to_string_pretty(&metadata)?;
-        if saved.as_deref() != Some(text.as_str()) {
-            checkpoint.set_metadata(&text)?;
-        }
         let mut stream = Stream {
             input: input.to_path_buf(),
             input_is_dir,
@@ -419,9 +439,20 @@ impl Stream {
         stream.load()?;
         stream.changed.since = stream.trigger;
         if alerts_changed {
-            // the alerts are the only figure kept that the options change
+            // the alerts are the only figure kept that the options change:
+            // computed again, and saved in a snapshot of the last commit
+            // before the metadata names the new options, so that no later
+            // load takes the old alerts for the new options
             let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
             stream.kept.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
+            if stream.trigger > 0 {
+                let bytes = stream.encode_snapshot();
+                stream.checkpoint.commit(Kind::Snapshot, stream.trigger, &bytes)?;
+                stream.since_snapshot = (0, 0);
+            }
+        }
+        if saved.as_deref() != Some(text.as_str()) {
+            stream.checkpoint.set_metadata(&text)?;
         }
         Ok(stream)
     }
@@ -451,6 +482,8 @@ impl Stream {
                     from = n;
                     break;
                 }
+                // a reader racing the writer's clean-up reads again instead
+                Err(e) if reader => return Err(e),
                 Err(e) => eprintln!(
                     "windowpane: warning: the checkpoint snapshot {} cannot be used ({e:#}); trying an older one",
                     self.checkpoint.describe(Kind::Snapshot, n)
@@ -857,6 +890,7 @@ impl Stream {
             skipped: self.skipped,
             scan: None,
             quarantine: None,
+            fields: self.opts.read.fields.named(),
         }
     }
 

@@ -638,14 +638,21 @@ fn rejected_section(out: &mut String, r: &Report) {
 
 /// How the report was made: input, time, options, files.
 fn about_section(out: &mut String, r: &Report) {
-    let (s, i) = (r.summary, &r.summary.input);
-    let _ = s;
+    let i = &r.summary.input;
     let title = escape(r.title);
     let o = r.options;
+    let fields = match &i.fields {
+        Some(f) => format!(
+            "<dt>fields</dt><dd>time from <code>{t}</code>, action from <code>{a}</code> (<code>--time-field {t} --action-field {a}</code>)</dd>\n",
+            t = escape(&f.time),
+            a = escape(&f.action)
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         out,
         "<h2 id=\"about\">How this report was made</h2>\n<dl class=\"about\">\n\
-         <dt>input</dt><dd><code>{title}</code>: {files} files, {lines} lines</dd>\n\
+         <dt>input</dt><dd><code>{title}</code>: {files} files, {lines} lines</dd>\n{fields}\
          <dt>made</dt><dd>{when} by windowpane {version}</dd>\n\
          <dt>alerts</dt><dd>|{a} − {b}| per minute &gt; {t} (<code>--alert-actions {a},{b} --alert-threshold {t}</code>)</dd>\n\
          <dt>moving average</dt><dd>trailing {w} minutes (<code>--moving-window {w}m</code>)</dd>\n\

@@ -1199,6 +1199,7 @@ mod tests {
             skipped: 0,
             scan: None,
             quarantine: None,
+            fields: None,
         };
         let summary = Summary::new(&input, counts.time_range(), &figures);
         // read ahead on a thread or when prepared: the same either way

@@ -67,6 +67,84 @@ impl TimeUnit {
     }
 }
 
+/// Where an event's two fields are in its JSON object: a key, or a dotted
+/// path into nested objects (`payload.type`). The defaults are `time` and
+/// `action`. Paths are made once per run and kept for its life, so that
+/// the options that carry them stay plain values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    /// The time field's path.
+    pub time: &'static [&'static str],
+    /// The action field's path.
+    pub action: &'static [&'static str],
+}
+
+impl Default for Fields {
+    fn default() -> Self {
+        Fields {
+            time: &["time"],
+            action: &["action"],
+        }
+    }
+}
+
+impl Fields {
+    /// The path of a field named on the command line (`payload.type`), or
+    /// why it is not one.
+    pub fn path(name: &str) -> Result<&'static [&'static str], String> {
+        if name.is_empty() || name.split('.').any(str::is_empty) {
+            return Err(format!(
+                "{name:?} is not a field name: give a key (ts) or a dotted path into nested objects (payload.type)"
+            ));
+        }
+        let parts: Vec<&'static str> = name
+            .split('.')
+            .map(|p| &*Box::leak(p.to_string().into_boxed_str()))
+            .collect();
+        Ok(Box::leak(parts.into_boxed_slice()))
+    }
+
+    /// The time field as written on the command line.
+    pub fn time_name(&self) -> String {
+        self.time.join(".")
+    }
+
+    /// The action field as written on the command line.
+    pub fn action_name(&self) -> String {
+        self.action.join(".")
+    }
+
+    /// The fields as named on the command line, when not the defaults: what
+    /// the summary and the page say the events were read from.
+    pub fn named(&self) -> Option<crate::model::FieldNames> {
+        (!self.is_default()).then(|| crate::model::FieldNames {
+            time: self.time_name(),
+            action: self.action_name(),
+        })
+    }
+
+    /// True for `time` and `action`.
+    pub fn is_default(&self) -> bool {
+        *self == Fields::default()
+    }
+
+    /// The time key of a flat object, when the path is one key.
+    fn time_key(&self) -> Option<&'static str> {
+        match self.time {
+            [key] => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The action key of a flat object, when the path is one key.
+    fn action_key(&self) -> Option<&'static str> {
+        match self.action {
+            [key] => Some(key),
+            _ => None,
+        }
+    }
+}
+
 /// What one line of input turned out to be.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line<'a> {
@@ -84,17 +162,25 @@ pub enum Line<'a> {
 }
 
 /// Classifies one line (without its trailing newline), integer times
-/// being epoch seconds.
+/// being epoch seconds, the fields `time` and `action`.
 pub fn parse(line: &[u8]) -> Line<'_> {
-    parse_with(line, TimeUnit::S)
+    parse_with(line, TimeUnit::S, Fields::default())
 }
 
 /// Classifies one line (without its trailing newline), integer times being
-/// in `unit`.
-pub fn parse_with(line: &[u8], unit: TimeUnit) -> Line<'_> {
-    if let Some((time, action)) = fast::canonical(line).or_else(|| fast::scan(line)) {
+/// in `unit`, the event's fields where `fields` say.
+pub fn parse_with(line: &[u8], unit: TimeUnit, fields: Fields) -> Line<'_> {
+    let fast = if fields.is_default() {
+        fast::canonical(line).or_else(|| fast::scan(line, "time", "action"))
+    } else {
+        fields
+            .time_key()
+            .zip(fields.action_key())
+            .and_then(|(t, a)| fast::scan(line, t, a))
+    };
+    if let Some((time, action)) = fast {
         if action.len() > MAX_ACTION_BYTES {
-            return Line::Rejected(action_too_long(action.len()));
+            return Line::Rejected(action_too_long(&fields, action.len()));
         }
         return match check_integer(i128::from(time), unit) {
             Ok(time) => Line::Event {
@@ -107,11 +193,50 @@ pub fn parse_with(line: &[u8], unit: TimeUnit) -> Line<'_> {
     if line.iter().all(|b| b.is_ascii_whitespace()) {
         return Line::Blank;
     }
-    slow(line, unit)
+    slow(line, unit, fields)
 }
 
-fn action_too_long(len: usize) -> String {
-    format!("`action` is {len} bytes long; the limit is {MAX_ACTION_BYTES} bytes (1 KiB)")
+fn action_too_long(fields: &Fields, len: usize) -> String {
+    format!(
+        "`{}` is {len} bytes long; the limit is {MAX_ACTION_BYTES} bytes (1 KiB)",
+        fields.action_name()
+    )
+}
+
+/// The value at `path` in an object, or why there is none (named by the
+/// path up to where it ends).
+fn lookup<'v>(map: &'v serde_json::Map<String, Value>, path: &[&str]) -> Result<&'v Value, String> {
+    let mut value = map
+        .get(path[0])
+        .ok_or_else(|| format!("`{}` is missing", path.join(".")))?;
+    for (i, key) in path.iter().enumerate().skip(1) {
+        let Value::Object(inner) = value else {
+            return Err(format!(
+                "`{}` is missing (`{}` is {}, not an object)",
+                path.join("."),
+                path[..i].join("."),
+                kind(value)
+            ));
+        };
+        value = inner
+            .get(*key)
+            .ok_or_else(|| format!("`{}` is missing", path.join(".")))?;
+    }
+    Ok(value)
+}
+
+/// Epoch seconds of a time with a fraction in `unit`, cut down to the
+/// whole second (toward minus infinity), or why not.
+fn check_fraction(value: f64, unit: TimeUnit, name: &str) -> Result<i64, String> {
+    let seconds = (value / unit.per_second() as f64).floor();
+    if seconds.is_finite() && (MIN_TIME as f64..=MAX_TIME as f64).contains(&seconds) {
+        Ok(seconds as i64)
+    } else {
+        Err(format!(
+            "`{name}` {value} is out of range for {} (years 1 to 9999)",
+            unit.describe()
+        ))
+    }
 }
 
 /// Epoch seconds from an integer `time` in `unit`, or why not.
@@ -258,7 +383,7 @@ fn json_error(e: &serde_json::Error) -> String {
     }
 }
 
-fn slow(line: &[u8], unit: TimeUnit) -> Line<'_> {
+fn slow(line: &[u8], unit: TimeUnit, fields: Fields) -> Line<'_> {
     let value: Value = match serde_json::from_slice(line) {
         Ok(v) => v,
         Err(e) => return Line::Rejected(json_error(&e)),
@@ -266,9 +391,10 @@ fn slow(line: &[u8], unit: TimeUnit) -> Line<'_> {
     let Value::Object(map) = value else {
         return Line::Rejected(format!("expected a JSON object, found {}", kind(&value)));
     };
-    let time = match map.get("time") {
-        None => return Line::Rejected("`time` is missing".into()),
-        Some(Value::Number(n)) => {
+    let (time_name, action_name) = (fields.time_name(), fields.action_name());
+    let time = match lookup(&map, fields.time) {
+        Err(reason) => return Line::Rejected(reason),
+        Ok(Value::Number(n)) => {
             let integer = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));
             match integer {
                 Some(t) => match check_integer(t, unit) {
@@ -276,44 +402,58 @@ fn slow(line: &[u8], unit: TimeUnit) -> Line<'_> {
                     Err(reason) => return Line::Rejected(reason),
                 },
                 None if n.as_f64().is_some_and(|f| f.fract() == 0.0 && f.abs() > 1e18) => {
-                    return Line::Rejected(format!("`time` {n} is out of range for {}", unit.describe()))
+                    return Line::Rejected(format!("`{time_name}` {n} is out of range for {}", unit.describe()))
                 }
-                None => {
-                    return Line::Rejected(format!(
-                        "`time` is {} ({n}); expected integer {}",
-                        kind(&Value::Number(n.clone())),
-                        unit.describe()
-                    ))
-                }
+                // a fraction: cut down to the whole second
+                None => match n.as_f64().map(|f| check_fraction(f, unit, &time_name)) {
+                    Some(Ok(t)) => t,
+                    Some(Err(reason)) => return Line::Rejected(reason),
+                    None => {
+                        return Line::Rejected(format!(
+                            "`{time_name}` is {} ({n}); expected {}",
+                            kind(&Value::Number(n.clone())),
+                            unit.describe()
+                        ))
+                    }
+                },
             }
         }
-        Some(Value::String(s)) => match parse_time_string(s) {
+        Ok(Value::String(s)) => match parse_time_string(s) {
             Some(t) => match check_seconds(t, s) {
                 Ok(t) => t,
                 Err(reason) => return Line::Rejected(reason),
             },
             None => {
                 return Line::Rejected(format!(
-                    "`time` {} is not a timestamp (expected RFC 3339 like \"2016-07-26T02:45:07Z\", or integer {})",
-                    quote(&crate::text::abridge(s, 64)),
-                    unit.describe()
-                ))
+                "`{time_name}` {} is not a timestamp (expected RFC 3339 like \"2016-07-26T02:45:07Z\", or integer {})",
+                quote(&crate::text::abridge(s, 64)),
+                unit.describe()
+            ))
             }
         },
-        Some(other) => {
+        Ok(other) => {
             return Line::Rejected(format!(
-                "`time` is {}; expected integer {} or an RFC 3339 string",
+                "`{time_name}` is {}; expected integer {} or an RFC 3339 string",
                 kind(other),
                 unit.describe()
             ))
         }
     };
-    let action = match map.get("action") {
-        None => return Line::Rejected("`action` is missing".into()),
-        Some(Value::String(s)) if s.is_empty() => return Line::Rejected("`action` is an empty string".into()),
-        Some(Value::String(s)) if s.len() > MAX_ACTION_BYTES => return Line::Rejected(action_too_long(s.len())),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => return Line::Rejected(format!("`action` is {}; expected a non-empty string", kind(other))),
+    // a number or a boolean is an action of its own, named by its JSON
+    // text, as Spark's reader does
+    let action = match lookup(&map, fields.action) {
+        Err(reason) => return Line::Rejected(reason),
+        Ok(Value::String(s)) if s.is_empty() => return Line::Rejected(format!("`{action_name}` is an empty string")),
+        Ok(Value::String(s)) if s.len() > MAX_ACTION_BYTES => return Line::Rejected(action_too_long(&fields, s.len())),
+        Ok(Value::String(s)) => s.clone(),
+        Ok(Value::Number(n)) => n.to_string(),
+        Ok(Value::Bool(b)) => b.to_string(),
+        Ok(other) => {
+            return Line::Rejected(format!(
+                "`{action_name}` is {}; expected a non-empty string, a number or a boolean",
+                kind(other)
+            ))
+        }
     };
     Line::Event {
         time,
@@ -352,7 +492,7 @@ mod fast {
     /// Returns `(time, action)` when the line is certainly a valid JSON
     /// object with an integer `time` and a non-empty plain string `action`;
     /// `None` means "ask the full parser".
-    pub fn scan(line: &[u8]) -> Option<(i64, &str)> {
+    pub fn scan<'a>(line: &'a [u8], time_key: &str, action_key: &str) -> Option<(i64, &'a str)> {
         let mut p = Cursor { s: line, i: 0 };
         p.ws();
         p.expect(b'{')?;
@@ -370,19 +510,26 @@ mod fast {
             match p.peek()? {
                 b'"' => {
                     let v = p.string()?;
-                    match key {
-                        "action" => action = Some(v),
+                    if key == action_key {
+                        action = Some(v);
+                    } else if key == time_key {
                         // a string time is RFC 3339: the full parser handles it
-                        "time" => return None,
-                        _ => {}
+                        return None;
                     }
                 }
                 b'-' | b'0'..=b'9' => {
+                    let start = p.i;
                     let v = p.integer()?;
-                    match key {
-                        "time" => time = Some(v),
-                        "action" => return None,
-                        _ => {}
+                    if key == time_key {
+                        time = Some(v);
+                    } else if key == action_key {
+                        // an integer action is named by its JSON text (-0
+                        // as the full parser names it)
+                        let text = std::str::from_utf8(&p.s[start..p.i]).ok()?;
+                        if text == "-0" {
+                            return None;
+                        }
+                        action = Some(text);
                     }
                 }
                 _ => return None,
@@ -542,6 +689,82 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_booleans_are_actions_named_by_their_json_text() {
+        // the scanner and the full parser agree
+        assert_eq!(parse(br#"{"time":60,"action":404}"#), event(60, "404"));
+        assert_eq!(parse(br#"{"time":60, "action": 404, "x":"y"}"#), event(60, "404"));
+        assert_eq!(parse(br#"{"time":60,"action":-7}"#), event(60, "-7"));
+        assert_eq!(parse(br#"{"time":60,"action":true}"#), event(60, "true"));
+        assert_eq!(parse(br#"{"time":60,"action":false}"#), event(60, "false"));
+        assert_eq!(parse(br#"{"time":60,"action":2.5}"#), event(60, "2.5"));
+        assert_eq!(
+            parse(br#"{"action":404,"time":"1970-01-01T00:01:00Z"}"#),
+            event(60, "404")
+        );
+    }
+
+    #[test]
+    fn times_with_a_fraction_are_cut_down_to_the_second() {
+        assert_eq!(parse(br#"{"time":1469501107.75,"action":"a"}"#), event(1469501107, "a"));
+        assert_eq!(parse(br#"{"time":1469501107.0,"action":"a"}"#), event(1469501107, "a"));
+        assert_eq!(parse(br#"{"time":-0.5,"action":"a"}"#), event(-1, "a"));
+        assert_eq!(
+            parse_with(
+                br#"{"time":1469501107750.5,"action":"a"}"#,
+                TimeUnit::Ms,
+                Fields::default()
+            ),
+            event(1469501107, "a")
+        );
+    }
+
+    #[test]
+    fn named_fields_and_dotted_paths_are_read_like_time_and_action() {
+        let fields = Fields {
+            time: Fields::path("ts").unwrap(),
+            action: Fields::path("payload.type").unwrap(),
+        };
+        let p = |line: &str| -> Line<'static> {
+            match parse_with(line.as_bytes(), TimeUnit::S, fields) {
+                Line::Event { time, action } => event(time, &action),
+                Line::Rejected(r) => Line::Rejected(r),
+                Line::Blank => Line::Blank,
+            }
+        };
+        assert_eq!(p(r#"{"ts":60,"payload":{"type":"Push","n":[1,2]}}"#), event(60, "Push"));
+        assert_eq!(
+            p(r#"{"payload":{"type":200},"ts":"1970-01-01T00:01:00Z"}"#),
+            event(60, "200")
+        );
+        assert_eq!(
+            p(r#"{"time":60,"action":"a"}"#),
+            Line::Rejected("`ts` is missing".into())
+        );
+        assert_eq!(
+            p(r#"{"ts":60,"payload":"x"}"#),
+            Line::Rejected("`payload.type` is missing (`payload` is a string, not an object)".into())
+        );
+        assert_eq!(
+            p(r#"{"ts":60,"payload":{}}"#),
+            Line::Rejected("`payload.type` is missing".into())
+        );
+        // a flat renamed pair takes the scanner's path
+        let flat = Fields {
+            time: Fields::path("timestamp").unwrap(),
+            action: Fields::path("event").unwrap(),
+        };
+        let line = br#"{"timestamp":1469501107,"event":"login","user":"u1"}"#;
+        assert_eq!(fast::scan(line, "timestamp", "event"), Some((1469501107, "login")));
+        assert_eq!(parse_with(line, TimeUnit::S, flat), event(1469501107, "login"));
+        assert_eq!(
+            parse_with(br#"{"timestamp":1}"#, TimeUnit::S, flat),
+            Line::Rejected("`event` is missing".into())
+        );
+        assert!(Fields::path("a..b").is_err());
+        assert!(Fields::path("").is_err());
+    }
+
+    #[test]
     fn blank_lines_are_blank() {
         assert_eq!(parse(b""), Line::Blank);
         assert_eq!(parse(b"  \t\r"), Line::Blank);
@@ -556,11 +779,12 @@ mod tests {
         assert_eq!(reason(r#"{"time":1469501107}"#), "`action` is missing");
         assert!(reason(r#"{"time":null,"action":"Open"}"#).starts_with("`time` is null"));
         assert!(reason(r#"{"time":"not-a-time","action":"Open"}"#).contains("is not a timestamp"));
-        assert!(reason(r#"{"time":1.5,"action":"Open"}"#).contains("fraction"));
         assert!(reason(r#"{"time":true,"action":"Open"}"#).contains("boolean"));
         assert!(reason(r#"{"time":1,"action":""}"#).contains("empty"));
-        assert!(reason(r#"{"time":1,"action":7}"#).contains("an integer"));
         assert!(reason(r#"{"time":1,"action":null}"#).contains("null"));
+        assert!(reason(r#"{"time":1,"action":{"a":1}}"#).contains("an object"));
+        assert!(reason(r#"{"time":1,"action":[1]}"#).contains("an array"));
+        assert!(reason(r#"{"time":1e300,"action":"a"}"#).contains("out of range"));
         assert!(reason(r#"{"time":99999999999999,"action":"a"}"#).contains("out of range"));
         assert!(reason(r#"{"time":99999999999999999999,"action":"a"}"#).contains("out of range"));
         assert!(reason(r#"{"time":01,"action":"a"}"#).starts_with("not valid JSON"));
@@ -650,17 +874,26 @@ mod tests {
     #[test]
     fn integer_times_follow_the_time_unit() {
         let line = br#"{"time":1469501107999,"action":"a"}"#;
-        assert_eq!(parse_with(line, TimeUnit::Ms), event(1469501107, "a"));
+        assert_eq!(
+            parse_with(line, TimeUnit::Ms, Fields::default()),
+            event(1469501107, "a")
+        );
         let r = reason(std::str::from_utf8(line).unwrap());
         assert!(r.contains("out of range for epoch seconds"), "{r}");
         assert!(r.contains("run with --time-unit ms"), "{r}");
         let micros = r#"{"time":1469501107999999,"action":"a"}"#;
-        assert_eq!(parse_with(micros.as_bytes(), TimeUnit::Us), event(1469501107, "a"));
+        assert_eq!(
+            parse_with(micros.as_bytes(), TimeUnit::Us, Fields::default()),
+            event(1469501107, "a")
+        );
         assert!(reason(micros).contains("--time-unit us"));
         // before 1970, milliseconds round down to the earlier second
-        assert_eq!(parse_with(br#"{"time":-1,"action":"a"}"#, TimeUnit::Ms), event(-1, "a"));
         assert_eq!(
-            parse_with(br#"{"time": -1000, "action":"a"}"#, TimeUnit::Ms),
+            parse_with(br#"{"time":-1,"action":"a"}"#, TimeUnit::Ms, Fields::default()),
+            event(-1, "a")
+        );
+        assert_eq!(
+            parse_with(br#"{"time": -1000, "action":"a"}"#, TimeUnit::Ms, Fields::default()),
             event(-1, "a")
         );
         // a value out of range in every unit has no hint

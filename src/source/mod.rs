@@ -691,6 +691,7 @@ impl Batch {
             skipped: self.skipped.len() as u64,
             scan: None,
             quarantine: None,
+            fields: None,
         }
     }
 }
@@ -757,6 +758,8 @@ pub fn threads(threads: Option<usize>) -> usize {
 pub struct ReadOptions {
     /// The unit of integer `time` values.
     pub unit: line::TimeUnit,
+    /// Where the time and the action are in each line.
+    pub fields: line::Fields,
     /// Stop at the first rejected line.
     pub strict: bool,
     /// A file that cannot be read to its end (a damaged gzip, an I/O
@@ -772,6 +775,15 @@ pub struct ReadArgs {
     /// microseconds. RFC 3339 strings are read the same whatever it is.
     #[arg(long, value_enum, default_value_t = line::TimeUnit::S, value_name = "UNIT")]
     pub time_unit: line::TimeUnit,
+    /// The field that holds each event's time: a key, or a dotted path
+    /// into nested objects (payload.created_at).
+    #[arg(long, default_value = "time", value_name = "NAME", value_parser = line::Fields::path)]
+    pub time_field: &'static [&'static str],
+    /// The field that holds each event's action: a key, or a dotted path
+    /// (payload.type). A number or a boolean there is an action of its own,
+    /// named by its JSON text (404, true).
+    #[arg(long, default_value = "action", value_name = "NAME", value_parser = line::Fields::path)]
+    pub action_field: &'static [&'static str],
     /// Go on when a file cannot be read to its end (a damaged .gz): it is
     /// listed as skipped, the lines read before the damage count.
     #[arg(long)]
@@ -783,6 +795,10 @@ impl ReadArgs {
     pub fn options(&self, strict: bool) -> ReadOptions {
         ReadOptions {
             unit: self.time_unit,
+            fields: line::Fields {
+                time: self.time_field,
+                action: self.action_field,
+            },
             strict,
             skip_corrupt: self.skip_corrupt_files,
         }
@@ -809,10 +825,10 @@ fn fold_piece(
     name: &str,
     number: u64,
     piece: Piece<'_>,
-    unit: line::TimeUnit,
+    opts: &ReadOptions,
 ) -> bool {
     let (reason, text) = match piece {
-        Piece::Line(raw) => match line::parse_with(raw, unit) {
+        Piece::Line(raw) => match line::parse_with(raw, opts.unit, opts.fields) {
             line::Line::Blank => return false,
             line::Line::Event { time, action } => {
                 batch.lines += 1;
@@ -851,7 +867,7 @@ pub fn fold_file(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, buf: &
             return;
         }
         last = number;
-        if fold_piece(batch, &mut fold, &file.name, number, piece, opts.unit) && opts.strict {
+        if fold_piece(batch, &mut fold, &file.name, number, piece, opts) && opts.strict {
             stopped = true;
         }
     });
@@ -884,7 +900,7 @@ pub fn fold_into(batch: &mut Batch, name: &str, data: &[u8], strict: bool) {
     let mut reader = data;
     let mut fold = Fold::new();
     let _ = for_each_line(&mut reader, &mut Vec::new(), |number, piece| {
-        if !stopped && fold_piece(batch, &mut fold, name, number, piece, line::TimeUnit::S) && strict {
+        if !stopped && fold_piece(batch, &mut fold, name, number, piece, &ReadOptions::default()) && strict {
             stopped = true;
         }
     });

@@ -345,6 +345,12 @@ pub(super) fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<
     if saved.input != now.input {
         return refuse(format!("for the input {}, not {}", saved.input, now.input));
     }
+    if saved.time_field != now.time_field {
+        return refuse(format!("with --time-field {}", saved.time_field));
+    }
+    if saved.action_field != now.action_field {
+        return refuse(format!("with --action-field {}", saved.action_field));
+    }
     if saved.mode != now.mode {
         return refuse(format!("with --output-mode {:?}", saved.mode).to_lowercase());
     }

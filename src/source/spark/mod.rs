@@ -134,6 +134,14 @@ pub fn read(url: &str, inputs: &[std::path::PathBuf], opts: &ReadOptions) -> Res
             inputs.len()
         );
     };
+    if !opts.fields.is_default() {
+        bail!(
+            "--spark reads the fields `time` and `action` only, not yet --time-field {} --action-field {}: \
+             run without --spark to read these fields here",
+            opts.fields.time_name(),
+            opts.fields.action_name()
+        );
+    }
     if input.as_os_str() == crate::source::STDIN {
         bail!("--spark cannot read standard input: the cluster reads the input, so give its path there (s3://…, hdfs://…, or a path on the server)");
     }

@@ -177,7 +177,8 @@ pub fn parse_with(line: &[u8], unit: TimeUnit, fields: Fields) -> Line<'_> {
             .time_key()
             .zip(fields.action_key())
             .and_then(|(t, a)| fast::scan(line, t, a))
-    };
+    }
+    .or_else(|| fast::scan_paths(line, fields.time, fields.action));
     if let Some((time, action)) = fast {
         if action.len() > MAX_ACTION_BYTES {
             return Line::Rejected(action_too_long(&fields, action.len()));
@@ -551,6 +552,93 @@ mod fast {
         }
     }
 
+    /// Returns `(time, action)` when the line is certainly a valid JSON
+    /// object whose value at the path `time` is an integer and at the path
+    /// `action` a non-empty plain string or an integer, whatever else it
+    /// holds (nested objects, arrays, escapes); `None` means "ask the full
+    /// parser", which also says why a line is not an event.
+    pub fn scan_paths<'a>(line: &'a [u8], time: &[&str], action: &[&str]) -> Option<(i64, &'a str)> {
+        let mut p = Cursor { s: line, i: 0 };
+        let mut found = (None, None);
+        p.ws();
+        object(&mut p, Some(time), Some(action), &mut found, 0)?;
+        p.ws();
+        if p.i != line.len() {
+            return None;
+        }
+        match found {
+            (Some(t), Some(a)) if !a.is_empty() => Some((t, a)),
+            _ => None,
+        }
+    }
+
+    /// Deeper than this, the full parser decides (it has its own limit).
+    const MAX_DEPTH: usize = 100;
+
+    /// One object; `time` and `action` are what is left of each path when
+    /// this object lies on it.
+    fn object<'a>(
+        p: &mut Cursor<'a>,
+        time: Option<&[&str]>,
+        action: Option<&[&str]>,
+        found: &mut (Option<i64>, Option<&'a str>),
+        depth: usize,
+    ) -> Option<()> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        p.expect(b'{')?;
+        p.ws();
+        if p.peek()? == b'}' {
+            p.i += 1;
+            return Some(());
+        }
+        let (mut seen_time, mut seen_action) = (false, false);
+        loop {
+            let key = p.string()?;
+            p.ws();
+            p.expect(b':')?;
+            p.ws();
+            let t = time.filter(|t| t[0] == key);
+            let a = action.filter(|a| a[0] == key);
+            // a key of a path twice: which one counts is the full parser's call
+            if (t.is_some() && std::mem::replace(&mut seen_time, true))
+                || (a.is_some() && std::mem::replace(&mut seen_action, true))
+            {
+                return None;
+            }
+            let (t_leaf, a_leaf) = (t.is_some_and(|t| t.len() == 1), a.is_some_and(|a| a.len() == 1));
+            let on_path = t.is_some() || a.is_some();
+            match p.peek()? {
+                b'"' if a_leaf => found.1 = Some(p.string()?),
+                b'-' | b'0'..=b'9' if t_leaf || a_leaf => {
+                    let start = p.i;
+                    let v = p.integer()?;
+                    if t_leaf {
+                        found.0 = Some(v);
+                    } else {
+                        let text = std::str::from_utf8(&p.s[start..p.i]).ok()?;
+                        if text == "-0" {
+                            return None;
+                        }
+                        found.1 = Some(text);
+                    }
+                }
+                b'{' if !t_leaf && !a_leaf => object(p, t.map(|t| &t[1..]), a.map(|a| &a[1..]), found, depth + 1)?,
+                // anything else on a path (a string time, a boolean action,
+                // a value where an object should be) is the full parser's
+                _ if on_path => return None,
+                _ => p.skip_value(depth + 1)?,
+            }
+            p.ws();
+            match p.next()? {
+                b',' => p.ws(),
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
     struct Cursor<'a> {
         s: &'a [u8],
         i: usize,
@@ -585,6 +673,115 @@ mod fast {
             self.i = start + len + 1;
             std::str::from_utf8(body).ok()
         }
+        /// Skips any JSON value that is certainly valid; `None` for one
+        /// the full parser must judge (a lone surrogate escape, invalid
+        /// UTF-8, too deep).
+        fn skip_value(&mut self, depth: usize) -> Option<()> {
+            if depth > MAX_DEPTH {
+                return None;
+            }
+            match self.peek()? {
+                b'"' => self.skip_string(),
+                b'{' => {
+                    let mut ignore = (None, None);
+                    object(self, None, None, &mut ignore, depth)
+                }
+                b'[' => {
+                    self.i += 1;
+                    self.ws();
+                    if self.peek()? == b']' {
+                        self.i += 1;
+                        return Some(());
+                    }
+                    loop {
+                        self.skip_value(depth + 1)?;
+                        self.ws();
+                        match self.next()? {
+                            b',' => self.ws(),
+                            b']' => return Some(()),
+                            _ => return None,
+                        }
+                    }
+                }
+                b't' => self.literal(b"true"),
+                b'f' => self.literal(b"false"),
+                b'n' => self.literal(b"null"),
+                b'-' | b'0'..=b'9' => self.number(),
+                _ => None,
+            }
+        }
+
+        fn literal(&mut self, word: &[u8]) -> Option<()> {
+            let end = self.i + word.len();
+            (self.s.get(self.i..end)? == word).then(|| self.i = end)
+        }
+
+        /// A string with any escapes but those of a surrogate (whose
+        /// pairing the full parser checks), valid UTF-8.
+        fn skip_string(&mut self) -> Option<()> {
+            self.expect(b'"')?;
+            let start = self.i;
+            loop {
+                match *self.s.get(self.i)? {
+                    b'"' => break,
+                    b'\\' => match *self.s.get(self.i + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
+                        b'u' => {
+                            let hex = std::str::from_utf8(self.s.get(self.i + 2..self.i + 6)?).ok()?;
+                            let unit = u16::from_str_radix(hex, 16).ok()?;
+                            if (0xD800..=0xDFFF).contains(&unit) {
+                                return None;
+                            }
+                            self.i += 6;
+                        }
+                        _ => return None,
+                    },
+                    b if b < 0x20 => return None,
+                    _ => self.i += 1,
+                }
+            }
+            std::str::from_utf8(&self.s[start..self.i]).ok()?;
+            self.i += 1;
+            Some(())
+        }
+
+        /// A JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+        fn number(&mut self) -> Option<()> {
+            let digits = |c: &mut Self| {
+                let start = c.i;
+                while matches!(c.peek(), Some(b'0'..=b'9')) {
+                    c.i += 1;
+                }
+                c.i - start
+            };
+            if self.peek() == Some(b'-') {
+                self.i += 1;
+            }
+            match self.peek()? {
+                b'0' => self.i += 1,
+                b'1'..=b'9' => {
+                    digits(self);
+                }
+                _ => return None,
+            }
+            if self.peek() == Some(b'.') {
+                self.i += 1;
+                if digits(self) == 0 {
+                    return None;
+                }
+            }
+            if matches!(self.peek(), Some(b'e' | b'E')) {
+                self.i += 1;
+                if matches!(self.peek(), Some(b'+' | b'-')) {
+                    self.i += 1;
+                }
+                if digits(self) == 0 {
+                    return None;
+                }
+            }
+            Some(())
+        }
+
         /// A JSON integer (no fraction, no exponent) that fits in i64.
         fn integer(&mut self) -> Option<i64> {
             let neg = self.peek() == Some(b'-');
@@ -762,6 +959,90 @@ mod tests {
         );
         assert!(Fields::path("a..b").is_err());
         assert!(Fields::path("").is_err());
+    }
+
+    /// Whatever the nested scanner accepts, the full parser accepts as the
+    /// same event: pieces of nested JSON strung together at random.
+    #[test]
+    fn the_nested_scanner_agrees_with_the_full_parser() {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("{".to_string()),
+            Just("}".to_string()),
+            Just("[".to_string()),
+            Just("]".to_string()),
+            Just(",".to_string()),
+            Just(":".to_string()),
+            Just(" ".to_string()),
+            Just("\"ts\"".to_string()),
+            Just("\"e\"".to_string()),
+            Just("\"k\"".to_string()),
+            Just("\"x\"".to_string()),
+            Just("\"a\\u00e9\\n\"".to_string()),
+            Just("\"\\ud83d\\ude00\"".to_string()),
+            Just("\"\\ud800\"".to_string()),
+            Just("60".to_string()),
+            Just("-0".to_string()),
+            Just("1.5e3".to_string()),
+            Just("007".to_string()),
+            Just("true".to_string()),
+            Just("null".to_string()),
+            Just("\"Open\"".to_string()),
+            Just("{\"ts\":60,\"e\":{\"k\":\"Open\"}}".to_string()),
+        ];
+        let line = proptest::collection::vec(piece, 1..24).prop_map(|v| v.concat());
+        let fields = Fields {
+            time: &["ts"],
+            action: &["e", "k"],
+        };
+        proptest!(ProptestConfig::with_cases(4000), |(l in line)| {
+            if fast::scan_paths(l.as_bytes(), fields.time, fields.action).is_some() {
+                prop_assert_eq!(parse_with(l.as_bytes(), TimeUnit::S, fields), slow(l.as_bytes(), TimeUnit::S, fields), "{}", l);
+            }
+        });
+        // random JSON objects, written compactly: most that hold both paths
+        // are taken by the scanner, and each as the full parser takes it
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-zé\"\\\\\n ]{0,6}".prop_map(Value::from),
+            Just(Value::from("Open")),
+            (0i64..4000).prop_map(Value::from),
+        ];
+        let value = leaf.prop_recursive(4, 32, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(prop_oneof![Just("ts"), Just("e"), Just("k"), Just("x")], inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            ]
+        });
+        let extras =
+            || proptest::collection::btree_map(prop_oneof![Just("x"), Just("y"), Just("z")], value.clone(), 0..3);
+        let time = prop_oneof![3 => (0i64..4_000_000_000).prop_map(Value::from), 1 => value.clone()];
+        let kind =
+            prop_oneof![2 => Just(Value::from("Open")), 1 => (-5i64..500).prop_map(Value::from), 1 => value.clone()];
+        let event = (extras(), time, kind, extras()).prop_map(|(top, t, k, inner)| {
+            let mut e: serde_json::Map<String, Value> = inner.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            e.insert("k".into(), k);
+            let mut o: serde_json::Map<String, Value> = top.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+            o.insert("ts".into(), t);
+            o.insert("e".into(), Value::Object(e));
+            Value::Object(o)
+        });
+        let taken = std::cell::Cell::new(0);
+        proptest!(ProptestConfig::with_cases(4000), |(v in event)| {
+            let l = v.to_string();
+            if fast::scan_paths(l.as_bytes(), fields.time, fields.action).is_some() {
+                taken.set(taken.get() + 1);
+                prop_assert_eq!(parse_with(l.as_bytes(), TimeUnit::S, fields), slow(l.as_bytes(), TimeUnit::S, fields), "{}", l);
+            }
+        });
+        assert!(taken.get() > 1000, "the scanner took {} random events", taken.get());
+        // nested values elsewhere, escapes and exponents are skipped, not refused
+        let line = br#"{"x":[1,{"y":"a\"b"},-2.5e-3,true,null],"ts":60,"e":{"n":"\u00e9","k":"Open"}}"#;
+        assert_eq!(fast::scan_paths(line, fields.time, fields.action), Some((60, "Open")));
     }
 
     #[test]

@@ -255,10 +255,13 @@ impl Checkpoint {
             .with_context(|| format!("cannot open {}", dir.join("lock").display()))?;
         if lock.try_lock().is_err() {
             let holder = fs::read_to_string(dir.join("lock")).unwrap_or_default();
+            let pid = match holder.trim() {
+                "" => String::new(),
+                pid => format!(", pid {pid}"),
+            };
             bail!(
-                "the checkpoint {} is in use by another windowpane stream (pid {}); wait for it to finish, or give this run another --checkpoint",
-                dir.display(),
-                holder.trim()
+                "the checkpoint {} is in use by another windowpane run (a stream or an update{pid}); wait for it to finish, or give this run another --checkpoint",
+                dir.display()
             );
         }
         lock.set_len(0)?;

@@ -6,15 +6,23 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-/// True for the characters a terminal would act on instead of showing:
-/// C0 and C1 controls, DEL, and the bidirectional formatting characters
-/// (embeddings, overrides, isolates and marks) that reorder the text
-/// around them.
-fn hidden(c: char) -> bool {
+/// True for the characters a terminal would act on instead of showing, or
+/// that show nothing: C0 and C1 controls, DEL, the bidirectional
+/// formatting characters (embeddings, overrides, isolates and marks) that
+/// reorder the text around them, and the zero-width ones.
+pub fn hidden(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            // bidirectional marks, embeddings, overrides and isolates
+            '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            // line and paragraph separators
+            | '\u{2028}' | '\u{2029}'
+            // characters that show nothing: zero-width space, joiners, word
+            // joiner and invisible operators, byte order mark, soft hyphen,
+            // Mongolian vowel separator (`Open` and `Open\u{200b}` must not
+            // look alike)
+            | '\u{200B}'..='\u{200D}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}'
         )
 }
 
@@ -150,6 +158,9 @@ mod tests {
         assert_eq!(printable("a\nb\tc\r"), "a\\nb\\tc\\r");
         assert_eq!(printable("\u{9b}2J\u{7f}"), "\\u{9b}2J\\u{7f}");
         assert_eq!(printable("\u{2066}x\u{2069}\u{200f}"), "\\u{2066}x\\u{2069}\\u{200f}");
+        // characters that show nothing are shown as escapes
+        assert_eq!(printable("Open\u{200b}"), "Open\\u{200b}");
+        assert_eq!(printable("\u{feff}Op\u{ad}en\u{2060}"), "\\u{feff}Op\\u{ad}en\\u{2060}");
         // letters of any script, accents and emoji are shown as they are
         assert_eq!(printable("Öffnen ✓ 開く שלום"), "Öffnen ✓ 開く שלום");
         assert_eq!(super::printable_lines("a\u{1b}\nb"), "a\\u{1b}\nb");

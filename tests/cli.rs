@@ -356,3 +356,26 @@ fn a_closed_pipe_is_not_an_error() {
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status.code());
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn a_report_folder_given_as_the_input_is_named_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("r");
+    windowpane()
+        .args(["batch", "--report"])
+        .arg(&report)
+        .arg(fixture("seedlike"))
+        .assert()
+        .success();
+    for cmd in ["batch", "sql"] {
+        windowpane()
+            .arg(cmd)
+            .arg(&report)
+            .args(if cmd == "sql" { vec!["select 1"] } else { vec![] })
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "is a report folder windowpane wrote, not a folder of events",
+            ));
+    }
+}

@@ -196,6 +196,51 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// `input` with every integer time in milliseconds (plus 999 ms, which must
 /// not change its minute), as files of `dir`.
+/// A copy of `input` whose event objects keep their time under `at.ts`
+/// (a fraction of a second added to integer ones) and their action under
+/// `payload.kind` (`Pause` as the number 3), beside other nested values.
+fn nested(input: &Path, dir: &Path) {
+    for entry in fs::read_dir(input).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let mut data = Vec::new();
+        if name.ends_with(".gz") {
+            flate2::read::MultiGzDecoder::new(fs::File::open(&path).unwrap())
+                .read_to_end(&mut data)
+                .unwrap();
+        } else {
+            data = fs::read(&path).unwrap();
+        }
+        let mut out = String::new();
+        for line in String::from_utf8_lossy(&data).lines() {
+            match serde_json::from_str::<serde_json::Value>(line) {
+                Ok(serde_json::Value::Object(mut m)) => {
+                    let mut at = serde_json::Map::new();
+                    if let Some(t) = m.remove("time") {
+                        let t = match t.as_i64() {
+                            Some(i) => serde_json::json!(i as f64 + 0.5),
+                            None => t,
+                        };
+                        at.insert("ts".into(), t);
+                    }
+                    let mut payload = serde_json::Map::new();
+                    if let Some(a) = m.remove("action") {
+                        let a = if a == "Pause" { serde_json::json!(3) } else { a };
+                        payload.insert("kind".into(), a);
+                    }
+                    payload.insert("tags".into(), serde_json::json!(["x", {"y": null}]));
+                    m.insert("at".into(), serde_json::Value::Object(at));
+                    m.insert("payload".into(), serde_json::Value::Object(payload));
+                    out.push_str(&serde_json::Value::Object(m).to_string());
+                }
+                _ => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        fs::write(dir.join(name.trim_end_matches(".gz")), out).unwrap();
+    }
+}
+
 fn in_milliseconds(input: &Path, dir: &Path) {
     for entry in fs::read_dir(input).unwrap() {
         let path = entry.unwrap().path();
@@ -256,6 +301,12 @@ fn the_cluster_scan_gives_the_local_report_on_every_case() {
     let ms = tempfile::tempdir().unwrap();
     in_milliseconds(&fixture("messy"), ms.path());
     same_report(&url, ms.path(), &["--time-unit", "ms"], &fixture("messy"), &[]);
+    // named fields, nested, with number actions and times with a fraction:
+    // the cluster reads them as this machine does
+    let named = tempfile::tempdir().unwrap();
+    nested(&fixture("messy"), named.path());
+    let fields = ["--time-field", "at.ts", "--action-field", "payload.kind"];
+    same_report(&url, named.path(), &fields, named.path(), &fields);
 
     // a path the cluster does not have: one sentence that says where it looked
     let out = windowpane()

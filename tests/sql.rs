@@ -742,11 +742,11 @@ fn a_reader_of_a_running_stream_sees_whole_commits_only() {
             "select count(*) as n from counts",
         ],
     );
+    // (the reader's own last answer may predate the last commit: the test
+    // stops it once the triggers log names every file, and a trigger's line
+    // is written just before its commit)
     assert_eq!(last, batch);
-    assert_eq!(
-        answers.last().unwrap().1,
-        batch.lines().nth(1).unwrap().parse::<u64>().unwrap()
-    );
+    assert!(answers.last().unwrap().1 <= batch.lines().nth(1).unwrap().parse::<u64>().unwrap());
 }
 
 #[test]

@@ -492,7 +492,9 @@ impl Stream {
         }
         if from == 0 && !snapshots.is_empty() {
             bail!(
-                "no snapshot of the checkpoint {} can be read; delete that folder to start over (every file is read again)",
+                "no snapshot of the checkpoint {} can be read; start over with `windowpane update --rebuild --checkpoint {}` \
+                 (a stream's: delete that folder), and every file is read again",
+                self.checkpoint.dir().display(),
                 self.checkpoint.dir().display()
             );
         }
@@ -504,14 +506,17 @@ impl Stream {
                     break;
                 }
                 bail!(
-                    "the checkpoint {} lacks the record of trigger {n}; delete that folder to start over (every file is read again)",
+                    "the checkpoint {} lacks the record of trigger {n}; start over with `windowpane update --rebuild --checkpoint {}` \
+                     (a stream's: delete that folder), and every file is read again",
+                    self.checkpoint.dir().display(),
                     self.checkpoint.dir().display()
                 );
             }
             let bytes = self.checkpoint.read(Kind::Delta, n)?;
             self.apply_delta(&bytes).with_context(|| {
                 format!(
-                    "the checkpoint file {} is damaged; delete the checkpoint folder to start over (every file is read again)",
+                    "the checkpoint file {} is damaged; start over with `windowpane update --rebuild` on its checkpoint \
+                     (a stream's: delete the checkpoint folder), and every file is read again",
                     self.checkpoint.describe(Kind::Delta, n)
                 )
             })?;

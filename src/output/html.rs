@@ -50,10 +50,10 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-/// Whether `c` would change how the text around it looks: control
-/// characters and the bidirectional formatting characters.
+/// Whether `c` would change how the text around it looks, or shows
+/// nothing: the characters a terminal is not shown either.
 fn invisible(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    crate::text::hidden(c)
 }
 
 /// A value from the data as page text: escaped, with control and bidi

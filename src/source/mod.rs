@@ -250,6 +250,13 @@ fn list_path(input: &Path, order: FileOrder, prefix: Option<&str>) -> Result<Lis
             input.display()
         )
     })?;
+    if meta.is_dir() && input.join(crate::model::REPORT_MARKER).is_file() {
+        bail!(
+            "{} is a report folder windowpane wrote, not a folder of events: give the events it was made from \
+             (its index.html names them under \"How this report was made\")",
+            input.display()
+        );
+    }
     let mut listing = Listing::default();
     if !meta.is_dir() {
         // a file named on the command line is read whatever its name or

@@ -25,7 +25,7 @@ use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 
-use crate::source::line::TimeUnit;
+use crate::source::line::{Fields, TimeUnit};
 use crate::source::{Batch, ReadOptions};
 use crate::state::MinuteCounts;
 use client::sql_string;
@@ -90,9 +90,29 @@ pub fn view_statements(path: &str, opts: &ReadOptions) -> Vec<String> {
     ]
 }
 
-/// The scan query for integer times in `unit`.
-pub fn scan_query(unit: TimeUnit) -> String {
-    SCAN_SQL.replace("{{UNIT}}", &unit.per_second().to_string())
+/// The scan query for integer times in `unit` and the event's `fields`.
+pub fn scan_query(unit: TimeUnit, fields: Fields) -> String {
+    let path = |p: &[&str]| format!("$.{}", p.join("."));
+    SCAN_SQL
+        .replace("{{UNIT}}", &unit.per_second().to_string())
+        .replace("{{CANONICAL}}", if fields.is_default() { "true" } else { "false" })
+        .replace("{{TIME_PATH}}", &path(fields.time))
+        .replace("{{ACTION_PATH}}", &path(fields.action))
+        .replace("{{TIME_NAME}}", &fields.time_name())
+        .replace("{{ACTION_NAME}}", &fields.action_name())
+}
+
+/// Refuses field names the cluster's JSON paths cannot hold as written.
+fn check_field_names(fields: Fields) -> Result<()> {
+    for part in fields.time.iter().chain(fields.action) {
+        if !part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            bail!(
+                "--spark reads fields whose names are letters, digits and _ (a dotted path of them); {part:?} is not: \
+                 run without --spark to read it here"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Runs the scan of `path` (read by the cluster) and folds its result.
@@ -103,7 +123,7 @@ pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkSc
     for statement in view_statements(path, opts) {
         session.execute(&statement)?;
     }
-    let batches = session.query(&scan_query(opts.unit))?;
+    let batches = session.query(&scan_query(opts.unit, opts.fields))?;
     fold(&batches, path)
 }
 
@@ -134,14 +154,7 @@ pub fn read(url: &str, inputs: &[std::path::PathBuf], opts: &ReadOptions) -> Res
             inputs.len()
         );
     };
-    if !opts.fields.is_default() {
-        bail!(
-            "--spark reads the fields `time` and `action` only, not yet --time-field {} --action-field {}: \
-             run without --spark to read these fields here",
-            opts.fields.time_name(),
-            opts.fields.action_name()
-        );
-    }
+    check_field_names(opts.fields)?;
     if input.as_os_str() == crate::source::STDIN {
         bail!("--spark cannot read standard input: the cluster reads the input, so give its path there (s3://…, hdfs://…, or a path on the server)");
     }
@@ -415,8 +428,18 @@ mod tests {
 
     #[test]
     fn the_query_scales_integer_times_by_the_unit() {
-        assert!(scan_query(TimeUnit::Ms).contains("253402300800 * 1000 - 1"));
-        assert!(!scan_query(TimeUnit::S).contains("{{UNIT}}"));
+        assert!(scan_query(TimeUnit::Ms, Fields::default()).contains("253402300800 * 1000 - 1"));
+        let named = Fields {
+            time: &["ts"],
+            action: &["payload", "type"],
+        };
+        for query in [
+            scan_query(TimeUnit::S, Fields::default()),
+            scan_query(TimeUnit::S, named),
+        ] {
+            assert!(!query.contains("{{"), "{query}");
+        }
+        assert!(scan_query(TimeUnit::S, named).contains("'$.payload.type'"));
         let views = view_statements("/d/it's", &ReadOptions::default());
         assert!(views[0].contains(r"path '/d/it\'s'"), "{}", views[0]);
         assert!(!views[0].contains("ignoreCorruptFiles"));

@@ -2,7 +2,10 @@
 -- the input files (the view windowpane_lines, one row per line, and
 -- windowpane_files, one row per file) checked against the line rules of
 -- the metrics contract, and folded into counts per (action, minute window
--- start). Integer times count {{UNIT}} units per second (--time-unit).
+-- start). Integer times count {{UNIT}} units per second (--time-unit); a
+-- time with a fraction counts the same and is cut down to the second. The
+-- event's fields are at {{TIME_PATH}} and {{ACTION_PATH}} (--time-field,
+-- --action-field); a number or a boolean action is named by its JSON text.
 --
 -- Rows of the result, by `kind`:
 --   'm'  one per (action, minute): events, earliest and latest event second
@@ -23,7 +26,7 @@ shaped AS (
   SELECT
     file,
     line,
-    line RLIKE '^\\{"time":-?(0|[1-9][0-9]{0,17}),"action":"[^"\\\\\\x00-\\x1f]+"\\}\\z' AS canonical
+    {{CANONICAL}} AND line RLIKE '^\\{"time":-?(0|[1-9][0-9]{0,17}),"action":"[^"\\\\\\x00-\\x1f]+"\\}\\z' AS canonical
   FROM kept
 ),
 parsed AS (
@@ -49,8 +52,8 @@ fields AS (
     canonical,
     too_long,
     v,
-    CASE WHEN NOT canonical THEN try_variant_get(v, '$.time', 'variant') END AS tv,
-    CASE WHEN NOT canonical THEN try_variant_get(v, '$.action', 'variant') END AS av,
+    CASE WHEN NOT canonical THEN try_variant_get(v, '{{TIME_PATH}}', 'variant') END AS tv,
+    CASE WHEN NOT canonical THEN try_variant_get(v, '{{ACTION_PATH}}', 'variant') END AS av,
     CASE WHEN canonical THEN instr(line, ',"action":"') END AS comma
   FROM parsed
 ),
@@ -63,9 +66,17 @@ typed AS (
       WHEN schema_of_variant(tv) = 'BIGINT' THEN try_variant_get(tv, '$', 'bigint')
     END AS time_int,
     CASE WHEN NOT canonical AND schema_of_variant(tv) = 'STRING' THEN try_variant_get(tv, '$', 'string') END AS time_text,
+    -- a time with a fraction (or too large an integer): as a double
+    CASE
+      WHEN NOT canonical AND (schema_of_variant(tv) IN ('DOUBLE', 'FLOAT') OR startswith(schema_of_variant(tv), 'DECIMAL'))
+        THEN try_variant_get(tv, '$', 'double')
+    END AS time_frac,
     CASE
       WHEN canonical THEN substr(line, comma + 11, length(line) - comma - 12)
       WHEN schema_of_variant(av) = 'STRING' THEN try_variant_get(av, '$', 'string')
+      -- a number or a boolean: its JSON text
+      WHEN schema_of_variant(av) IN ('BIGINT', 'DOUBLE', 'FLOAT', 'BOOLEAN') OR startswith(schema_of_variant(av), 'DECIMAL')
+        THEN to_json(av)
     END AS action
   FROM fields
 ),
@@ -106,6 +117,11 @@ timed AS (
           WHEN time_int BETWEEN -62135596800 * {{UNIT}} AND 253402300800 * {{UNIT}} - 1
             THEN (time_int - pmod(time_int, {{UNIT}})) div {{UNIT}}
         END
+      WHEN time_frac IS NOT NULL THEN
+        CASE
+          WHEN floor(time_frac / {{UNIT}}) BETWEEN -62135596800 AND 253402300799
+            THEN bigint(floor(time_frac / {{UNIT}}))
+        END
       WHEN stamp AND mo BETWEEN 1 AND 12 AND h <= 23 AND mi <= 59 AND s <= 60 AND zh <= 23 AND zm <= 59
         AND d BETWEEN 1 AND day(last_day(make_date(y, mo, 1))) THEN
         bigint(unix_date(make_date(y, mo, d))) * 86400 + h * 3600 + mi * 60 + least(s, 59)
@@ -123,15 +139,15 @@ checked AS (
       WHEN too_long THEN 'the line is longer than 1 MiB'
       WHEN NOT canonical AND v IS NULL THEN 'not valid JSON'
       WHEN NOT canonical AND NOT startswith(schema_of_variant(v), 'OBJECT') THEN 'not a JSON object'
-      WHEN NOT canonical AND tv IS NULL THEN '`time` is missing'
-      WHEN time_type NOT IN ('BIGINT', 'STRING') THEN '`time` is not an integer or a string'
-      WHEN time_int IS NOT NULL AND t IS NULL THEN '`time` is out of range'
-      WHEN time_int IS NULL AND t IS NULL THEN '`time` is not a timestamp'
-      WHEN t NOT BETWEEN -62135596800 AND 253402300799 THEN '`time` is out of range'
-      WHEN NOT canonical AND av IS NULL THEN '`action` is missing'
-      WHEN action IS NULL THEN '`action` is not a string'
-      WHEN action = '' THEN '`action` is an empty string'
-      WHEN octet_length(action) > 1024 THEN '`action` is longer than 1 KiB'
+      WHEN NOT canonical AND tv IS NULL THEN '`{{TIME_NAME}}` is missing'
+      WHEN time_type NOT IN ('BIGINT', 'STRING') AND time_frac IS NULL THEN '`{{TIME_NAME}}` is not a number or a string'
+      WHEN (time_int IS NOT NULL OR time_frac IS NOT NULL) AND t IS NULL THEN '`{{TIME_NAME}}` is out of range'
+      WHEN t IS NULL THEN '`{{TIME_NAME}}` is not a timestamp'
+      WHEN t NOT BETWEEN -62135596800 AND 253402300799 THEN '`{{TIME_NAME}}` is out of range'
+      WHEN NOT canonical AND av IS NULL THEN '`{{ACTION_NAME}}` is missing'
+      WHEN action IS NULL THEN '`{{ACTION_NAME}}` is not a string, a number or a boolean'
+      WHEN action = '' THEN '`{{ACTION_NAME}}` is an empty string'
+      WHEN octet_length(action) > 1024 THEN '`{{ACTION_NAME}}` is longer than 1 KiB'
     END AS reason
   FROM timed
 )

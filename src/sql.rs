@@ -280,6 +280,13 @@ impl Session {
             message,
             query: query.to_string(),
         };
+        if let Some(function) = file_function(query) {
+            return Err(fail(format!(
+                "{function}() reads a file from disk; windowpane's SQL reads its own views only (.tables lists them): \
+                 give the file as the input instead (windowpane sql FILE \"...\")"
+            ))
+            .into());
+        }
         let tables = extract_table_identifiers(query, false, true).map_err(|e| fail(readable(&e.to_string())))?;
         for t in &tables {
             if let Some(view) = view_of(t) {
@@ -377,6 +384,42 @@ pub fn triggers_frame(rows: &[TriggerRow]) -> PolarsResult<DataFrame> {
             rows.iter().map(|r| r.duration_ms).collect::<Vec<f64>>(),
         ),
     ])
+}
+
+/// The engine's table functions that read any file on disk
+/// (`read_csv('/etc/passwd')`): the SQL surface is the views, so a query
+/// that calls one is refused, before any path is looked at.
+const FILE_FUNCTIONS: [&str; 4] = ["read_csv", "read_parquet", "read_ipc", "read_json"];
+
+/// The file-reading table function a query calls, if any (outside quotes
+/// and comments).
+fn file_function(query: &str) -> Option<&'static str> {
+    let code: String = {
+        let (mut out, mut quote, mut chars) = (String::new(), None, query.chars().peekable());
+        while let Some(c) = chars.next() {
+            match quote {
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if c == '\'' || c == '"' => quote = Some(c),
+                None if c == '-' && chars.peek() == Some(&'-') => {
+                    for d in chars.by_ref() {
+                        if d == '\n' {
+                            break;
+                        }
+                    }
+                }
+                None => out.push(c.to_ascii_lowercase()),
+            }
+        }
+        out
+    };
+    FILE_FUNCTIONS.into_iter().find(|f| {
+        code.match_indices(f).any(|(at, _)| {
+            let before = code[..at].chars().last();
+            let after = code[at + f.len()..].trim_start().chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && after == Some('(')
+        })
+    })
 }
 
 /// An engine message without the syntax-tree dumps some messages carry:
@@ -488,6 +531,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn file_reading_functions_are_found_outside_quotes_only() {
+        assert_eq!(file_function("select * from read_csv('/etc/passwd')"), Some("read_csv"));
+        assert_eq!(file_function("SELECT * FROM READ_PARQUET ('x')"), Some("read_parquet"));
+        assert_eq!(file_function("select 'read_csv(x)' as s from totals"), None);
+        assert_eq!(
+            file_function("select my_read_json(1) from totals -- read_ipc('x')"),
+            None
+        );
+        assert_eq!(file_function("select * from totals"), None);
+    }
+
+    #[test]
     fn statements_split_outside_quotes_and_comments() {
         let script = "select 1; -- a comment; still a comment\nselect 'a;b' as x;\n\n/* c; d */ select 2 ;  -- end\n";
         assert_eq!(
@@ -518,6 +573,7 @@ mod tests {
         let files = vec![InputFile {
             path,
             name: "e.json".into(),
+            limit: None,
         }];
         let mut session = Session::new(Figures::default(), Vec::new(), files).unwrap();
         let events = &VIEWS[0];

@@ -97,7 +97,7 @@ proptest! {
         fs::write(&packed, gzip(&data)).unwrap();
         fs::write(&broken, &garbage).unwrap();
         let read = |path: &std::path::Path| {
-            let file = InputFile { path: path.to_path_buf(), name: "a".into() };
+            let file = InputFile { path: path.to_path_buf(), name: "a".into(), limit: None };
             let mut b = Batch::default();
             let r = source::fold_file(&mut b, &file, &ReadOptions::default(), &mut Vec::new());
             (b, r)

@@ -789,3 +789,42 @@ fn new_rows_keeps_equal_rows_and_each_statements_own_rows() {
     );
     assert_eq!(again.lines().filter(|l| *l == "1").count(), 0, "{again}");
 }
+
+#[test]
+fn a_failing_statement_ends_a_script_and_json_stays_one_valid_document() {
+    let out = windowpane()
+        .args(["sql", "--format", "json"])
+        .arg(case("seedlike").join("input"))
+        .arg("select count(*) as n from totals; select nothing_here from totals; select 2 as b from totals")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    let items = doc.as_array().unwrap();
+    assert_eq!(items.len(), 2, "{doc}");
+    assert_eq!(items[0]["rows"][0]["n"], 2);
+    assert!(items[1]["error"].as_str().unwrap().contains("nothing_here"), "{doc}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the query failed"));
+}
+
+#[test]
+fn table_functions_that_read_files_are_refused_before_any_path_is_looked_at() {
+    for query in [
+        "select * from read_csv('/etc/passwd')",
+        "select count(*) from READ_PARQUET('/no/such/file.parquet')",
+    ] {
+        let out = windowpane()
+            .arg("sql")
+            .arg(case("seedlike").join("input"))
+            .arg(query)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{query}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("reads a file from disk") && !err.contains("No such file"),
+            "{err}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("root:"), "{query}");
+    }
+}

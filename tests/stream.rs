@@ -223,7 +223,10 @@ fn a_second_process_on_the_same_checkpoint_is_refused() {
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("is in use by another windowpane run (a stream or an update, pid "), "{err}");
+    assert!(
+        err.contains("is in use by another windowpane run (a stream or an update, pid "),
+        "{err}"
+    );
 }
 
 /// Kills the stream with SIGKILL at pseudo-random moments, restarts it with

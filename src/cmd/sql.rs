@@ -423,22 +423,53 @@ fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: 
         anyhow::bail!("no SQL statement given: pass a query, -f FILE, or statements on standard input");
     }
     if format == FrameFormat::Json && statements.len() > 1 {
-        // one JSON document: each statement with its rows
+        // one JSON document: each statement with its rows; the statements
+        // stop at the first that fails, which is in the document with its
+        // error, so that the output is valid JSON either way
         #[derive(serde::Serialize)]
         struct Outcome<'a> {
             statement: &'a str,
-            rows: Vec<frame::Row>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            rows: Option<Vec<frame::Row>>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            error: Option<String>,
         }
         let mut results = Vec::with_capacity(statements.len());
+        let mut failed = None;
         for (i, statement) in statements.iter().enumerate() {
-            let df = seen.new_rows(i, statement, session.query(statement)?)?;
-            let rows = frame::json_rows(&df).context("cannot print the result")?;
-            results.push(Outcome { statement, rows });
+            match session.query(statement) {
+                Ok(df) => {
+                    let df = seen.new_rows(i, statement, df)?;
+                    let rows = frame::json_rows(&df).context("cannot print the result")?;
+                    results.push(Outcome {
+                        statement,
+                        rows: Some(rows),
+                        error: None,
+                    });
+                }
+                Err(e) => {
+                    let message = match e.downcast_ref::<sql::QueryError>() {
+                        Some(q) => q.message.clone(),
+                        None => format!("{e:#}"),
+                    };
+                    results.push(Outcome {
+                        statement,
+                        rows: None,
+                        error: Some(message),
+                    });
+                    failed = Some(e);
+                    break;
+                }
+            }
         }
         let mut out = serde_json::to_string_pretty(&results).context("cannot print the result")?;
         out.push('\n');
         crate::text::print_stdout(&out)?;
-        return seen.save();
+        seen.save()?;
+        return match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        };
     }
     for (i, statement) in statements.iter().enumerate() {
         let df = seen.new_rows(i, statement, session.query(statement)?)?;

@@ -642,9 +642,12 @@ impl Stream {
             let path = self.root.join(OsStr::from_bytes(&rel));
             match FileStamp::of(rel.clone(), &path) {
                 Ok(stamp) => {
+                    // read as far as stamped: what is appended meanwhile
+                    // is new content, found by the next run
                     files.push(InputFile {
                         path,
                         name: stamp.name(),
+                        limit: Some(stamp.size),
                     });
                     stamps.push(stamp);
                 }

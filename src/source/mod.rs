@@ -36,6 +36,10 @@ pub struct InputFile {
     pub path: PathBuf,
     /// Its name relative to the input folder, as reports show it.
     pub name: String,
+    /// Read no more than these bytes of it (of the file on disk, before
+    /// any decompression): a stream reads what it stamped, so that a file
+    /// still growing is counted as far as its stamp says.
+    pub limit: Option<u64>,
 }
 
 /// The path that stands for standard input, on the command line and in
@@ -183,6 +187,7 @@ impl Inputs {
                         listing.files.push(InputFile {
                             path: PathBuf::from(STDIN),
                             name: STDIN_NAME.into(),
+                            limit: None,
                         });
                     }
                     continue;
@@ -271,6 +276,7 @@ fn list_path(input: &Path, order: FileOrder, prefix: Option<&str>) -> Result<Lis
         listing.files.push(InputFile {
             path: input.to_path_buf(),
             name,
+            limit: None,
         });
         return Ok(listing);
     }
@@ -294,6 +300,7 @@ fn list_path(input: &Path, order: FileOrder, prefix: Option<&str>) -> Result<Lis
         .map(|(f, _)| InputFile {
             path: f.path,
             name: rename(f.name),
+            limit: None,
         })
         .collect();
     for s in &mut listing.skipped {
@@ -333,7 +340,14 @@ fn walk(
             // a link that leads nowhere is kept when it has an input's
             // name, so that reading it fails loudly instead of losing it
             Err(_) if is_input_name(&name) => {
-                files.push((InputFile { path, name: relative }, None));
+                files.push((
+                    InputFile {
+                        path,
+                        name: relative,
+                        limit: None,
+                    },
+                    None,
+                ));
                 continue;
             }
             Err(_) => {
@@ -380,7 +394,14 @@ fn walk(
             FileOrder::Mtime => fs::metadata(&path).and_then(|m| m.modified()).ok(),
             FileOrder::Name => None,
         };
-        files.push((InputFile { path, name: relative }, mtime));
+        files.push((
+            InputFile {
+                path,
+                name: relative,
+                limit: None,
+            },
+            mtime,
+        ));
     }
     Ok(())
 }
@@ -554,10 +575,14 @@ pub fn open(file: &InputFile) -> std::io::Result<Box<dyn Read>> {
         return decode(std::io::BufReader::with_capacity(CHUNK, std::io::stdin()), None);
     }
     let f = fs::File::open(&file.path)?;
+    let f: Box<dyn Read> = match file.limit {
+        Some(limit) => Box::new(f.take(limit)),
+        None => Box::new(f),
+    };
     if file.path.extension().is_some_and(|e| e == "gz") {
         decode(std::io::BufReader::with_capacity(256 << 10, f), Some(true))
     } else {
-        Ok(Box::new(f))
+        Ok(f)
     }
 }
 
@@ -578,6 +603,7 @@ pub fn read_file_into(path: &Path, out: &mut Vec<u8>, scratch: &mut Vec<u8>) -> 
     let file = InputFile {
         path: path.to_path_buf(),
         name: path.display().to_string(),
+        limit: None,
     };
     open(&file)
         .and_then(|mut r| r.read_to_end(out))
@@ -620,6 +646,7 @@ impl Spool {
         let stdin = InputFile {
             path: PathBuf::from(STDIN),
             name: STDIN_NAME.into(),
+            limit: None,
         };
         open(&stdin)
             .and_then(|mut r| std::io::copy(&mut r, &mut file))
@@ -1026,6 +1053,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_file_is_read_no_further_than_its_limit() {
+        // a stream reads what it stamped: lines appended after the stamp
+        // are the next run's
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        let two = "{\"time\":60,\"action\":\"a\"}\n{\"time\":61,\"action\":\"b\"}\n";
+        std::fs::write(&path, format!("{two}{{\"time\":62,\"action\":\"c\"}}\n")).unwrap();
+        for (limit, lines) in [(Some(two.len() as u64), 2), (None, 3)] {
+            let file = InputFile {
+                path: path.clone(),
+                name: "a.json".into(),
+                limit,
+            };
+            let mut batch = Batch::default();
+            fold_file(&mut batch, &file, &ReadOptions::default(), &mut Vec::new()).unwrap();
+            assert_eq!((batch.lines, batch.counts.events()), (lines, lines));
+        }
+    }
+
+    #[test]
     fn input_names_follow_the_contract() {
         for ok in ["a.json", "a.jsonl", "a.ndjson", "a.json.gz", "file-10.ndjson.gz"] {
             assert!(is_input_name(ok), "{ok}");
@@ -1068,6 +1115,7 @@ mod tests {
         let file = InputFile {
             path: path.to_path_buf(),
             name: path.file_name().unwrap().to_string_lossy().into_owned(),
+            limit: None,
         };
         let mut batch = Batch::default();
         fold_file(&mut batch, &file, &ReadOptions::default(), &mut Vec::new())?;

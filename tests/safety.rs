@@ -332,3 +332,35 @@ fn kills_during_the_report_write(args: &[&str]) {
         );
     }
 }
+
+#[test]
+fn a_report_folder_made_read_only_is_kept_as_it_is() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let input = small_input(d);
+    let report = d.join("r");
+    windowpane()
+        .args(["batch", "--report"])
+        .arg(&report)
+        .arg(&input)
+        .assert()
+        .success();
+    let before = fs::read(report.join("summary.json")).unwrap();
+    fs::set_permissions(&report, fs::Permissions::from_mode(0o555)).unwrap();
+    windowpane()
+        .args(["batch", "--alert-threshold", "1", "--report"])
+        .arg(&report)
+        .arg(&input)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("it is read-only"));
+    fs::set_permissions(&report, fs::Permissions::from_mode(0o755)).unwrap();
+    assert_eq!(fs::read(report.join("summary.json")).unwrap(), before);
+    // nothing left aside
+    let names: Vec<String> = fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with(".r.")), "{names:?}");
+}

@@ -503,6 +503,17 @@ const DOT_COMMANDS: &[&str] = &[
     ".tables", ".format", ".maxrows", ".timer", ".read", ".output", ".refresh", ".help", ".quit",
 ];
 
+/// Saves the prompt's history, if it has a file; a failure is not worth
+/// stopping for.
+fn save_history(editor: &mut rustyline::Editor<Helper, rustyline::history::DefaultHistory>, file: Option<&Path>) {
+    if let Some(h) = file {
+        if let Some(dir) = h.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(h);
+    }
+}
+
 /// Where the prompt keeps its history: `$XDG_STATE_HOME/windowpane/` or
 /// `~/.local/state/windowpane/`.
 fn history_path() -> Option<PathBuf> {
@@ -851,15 +862,13 @@ impl<'a> Prompt<'a> {
                 continue;
             }
             let _ = editor.add_history_entry(buffer.trim());
+            // saved before the statement runs: a session ended by a signal
+            // (Ctrl-C during a long query) keeps its history
+            save_history(&mut editor, history.as_deref());
             self.run_statements(session, &buffer);
             buffer.clear();
         }
-        if let Some(h) = &history {
-            if let Some(dir) = h.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            let _ = editor.save_history(h);
-        }
+        save_history(&mut editor, history.as_deref());
         Ok(())
     }
 }

@@ -116,32 +116,41 @@ impl std::error::Error for QueryError {}
 
 /// The `events` frame: every valid event of `files`, in input order,
 /// integer times being in `unit`.
-pub fn events_frame(
-    files: &[InputFile],
-    unit: source::line::TimeUnit,
-    fields: source::line::Fields,
-) -> Result<DataFrame> {
+pub fn events_frame(files: &[InputFile], read: &source::ReadOptions) -> Result<DataFrame> {
     let mut times: Vec<i64> = Vec::new();
     let mut codes: Vec<u32> = Vec::new();
     let mut names: Vec<String> = Vec::new();
     let mut index: foldhash::HashMap<String, u32> = Default::default();
     let mut buf = Vec::new();
+    let mut push = |time: i64, action: &str| {
+        let code = match index.get(action) {
+            Some(&c) => c,
+            None => {
+                let c = names.len() as u32;
+                names.push(action.to_string());
+                index.insert(action.to_string(), c);
+                c
+            }
+        };
+        times.push(time);
+        codes.push(code);
+    };
     for file in files {
+        let name = file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        if let Some(delimiter) = source::delimited::delimiter_of(&name) {
+            source::delimited::for_each_row(file, read, read.delimiter.unwrap_or(delimiter), |_, judged, _| {
+                if let Ok((time, action)) = judged {
+                    push(time, action);
+                }
+                true
+            })?;
+            continue;
+        }
         let mut reader = source::open(file).with_context(|| format!("cannot open {}", file.path.display()))?;
         let read = source::for_each_line(&mut *reader, &mut buf, |_, piece| {
             let source::Piece::Line(raw) = piece else { return };
-            if let source::line::Line::Event { time, action } = source::line::parse_with(raw, unit, fields) {
-                let code = match index.get(action.as_ref()) {
-                    Some(&c) => c,
-                    None => {
-                        let c = names.len() as u32;
-                        names.push(action.to_string());
-                        index.insert(action.to_string(), c);
-                        c
-                    }
-                };
-                times.push(time);
-                codes.push(code);
+            if let source::line::Line::Event { time, action } = source::line::parse_with(raw, read.unit, read.fields) {
+                push(time, &action);
             }
         });
         read.with_context(|| format!("cannot read {}", file.path.display()))?;
@@ -171,8 +180,7 @@ pub struct Session {
     rejected: Vec<Rejected>,
     triggers: Option<Vec<TriggerRow>>,
     events: Events,
-    unit: source::line::TimeUnit,
-    fields: source::line::Fields,
+    read: source::ReadOptions,
     registered: HashSet<&'static str>,
 }
 
@@ -186,8 +194,7 @@ impl Session {
             rejected,
             triggers: None,
             events: Events::Files(files),
-            unit: source::line::TimeUnit::S,
-            fields: Default::default(),
+            read: Default::default(),
             registered: HashSet::new(),
         })
     }
@@ -205,8 +212,7 @@ impl Session {
                  is not there (query the input folder for it: windowpane sql INPUT \"...\")"
                     .into(),
             ),
-            unit: source::line::TimeUnit::S,
-            fields: Default::default(),
+            read: Default::default(),
             registered: HashSet::new(),
         }
     }
@@ -214,8 +220,7 @@ impl Session {
     /// The same session, reading the events view as `read` says (the unit
     /// of integer times, the fields).
     pub fn with_read(mut self, read: &source::ReadOptions) -> Self {
-        self.unit = read.unit;
-        self.fields = read.fields;
+        self.read = *read;
         self
     }
 
@@ -254,7 +259,7 @@ impl Session {
         let frame =
             match name {
                 "events" => match &self.events {
-                    Events::Files(files) => events_frame(files, self.unit, self.fields)?,
+                    Events::Files(files) => events_frame(files, &self.read)?,
                     Events::NotKept(why) => return Err(refuse(why.clone()).into()),
                 },
                 "rejected" => rejected_frame(&self.rejected).context("cannot build the view rejected")?,

@@ -623,3 +623,109 @@ fn a_checkpoint_records_the_fields_and_refuses_others() {
         .code(1)
         .stderr(predicate::str::contains("--time-field ts"));
 }
+
+/// A copy of a conformance case as delimited files: a header row `time`,
+/// `action` and a row per line, each cell the JSON text of the line's
+/// value (a string without its quotes; missing or null: empty), and a line
+/// that is not an object a row of its text.
+fn as_delimited(case: &str, out: &Path, extension: &str, delimiter: u8) -> PathBuf {
+    let dir = out.join(format!("{case}-{extension}"));
+    fs::create_dir_all(&dir).unwrap();
+    for file in sorted_files(&fixture(case)) {
+        let text = String::from_utf8_lossy(&gunzip_if(&file)).into_owned();
+        let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+        w.write_record(["time", "action"]).unwrap();
+        for line in text.lines() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cell = |v: Option<&Value>| match v {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            match serde_json::from_str::<Value>(line) {
+                Ok(Value::Object(m)) => w.write_record([cell(m.get("time")), cell(m.get("action"))]).unwrap(),
+                _ => w.write_record([line, ""]).unwrap(),
+            }
+        }
+        let stem = file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .split('.')
+            .next()
+            .unwrap()
+            .to_string();
+        let body = w.into_inner().unwrap();
+        let name = format!("{stem}.{extension}");
+        if file.extension().is_some_and(|e| e == "gz") {
+            fs::write(dir.join(format!("{name}.gz")), gzip(&body)).unwrap();
+        } else {
+            fs::write(dir.join(name), body).unwrap();
+        }
+    }
+    dir
+}
+
+#[test]
+fn csv_and_tsv_copies_give_the_figures_of_the_json_folder() {
+    let out = tempfile::tempdir().unwrap();
+    for case in ["messy", "seedlike"] {
+        let expected = all_figures(&fixture(case), &[], &[]);
+        for (extension, delimiter) in [("csv", b','), ("tsv", b'\t')] {
+            let dir = as_delimited(case, out.path(), extension, delimiter);
+            assert_eq!(all_figures(&dir, &[], &[]), expected, "{case} as {extension}");
+        }
+    }
+    // the same rows with other column names and a semicolon
+    let dir = out.path().join("named");
+    fs::create_dir(&dir).unwrap();
+    fs::write(
+        dir.join("a.csv"),
+        "user;when;what\nu1;1469501107;Open\nu2;\"2016-07-26T02:45:08Z\";\"Cl;ose\"\nu3;;Open\n",
+    )
+    .unwrap();
+    let v = all_figures(
+        &dir,
+        &["--time-field", "when", "--action-field", "what", "--delimiter", ";"],
+        &[],
+    );
+    assert_eq!(v["input"]["events"], 2);
+    assert_eq!(v["input"]["rejected"], 1);
+    assert_eq!(v["totals"], serde_json::json!({"Cl;ose": 1, "Open": 1}));
+}
+
+#[test]
+fn bad_csv_is_a_sentence_or_a_counted_row() {
+    let out = tempfile::tempdir().unwrap();
+    let d = out.path();
+    fs::create_dir(d.join("in")).unwrap();
+    // a header only, a ragged row, an unclosed quote at the end
+    fs::write(d.join("in/a.csv"), "time,action\n").unwrap();
+    fs::write(
+        d.join("in/b.csv"),
+        "time,action\n60,Open\n61\n62,Close,extra\n\"63,Open\n",
+    )
+    .unwrap();
+    let v = all_figures(&d.join("in"), &[], &[]);
+    assert_eq!(v["input"]["lines"], 4, "{v}");
+    assert_eq!(v["input"]["events"], 2, "{v}");
+    // a file whose header lacks a named column: its columns are listed
+    fs::write(d.join("in/c.csv"), "ts,kind\n60,Open\n").unwrap();
+    windowpane()
+        .args(["batch", "--no-report"])
+        .arg(d.join("in"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "has no column \"time\": its header names \"ts\", \"kind\"",
+        ));
+    // and with --skip-corrupt-files it is skipped and listed
+    windowpane()
+        .args(["batch", "--no-report", "--skip-corrupt-files"])
+        .arg(d.join("in"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("c.csv"));
+}

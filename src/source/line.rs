@@ -226,6 +226,54 @@ fn lookup<'v>(map: &'v serde_json::Map<String, Value>, path: &[&str]) -> Result<
     Ok(value)
 }
 
+/// Epoch seconds of a time written as text (a CSV cell named `name`): an
+/// integer in `unit`, a number with a fraction (cut down to the second),
+/// or a timestamp string as JSON times take them; or why not.
+pub fn time_of_text(text: &str, unit: TimeUnit, name: &str) -> Result<i64, String> {
+    let t = text;
+    if t.is_empty() {
+        return Err(format!("`{name}` is empty"));
+    }
+    if let Ok(i) = t.parse::<i128>() {
+        return check_integer(i, unit);
+    }
+    if t.bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+    {
+        if let Ok(f) = t.parse::<f64>() {
+            return check_fraction(f, unit, name);
+        }
+    }
+    match parse_time_string(t) {
+        Some(seconds) => check_seconds(seconds, t),
+        None => Err(format!(
+            "`{name}` {} is not a timestamp (expected RFC 3339 like \"2016-07-26T02:45:07Z\", or {})",
+            quote(&crate::text::abridge(t, 64)),
+            unit.describe()
+        )),
+    }
+}
+
+/// Epoch seconds of an integer time in `unit`, or why not.
+pub fn time_of_integer(value: i64, unit: TimeUnit) -> Result<i64, String> {
+    check_integer(i128::from(value), unit)
+}
+
+/// An action written as text (a CSV cell named `name`), or why it is not
+/// one.
+pub fn action_of_text<'a>(text: &'a str, name: &str) -> Result<&'a str, String> {
+    if text.is_empty() {
+        return Err(format!("`{name}` is empty"));
+    }
+    if text.len() > MAX_ACTION_BYTES {
+        return Err(format!(
+            "`{name}` is {} bytes long; the limit is {MAX_ACTION_BYTES} bytes (1 KiB)",
+            text.len()
+        ));
+    }
+    Ok(text)
+}
+
 /// Epoch seconds of a time with a fraction in `unit`, cut down to the
 /// whole second (toward minus infinity), or why not.
 fn check_fraction(value: f64, unit: TimeUnit, name: &str) -> Result<i64, String> {

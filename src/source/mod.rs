@@ -2,6 +2,7 @@
 //! transparently), validating every line and folding the events into
 //! [`MinuteCounts`].
 
+pub mod delimited;
 pub mod line;
 pub mod spark;
 
@@ -63,7 +64,7 @@ pub fn is_input_name(name: &str) -> bool {
         return false;
     }
     let base = name.strip_suffix(".gz").unwrap_or(name);
-    [".json", ".jsonl", ".ndjson"].iter().any(|ext| base.ends_with(ext))
+    [".json", ".jsonl", ".ndjson"].iter().any(|ext| base.ends_with(ext)) || delimited::delimiter_of(name).is_some()
 }
 
 /// Hidden (`.x`) and `_`-prefixed names: files being written, metadata
@@ -794,6 +795,8 @@ pub struct ReadOptions {
     pub unit: line::TimeUnit,
     /// Where the time and the action are in each line.
     pub fields: line::Fields,
+    /// The delimiter of CSV files, when not the one their name says.
+    pub delimiter: Option<u8>,
     /// Stop at the first rejected line.
     pub strict: bool,
     /// A file that cannot be read to its end (a damaged gzip, an I/O
@@ -818,6 +821,10 @@ pub struct ReadArgs {
     /// named by its JSON text (404, true).
     #[arg(long, default_value = "action", value_name = "NAME", value_parser = line::Fields::path)]
     pub action_field: &'static [&'static str],
+    /// The delimiter of CSV files (one character) [default: , for *.csv,
+    /// a tab for *.tsv].
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter)]
+    pub delimiter: Option<u8>,
     /// Go on when a file cannot be read to its end (a damaged .gz): it is
     /// listed as skipped, the lines read before the damage count.
     #[arg(long)]
@@ -833,9 +840,18 @@ impl ReadArgs {
                 time: self.time_field,
                 action: self.action_field,
             },
+            delimiter: self.delimiter,
             strict,
             skip_corrupt: self.skip_corrupt_files,
         }
+    }
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s.as_bytes() {
+        [b] if b.is_ascii() && *b != b'"' && *b != b'\n' => Ok(*b),
+        _ if s == "\\t" || s == "tab" => Ok(b'\t'),
+        _ => Err(format!("expected one ASCII character such as , ; | or \\t; got {s:?}")),
     }
 }
 
@@ -891,6 +907,10 @@ fn fold_piece(
 /// last element of `batch.rejected`). An error is a file that cannot be
 /// opened or read to its end; what was read before it stays folded.
 pub fn fold_file(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, buf: &mut Vec<u8>) -> Result<()> {
+    let name = file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    if let Some(delimiter) = delimited::delimiter_of(&name) {
+        return delimited::fold(batch, file, opts, delimiter);
+    }
     batch.files += 1;
     let mut reader = open(file).with_context(|| format!("cannot read {}", shown(file)))?;
     let mut last = 0;
@@ -917,7 +937,7 @@ pub fn fold_file(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, buf: &
     })
 }
 
-fn shown(file: &InputFile) -> String {
+pub(crate) fn shown(file: &InputFile) -> String {
     if file.is_stdin() {
         STDIN_NAME.to_string()
     } else {
@@ -1074,10 +1094,26 @@ mod tests {
 
     #[test]
     fn input_names_follow_the_contract() {
-        for ok in ["a.json", "a.jsonl", "a.ndjson", "a.json.gz", "file-10.ndjson.gz"] {
+        for ok in [
+            "a.json",
+            "a.jsonl",
+            "a.ndjson",
+            "a.json.gz",
+            "file-10.ndjson.gz",
+            "a.csv",
+            "a.tsv.gz",
+        ] {
             assert!(is_input_name(ok), "{ok}");
         }
-        for no in [".a.json", "_tmp.json", "a.csv", "a.gz", "a.json.tmp", "_SUCCESS"] {
+        for no in [
+            ".a.json",
+            "_tmp.json",
+            "a.gz",
+            "a.json.tmp",
+            "_SUCCESS",
+            "a.csv.crc",
+            ".a.csv",
+        ] {
             assert!(!is_input_name(no), "{no}");
         }
     }

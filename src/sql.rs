@@ -146,6 +146,15 @@ pub fn events_frame(files: &[InputFile], read: &source::ReadOptions) -> Result<D
             })?;
             continue;
         }
+        if source::parquet::is_parquet_name(&name) {
+            source::parquet::for_each_row(file, read, |_, judged, _| {
+                if let Ok((time, action)) = judged {
+                    push(time, action);
+                }
+                true
+            })?;
+            continue;
+        }
         let mut reader = source::open(file).with_context(|| format!("cannot open {}", file.path.display()))?;
         let read = source::for_each_line(&mut *reader, &mut buf, |_, piece| {
             let source::Piece::Line(raw) = piece else { return };

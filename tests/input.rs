@@ -729,3 +729,128 @@ fn bad_csv_is_a_sentence_or_a_counted_row() {
         .success()
         .stderr(predicate::str::contains("c.csv"));
 }
+
+/// Writes a Parquet file of `df`.
+fn write_parquet(path: &Path, mut df: polars::prelude::DataFrame) {
+    use polars::prelude::*;
+    ParquetWriter::new(fs::File::create(path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+}
+
+#[test]
+fn parquet_copies_give_the_figures_of_the_json_folder() {
+    use polars::prelude::*;
+    let out = tempfile::tempdir().unwrap();
+    for case in ["messy", "seedlike"] {
+        let expected = all_figures(&fixture(case), &[], &[]);
+        // one Parquet file per input file, in a partition folder as Spark
+        // writes them, with its _SUCCESS and .crc files beside
+        let dir = out.path().join(format!("{case}-parquet"));
+        let part = dir.join("dt=2016-07-26");
+        fs::create_dir_all(&part).unwrap();
+        fs::write(dir.join("_SUCCESS"), "").unwrap();
+        for (n, file) in sorted_files(&fixture(case)).iter().enumerate() {
+            let text = String::from_utf8_lossy(&gunzip_if(file)).into_owned();
+            let (mut times, mut actions): (Vec<Option<String>>, Vec<Option<String>>) = (Vec::new(), Vec::new());
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let cell = |v: Option<&Value>| match v {
+                    None | Some(Value::Null) => None,
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(other) => Some(other.to_string()),
+                };
+                match serde_json::from_str::<Value>(line) {
+                    Ok(Value::Object(m)) => {
+                        times.push(cell(m.get("time")));
+                        actions.push(cell(m.get("action")));
+                    }
+                    _ => {
+                        times.push(Some(line.to_string()));
+                        actions.push(None);
+                    }
+                }
+            }
+            let name = format!("part-{n:05}-c000.snappy.parquet");
+            write_parquet(&part.join(&name), df!("time" => times, "action" => actions).unwrap());
+            fs::write(part.join(format!(".{name}.crc")), "crc").unwrap();
+        }
+        assert_eq!(all_figures(&dir, &[], &[]), expected, "{case} as Parquet");
+    }
+}
+
+#[test]
+fn parquet_columns_of_every_kind_are_read_and_bad_ones_are_sentences_or_counted() {
+    use polars::prelude::*;
+    let out = tempfile::tempdir().unwrap();
+    let d = out.path().join("in");
+    fs::create_dir(&d).unwrap();
+    // a timestamp in microseconds with a time zone and a categorical action
+    let micros = Series::new("ts".into(), [60_500_000i64, 61_000_000, 3_600_000_000])
+        .cast(&DataType::Datetime(
+            polars::prelude::TimeUnit::Microseconds,
+            Some(TimeZone::UTC),
+        ))
+        .unwrap();
+    let kinds = Series::new("kind".into(), ["a", "b", "a"])
+        .cast(&DataType::from_categories(Categories::global()))
+        .unwrap();
+    write_parquet(
+        &d.join("a.parquet"),
+        DataFrame::new_infer_height(vec![micros.into(), kinds.into()]).unwrap(),
+    );
+    // integer times (seconds) and integer actions, with nulls
+    write_parquet(
+        &d.join("b.parquet"),
+        df!("ts" => [Some(60i64), None, Some(120)], "kind" => [Some(404i32), Some(200), None]).unwrap(),
+    );
+    let v = all_figures(&d, &["--time-field", "ts", "--action-field", "kind"], &[]);
+    assert_eq!(v["input"]["lines"], 6, "{v}");
+    assert_eq!(v["input"]["events"], 4, "{v}");
+    assert_eq!(v["totals"], serde_json::json!({"404": 1, "a": 2, "b": 1}), "{v}");
+    // a date or a float for the time: every row rejected with the reason
+    for (name, times) in [
+        (
+            "date",
+            Series::new("ts".into(), [19000i32]).cast(&DataType::Date).unwrap(),
+        ),
+        ("float", Series::new("ts".into(), [60.5f64])),
+    ] {
+        let dir = out.path().join(name);
+        fs::create_dir(&dir).unwrap();
+        write_parquet(
+            &dir.join("c.parquet"),
+            DataFrame::new_infer_height(vec![times.into(), Series::new("kind".into(), ["a"]).into()]).unwrap(),
+        );
+        let out = windowpane()
+            .args(["batch", "--no-report", "--time-field", "ts", "--action-field", "kind"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(if name == "date" { "is a date" } else { "floating-point" }),
+            "{err}"
+        );
+    }
+    // a truncated file, a column missing in one file of many: one sentence
+    let bytes = fs::read(d.join("b.parquet")).unwrap();
+    let cut = out.path().join("cut");
+    fs::create_dir(&cut).unwrap();
+    fs::write(cut.join("b.parquet"), &bytes[..bytes.len() / 2]).unwrap();
+    windowpane()
+        .args(["batch", "--no-report", "--time-field", "ts", "--action-field", "kind"])
+        .arg(&cut)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("cannot be read as Parquet"));
+    write_parquet(&d.join("c.parquet"), df!("ts" => [60i64], "other" => ["x"]).unwrap());
+    windowpane()
+        .args(["batch", "--no-report", "--time-field", "ts", "--action-field", "kind"])
+        .arg(&d)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "has no column \"kind\": its columns are \"ts\", \"other\"",
+        ));
+}

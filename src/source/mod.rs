@@ -4,6 +4,7 @@
 
 pub mod delimited;
 pub mod line;
+pub mod parquet;
 pub mod spark;
 
 use std::fs;
@@ -64,7 +65,9 @@ pub fn is_input_name(name: &str) -> bool {
         return false;
     }
     let base = name.strip_suffix(".gz").unwrap_or(name);
-    [".json", ".jsonl", ".ndjson"].iter().any(|ext| base.ends_with(ext)) || delimited::delimiter_of(name).is_some()
+    [".json", ".jsonl", ".ndjson"].iter().any(|ext| base.ends_with(ext))
+        || delimited::delimiter_of(name).is_some()
+        || parquet::is_parquet_name(name)
 }
 
 /// Hidden (`.x`) and `_`-prefixed names: files being written, metadata
@@ -910,6 +913,9 @@ pub fn fold_file(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, buf: &
     let name = file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
     if let Some(delimiter) = delimited::delimiter_of(&name) {
         return delimited::fold(batch, file, opts, delimiter);
+    }
+    if parquet::is_parquet_name(&name) {
+        return parquet::fold(batch, file, opts);
     }
     batch.files += 1;
     let mut reader = open(file).with_context(|| format!("cannot read {}", shown(file)))?;

@@ -854,3 +854,61 @@ fn parquet_columns_of_every_kind_are_read_and_bad_ones_are_sentences_or_counted(
             "has no column \"kind\": its columns are \"ts\", \"other\"",
         ));
 }
+
+#[test]
+fn update_takes_csv_and_parquet_dumps_in_a_mixed_folder_like_json_ones() {
+    use polars::prelude::*;
+    let out = tempfile::tempdir().unwrap();
+    let d = out.path();
+    let dumps = d.join("dumps");
+    fs::create_dir(&dumps).unwrap();
+    // the seedlike case's files, as JSON, CSV and Parquet by turns, in
+    // three dumps: update after each gives batch's figures of all
+    let csv_dir = as_delimited("seedlike", d, "csv", b',');
+    let files = sorted_files(&fixture("seedlike"));
+    let stem = |i: usize| format!("file-{i:02}");
+    for (dump, range) in [(0, 0..10), (1, 10..25), (2, 25..files.len())] {
+        for i in range {
+            let src = &files[i];
+            let name = stem(i);
+            match i % 3 {
+                0 => {
+                    fs::copy(src, dumps.join(format!("{name}.json"))).unwrap();
+                }
+                1 => {
+                    let from = csv_dir.join(format!("{}.csv", src.file_stem().unwrap().to_string_lossy()));
+                    fs::copy(from, dumps.join(format!("{name}.csv"))).unwrap();
+                }
+                _ => {
+                    let (mut t, mut a): (Vec<i64>, Vec<String>) = (Vec::new(), Vec::new());
+                    for line in fs::read_to_string(src).unwrap().lines() {
+                        let v: Value = serde_json::from_str(line).unwrap();
+                        t.push(v["time"].as_i64().unwrap());
+                        a.push(v["action"].as_str().unwrap().to_string());
+                    }
+                    write_parquet(
+                        &dumps.join(format!("{name}.parquet")),
+                        df!("time" => t, "action" => a).unwrap(),
+                    );
+                }
+            }
+        }
+        let updated = windowpane()
+            .current_dir(d)
+            .args(["update", "dumps", "--no-report", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(
+            updated.status.success(),
+            "dump {dump}: {}",
+            String::from_utf8_lossy(&updated.stderr)
+        );
+        let mut got: Value = serde_json::from_slice(&updated.stdout).unwrap();
+        let mut want = all_figures(&dumps, &[], &[]);
+        for v in [&mut got, &mut want] {
+            v["tables"].as_object_mut().unwrap().remove("rejected");
+        }
+        got["input"].as_object_mut().unwrap().remove("fields");
+        assert_eq!(got, want, "dump {dump}");
+    }
+}

@@ -15,6 +15,7 @@ mod fuzz;
 mod input;
 mod layers;
 mod newcomer;
+mod pipeline;
 mod prompt;
 mod readme;
 mod report;

@@ -405,28 +405,46 @@ pub fn triggers_frame(rows: &[TriggerRow]) -> PolarsResult<DataFrame> {
 /// that calls one is refused, before any path is looked at.
 const FILE_FUNCTIONS: [&str; 4] = ["read_csv", "read_parquet", "read_ipc", "read_json"];
 
-/// The file-reading table function a query calls, if any (outside quotes
-/// and comments).
+/// The file-reading table function a query calls, if any: its name in any
+/// case, bare or quoted (`"read_csv"`, `` `read_csv` ``), before `(` with
+/// white space or comments between; string literals are not looked in.
 fn file_function(query: &str) -> Option<&'static str> {
-    let code: String = {
-        let (mut out, mut quote, mut chars) = (String::new(), None, query.chars().peekable());
-        while let Some(c) = chars.next() {
-            match quote {
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
-                None if c == '\'' || c == '"' => quote = Some(c),
-                None if c == '-' && chars.peek() == Some(&'-') => {
-                    for d in chars.by_ref() {
-                        if d == '\n' {
-                            break;
-                        }
+    let mut code = String::new();
+    let mut chars = query.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                for d in chars.by_ref() {
+                    if d == '\'' {
+                        break;
                     }
                 }
-                None => out.push(c.to_ascii_lowercase()),
+                code.push(' ');
             }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                code.push(' ');
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                for d in chars.by_ref() {
+                    if prev == '*' && d == '/' {
+                        break;
+                    }
+                    prev = d;
+                }
+                code.push(' ');
+            }
+            // a quoted name is the name
+            '"' | '`' | '[' | ']' => {}
+            c => code.push(c.to_ascii_lowercase()),
         }
-        out
-    };
+    }
     FILE_FUNCTIONS.into_iter().find(|f| {
         code.match_indices(f).any(|(at, _)| {
             let before = code[..at].chars().last();
@@ -554,6 +572,18 @@ mod tests {
             None
         );
         assert_eq!(file_function("select * from totals"), None);
+        assert_eq!(
+            file_function("select * from read_csv/**/('/etc/passwd')"),
+            Some("read_csv")
+        );
+        assert_eq!(
+            file_function("select * from \"read_csv\"('/etc/passwd')"),
+            Some("read_csv")
+        );
+        assert_eq!(
+            file_function("select * from `read_json` ('/etc/passwd')"),
+            Some("read_json")
+        );
     }
 
     #[test]

@@ -288,5 +288,20 @@ fn the_tables_are_the_pipelines_on_random_events_in_each_format() {
             }
         }
         holds(&folder);
+        // and the events each format's reader gives are the events written
+        let truth = df!(
+            "time" => rows.iter().map(|r| r.0 * 1000).collect::<Vec<i64>>(),
+            "action" => rows.iter().map(|r| r.1).collect::<Vec<&str>>()
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("time").cast(DataType::Datetime(polars::prelude::TimeUnit::Milliseconds, None)));
+        for every in ["1m", "1h"] {
+            assert_eq!(
+                windows(events(&folder), every),
+                windows(truth.clone(), every),
+                "{kind}, every {every}"
+            );
+        }
     }
 }

@@ -413,3 +413,18 @@ fn options_the_cluster_cannot_honour_are_refused_before_connecting() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("--strict cannot be used with --spark"), "{stderr}");
 }
+
+#[test]
+fn a_folder_with_files_the_cluster_does_not_read_is_refused() {
+    let Some((url, _guard)) = server() else { return };
+    // a local run reads the CSV file too: the cluster would leave it out
+    let dir = tempfile::tempdir().unwrap();
+    fs::copy(fixture("seedlike").join("file-0.json"), dir.path().join("file-0.json")).unwrap();
+    fs::write(dir.path().join("more.csv"), "time,action\n60,Open\n").unwrap();
+    windowpane()
+        .args(["batch", "--no-report", "--spark", &url])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stderr(predicates::str::contains("which the cluster does not read yet"));
+}

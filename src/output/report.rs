@@ -501,7 +501,7 @@ fn check_replaceable(dir: &Path) -> Result<Mode> {
     // a folder made read-only is kept as it is: replacing it would defeat
     // its owner's intent (and its old copy could not be removed after)
     use std::os::unix::fs::PermissionsExt;
-    if meta.permissions().mode() & 0o222 == 0 {
+    if meta.permissions().mode() & 0o200 == 0 {
         bail!(
             "refusing to replace {}: it is read-only (made so by its owner); make it writable (chmod u+w) or choose another --report folder",
             dir.display()

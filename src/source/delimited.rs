@@ -55,8 +55,9 @@ pub fn fold(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, delimiter: 
     result
 }
 
-/// Calls `visit` with each data row's number (from 1), its event or why it
-/// is not one, and its cells, until it returns false.
+/// Calls `visit` with each data row's line in the file (the header is line
+/// 1), its event or why it is not one, and its cells, until it returns
+/// false. Rows of white space only are skipped, as blank lines are.
 pub fn for_each_row(
     file: &InputFile,
     opts: &ReadOptions,
@@ -105,8 +106,15 @@ pub fn for_each_row(
             Err(e) => bail!("{} cannot be read as CSV after row {row}: {e}", shown()),
         }
         row += 1;
+        // a row of white space only is blank, as a blank JSON line is
+        if record.iter().all(|cell| cell.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        // named by its line in the file (the header is line 1), where an
+        // editor finds it
+        let line = record.position().map_or(row + 1, |p| p.line());
         let judged = judge(&record, t, a, header.len(), opts.unit, (&time_name, &action_name));
-        if !visit(row, judged, &record) {
+        if !visit(line, judged, &record) {
             return Ok(());
         }
     }

@@ -234,12 +234,12 @@ pub fn time_of_text(text: &str, unit: TimeUnit, name: &str) -> Result<i64, Strin
     if t.is_empty() {
         return Err(format!("`{name}` is empty"));
     }
-    if let Ok(i) = t.parse::<i128>() {
-        return check_integer(i, unit);
-    }
-    if t.bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
+    // numbers as JSON writes them (no `+60`, `007`, `.5`): an integer, or
+    // one with a fraction or an exponent
+    if is_json_number(t) {
+        if let Ok(i) = t.parse::<i128>() {
+            return check_integer(i, unit);
+        }
         if let Ok(f) = t.parse::<f64>() {
             return check_fraction(f, unit, name);
         }
@@ -252,6 +252,42 @@ pub fn time_of_text(text: &str, unit: TimeUnit, name: &str) -> Result<i64, Strin
             unit.describe()
         )),
     }
+}
+
+/// True for a number as JSON writes it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 /// Epoch seconds of an integer time in `unit`, or why not.
@@ -775,8 +811,11 @@ mod fast {
                     b'\\' => match *self.s.get(self.i + 1)? {
                         b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.i += 2,
                         b'u' => {
-                            let hex = std::str::from_utf8(self.s.get(self.i + 2..self.i + 6)?).ok()?;
-                            let unit = u16::from_str_radix(hex, 16).ok()?;
+                            let hex = self.s.get(self.i + 2..self.i + 6)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return None;
+                            }
+                            let unit = u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
                             if (0xD800..=0xDFFF).contains(&unit) {
                                 return None;
                             }
@@ -949,6 +988,20 @@ mod tests {
     }
 
     #[test]
+    fn text_times_take_json_numbers_only() {
+        assert_eq!(time_of_text("60", TimeUnit::S, "t"), Ok(60));
+        assert_eq!(time_of_text("60.9", TimeUnit::S, "t"), Ok(60));
+        assert_eq!(time_of_text("6e1", TimeUnit::S, "t"), Ok(60));
+        for bad in ["+60", "007", ".5", "5.", "-.5", "1e", "0x10", " 60"] {
+            assert!(time_of_text(bad, TimeUnit::S, "t").is_err(), "{bad}");
+        }
+        // an escape that is not four hex digits is the full parser's call
+        let line = br#"{"time":60,"action":"Open","note":"\u+041"}"#;
+        assert_eq!(fast::scan_paths(line, &["time"], &["action"]), None);
+        assert!(matches!(parse(line), Line::Rejected(_)));
+    }
+
+    #[test]
     fn times_with_a_fraction_are_cut_down_to_the_second() {
         assert_eq!(parse(br#"{"time":1469501107.75,"action":"a"}"#), event(1469501107, "a"));
         assert_eq!(parse(br#"{"time":1469501107.0,"action":"a"}"#), event(1469501107, "a"));
@@ -1029,6 +1082,7 @@ mod tests {
             Just("\"a\\u00e9\\n\"".to_string()),
             Just("\"\\ud83d\\ude00\"".to_string()),
             Just("\"\\ud800\"".to_string()),
+            Just("\"\\u+041\"".to_string()),
             Just("60".to_string()),
             Just("-0".to_string()),
             Just("1.5e3".to_string()),

@@ -123,8 +123,38 @@ pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkSc
     for statement in view_statements(path, opts) {
         session.execute(&statement)?;
     }
+    refuse_other_formats(session, path)?;
     let batches = session.query(&scan_query(opts.unit, opts.fields))?;
     fold(&batches, path)
+}
+
+/// The input names the cluster does not read yet: a folder holding such
+/// files would be read only in part, so it is refused instead.
+const OTHER_NAMES: &str = "*.{csv,tsv,parquet,csv.gz,tsv.gz}";
+
+/// Refuses a path whose CSV, TSV or Parquet files the cluster would leave
+/// out (a local run reads them), naming one of them.
+fn refuse_other_formats(session: &Session, path: &str) -> Result<()> {
+    session.execute(&format!(
+        "CREATE OR REPLACE TEMPORARY VIEW windowpane_others USING binaryFile OPTIONS (path {}, recursiveFileLookup 'true', pathGlobFilter {})",
+        sql_string(path),
+        sql_string(OTHER_NAMES)
+    ))?;
+    let batches = session.query("SELECT count(*) AS n, min(path) AS example FROM windowpane_others")?;
+    let Some(batch) = batches.first().filter(|b| b.num_rows() > 0) else {
+        return Ok(());
+    };
+    let n = batch.column(0).as_primitive::<Int64Type>().value(0);
+    if n > 0 {
+        let example = batch.column(1).as_string::<i32>().value(0).to_string();
+        bail!(
+            "{path} holds {n} CSV, TSV or Parquet file{} ({}), which the cluster does not read yet (a local run does): \
+             run without --spark, or give the cluster a folder of JSON files",
+            if n == 1 { "" } else { "s" },
+            crate::text::printable(&example)
+        );
+    }
+    Ok(())
 }
 
 /// The path a cluster reads for an input argument: a URL (`s3://…`,

@@ -147,7 +147,7 @@ fn judge<'r>(
         && (digits.len() == 1 || digits[0] != b'0')
     {
         let v = digits.iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
-        line::time_of_integer(if raw[0] == b'-' { -v } else { v }, unit)?
+        line::time_of_integer(if raw[0] == b'-' { -v } else { v }, unit, time_name)?
     } else {
         line::time_of_text(cell(t, time_name)?, unit, time_name)?
     };

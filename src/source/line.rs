@@ -183,7 +183,7 @@ pub fn parse_with(line: &[u8], unit: TimeUnit, fields: Fields) -> Line<'_> {
         if action.len() > MAX_ACTION_BYTES {
             return Line::Rejected(action_too_long(&fields, action.len()));
         }
-        return match check_integer(i128::from(time), unit) {
+        return match check_integer(i128::from(time), unit).map_err(|r| named(r, &fields.time_name())) {
             Ok(time) => Line::Event {
                 time,
                 action: Cow::Borrowed(action),
@@ -238,14 +238,14 @@ pub fn time_of_text(text: &str, unit: TimeUnit, name: &str) -> Result<i64, Strin
     // one with a fraction or an exponent
     if is_json_number(t) {
         if let Ok(i) = t.parse::<i128>() {
-            return check_integer(i, unit);
+            return check_integer(i, unit).map_err(|r| named(r, name));
         }
         if let Ok(f) = t.parse::<f64>() {
             return check_fraction(f, unit, name);
         }
     }
     match parse_time_string(t) {
-        Some(seconds) => check_seconds(seconds, t),
+        Some(seconds) => check_seconds(seconds, t).map_err(|r| named(r, name)),
         None => Err(format!(
             "`{name}` {} is not a timestamp (expected RFC 3339 like \"2016-07-26T02:45:07Z\", or {})",
             quote(&crate::text::abridge(t, 64)),
@@ -290,9 +290,10 @@ fn is_json_number(s: &str) -> bool {
     i == b.len()
 }
 
-/// Epoch seconds of an integer time in `unit`, or why not.
-pub fn time_of_integer(value: i64, unit: TimeUnit) -> Result<i64, String> {
-    check_integer(i128::from(value), unit)
+/// Epoch seconds of an integer time in `unit` (of the field `name`), or
+/// why not.
+pub fn time_of_integer(value: i64, unit: TimeUnit, name: &str) -> Result<i64, String> {
+    check_integer(i128::from(value), unit).map_err(|r| named(r, name))
 }
 
 /// An action written as text (a CSV cell named `name`), or why it is not
@@ -321,6 +322,15 @@ fn check_fraction(value: f64, unit: TimeUnit, name: &str) -> Result<i64, String>
             "`{name}` {value} is out of range for {} (years 1 to 9999)",
             unit.describe()
         ))
+    }
+}
+
+/// A reason about `time` said of the field as it is named.
+fn named(reason: String, name: &str) -> String {
+    if name == "time" {
+        reason
+    } else {
+        reason.replacen("`time`", &format!("`{name}`"), 1)
     }
 }
 
@@ -482,7 +492,7 @@ fn slow(line: &[u8], unit: TimeUnit, fields: Fields) -> Line<'_> {
         Ok(Value::Number(n)) => {
             let integer = n.as_i64().map(i128::from).or_else(|| n.as_u64().map(i128::from));
             match integer {
-                Some(t) => match check_integer(t, unit) {
+                Some(t) => match check_integer(t, unit).map_err(|r| named(r, &time_name)) {
                     Ok(t) => t,
                     Err(reason) => return Line::Rejected(reason),
                 },
@@ -504,7 +514,7 @@ fn slow(line: &[u8], unit: TimeUnit, fields: Fields) -> Line<'_> {
             }
         }
         Ok(Value::String(s)) => match parse_time_string(s) {
-            Some(t) => match check_seconds(t, s) {
+            Some(t) => match check_seconds(t, s).map_err(|r| named(r, &time_name)) {
                 Ok(t) => t,
                 Err(reason) => return Line::Rejected(reason),
             },
@@ -1046,6 +1056,11 @@ mod tests {
             p(r#"{"ts":60,"payload":{}}"#),
             Line::Rejected("`payload.type` is missing".into())
         );
+        // reasons name the field as it is named
+        match p(r#"{"ts":99999999999999,"payload":{"type":"a"}}"#) {
+            Line::Rejected(r) => assert!(r.starts_with("`ts` 99999999999999 is out of range"), "{r}"),
+            other => panic!("{other:?}"),
+        }
         // a flat renamed pair takes the scanner's path
         let flat = Fields {
             time: Fields::path("timestamp").unwrap(),

@@ -131,12 +131,12 @@ fn time_of(value: &AnyValue, dtype: &DataType, unit: TimeUnit, name: &str) -> Re
                 PolarsUnit::Milliseconds => 1_000,
             };
             let seconds = v.div_euclid(per_second);
-            line::time_of_integer(seconds, TimeUnit::S)
+            line::time_of_integer(seconds, TimeUnit::S, name)
         }
         (AnyValue::String(s), _) => line::time_of_text(s, unit, name),
         (AnyValue::StringOwned(s), _) => line::time_of_text(s, unit, name),
         (v, dt) if dt.is_integer() => match v.extract::<i64>() {
-            Some(i) => line::time_of_integer(i, unit),
+            Some(i) => line::time_of_integer(i, unit, name),
             None => Err(format!("`{name}` {v} is out of range for {}", unit.describe())),
         },
         (_, DataType::Date) => Err(format!(

@@ -296,20 +296,33 @@ impl Stream {
             FileOrder::Name
         };
         let input = PathBuf::from(&saved.input);
-        let mut stream = Stream {
-            input: input.clone(),
-            input_is_dir: true,
-            root: input,
+        let opts = StreamOptions {
+            figures,
+            max_files_per_trigger: 0,
+            order,
+            mode: saved.mode,
+            watermark_minutes: saved.watermark_minutes.unwrap_or(0),
+            threads: 1,
+            read: source::ReadOptions::default(),
+        };
+        let mut stream = Stream::empty(input.clone(), true, input, checkpoint, opts);
+        // a reader lists nothing
+        stream.listed_once = true;
+        stream.load()?;
+        if alerts_changed {
+            stream.compute_alerts_again();
+        }
+        Ok(stream)
+    }
+
+    /// A stream over `input` with nothing read or loaded yet.
+    fn empty(input: PathBuf, input_is_dir: bool, root: PathBuf, checkpoint: Checkpoint, opts: StreamOptions) -> Self {
+        Stream {
+            input,
+            input_is_dir,
+            root,
             checkpoint,
-            opts: StreamOptions {
-                figures,
-                max_files_per_trigger: 0,
-                order,
-                mode: saved.mode,
-                watermark_minutes: saved.watermark_minutes.unwrap_or(0),
-                threads: 1,
-                read: source::ReadOptions::default(),
-            },
+            opts,
             trigger: 0,
             processed: HashMap::new(),
             missing: Vec::new(),
@@ -325,16 +338,17 @@ impl Stream {
             logs: (0, 0),
             since_snapshot: (0, 0),
             pending: VecDeque::new(),
-            listed_once: true,
+            listed_once: false,
             first_listing: None,
             changed: Default::default(),
-        };
-        stream.load()?;
-        if alerts_changed {
-            let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
-            stream.kept.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
         }
-        Ok(stream)
+    }
+
+    /// Computes every alert again from the state: the alerts are the only
+    /// kept figure that the options change.
+    fn compute_alerts_again(&mut self) {
+        let all = metrics::alerts_of(&self.counts.table(), &self.opts.figures);
+        self.kept.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
     }
 
     /// When the last commit was written.
@@ -403,31 +417,7 @@ impl Stream {
             None => false,
         };
         let text = serde_json::to_string_pretty(&metadata)?;
-        let mut stream = Stream {
-            input: input.to_path_buf(),
-            input_is_dir,
-            root,
-            checkpoint,
-            opts,
-            trigger: 0,
-            processed: HashMap::new(),
-            missing: Vec::new(),
-            counts: MinuteCounts::new(),
-            files: 0,
-            lines: 0,
-            rejected: 0,
-            late: 0,
-            skipped: 0,
-            watermark: None,
-            kept: KeptFigures::default(),
-            triggers: Vec::new(),
-            logs: (0, 0),
-            since_snapshot: (0, 0),
-            pending: VecDeque::new(),
-            listed_once: false,
-            first_listing: None,
-            changed: Default::default(),
-        };
+        let mut stream = Stream::empty(input.to_path_buf(), input_is_dir, root, checkpoint, opts);
         // the input is listed (and, when files were processed before,
         // each file stamped) on another thread while the state loads
         let stamp = stream.checkpoint.last_commit()? > 0;
@@ -443,8 +433,7 @@ impl Stream {
             // computed again, and saved in a snapshot of the last commit
             // before the metadata names the new options, so that no later
             // load takes the old alerts for the new options
-            let all = metrics::alerts_of(&stream.counts.table(), &stream.opts.figures);
-            stream.kept.alerts = all.into_iter().map(|a| (a.window_start, a)).collect();
+            stream.compute_alerts_again();
             if stream.trigger > 0 {
                 let bytes = stream.encode_snapshot();
                 stream.checkpoint.commit(Kind::Snapshot, stream.trigger, &bytes)?;

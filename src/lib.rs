@@ -21,13 +21,13 @@
 //! 7. `checkpoint`: the checkpoint folder, the only door to it.
 //! 8. `metrics`: every figure, derived from the state.
 //! 9. `state`: the counts per (action, minute window).
-//! 10. `model`, `text`, `codec`, `progress`: leaves that name no other
+//! 10. `model`, `text`, `codec`, `progress`, `signals`: leaves that name no other
 //!     module: shared records and names, text for people, the binary
-//!     codec, the progress bar.
+//!     codec, the progress bar, the stop signals.
 //!
 //! The same order as a list, for the test: `cmd` → `output` → `sql` →
 //! `engine` → `frames` → `source` → `checkpoint` → `metrics` → `state` →
-//! `model`, `text`, `codec`, `progress`.
+//! `model`, `text`, `codec`, `progress`, `signals`.
 
 pub mod checkpoint;
 pub mod cmd;
@@ -38,6 +38,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod progress;
+pub mod signals;
 pub mod source;
 pub mod sql;
 pub mod state;

@@ -21,7 +21,7 @@ pub const LAYERS: &[&[&str]] = &[
     &["checkpoint"],
     &["metrics"],
     &["state"],
-    &["model", "text", "codec", "progress"],
+    &["model", "text", "codec", "progress", "signals"],
 ];
 
 /// The files of `src/cmd/` that are not commands: what commands share.

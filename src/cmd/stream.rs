@@ -132,32 +132,14 @@ fn file_list(files: &[String]) -> String {
 fn stop_flag() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
-    // under `nohup` SIGHUP is ignored, and must stay so: the handler would
-    // replace that
-    let hangup_ignored = signal_ignored(libc::SIGHUP);
-    ctrlc::set_handler(move || {
+    crate::signals::on_stop(move || {
         if flag.swap(true, Ordering::SeqCst) {
             // a second Ctrl-C: leave now; the checkpoint keeps what is committed
             std::process::exit(130);
         }
     })
     .context("cannot install the handler of Ctrl-C, SIGTERM and SIGHUP")?;
-    if hangup_ignored {
-        // SAFETY: sets the disposition of one signal to "ignore"
-        unsafe {
-            libc::signal(libc::SIGHUP, libc::SIG_IGN);
-        }
-    }
     Ok(stop)
-}
-
-/// True when `signal` is ignored by this process (as `nohup` leaves SIGHUP).
-fn signal_ignored(signal: libc::c_int) -> bool {
-    // SAFETY: reads the current disposition into a zeroed struct, changing nothing
-    unsafe {
-        let mut current: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
-    }
 }
 
 /// Watches `input` for changes; `None` (polling only) when the system

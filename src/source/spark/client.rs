@@ -122,7 +122,7 @@ static RUNNING: AtomicBool = AtomicBool::new(false);
 fn watch_ctrl_c() -> bool {
     static INSTALLED: OnceLock<bool> = OnceLock::new();
     *INSTALLED.get_or_init(|| {
-        ctrlc::set_handler(|| {
+        crate::signals::on_stop(|| {
             if RUNNING.load(Ordering::SeqCst) {
                 INTERRUPTED.store(true, Ordering::SeqCst);
             } else {

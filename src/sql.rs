@@ -136,23 +136,14 @@ pub fn events_frame(files: &[InputFile], read: &source::ReadOptions) -> Result<D
         codes.push(code);
     };
     for file in files {
-        let name = file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-        if let Some(delimiter) = source::delimited::delimiter_of(&name) {
-            source::delimited::for_each_row(file, read, read.delimiter.unwrap_or(delimiter), |_, judged, _| {
-                if let Ok((time, action)) = judged {
-                    push(time, action);
-                }
-                true
-            })?;
-            continue;
-        }
-        if source::parquet::is_parquet_name(&name) {
-            source::parquet::for_each_row(file, read, |_, judged, _| {
-                if let Ok((time, action)) = judged {
-                    push(time, action);
-                }
-                true
-            })?;
+        let rows = source::for_each_table_row(file, read, |_, judged, _| {
+            if let Ok((time, action)) = judged {
+                push(time, action);
+            }
+            true
+        });
+        if let Some(result) = rows {
+            result?;
             continue;
         }
         let mut reader = source::open(file).with_context(|| format!("cannot open {}", file.path.display()))?;

@@ -10,8 +10,7 @@
 use anyhow::{bail, Result};
 
 use super::line::{self, TimeUnit};
-use super::{open, Batch, InputFile, ReadOptions, Rejected};
-use crate::state::Fold;
+use super::{open, InputFile, ReadOptions};
 
 /// The delimiter of a delimited file's name (`,` for `.csv`, a tab for
 /// `.tsv`, either optionally `.gz`), or `None` for another kind of input.
@@ -26,43 +25,15 @@ pub fn delimiter_of(name: &str) -> Option<u8> {
     }
 }
 
-/// Folds the rows of one delimited file into `batch`. A header without
-/// the named columns is an error that lists the columns it has.
-pub fn fold(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, delimiter: u8) -> Result<()> {
-    batch.files += 1;
-    let delimiter = opts.delimiter.unwrap_or(delimiter);
-    let mut fold = Fold::new();
-    let result = for_each_row(file, opts, delimiter, |row, judged, record| {
-        batch.lines += 1;
-        match judged {
-            Ok((time, action)) => fold.add(time, action),
-            Err(reason) => {
-                let text: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-                batch.rejected.push(Rejected {
-                    file: file.name.clone(),
-                    line: row,
-                    reason,
-                    text: crate::text::abridge(&text.join(&(delimiter as char).to_string()), 1024),
-                });
-                if opts.strict {
-                    return false;
-                }
-            }
-        }
-        true
-    });
-    batch.counts.absorb(fold);
-    result
-}
-
 /// Calls `visit` with each data row's line in the file (the header is line
-/// 1), its event or why it is not one, and its cells, until it returns
-/// false. Rows of white space only are skipped, as blank lines are.
+/// 1), its event or why it is not one, and a way to get its text (the
+/// cells joined by the delimiter), until it returns false. Rows of white
+/// space only are skipped, as blank lines are.
 pub fn for_each_row(
     file: &InputFile,
     opts: &ReadOptions,
     delimiter: u8,
-    mut visit: impl FnMut(u64, Result<(i64, &str), String>, &csv::ByteRecord) -> bool,
+    mut visit: impl FnMut(u64, Result<(i64, &str), String>, &dyn Fn() -> String) -> bool,
 ) -> Result<()> {
     let shown = || super::shown(file);
     let reader = open(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", shown()))?;
@@ -114,7 +85,11 @@ pub fn for_each_row(
         // editor finds it
         let line = record.position().map_or(row + 1, |p| p.line());
         let judged = judge(&record, t, a, header.len(), opts.unit, (&time_name, &action_name));
-        if !visit(line, judged, &record) {
+        let text = || {
+            let cells: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+            crate::text::abridge(&cells.join(&(delimiter as char).to_string()), 1024)
+        };
+        if !visit(line, judged, &text) {
             return Ok(());
         }
     }

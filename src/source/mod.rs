@@ -905,17 +905,60 @@ fn fold_piece(
     true
 }
 
+/// Calls `visit` with each row of a file of rows (CSV, TSV, Parquet, by
+/// its name): its number, its event or why it is not one, and a way to get
+/// its text, until it returns false. `None` for a file of lines (JSON).
+pub fn for_each_table_row(
+    file: &InputFile,
+    opts: &ReadOptions,
+    visit: impl FnMut(u64, Result<(i64, &str), String>, &dyn Fn() -> String) -> bool,
+) -> Option<Result<()>> {
+    let name = file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    if let Some(delimiter) = delimited::delimiter_of(&name) {
+        return Some(delimited::for_each_row(
+            file,
+            opts,
+            opts.delimiter.unwrap_or(delimiter),
+            visit,
+        ));
+    }
+    parquet::is_parquet_name(&name).then(|| parquet::for_each_row(file, opts, visit))
+}
+
+/// Folds a file of rows into `batch` as lines are folded; `None` for a
+/// file of lines.
+fn fold_table(batch: &mut Batch, file: &InputFile, opts: &ReadOptions) -> Option<Result<()>> {
+    let mut fold = Fold::new();
+    let result = for_each_table_row(file, opts, |row, judged, text| {
+        batch.lines += 1;
+        match judged {
+            Ok((time, action)) => fold.add(time, action),
+            Err(reason) => {
+                batch.rejected.push(Rejected {
+                    file: file.name.clone(),
+                    line: row,
+                    reason,
+                    text: text(),
+                });
+                if opts.strict {
+                    return false;
+                }
+            }
+        }
+        true
+    })?;
+    batch.files += 1;
+    batch.counts.absorb(fold);
+    Some(result)
+}
+
 /// Reads and folds one input into `batch`, with `buf` as the line buffer.
 /// With `opts.strict`, stops at the first rejected line (which is then the
 /// last element of `batch.rejected`). An error is a file that cannot be
 /// opened or read to its end; what was read before it stays folded.
 pub fn fold_file(batch: &mut Batch, file: &InputFile, opts: &ReadOptions, buf: &mut Vec<u8>) -> Result<()> {
-    let name = file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
-    if let Some(delimiter) = delimited::delimiter_of(&name) {
-        return delimited::fold(batch, file, opts, delimiter);
-    }
-    if parquet::is_parquet_name(&name) {
-        return parquet::fold(batch, file, opts);
+    if let Some(result) = fold_table(batch, file, opts) {
+        return result;
     }
     batch.files += 1;
     let mut reader = open(file).with_context(|| format!("cannot read {}", shown(file)))?;

@@ -17,38 +17,11 @@ use anyhow::{bail, Result};
 use polars::prelude::{AnyValue, Column, DataType, ParquetReader, SerReader, TimeUnit as PolarsUnit};
 
 use super::line::{self, TimeUnit};
-use super::{Batch, InputFile, ReadOptions, Rejected};
-use crate::state::Fold;
+use super::{InputFile, ReadOptions};
 
 /// True for a Parquet file's name.
 pub fn is_parquet_name(name: &str) -> bool {
     name.ends_with(".parquet")
-}
-
-/// Folds the rows of one Parquet file into `batch`.
-pub fn fold(batch: &mut Batch, file: &InputFile, opts: &ReadOptions) -> Result<()> {
-    batch.files += 1;
-    let mut fold = Fold::new();
-    let result = for_each_row(file, opts, |row, judged, text| {
-        batch.lines += 1;
-        match judged {
-            Ok((time, action)) => fold.add(time, action),
-            Err(reason) => {
-                batch.rejected.push(Rejected {
-                    file: file.name.clone(),
-                    line: row,
-                    reason,
-                    text: text(),
-                });
-                if opts.strict {
-                    return false;
-                }
-            }
-        }
-        true
-    });
-    batch.counts.absorb(fold);
-    result
 }
 
 /// Calls `visit` with each row's number (from 1), its event or why it is

@@ -13,6 +13,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
+use crate::util::decompressed;
+
 fn windowpane() -> Command {
     let mut c = Command::cargo_bin("windowpane").unwrap();
     // a regression that reads a FIFO or /dev/zero would hang: fail instead
@@ -31,17 +33,6 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     e.write_all(data).unwrap();
     e.finish().unwrap()
-}
-
-fn gunzip_if(path: &Path) -> Vec<u8> {
-    let data = fs::read(path).unwrap();
-    if path.extension().is_some_and(|e| e == "gz") {
-        let mut out = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&data[..]), &mut out).unwrap();
-        out
-    } else {
-        data
-    }
 }
 
 fn sorted_files(dir: &Path) -> Vec<PathBuf> {
@@ -168,7 +159,7 @@ fn standard_input_gives_the_figures_of_the_folder_plain_or_gzip() {
         let expected = flat(case, out.path());
         let mut all = Vec::new();
         for file in sorted_files(&fixture(case)) {
-            all.extend(gunzip_if(&file));
+            all.extend(decompressed(&file));
         }
         for (kind, stdin) in [("plain", all.clone()), ("gzip", gzip(&all))] {
             let report = out.path().join(format!("stdin-{case}-{kind}"));
@@ -376,7 +367,7 @@ fn sql_reads_standard_input_patterns_and_several_inputs() {
     let d = dir.to_str().unwrap();
     let mut all = Vec::new();
     for file in sorted_files(&dir) {
-        all.extend(gunzip_if(&file));
+        all.extend(decompressed(&file));
     }
     let query = "select count(*) as n from events";
     // Spark's figure for the messy fixture: 12,240 valid events
@@ -456,7 +447,7 @@ fn rewritten(case: &str, out: &Path, change: &dyn Fn(&mut serde_json::Map<String
     let dir = out.join(format!("{case}-rewritten"));
     fs::create_dir_all(&dir).unwrap();
     for file in sorted_files(&fixture(case)) {
-        let text = String::from_utf8_lossy(&gunzip_if(&file)).into_owned();
+        let text = String::from_utf8_lossy(&decompressed(&file)).into_owned();
         let mut body = String::new();
         for line in text.lines() {
             match serde_json::from_str::<Value>(line) {
@@ -632,7 +623,7 @@ fn as_delimited(case: &str, out: &Path, extension: &str, delimiter: u8) -> PathB
     let dir = out.join(format!("{case}-{extension}"));
     fs::create_dir_all(&dir).unwrap();
     for file in sorted_files(&fixture(case)) {
-        let text = String::from_utf8_lossy(&gunzip_if(&file)).into_owned();
+        let text = String::from_utf8_lossy(&decompressed(&file)).into_owned();
         let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
         w.write_record(["time", "action"]).unwrap();
         for line in text.lines() {
@@ -751,7 +742,7 @@ fn parquet_copies_give_the_figures_of_the_json_folder() {
         fs::create_dir_all(&part).unwrap();
         fs::write(dir.join("_SUCCESS"), "").unwrap();
         for (n, file) in sorted_files(&fixture(case)).iter().enumerate() {
-            let text = String::from_utf8_lossy(&gunzip_if(file)).into_owned();
+            let text = String::from_utf8_lossy(&decompressed(file)).into_owned();
             let (mut times, mut actions): (Vec<Option<String>>, Vec<Option<String>>) = (Vec::new(), Vec::new());
             for line in text.lines().filter(|l| !l.trim().is_empty()) {
                 let cell = |v: Option<&Value>| match v {

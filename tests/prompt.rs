@@ -178,3 +178,18 @@ fn csv_on_a_terminal_shows_control_characters_escaped() {
         .unwrap();
     assert_eq!(piped.stdout, b"action\n\x1b]0;PWNED\x07X\n");
 }
+
+/// Lines that reach the prompt together (a paste without bracketed paste,
+/// `tmux paste-buffer`) are each read: none is dropped.
+#[test]
+fn every_line_of_a_paste_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path(), dir.path());
+    s.wait_for("sql> ", 1);
+    // two statements of two lines each, in one write
+    s.type_keys("select count(*) * 3 as n\rfrom totals;\rselect count(*) * 4 as n\rfrom totals;\r");
+    s.wait_for("│ 6 │", 1);
+    s.wait_for("│ 8 │", 1);
+    s.line(".quit");
+    assert!(s.child.wait().unwrap().success());
+}

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::Duration;
@@ -203,14 +203,7 @@ fn nested(input: &Path, dir: &Path) {
     for entry in fs::read_dir(input).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut data = Vec::new();
-        if name.ends_with(".gz") {
-            flate2::read::MultiGzDecoder::new(fs::File::open(&path).unwrap())
-                .read_to_end(&mut data)
-                .unwrap();
-        } else {
-            data = fs::read(&path).unwrap();
-        }
+        let data = crate::util::decompressed(&path);
         let mut out = String::new();
         for line in String::from_utf8_lossy(&data).lines() {
             match serde_json::from_str::<serde_json::Value>(line) {
@@ -245,14 +238,7 @@ fn in_milliseconds(input: &Path, dir: &Path) {
     for entry in fs::read_dir(input).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let mut data = Vec::new();
-        if name.ends_with(".gz") {
-            flate2::read::MultiGzDecoder::new(fs::File::open(&path).unwrap())
-                .read_to_end(&mut data)
-                .unwrap();
-        } else {
-            data = fs::read(&path).unwrap();
-        }
+        let data = crate::util::decompressed(&path);
         let text = String::from_utf8(data).unwrap();
         let mut out = String::new();
         for line in text.split_inclusive('\n') {

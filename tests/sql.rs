@@ -365,59 +365,6 @@ fn standard_input_is_held_where_no_other_user_can_reach_it_and_never_left_behind
     assert_eq!(listed(), Vec::<std::ffi::OsString>::new());
 }
 
-/// Lines that reach the prompt together (a paste without bracketed paste,
-/// `tmux paste-buffer`) are each read: none is dropped.
-#[test]
-fn the_prompt_reads_every_line_of_a_paste() {
-    use std::io::{Read, Write};
-    use std::process::Stdio;
-    use std::sync::{Arc, Mutex};
-    use std::time::{Duration, Instant};
-
-    let dir = tempfile::tempdir().unwrap();
-    let exe = assert_cmd::cargo::cargo_bin("windowpane");
-    let command = format!("{} sql {}", exe.display(), case("seedlike").join("input").display());
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("XDG_STATE_HOME", dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("`script` (util-linux) runs the prompt on a pseudo-terminal");
-    let seen = Arc::new(Mutex::new(String::new()));
-    let mut stdout = child.stdout.take().unwrap();
-    let sink = seen.clone();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-    let wait_for = |needle: &str| {
-        let until = Instant::now() + Duration::from_secs(30);
-        while !seen.lock().unwrap().contains(needle) {
-            assert!(Instant::now() < until, "no {needle:?} in:\n{}", seen.lock().unwrap());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    };
-    let mut stdin = child.stdin.take().unwrap();
-    wait_for("sql> ");
-    // two statements of two lines each, in one write
-    stdin
-        .write_all(b"select count(*) * 3 as n\rfrom totals;\rselect count(*) * 4 as n\rfrom totals;\r")
-        .unwrap();
-    stdin.flush().unwrap();
-    wait_for("│ 6 │");
-    wait_for("│ 8 │");
-    stdin.write_all(b".quit\r").unwrap();
-    stdin.flush().unwrap();
-    assert!(child.wait().unwrap().success());
-}
-
 /// Runs `windowpane` in `dir` and returns its standard output, failing
 /// the test on a non-zero exit.
 fn output_in(dir: &std::path::Path, args: &[&str]) -> String {

@@ -17,3 +17,15 @@ pub fn root() -> PathBuf {
 pub fn conformance(case: &str) -> PathBuf {
     root().join("tests/fixtures/conformance").join(case)
 }
+
+/// A file's bytes, decompressed when its name ends in `.gz`.
+pub fn decompressed(path: &std::path::Path) -> Vec<u8> {
+    let data = std::fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::MultiGzDecoder::new(&data[..]), &mut out).unwrap();
+        out
+    } else {
+        data
+    }
+}

@@ -480,21 +480,23 @@ fn wait_for_line(lines: &std::sync::mpsc::Receiver<String>, needle: &str, limit:
     }
 }
 
-#[test]
-fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
+/// `stream --follow` over `input` with its checkpoint in `dir` and its
+/// report in `report`, and the lines it prints, as they come.
+fn follow(
+    dir: &Path,
+    input: &Path,
+    report: &Path,
+    extra: &[&str],
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     use std::io::BufRead;
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("in");
-    fs::create_dir(&input).unwrap();
-    write_files(&input, &[vec![(H, "Open"), (H + 1, "Open")]]);
-    let report = dir.path().join("report");
-    // ten minutes between looks: only a change notification can start trigger 2 in time
     let mut child = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
-        .args(["stream", "--follow", "--trigger-interval", "10m", "--checkpoint"])
-        .arg(dir.path().join("ck"))
+        .args(["stream", "--follow"])
+        .args(extra)
+        .arg("--checkpoint")
+        .arg(dir.join("ck"))
         .arg("--report")
-        .arg(&report)
-        .arg(&input)
+        .arg(report)
+        .arg(input)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -508,6 +510,18 @@ fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
             }
         }
     });
+    (child, lines)
+}
+
+#[test]
+fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    fs::create_dir(&input).unwrap();
+    write_files(&input, &[vec![(H, "Open"), (H + 1, "Open")]]);
+    let report = dir.path().join("report");
+    // ten minutes between looks: only a change notification can start trigger 2 in time
+    let (child, lines) = follow(dir.path(), &input, &report, &["--trigger-interval", "10m"]);
     let generous = Duration::from_secs(30);
     wait_for_line(&lines, "trigger 1: file-0.json", generous);
     // caught up, it brings the report up to date while it waits
@@ -547,32 +561,13 @@ fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
 fn follow_ends_as_on_ctrl_c_when_terminated_or_hung_up() {
     // `kill`, `systemctl stop`, `docker stop` and a closed terminal end a
     // followed stream as Ctrl-C does: the page no longer says it is live
-    use std::io::BufRead;
     for signal in ["-TERM", "-HUP"] {
         let dir = tempfile::tempdir().unwrap();
         let input = dir.path().join("in");
         fs::create_dir(&input).unwrap();
         write_files(&input, &[vec![(H, "Open"), (H + 1, "Close")]]);
         let report = dir.path().join("report");
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("windowpane"))
-            .args(["stream", "--follow", "--checkpoint"])
-            .arg(dir.path().join("ck"))
-            .arg("--report")
-            .arg(&report)
-            .arg(&input)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout).lines() {
-                if tx.send(line.unwrap()).is_err() {
-                    break;
-                }
-            }
-        });
+        let (child, lines) = follow(dir.path(), &input, &report, &[]);
         wait_for_line(&lines, "report updated", Duration::from_secs(30));
         let page = || fs::read_to_string(report.join("index.html")).unwrap();
         assert!(

@@ -327,52 +327,41 @@ fn wait_for_files(
 /// Brings the report up to date while a followed stream waits: its page
 /// says it is live and reloads itself.
 fn publish_live(args: &Args, stream: &Stream, dir: &Path) -> Result<()> {
+    publish(args, stream, Some(dir), Some(true))?;
+    Ok(())
+}
+
+/// Writes the stream's report to `dir` (if any) and returns what was
+/// published; `running` says what the page says of a followed stream: live
+/// (`Some(true)`), ended (`Some(false)`), or nothing.
+fn publish(args: &Args, stream: &Stream, dir: Option<&Path>, running: Option<bool>) -> Result<output::Published> {
     let input = args.input.display().to_string();
     output::publish_stream(
         stream,
         &format!("windowpane stream: {input}"),
         &input,
         &args.figures.options(),
-        Some(dir),
+        dir,
         args.report.all,
         true,
         &output::ReportSettings {
             table_format: args.report.table_format,
-            live: Some(output::report::LiveStatus {
+            live: running.map(|running| output::report::LiveStatus {
                 updated: chrono::Utc::now(),
-                running: true,
+                running,
             }),
             reuse: None,
             prefetch: None,
         },
-    )?;
-    Ok(())
+    )
 }
 
 /// Writes the final report and prints the final tables (or summary).
 fn finish(args: &Args, stream: &Stream, out: &mut Stdout, out_dir: Option<&Path>) -> Result<()> {
-    let input = args.input.display().to_string();
+    // a followed stream leaves a page that says it has ended
     let output::Published {
         summary, tables: text, ..
-    } = output::publish_stream(
-        stream,
-        &format!("windowpane stream: {input}"),
-        &input,
-        &args.figures.options(),
-        out_dir,
-        args.report.all,
-        true,
-        &output::ReportSettings {
-            table_format: args.report.table_format,
-            // a followed stream leaves a page that says it has ended
-            live: args.follow.then(|| output::report::LiveStatus {
-                updated: chrono::Utc::now(),
-                running: false,
-            }),
-            reuse: None,
-            prefetch: None,
-        },
-    )?;
+    } = publish(args, stream, out_dir, args.follow.then_some(false))?;
     match args.format {
         StreamFormat::Summary => out.text(&summary.to_json()),
         StreamFormat::Json => out.line(&serde_json::json!({ "summary": summary }).to_string()),

@@ -149,6 +149,19 @@ def main():
     ours = median_run(reupdate, a.runs, restore_report)
     row("year, rerun after one new file, with report", ours, note=f"checkpoint {size_mb(rck):.1f} MB")
 
+    # the exercise's queries over the table a stream keeps: over the
+    # checkpoint of the whole year, against the same query over the folder
+    restore()
+    subprocess.run([exe, "update", dump, "--no-report", "--checkpoint", ck], check=True, stdout=subprocess.DEVNULL)
+    for query, view in [("select count(*) from counts", "count(*)"), ("select * from alerts", "alerts")]:
+        ours = median_run([exe, "sql", "--checkpoint", ck, query], a.runs)
+        folder = median_run([exe, "sql", dump, query], a.runs)
+        row(
+            f"year, `sql --checkpoint`, {view}",
+            ours,
+            note=f"{ours[0] / folder[0]:.2f} of the same query over the folder ({folder[0]:.3f} s, {folder[1]:.0f} MB)",
+        )
+
     # the 90-day replay, one file per trigger
     long = generate("long", "--files", "300", "--events", "4320000")
     lr, lck = work / "long-report", work / "long-ck"

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use polars::prelude::{
-    AnonymousScan, AnonymousScanArgs, Column, DataFrame, IntoLazy, LazyFrame, PolarsResult, ScanArgsAnonymous,
-    SchemaRef,
+    col, AnonymousScan, AnonymousScanArgs, Column, DataFrame, DataType, Expr, IntoLazy, LazyFrame, PolarsResult,
+    ScanArgsAnonymous, Schema, SchemaRef,
 };
 use polars::sql::{extract_table_identifiers, SQLContext};
 
@@ -243,16 +243,21 @@ impl Session {
         if name == "minute_counts" {
             // a scan that builds only the columns a query reads, and none
             // for a count: the minute table is the largest
+            let mut schema = Schema::with_capacity(MINUTE_COLUMNS.len() + 1);
+            schema.insert(HEIGHT_ONLY.into(), DataType::Null);
+            schema.merge(minute_frame(&Default::default())?.schema().as_ref().clone());
             let scan = MinuteScan {
                 figures: self.figures.clone(),
-                schema: minute_frame(&Default::default())?.schema().clone(),
+                schema: Arc::new(schema),
             };
             let args = ScanArgsAnonymous {
                 schema: Some(scan.schema.clone()),
                 name: "minute_counts",
                 ..Default::default()
             };
-            register_lazy(&self.ctx, name, LazyFrame::anonymous_scan(Arc::new(scan), args)?);
+            let columns: Vec<Expr> = MINUTE_COLUMNS.iter().map(|&c| col(c)).collect();
+            let lf = LazyFrame::anonymous_scan(Arc::new(scan), args)?.select(columns);
+            register_lazy(&self.ctx, name, lf);
             self.registered.insert(name);
             return Ok(());
         }
@@ -335,6 +340,12 @@ impl Session {
     }
 }
 
+/// The name of the scan's first column, a column of nulls that only
+/// carries the table's height and that the view does not show: Polars
+/// reads the first of the smallest columns for a count, and this one
+/// costs nothing to make (the others need the state decoded).
+const HEIGHT_ONLY: &str = "__rows";
+
 /// The `minute_counts` view as a scan: the minute table is read from the
 /// state only when a query needs its rows, and only the columns it reads
 /// are built (a count needs none).
@@ -359,12 +370,24 @@ impl AnonymousScan for MinuteScan {
     fn scan(&self, args: AnonymousScanArgs) -> PolarsResult<DataFrame> {
         let names: Vec<&str> = match &args.with_columns {
             Some(columns) => columns.iter().map(|c| c.as_str()).collect(),
-            None => MINUTE_COLUMNS.to_vec(),
+            None => self.schema.iter_names().map(|c| c.as_str()).collect(),
         };
-        if names.is_empty() {
-            return Ok(DataFrame::empty_with_height(self.figures.minute_len()));
+        let height = self.figures.minute_len();
+        let shown: Vec<&str> = names.iter().copied().filter(|&n| n != HEIGHT_ONLY).collect();
+        let mut frame = if shown.is_empty() {
+            DataFrame::empty_with_height(height)
+        } else {
+            minute_columns(self.figures.minute_counts(), &shown)?
+        };
+        if let Some(at) = names.iter().position(|&n| n == HEIGHT_ONLY) {
+            let nulls = Column::full_null(HEIGHT_ONLY.into(), height, &DataType::Null);
+            frame.insert_column(at, nulls)?;
         }
-        minute_columns(self.figures.minute_counts(), &names)
+        // a LIMIT pushed down to the scan: the scan must honour it
+        Ok(match args.n_rows {
+            Some(n) if n < frame.height() => frame.head(Some(n)),
+            _ => frame,
+        })
     }
 }
 

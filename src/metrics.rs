@@ -328,6 +328,18 @@ impl Figures {
         moving_average_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi))
     }
 
+    /// The rows of the moving average with a `window_start` in `[lo, hi)`,
+    /// computed from the minutes they depend on only, as columns.
+    pub fn moving_piece(&self, lo: i64, hi: i64) -> Result<MovingTable> {
+        let Some(bounds) = self.minute_bounds() else {
+            return Ok(MovingTable {
+                actions: self.action_names().len(),
+                ..Default::default()
+            });
+        };
+        moving_table_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi))
+    }
+
     /// The moving average and variance, per minute then action: a frame of
     /// `action` (code into `minute_counts.names`), `window_start` (epoch
     /// seconds), `count`, `moving_average` and `moving_variance`. Computed
@@ -708,9 +720,19 @@ pub fn moving_average_between(
     (first, last): (i64, i64),
     (lo, hi): (i64, i64),
 ) -> Result<DataFrame> {
+    moving_table_between(rows_in, window, (first, last), (lo, hi))?.frame()
+}
+
+/// [`moving_average_between`] as a [`MovingTable`].
+pub fn moving_table_between(
+    rows_in: impl FnOnce(i64, i64) -> MinuteTable,
+    window: usize,
+    (first, last): (i64, i64),
+    (lo, hi): (i64, i64),
+) -> Result<MovingTable> {
     let reach = (window.max(1) as i64 - 1) * MINUTE;
     let t = rows_in(lo.saturating_sub(reach).max(first), hi);
-    starting_within(moving_average_within(&t, window, (first, last))?, (lo, hi))
+    Ok(moving_table(&t, window, (first, last))?.within((lo, hi)))
 }
 
 /// The rows of `df` with a `window_start` in `[lo, hi)`.
@@ -721,17 +743,96 @@ fn starting_within(df: DataFrame, (lo, hi): (i64, i64)) -> Result<DataFrame> {
         .collect()?)
 }
 
+/// The moving average and variance of some grid minutes, every action's
+/// row of each minute, in the table's order (by minute, then action): row
+/// `i * actions + a` is action `a`'s (its code) in `minutes[i]`.
+#[derive(Debug, Clone, Default)]
+pub struct MovingTable {
+    /// Rows per minute: every action's code, `0..actions`.
+    pub actions: usize,
+    /// The grid minutes (epoch seconds), in order.
+    pub minutes: Vec<i64>,
+    /// Events of the action in the minute.
+    pub count: Vec<i64>,
+    /// The trailing window's mean count.
+    pub average: Vec<f64>,
+    /// The trailing window's sample variance; none in the data's first
+    /// minute.
+    pub variance: Vec<Option<f64>>,
+}
+
+impl MovingTable {
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.count.len()
+    }
+
+    /// True without rows.
+    pub fn is_empty(&self) -> bool {
+        self.count.is_empty()
+    }
+
+    /// The minute of row `k`.
+    pub fn minute(&self, k: usize) -> i64 {
+        self.minutes[k / self.actions.max(1)]
+    }
+
+    /// The rows as a frame: `action` (code), `window_start` (epoch
+    /// seconds), `count`, `moving_average` and `moving_variance`.
+    pub fn frame(&self) -> Result<DataFrame> {
+        let a = self.actions.max(1);
+        Ok(df!(
+            "action" => (0..self.len()).map(|k| (k % a) as u32).collect::<Vec<u32>>(),
+            "window_start" => (0..self.len()).map(|k| self.minutes[k / a]).collect::<Vec<i64>>(),
+            "count" => &self.count,
+            "moving_average" => &self.average,
+            "moving_variance" => &self.variance,
+        )?)
+    }
+
+    /// The rows of minutes in `[lo, hi)`.
+    fn within(mut self, (lo, hi): (i64, i64)) -> MovingTable {
+        let (i, j) = (
+            self.minutes.partition_point(|&m| m < lo),
+            self.minutes.partition_point(|&m| m < hi),
+        );
+        let (i_rows, j_rows) = (i * self.actions, j * self.actions);
+        fn keep<T>(v: &mut Vec<T>, i: usize, j: usize) {
+            v.truncate(j);
+            v.drain(..i);
+        }
+        keep(&mut self.count, i_rows, j_rows);
+        keep(&mut self.average, i_rows, j_rows);
+        keep(&mut self.variance, i_rows, j_rows);
+        self.minutes.truncate(j);
+        self.minutes.drain(..i);
+        self
+    }
+}
+
 /// [`moving_average`] of the rows `t`, part of data whose first and last
 /// minute are `first` and `last`.
-fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i64)) -> Result<DataFrame> {
+fn moving_average_within(t: &MinuteTable, window: usize, bounds: (i64, i64)) -> Result<DataFrame> {
+    moving_table(t, window, bounds)?.frame()
+}
+
+/// The moving figures of the rows `t`, part of data whose first and last
+/// minute are `first` and `last`: over each action's counts on the grid
+/// (0 where it has no event), the trailing sums of `window` grid rows, in
+/// 128 bits. Between two stretches of the grid lie window − 1 minutes
+/// without events, so a window of `window` rows never reaches into the
+/// stretch before; the number of minutes in the window is `window`, or
+/// fewer in the data's first minutes. The mean is the sum over that
+/// number; the sample variance `(n·ss − s²) / (n·(n − 1))`, its numerator
+/// exact while it fits in 128 bits (past that in floating point, as
+/// [`Sums::variance`] does). This is the definition's plan of rolling sums
+/// (see the tests), bit for bit, without its 64-bit sums' limit.
+pub fn moving_table(t: &MinuteTable, window: usize, (first, last): (i64, i64)) -> Result<MovingTable> {
     if t.is_empty() {
-        return Ok(df!(
-            "action" => Vec::<u32>::new(),
-            "window_start" => Vec::<i64>::new(),
-            "count" => Vec::<i64>::new(),
-            "moving_average" => Vec::<f64>::new(),
-            "moving_variance" => Vec::<Option<f64>>::new(),
-        )?);
+        return Ok(MovingTable {
+            actions: t.names.len(),
+            ..Default::default()
+        });
     }
     if window == 0 || window > MAX_MOVING_WINDOW {
         bail!("the moving window must be between 1 minute and {MAX_MOVING_WINDOW} minutes (a week)");
@@ -740,24 +841,76 @@ fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i6
     distinct.dedup();
     let grid = moving_grid_to(&distinct, window, last);
     let actions = t.names.len();
-    if grid.len().saturating_mul(actions) > MAX_MOVING_ROWS {
+    let g = grid.len();
+    if g.saturating_mul(actions) > MAX_MOVING_ROWS {
         bail!(
-            "the moving average would have {} rows ({} minutes for {actions} actions); use a shorter --moving-window",
-            grid.len().saturating_mul(actions),
-            grid.len()
+            "the moving average would have {} rows ({g} minutes for {actions} actions); use a shorter --moving-window",
+            g.saturating_mul(actions),
         );
     }
-    // each action's counts on the grid (0 where it has no event)
+    // each action's counts on the grid, action by action
+    let mut dense = vec![0i64; g * actions];
+    let mut i = 0;
+    for (&code, (&start, &count)) in t.code.iter().zip(t.start.iter().zip(&t.count)) {
+        while grid[i] < start {
+            i += 1;
+        }
+        dense[code as usize * g + i] = count as i64;
+    }
+    let rows = g * actions;
+    let mut count = vec![0i64; rows];
+    let mut average = vec![0f64; rows];
+    let mut variance = vec![None; rows];
+    let n_of = |m: i64| ((m - first).div_euclid(MINUTE) + 1).min(window as i64) as i128;
+    for a in 0..actions {
+        let run = &dense[a * g..(a + 1) * g];
+        let (mut s, mut ss) = (0i128, 0i128);
+        for (i, &c) in run.iter().enumerate() {
+            let c128 = i128::from(c);
+            s += c128;
+            ss += c128 * c128;
+            if i >= window {
+                let old = i128::from(run[i - window]);
+                s -= old;
+                ss -= old * old;
+            }
+            let n = n_of(grid[i]);
+            let k = i * actions + a;
+            count[k] = c;
+            average[k] = s as f64 / n as f64;
+            if n > 1 {
+                let denominator = (n * (n - 1)) as f64;
+                variance[k] = Some(match n.checked_mul(ss).zip(s.checked_mul(s)) {
+                    Some((x, y)) => (x - y) as f64 / denominator,
+                    None => ((n as f64 * ss as f64 - s as f64 * s as f64) / denominator).max(0.0),
+                });
+            }
+        }
+    }
+    Ok(MovingTable {
+        actions,
+        minutes: grid,
+        count,
+        average,
+        variance,
+    })
+}
+
+/// The definition's plan of the moving figures: rolling sums of `window`
+/// rows over each action's counts on the grid, in Polars, with 64-bit
+/// sums (so only for counts where they cannot wrap). The tests hold
+/// [`moving_table`] to it.
+#[cfg(test)]
+fn moving_plan(t: &MinuteTable, window: usize, (first, last): (i64, i64)) -> Result<DataFrame> {
+    let mut distinct: Vec<i64> = t.start.clone();
+    distinct.dedup();
+    let grid = moving_grid_to(&distinct, window, last);
+    let actions = t.names.len();
     let mut per_action: Vec<Vec<(i64, u64)>> = vec![Vec::new(); actions];
     for (&code, (&start, &count)) in t.code.iter().zip(t.start.iter().zip(&t.count)) {
         per_action[code as usize].push((start, count));
     }
-    let rows = grid.len() * actions;
-    let (mut code, mut start, mut count) = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-    );
+    let (mut code, mut start, mut count) = (Vec::new(), Vec::new(), Vec::new());
     for (c, events) in per_action.iter().enumerate() {
         let mut next = events.iter().peekable();
         for &m in &grid {
@@ -773,20 +926,13 @@ fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i6
             count.push(n);
         }
     }
+    assert!(fits_in_64_bits(&count, window), "the plan's sums would wrap");
     let w = window as i64;
-    if !fits_in_64_bits(&count, window) {
-        return ordered(exact_moving(code, start, count, window, first)?, grid.len(), actions);
-    }
     let trailing = RollingOptionsFixedWindow {
         window_size: window,
         min_periods: 1,
         ..Default::default()
     };
-    // Between two stretches of the grid lie window - 1 minutes without
-    // events, so a window of `window` rows never reaches into the stretch
-    // before. The number of minutes in the window is `window`, or fewer in
-    // the data's first minutes. Sums of counts and squared counts are exact
-    // integers, so the mean and the sample variance are each rounded once.
     let since_first = (col("window_start") - lit(first)).floor_div(lit(MINUTE)) + lit(1i64);
     let n = col("n");
     let (s, ss) = (col("s"), col("ss"));
@@ -824,13 +970,8 @@ fn moving_average_within(t: &MinuteTable, window: usize, (first, last): (i64, i6
             col("moving_variance"),
         ])
         .collect()?;
-    ordered(df, grid.len(), actions)
-}
-
-/// Rows computed per action (each a run of the grid's `g` minutes) put in
-/// minute, then action order: the order of `minute_counts`, in which a
-/// later minute's rows only ever come after the earlier ones.
-fn ordered(df: DataFrame, g: usize, actions: usize) -> Result<DataFrame> {
+    // per action, then put in minute, then action order
+    let g = grid.len();
     let order: Vec<IdxSize> = (0..g * actions)
         .map(|k| ((k % actions) * g + k / actions) as IdxSize)
         .collect();
@@ -839,50 +980,11 @@ fn ordered(df: DataFrame, g: usize, actions: usize) -> Result<DataFrame> {
 
 /// True when the plan's 64-bit sums cannot wrap: `n·ss` and `s²` are at
 /// most `(window · largest count)²`.
+#[cfg(test)]
 fn fits_in_64_bits(count: &[i64], window: usize) -> bool {
     let largest = count.iter().copied().max().unwrap_or(0).max(0) as u128;
     let bound = largest * window as u128;
-    bound * bound <= i64::MAX as u128
-}
-
-/// The moving figures of the plan, for counts so large that its 64-bit
-/// sums could wrap: the same trailing sums over `window` rows of each
-/// action's run, in 128 bits. `n·ss − s²` is exact while it fits (then
-/// rounded once, as the plan does); past that, in floating point, as
-/// [`Sums::variance`] does.
-fn exact_moving(code: Vec<u32>, start: Vec<i64>, count: Vec<i64>, window: usize, first: i64) -> Result<DataFrame> {
-    let rows = count.len();
-    let (mut average, mut variance) = (Vec::with_capacity(rows), Vec::with_capacity(rows));
-    let (mut s, mut ss) = (0i128, 0i128);
-    for k in 0..rows {
-        if k > 0 && code[k] != code[k - 1] {
-            (s, ss) = (0, 0);
-        }
-        let c = i128::from(count[k]);
-        s += c;
-        ss += c * c;
-        if k >= window && code[k - window] == code[k] {
-            let old = i128::from(count[k - window]);
-            s -= old;
-            ss -= old * old;
-        }
-        let n = ((start[k] - first).div_euclid(MINUTE) + 1).min(window as i64) as i128;
-        average.push(s as f64 / n as f64);
-        variance.push((n > 1).then(|| {
-            let denominator = (n * (n - 1)) as f64;
-            match n.checked_mul(ss).zip(s.checked_mul(s)) {
-                Some((a, b)) => (a - b) as f64 / denominator,
-                None => ((n as f64 * ss as f64 - s as f64 * s as f64) / denominator).max(0.0),
-            }
-        }));
-    }
-    Ok(df!(
-        "action" => code,
-        "window_start" => start,
-        "count" => count,
-        "moving_average" => average,
-        "moving_variance" => variance,
-    )?)
+    bound.checked_mul(bound).is_some_and(|b| b <= i64::MAX as u128)
 }
 
 /// Reads an integer column.
@@ -1106,35 +1208,11 @@ mod tests {
         let want = 32e6 * 32e6 * (n - 1.0) / (n * (n - 1.0));
         assert!((peak - want).abs() <= want * 1e-12, "{peak} against {want}");
         assert!(variance.iter().flatten().all(|v| *v >= 0.0));
-        // below the bound, the 128-bit path gives the plan's bits
-        let t = random_table(9, 3_000, &["x", "y"]);
-        let (distinct, last) = {
-            let mut d = t.start.clone();
-            d.dedup();
-            (d, *t.start.last().unwrap())
-        };
-        let grid = moving_grid_to(&distinct, 30, last);
-        let plan = moving_average(&t, 30).unwrap();
-        let (mut code, mut start, mut count) = (Vec::new(), Vec::new(), Vec::new());
-        for a in 0..t.names.len() as u32 {
-            for &m in &grid {
-                let n = t
-                    .code
-                    .iter()
-                    .zip(t.start.iter().zip(&t.count))
-                    .find(|(&cd, (&s, _))| cd == a && s == m)
-                    .map_or(0, |(_, (_, &n))| n as i64);
-                code.push(a);
-                start.push(m);
-                count.push(n);
-            }
-        }
-        let wide = ordered(
-            exact_moving(code, start, count, 30, t.start[0]).unwrap(),
-            grid.len(),
-            t.names.len(),
-        )
-        .unwrap();
+        assert!(variance.iter().flatten().all(|v| *v >= 0.0));
+    }
+
+    #[test]
+    fn the_moving_table_is_the_plan_of_rolling_sums_bit_for_bit() {
         let bits = |df: &DataFrame, c: &str| {
             floats(df, c)
                 .unwrap()
@@ -1142,9 +1220,33 @@ mod tests {
                 .map(|v| v.map(f64::to_bits))
                 .collect::<Vec<_>>()
         };
-        assert!(fits_in_64_bits(&ints(&plan, "count").unwrap(), 30));
-        assert_eq!(bits(&plan, "moving_average"), bits(&wide, "moving_average"));
-        assert_eq!(bits(&plan, "moving_variance"), bits(&wide, "moving_variance"));
+        for (seed, window) in [(9, 30), (3, 1), (4, 7), (5, 180)] {
+            let t = random_table(seed, 3_000, &["x", "y", "z"]);
+            let bounds = (t.start[0], *t.start.last().unwrap());
+            let plan = moving_plan(&t, window, bounds).unwrap();
+            let table = moving_average(&t, window).unwrap();
+            assert_eq!(plan.height(), table.height());
+            for c in ["action", "window_start", "count"] {
+                assert!(
+                    plan.column(c).unwrap().cast(&DataType::Int64).unwrap()
+                        == table.column(c).unwrap().cast(&DataType::Int64).unwrap(),
+                    "{c}"
+                );
+            }
+            assert_eq!(bits(&plan, "moving_average"), bits(&table, "moving_average"));
+            assert_eq!(bits(&plan, "moving_variance"), bits(&table, "moving_variance"));
+            // a piece of minutes is the same rows as the whole table's
+            let m = t.start[t.len() / 2];
+            let piece = moving_table(&t.slice_minutes(m - 40 * MINUTE, i64::MAX), window, bounds)
+                .unwrap()
+                .within((m, m + 90 * MINUTE))
+                .frame()
+                .unwrap();
+            let whole = starting_within(table.clone(), (m, m + 90 * MINUTE)).unwrap();
+            if window <= 41 {
+                assert!(piece.equals_missing(&whole), "window {window}");
+            }
+        }
     }
 
     #[test]

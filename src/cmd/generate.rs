@@ -23,6 +23,12 @@ use rand_pcg::Pcg64;
 /// kinds into every file, `--gzip-every` compresses every k-th file, and
 /// `--extra-action` sprinkles a third action between opens and closes.
 ///
+/// `--actions N` makes another shape, for many keys: single events of N
+/// actions (`A01`, `A02`, ...), arriving at `--rate` events an hour, each
+/// action drawn with a Zipf-like spread (action k has weight 1/k^`--zipf`,
+/// so A01 is the busiest); `--active-hours 5-24` keeps them to those UTC
+/// hours of each day, quiet the rest, as flights or shop orders are.
+///
 /// `--append` adds a new dump to a folder made this way: the files go on
 /// from the highest `file-N` number there, and the events start one minute
 /// after the folder's last event, with a seed derived from --seed and the
@@ -70,6 +76,17 @@ pub struct Args {
     /// Share of devices that do the extra action once.
     #[arg(long, default_value_t = 0.04)]
     pub extra_rate: f64,
+    /// Single events of this many actions, `A01`, `A02`, ... (instead of
+    /// devices that open and close), at --rate events an hour.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub actions: Option<u32>,
+    /// With --actions: action k is drawn with weight 1/k^S (0 for equal
+    /// shares).
+    #[arg(long, default_value_t = 1.0, requires = "actions")]
+    pub zipf: f64,
+    /// Events only in these UTC hours of each day, FROM-TO (e.g. 5-24).
+    #[arg(long, value_parser = parse_hours)]
+    pub active_hours: Option<(u32, u32)>,
     /// Replace input files already in OUT.
     #[arg(long)]
     pub force: bool,
@@ -77,6 +94,20 @@ pub struct Args {
     /// go on after them (--start is then the folder's last event + 1 minute).
     #[arg(long, conflicts_with_all = ["force", "start"])]
     pub append: bool,
+}
+
+/// Parses `FROM-TO`, hours of the day with FROM < TO <= 24.
+fn parse_hours(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{text:?} is not a span of hours FROM-TO with 0 <= FROM < TO <= 24 (e.g. 5-24)");
+    let (a, b) = text.split_once('-').ok_or_else(bad)?;
+    let (a, b): (u32, u32) = (
+        a.trim().parse().map_err(|_| bad())?,
+        b.trim().parse().map_err(|_| bad())?,
+    );
+    if a >= b || b > 24 {
+        return Err(bad());
+    }
+    Ok((a, b))
 }
 
 /// The seven kinds of malformed line, as real dumps have them.
@@ -121,23 +152,104 @@ fn events_from(args: &Args, start: i64, seed: u64) -> Result<Vec<(i64, String)>>
     }
     let mut rng = Pcg64::seed_from_u64(seed);
     let mut out = Vec::with_capacity(args.events as usize + 16);
-    let mut t = start as f64;
+    let clock = Clock::new(start, args.active_hours);
+    // time runs over the active hours only; the clock maps it to the day
+    let mut t = clock.zero();
     let gap = 3600.0 / args.rate;
+    if let Some(n) = args.actions {
+        let names: Vec<String> = (1..=n)
+            .map(|k| format!("A{k:0width$}", width = digits(n).max(2)))
+            .collect();
+        let mut cumulative = Vec::with_capacity(n as usize);
+        let mut sum = 0.0;
+        for k in 1..=n {
+            sum += (k as f64).powf(-args.zipf);
+            cumulative.push(sum);
+        }
+        for i in 0..args.events {
+            if i > 0 {
+                t += exponential(&mut rng, gap);
+            }
+            let u = uniform(&mut rng) * sum;
+            let k = cumulative.partition_point(|&c| c <= u).min(n as usize - 1);
+            out.push((clock.at(t), names[k].clone()));
+        }
+        return Ok(out);
+    }
     for i in 0..args.events / 2 {
         if i > 0 {
             t += exponential(&mut rng, gap);
         }
         let delay = uniform(&mut rng) * args.max_delay * 60.0;
-        out.push((t as i64, "Open".to_string()));
-        out.push(((t + delay) as i64, "Close".to_string()));
+        out.push((clock.at(t), "Open".to_string()));
+        out.push((clock.at(t + delay), "Close".to_string()));
         if let Some(extra) = &args.extra_action {
             if uniform(&mut rng) < args.extra_rate {
-                out.push(((t + delay * uniform(&mut rng)) as i64, extra.clone()));
+                out.push((clock.at(t + delay * uniform(&mut rng)), extra.clone()));
             }
         }
     }
     out.sort_by_key(|e| e.0);
     Ok(out)
+}
+
+/// The number of decimal digits of `n`.
+fn digits(n: u32) -> usize {
+    n.to_string().len()
+}
+
+/// Maps the running time to epoch seconds: all of the day (the time is
+/// then epoch seconds already), or only the active hours of each UTC day
+/// (the time counts active seconds from the first active moment at or
+/// after `start`).
+struct Clock {
+    /// Midnight of `start`'s day, or `start` itself without active hours.
+    origin: f64,
+    /// Active seconds between `origin` and `start`.
+    before: f64,
+    hours: Option<(f64, f64)>,
+}
+
+impl Clock {
+    fn new(start: i64, hours: Option<(u32, u32)>) -> Self {
+        match hours {
+            None => Clock {
+                origin: start as f64,
+                before: 0.0,
+                hours: None,
+            },
+            Some((from, to)) => {
+                let (from, to) = (from as f64 * 3600.0, to as f64 * 3600.0);
+                let into_day = start.rem_euclid(86_400) as f64;
+                Clock {
+                    origin: (start - start.rem_euclid(86_400)) as f64,
+                    before: (into_day - from).clamp(0.0, to - from),
+                    hours: Some((from, to)),
+                }
+            }
+        }
+    }
+
+    /// Where the running time starts: `start` itself without active
+    /// hours (added to as it always was, so that the same options give
+    /// the same bytes as before active hours existed).
+    fn zero(&self) -> f64 {
+        match self.hours {
+            None => self.origin,
+            Some(_) => 0.0,
+        }
+    }
+
+    fn at(&self, t: f64) -> i64 {
+        match self.hours {
+            None => t as i64,
+            Some((from, to)) => {
+                let (length, t) = (to - from, t + self.before);
+                let day = (t / length).floor();
+                (self.origin + day * 86_400.0 + from + (t - day * length)) as i64
+            }
+        }
+    }
 }
 
 /// Writes a file as the README asks writers to: under a hidden name in the
@@ -322,5 +434,35 @@ mod tests {
         // opens lead at the start, closes trail at the end
         assert!(a[..100].iter().filter(|e| e.1 == "Open").count() > 80);
         assert!(a[a.len() - 100..].iter().filter(|e| e.1 == "Close").count() > 80);
+    }
+
+    #[test]
+    fn many_actions_spread_as_zipf_within_the_active_hours() {
+        let e = events(&args(&[
+            "--events",
+            "100000",
+            "--actions",
+            "16",
+            "--zipf",
+            "1",
+            "--active-hours",
+            "5-24",
+            "--rate",
+            "2000",
+        ]))
+        .unwrap();
+        assert_eq!(e.len(), 100_000);
+        assert!(e.windows(2).all(|w| w[0].0 <= w[1].0), "sorted by time");
+        let hours: std::collections::BTreeSet<i64> = e.iter().map(|(t, _)| t.rem_euclid(86_400) / 3600).collect();
+        assert_eq!(hours, (5..24).collect(), "every active hour and no other");
+        let count = |a: &str| e.iter().filter(|x| x.1 == a).count() as f64;
+        // weights 1/k: A01 has 1/H(16) = 29.5 % of the events, A16 1/16 of that
+        assert!((count("A01") / 100_000.0 - 0.2950).abs() < 0.01, "{}", count("A01"));
+        assert!(
+            (count("A01") / count("A16") - 16.0).abs() < 2.0,
+            "{}",
+            count("A01") / count("A16")
+        );
+        assert!(parse_hours("24-5").is_err() && parse_hours("5-25").is_err() && parse_hours("5").is_err());
     }
 }

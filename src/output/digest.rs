@@ -239,6 +239,27 @@ impl Digest {
         total + u64::from(before.is_some())
     }
 
+    /// Stretches `[lo, hi)` that cut the timeline at hour boundaries into
+    /// pieces of about `rows` rows of the moving average (its grid minutes
+    /// times `actions`), from `i64::MIN` to `i64::MAX`: the long table
+    /// made and written a piece at a time.
+    pub fn pieces(&self, actions: usize, rows: u64) -> Vec<(i64, i64)> {
+        let mut out = Vec::new();
+        let (mut lo, mut held) = (i64::MIN, 0u64);
+        let mut before: Option<i64> = None;
+        for (&h, hour) in &self.hours {
+            let gap = before.map_or(0, |last| ((hour.first - last) / MINUTE).min(self.window as i64) as u64);
+            held += (gap + hour.grid) * actions.max(1) as u64;
+            before = Some(hour.last);
+            if held >= rows {
+                out.push((lo, h + HOUR));
+                (lo, held) = (h + HOUR, 0);
+            }
+        }
+        out.push((lo, i64::MAX));
+        out
+    }
+
     /// The first hours holding at least `n` of `what` (rows or minutes),
     /// as the stretch `[first hour, end of the last one)`.
     pub fn head(&self, n: u64, what: fn(&Hour) -> u64) -> Option<(i64, i64)> {

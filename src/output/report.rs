@@ -78,6 +78,11 @@ pub struct DigestSlot {
     kept: std::sync::atomic::AtomicBool,
 }
 
+/// About how many rows of the moving average are made at a time: the
+/// table itself is never held whole (it has a row per grid minute and
+/// action, many times the events with many actions).
+pub const MOVING_PIECE_ROWS: u64 = 1 << 18;
+
 impl Report<'_> {
     /// The plan of the charts, made on first use and shared by the charts
     /// and the page; `None` without events.
@@ -87,6 +92,14 @@ impl Report<'_> {
         }
         let plan = super::charts::Plan::new(self)?;
         Ok(self.plan.get_or_init(|| plan).as_ref())
+    }
+
+    /// The stretches of time `[lo, hi)` in which the moving average is
+    /// made and written, a bounded number of rows each (see
+    /// [`super::digest::Digest::pieces`]).
+    pub fn moving_pieces(&self) -> Vec<(i64, i64)> {
+        self.digest()
+            .pieces(self.figures.action_names().len(), MOVING_PIECE_ROWS)
     }
 
     /// The minute counts summed up per hour, made on first use: brought up
@@ -182,13 +195,15 @@ impl Exporter for Tables {
         fs::create_dir_all(&tables)?;
         let reuse = r.reuse.as_deref().filter(|_| r.table_format == TableFormat::Csv);
         let in_blocks = |name: &str| reuse.is_some() && super::reuse::TABLES.contains(&name);
+        // the moving average is made a piece at a time, never whole
+        let in_pieces = |name: &str| name == "moving_average" && !r.has_frame(name);
         let frames: Vec<(&str, &DataFrame)> = crate::frames::FIGURE_TABLES
             .iter()
-            .filter(|name| !in_blocks(name))
+            .filter(|name| !in_blocks(name) && !in_pieces(name))
             .map(|name| Ok((*name, r.frame(name)?)))
             .collect::<Result<_>>()?;
         std::thread::scope(|s| -> Result<()> {
-            let jobs: Vec<_> = reuse
+            let mut jobs: Vec<_> = reuse
                 .into_iter()
                 .flat_map(|sp| super::reuse::TABLES.iter().map(move |name| (sp, name)))
                 .map(|(sp, name)| {
@@ -196,6 +211,18 @@ impl Exporter for Tables {
                     s.spawn(move || sp.write_table(r, name, &path))
                 })
                 .collect();
+            let name = "moving_average";
+            if !in_blocks(name) && in_pieces(name) {
+                let tables = &tables;
+                jobs.push(s.spawn(move || {
+                    let pieces = r
+                        .moving_pieces()
+                        .into_iter()
+                        .map(|(lo, hi)| r.figures.moving_piece(lo, hi));
+                    let names = r.figures.action_names();
+                    super::tables::write_pieces(name, pieces, &names, tables, r.table_format)
+                }));
+            }
             let others = super::tables::write_all(&frames, &tables, r.table_format);
             let spliced = jobs.into_iter().try_for_each(|j| {
                 j.join()

@@ -780,7 +780,7 @@ fn extension(
     for s in &steps[..kept] {
         match *s {
             Step::Copy(ref b) if b.offset == end => end += b.len,
-            Step::Fresh(lo, hi) if fresh(r, name, (lo, hi))?.0.height() == 0 => {}
+            Step::Fresh(lo, hi) if none_in(r, name, (lo, hi))? => {}
             _ => return Ok(None),
         }
     }
@@ -808,8 +808,7 @@ fn extension(
     let mut out = Out::memory(cut);
     for s in &steps[kept..] {
         if let Step::Fresh(lo, hi) = *s {
-            let (df, times) = fresh(r, name, (lo, hi))?;
-            out.blocks(&df, &times, &mut blocks)?;
+            write_fresh(r, name, (lo, hi), &mut out, &mut blocks)?;
         }
     }
     Ok(Some(Extension {
@@ -963,20 +962,40 @@ impl Out {
         Ok(())
     }
 
-    /// Appends the rows of `df` (converted for the file) whose minutes are
-    /// `times`, in blocks: a block ends at the first hour boundary after
-    /// [`BLOCK`] rows.
-    fn blocks(&mut self, df: &DataFrame, times: &[i64], blocks: &mut Vec<Block>) -> Result<()> {
+    /// Appends bytes formatted elsewhere.
+    fn bytes(&mut self, buf: &[u8]) -> Result<u64> {
+        self.flush_copy()?;
+        match &mut self.file {
+            Sink::File(file) => file.write_all(buf)?,
+            Sink::Memory(bytes) => bytes.extend_from_slice(buf),
+        }
+        self.pos += buf.len() as u64;
+        Ok(buf.len() as u64)
+    }
+
+    /// Appends `n` rows whose minutes `time` gives, in blocks: a block
+    /// ends at the first hour boundary after [`BLOCK`] rows, and `write`
+    /// formats rows `a..b` for the file.
+    fn blocks(
+        &mut self,
+        n: usize,
+        time: impl Fn(usize) -> i64,
+        blocks: &mut Vec<Block>,
+        mut write: impl FnMut(usize, usize, &mut Vec<u8>) -> Result<()>,
+    ) -> Result<()> {
+        let mut buf = Vec::new();
         let mut a = 0;
-        while a < times.len() {
-            let mut b = (a + BLOCK).min(times.len());
-            while b < times.len() && hour_of(times[b]) == hour_of(times[b - 1]) {
+        while a < n {
+            let mut b = (a + BLOCK).min(n);
+            while b < n && hour_of(time(b)) == hour_of(time(b - 1)) {
                 b += 1;
             }
+            buf.clear();
+            write(a, b, &mut buf)?;
             let offset = self.pos;
-            let len = self.rows(&df.slice(a as i64, b - a), false)?;
+            let len = self.bytes(&buf)?;
             blocks.push(Block {
-                hour: hour_of(times[a]),
+                hour: hour_of(time(a)),
                 offset,
                 len,
             });
@@ -1058,37 +1077,73 @@ fn same_header(r: &Report, name: &str, src: &File, old: &TableIndex) -> Result<b
     Ok(there == header)
 }
 
-/// The rows of the table `name` with minutes in `[lo, hi)`, converted for
-/// the file, and their minutes.
-fn fresh(r: &Report, name: &str, (lo, hi): (i64, i64)) -> Result<(DataFrame, Vec<i64>)> {
+/// Appends the rows of the table `name` with minutes in `[lo, hi)` in
+/// blocks; the moving average a piece at a time, formatted from its
+/// columns.
+fn write_fresh(r: &Report, name: &str, (lo, hi): (i64, i64), out: &mut Out, blocks: &mut Vec<Block>) -> Result<()> {
     let f = r.figures;
-    Ok(match name {
-        "minute_counts" => {
-            let t = f.minutes_in(lo, hi);
-            let times = t.start.clone();
-            (crate::frames::minute_frame(&t)?, times)
+    if name == "minute_counts" {
+        let t = f.minutes_in(lo, hi);
+        let df = crate::frames::minute_frame(&t)?;
+        return out.blocks(
+            t.len(),
+            |k| t.start[k],
+            blocks,
+            |a, b, buf| Ok(csv::write_rows(&df.slice(a as i64, b - a), buf, false)?),
+        );
+    }
+    let fields = csv::fields(&f.action_names());
+    for (a, b) in r.moving_pieces() {
+        let (a, b) = (a.max(lo), b.min(hi));
+        if a >= b {
+            continue;
         }
-        _ => {
-            let df = f.moving_between(lo, hi)?;
-            let times: Vec<i64> = df.column("window_start")?.i64()?.into_no_null_iter().collect();
-            (crate::frames::moving_frame(&df, &f.action_names())?, times)
-        }
-    })
+        let m = f.moving_piece(a, b)?;
+        out.blocks(
+            m.len(),
+            |k| m.minute(k),
+            blocks,
+            |x, y, buf| {
+                csv::moving_rows(&m, &fields, x..y, buf);
+                Ok(())
+            },
+        )?;
+    }
+    Ok(())
 }
 
-/// Writes the table `name` whole, in blocks.
-fn whole(r: &Report, name: &str, out: &mut Out) -> Result<TableIndex> {
-    let df = r.frame(name)?;
-    let header = out.rows(&df.slice(0, 0), true)?;
-    let times: Vec<i64> = match name {
-        "minute_counts" => r.figures.minute_counts().start.clone(),
-        _ => {
-            let raw = r.figures.moving_average()?;
-            raw.column("window_start")?.i64()?.into_no_null_iter().collect()
+/// Whether the table `name` has no row with a minute in `[lo, hi)`.
+fn none_in(r: &Report, name: &str, (lo, hi): (i64, i64)) -> Result<bool> {
+    let f = r.figures;
+    if name == "minute_counts" {
+        return Ok(f.minutes_in(lo, hi).is_empty());
+    }
+    for (a, b) in r.moving_pieces() {
+        let (a, b) = (a.max(lo), b.min(hi));
+        if a < b && !f.moving_piece(a, b)?.is_empty() {
+            return Ok(false);
         }
-    };
+    }
+    Ok(true)
+}
+
+/// Writes the table `name` whole, in blocks; the moving average a piece
+/// of time at a time, never made whole.
+fn whole(r: &Report, name: &str, out: &mut Out) -> Result<TableIndex> {
+    let header = out.rows(&header_frame(r, name)?, true)?;
     let mut blocks = Vec::new();
-    out.blocks(df, &times, &mut blocks)?;
+    if name == "minute_counts" {
+        let df = r.frame(name)?;
+        let times = &r.figures.minute_counts().start;
+        out.blocks(
+            times.len(),
+            |k| times[k],
+            &mut blocks,
+            |a, b, buf| Ok(csv::write_rows(&df.slice(a as i64, b - a), buf, false)?),
+        )?;
+    } else {
+        write_fresh(r, name, (i64::MIN, i64::MAX), out, &mut blocks)?;
+    }
     out.finish()?;
     Ok(TableIndex {
         name: name.to_string(),
@@ -1117,10 +1172,7 @@ fn splice(r: &Report, name: &str, out: &mut Out, old: &TableIndex, dirty: &BTree
                 });
                 out.copy(b.offset, b.len)?;
             }
-            Step::Fresh(lo, hi) => {
-                let (df, times) = fresh(r, name, (lo, hi))?;
-                out.blocks(&df, &times, &mut blocks)?;
-            }
+            Step::Fresh(lo, hi) => write_fresh(r, name, (lo, hi), out, &mut blocks)?,
         }
     }
     out.finish()?;

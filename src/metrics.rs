@@ -331,13 +331,24 @@ impl Figures {
     /// The rows of the moving average with a `window_start` in `[lo, hi)`,
     /// computed from the minutes they depend on only, as columns.
     pub fn moving_piece(&self, lo: i64, hi: i64) -> Result<MovingTable> {
+        self.moving_piece_of(lo, hi, None)
+    }
+
+    /// [`Figures::moving_piece`] of the actions of the codes `only` (into
+    /// [`Figures::action_names`]), or of every action.
+    pub fn moving_piece_of(&self, lo: i64, hi: i64, only: Option<&[u32]>) -> Result<MovingTable> {
         let Some(bounds) = self.minute_bounds() else {
+            let codes: Vec<u32> = match only {
+                Some(c) => c.to_vec(),
+                None => (0..self.action_names().len() as u32).collect(),
+            };
             return Ok(MovingTable {
-                actions: self.action_names().len(),
+                actions: codes.len(),
+                codes,
                 ..Default::default()
             });
         };
-        moving_table_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi))
+        moving_table_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi), only)
     }
 
     /// The moving average and variance, per minute then action: a frame of
@@ -720,7 +731,7 @@ pub fn moving_average_between(
     (first, last): (i64, i64),
     (lo, hi): (i64, i64),
 ) -> Result<DataFrame> {
-    moving_table_between(rows_in, window, (first, last), (lo, hi))?.frame()
+    moving_table_between(rows_in, window, (first, last), (lo, hi), None)?.frame()
 }
 
 /// [`moving_average_between`] as a [`MovingTable`].
@@ -729,10 +740,11 @@ pub fn moving_table_between(
     window: usize,
     (first, last): (i64, i64),
     (lo, hi): (i64, i64),
+    only: Option<&[u32]>,
 ) -> Result<MovingTable> {
     let reach = (window.max(1) as i64 - 1) * MINUTE;
     let t = rows_in(lo.saturating_sub(reach).max(first), hi);
-    Ok(moving_table(&t, window, (first, last))?.within((lo, hi)))
+    moving_table_of(&t, window, (first, last), only, (lo, hi))
 }
 
 /// The rows of `df` with a `window_start` in `[lo, hi)`.
@@ -748,8 +760,11 @@ fn starting_within(df: DataFrame, (lo, hi): (i64, i64)) -> Result<DataFrame> {
 /// `i * actions + a` is action `a`'s (its code) in `minutes[i]`.
 #[derive(Debug, Clone, Default)]
 pub struct MovingTable {
-    /// Rows per minute: every action's code, `0..actions`.
+    /// Rows per minute: one per action of `codes`.
     pub actions: usize,
+    /// The action (its code in the minute table) of each row of a minute:
+    /// every code, `0..actions`, unless some actions only were asked for.
+    pub codes: Vec<u32>,
     /// The grid minutes (epoch seconds), in order.
     pub minutes: Vec<i64>,
     /// Events of the action in the minute.
@@ -782,31 +797,12 @@ impl MovingTable {
     pub fn frame(&self) -> Result<DataFrame> {
         let a = self.actions.max(1);
         Ok(df!(
-            "action" => (0..self.len()).map(|k| (k % a) as u32).collect::<Vec<u32>>(),
+            "action" => (0..self.len()).map(|k| self.codes[k % a]).collect::<Vec<u32>>(),
             "window_start" => (0..self.len()).map(|k| self.minutes[k / a]).collect::<Vec<i64>>(),
             "count" => &self.count,
             "moving_average" => &self.average,
             "moving_variance" => &self.variance,
         )?)
-    }
-
-    /// The rows of minutes in `[lo, hi)`.
-    fn within(mut self, (lo, hi): (i64, i64)) -> MovingTable {
-        let (i, j) = (
-            self.minutes.partition_point(|&m| m < lo),
-            self.minutes.partition_point(|&m| m < hi),
-        );
-        let (i_rows, j_rows) = (i * self.actions, j * self.actions);
-        fn keep<T>(v: &mut Vec<T>, i: usize, j: usize) {
-            v.truncate(j);
-            v.drain(..i);
-        }
-        keep(&mut self.count, i_rows, j_rows);
-        keep(&mut self.average, i_rows, j_rows);
-        keep(&mut self.variance, i_rows, j_rows);
-        self.minutes.truncate(j);
-        self.minutes.drain(..i);
-        self
     }
 }
 
@@ -827,10 +823,29 @@ fn moving_average_within(t: &MinuteTable, window: usize, bounds: (i64, i64)) -> 
 /// exact while it fits in 128 bits (past that in floating point, as
 /// [`Sums::variance`] does). This is the definition's plan of rolling sums
 /// (see the tests), bit for bit, without its 64-bit sums' limit.
-pub fn moving_table(t: &MinuteTable, window: usize, (first, last): (i64, i64)) -> Result<MovingTable> {
+pub fn moving_table(t: &MinuteTable, window: usize, bounds: (i64, i64)) -> Result<MovingTable> {
+    moving_table_of(t, window, bounds, None, (i64::MIN, i64::MAX))
+}
+
+/// [`moving_table`] of the actions of the codes `only` (in that order),
+/// or of every action, keeping the rows of minutes in `[lo, hi)`: the
+/// same rows of those actions and minutes (a chart draws a few of many;
+/// a piece's first minutes only feed the sums of the ones kept).
+pub fn moving_table_of(
+    t: &MinuteTable,
+    window: usize,
+    (first, last): (i64, i64),
+    only: Option<&[u32]>,
+    (lo, hi): (i64, i64),
+) -> Result<MovingTable> {
+    let codes: Vec<u32> = match only {
+        Some(codes) => codes.to_vec(),
+        None => (0..t.names.len() as u32).collect(),
+    };
     if t.is_empty() {
         return Ok(MovingTable {
-            actions: t.names.len(),
+            actions: codes.len(),
+            codes,
             ..Default::default()
         });
     }
@@ -839,61 +854,157 @@ pub fn moving_table(t: &MinuteTable, window: usize, (first, last): (i64, i64)) -
     }
     let mut distinct: Vec<i64> = t.start.clone();
     distinct.dedup();
-    let grid = moving_grid_to(&distinct, window, last);
-    let actions = t.names.len();
+    let mut grid = moving_grid_to(&distinct, window, last);
+    let kept = grid.partition_point(|&m| m < lo)..grid.partition_point(|&m| m < hi);
+    grid.truncate(kept.end);
+    let actions = codes.len();
     let g = grid.len();
-    if g.saturating_mul(actions) > MAX_MOVING_ROWS {
+    if kept.len().saturating_mul(actions) > MAX_MOVING_ROWS {
         bail!(
             "the moving average would have {} rows ({g} minutes for {actions} actions); use a shorter --moving-window",
             g.saturating_mul(actions),
         );
     }
     // each action's counts on the grid, action by action
+    let mut slot = vec![u32::MAX; t.names.len()];
+    for (k, &c) in codes.iter().enumerate() {
+        if let Some(s) = slot.get_mut(c as usize) {
+            *s = k as u32;
+        }
+    }
     let mut dense = vec![0i64; g * actions];
     let mut i = 0;
     for (&code, (&start, &count)) in t.code.iter().zip(t.start.iter().zip(&t.count)) {
-        while grid[i] < start {
+        while i < g && grid[i] < start {
             i += 1;
         }
-        dense[code as usize * g + i] = count as i64;
+        if i == g {
+            // past the minutes kept, and so past every sum they need
+            break;
+        }
+        if let Some(&k) = slot.get(code as usize).filter(|&&k| k != u32::MAX) {
+            dense[k as usize * g + i] = count as i64;
+        }
     }
-    let rows = g * actions;
+    let rows = kept.len() * actions;
     let mut count = vec![0i64; rows];
     let mut average = vec![0f64; rows];
     let mut variance = vec![None; rows];
-    let n_of = |m: i64| ((m - first).div_euclid(MINUTE) + 1).min(window as i64) as i128;
+    let n: Vec<i64> = grid
+        .iter()
+        .map(|&m| ((m - first).div_euclid(MINUTE) + 1).min(window as i64))
+        .collect();
+    // 64-bit sums where they cannot wrap (the same integers, sooner)
+    let largest = dense.iter().copied().max().unwrap_or(0).max(0) as u128;
+    let wide = (largest * window as u128)
+        .checked_mul(largest * window as u128)
+        .is_none_or(|b| b > i64::MAX as u128);
+    let mut out = Out {
+        actions,
+        from: kept.start,
+        count: &mut count,
+        average: &mut average,
+        variance: &mut variance,
+    };
     for a in 0..actions {
         let run = &dense[a * g..(a + 1) * g];
-        let (mut s, mut ss) = (0i128, 0i128);
-        for (i, &c) in run.iter().enumerate() {
-            let c128 = i128::from(c);
-            s += c128;
-            ss += c128 * c128;
-            if i >= window {
-                let old = i128::from(run[i - window]);
-                s -= old;
-                ss -= old * old;
+        if run.iter().all(|&c| c == 0) {
+            // an action without events here: zeros, and a variance of 0
+            for (i, &n) in n[kept.clone()].iter().enumerate() {
+                out.variance[i * actions + a] = (n > 1).then_some(0.0);
             }
-            let n = n_of(grid[i]);
-            let k = i * actions + a;
-            count[k] = c;
-            average[k] = s as f64 / n as f64;
-            if n > 1 {
-                let denominator = (n * (n - 1)) as f64;
-                variance[k] = Some(match n.checked_mul(ss).zip(s.checked_mul(s)) {
-                    Some((x, y)) => (x - y) as f64 / denominator,
-                    None => ((n as f64 * ss as f64 - s as f64 * s as f64) / denominator).max(0.0),
-                });
-            }
+        } else if wide {
+            trailing::<i128>(run, window, &n, a, &mut out);
+        } else {
+            trailing::<i64>(run, window, &n, a, &mut out);
         }
     }
+    grid.drain(..kept.start);
     Ok(MovingTable {
         actions,
+        codes,
         minutes: grid,
         count,
         average,
         variance,
     })
+}
+
+/// Where [`trailing`] writes: the columns of a [`MovingTable`].
+struct Out<'a> {
+    actions: usize,
+    /// The first grid row kept: rows before it only feed the sums.
+    from: usize,
+    count: &'a mut [i64],
+    average: &'a mut [f64],
+    variance: &'a mut [Option<f64>],
+}
+
+/// The integers the trailing sums are kept in.
+trait Sum: Copy + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> {
+    const ZERO: Self;
+    fn of(v: i64) -> Self;
+    fn checked_mul(self, other: Self) -> Option<Self>;
+    fn float(self) -> f64;
+}
+
+impl Sum for i64 {
+    const ZERO: Self = 0;
+    fn of(v: i64) -> Self {
+        v
+    }
+    fn checked_mul(self, other: Self) -> Option<Self> {
+        i64::checked_mul(self, other)
+    }
+    fn float(self) -> f64 {
+        self as f64
+    }
+}
+
+impl Sum for i128 {
+    const ZERO: Self = 0;
+    fn of(v: i64) -> Self {
+        v as i128
+    }
+    fn checked_mul(self, other: Self) -> Option<Self> {
+        i128::checked_mul(self, other)
+    }
+    fn float(self) -> f64 {
+        self as f64
+    }
+}
+
+/// The trailing sums of `window` rows over one action's `run` of grid
+/// counts, `n` being each grid minute's number of minutes in its window,
+/// written as action `a`'s rows. `n·ss − s²` is exact while it fits in
+/// `S` (then rounded once); past that in floating point.
+fn trailing<S: Sum>(run: &[i64], window: usize, n: &[i64], a: usize, out: &mut Out) {
+    let (mut s, mut ss) = (S::ZERO, S::ZERO);
+    for (i, &c) in run.iter().enumerate() {
+        let c = S::of(c);
+        s = s + c;
+        ss = ss + c * c;
+        if i >= window {
+            let old = S::of(run[i - window]);
+            s = s - old;
+            ss = ss - old * old;
+        }
+        let Some(kept) = i.checked_sub(out.from) else {
+            continue;
+        };
+        let k = kept * out.actions + a;
+        out.count[k] = run[i];
+        let m = n[i];
+        out.average[k] = s.float() / m as f64;
+        if m > 1 {
+            let denominator = (m * (m - 1)) as f64;
+            let m = S::of(m);
+            out.variance[k] = Some(match m.checked_mul(ss).zip(s.checked_mul(s)) {
+                Some((x, y)) => (x - y).float() / denominator,
+                None => ((m.float() * ss.float() - s.float() * s.float()) / denominator).max(0.0),
+            });
+        }
+    }
 }
 
 /// The definition's plan of the moving figures: rolling sums of `window`
@@ -1237,11 +1348,16 @@ mod tests {
             assert_eq!(bits(&plan, "moving_variance"), bits(&table, "moving_variance"));
             // a piece of minutes is the same rows as the whole table's
             let m = t.start[t.len() / 2];
-            let piece = moving_table(&t.slice_minutes(m - 40 * MINUTE, i64::MAX), window, bounds)
-                .unwrap()
-                .within((m, m + 90 * MINUTE))
-                .frame()
-                .unwrap();
+            let piece = moving_table_of(
+                &t.slice_minutes(m - 40 * MINUTE, i64::MAX),
+                window,
+                bounds,
+                None,
+                (m, m + 90 * MINUTE),
+            )
+            .unwrap()
+            .frame()
+            .unwrap();
             let whole = starting_within(table.clone(), (m, m + 90 * MINUTE)).unwrap();
             if window <= 41 {
                 assert!(piece.equals_missing(&whole), "window {window}");

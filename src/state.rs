@@ -31,13 +31,54 @@ pub const CHUNK: usize = 2048;
 pub type Row = (i64, u32, u64);
 
 /// Action names and their ids (in the order first seen).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Names {
     names: Vec<Arc<str>>,
     index: HashMap<Arc<str>, u32, RandomState>,
+    /// The names sorted, and each id's rank among them, for as many names
+    /// as it says (names are only ever added): made once, not by every
+    /// table read (with many actions the sort is what a read costs).
+    sorted: std::sync::Mutex<Option<Arc<Sorted>>>,
+}
+
+/// The action names in order, and each id's rank (its code in a table).
+#[derive(Debug)]
+struct Sorted {
+    names: Vec<Arc<str>>,
+    rank: Vec<u32>,
+}
+
+impl Clone for Names {
+    fn clone(&self) -> Self {
+        Names {
+            names: self.names.clone(),
+            index: self.index.clone(),
+            sorted: Default::default(),
+        }
+    }
 }
 
 impl Names {
+    /// The names sorted and each id's rank.
+    fn sorted(&self) -> Arc<Sorted> {
+        let mut kept = self.sorted.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = kept.as_ref().filter(|s| s.names.len() == self.names.len()) {
+            return s.clone();
+        }
+        let mut order: Vec<u32> = (0..self.names.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| self.names[a as usize].cmp(&self.names[b as usize]));
+        let mut rank = vec![0u32; order.len()];
+        for (r, &id) in order.iter().enumerate() {
+            rank[id as usize] = r as u32;
+        }
+        let made = Arc::new(Sorted {
+            names: order.iter().map(|&id| self.names[id as usize].clone()).collect(),
+            rank,
+        });
+        *kept = Some(made.clone());
+        made
+    }
+
     fn id(&mut self, action: &str) -> u32 {
         // a handful of actions is the rule: a scan beats hashing
         if self.names.len() <= 8 {
@@ -578,14 +619,10 @@ impl MinuteCounts {
     /// A table with the action names sorted and room for `rows` rows, and
     /// each id's code (its name's rank).
     fn empty_table(&self, rows: usize) -> (MinuteTable, Vec<u32>) {
-        let mut order: Vec<u32> = (0..self.names.names.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| self.names.names[a as usize].cmp(&self.names.names[b as usize]));
-        let mut rank = vec![0u32; order.len()];
-        for (r, &id) in order.iter().enumerate() {
-            rank[id as usize] = r as u32;
-        }
+        let sorted = self.names.sorted();
+        let rank = sorted.rank.clone();
         let t = MinuteTable {
-            names: order.iter().map(|&id| self.names.names[id as usize].clone()).collect(),
+            names: sorted.names.clone(),
             code: Vec::with_capacity(rows),
             start: Vec::with_capacity(rows),
             count: Vec::with_capacity(rows),

@@ -160,9 +160,14 @@ impl Rows {
         times: Vec<i64>,
         values: Vec<f64>,
     ) -> Rows {
+        let index: HashMap<&str, u32> = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.as_str(), i as u32))
+            .collect();
         let id: Vec<u32> = names
             .iter()
-            .map(|n| actions.iter().position(|a| **a == **n).map_or(u32::MAX, |i| i as u32))
+            .map(|n| index.get(&**n).copied().unwrap_or(u32::MAX))
             .collect();
         let ids = codes.map(|c| id.get(c as usize).copied().unwrap_or(u32::MAX)).collect();
         Rows::new(times, ids, values)
@@ -269,14 +274,21 @@ impl Plan {
     /// The moving-average rows of minutes in `span`, computed for that
     /// stretch only.
     fn moving(&self, r: &Report, (from, to): (i64, i64)) -> Result<Rows> {
-        let df = r.figures.moving_between(from, to)?;
+        // the drawn actions' rows only: a few of maybe thousands
         let names = &r.figures.action_names();
+        let only: Vec<u32> = self
+            .actions
+            .iter()
+            .filter_map(|a| names.binary_search_by(|n| (**n).cmp(a.as_str())).ok())
+            .map(|c| c as u32)
+            .collect();
+        let m = r.figures.moving_piece_of(from, to, Some(&only))?;
         Ok(Rows::of_codes(
             names,
             &self.all_actions,
-            df.column("action")?.u32()?.into_no_null_iter(),
-            df.column("window_start")?.i64()?.into_no_null_iter().collect(),
-            floats(&df, "moving_average")?,
+            (0..m.len()).map(|k| m.codes[k % m.actions.max(1)]),
+            (0..m.len()).map(|k| m.minute(k)).collect(),
+            m.average.clone(),
         ))
     }
 

@@ -64,7 +64,7 @@ pub fn moving_rows(m: &MovingTable, fields: &[Vec<u8>], rows: std::ops::Range<us
             time.format_parts(at, 0, &mut stamp);
             minute = Some(at);
         }
-        out.extend_from_slice(&fields[k % m.actions.max(1)]);
+        out.extend_from_slice(&fields[m.codes[k % m.actions.max(1)] as usize]);
         out.push(b',');
         out.extend_from_slice(stamp.as_bytes());
         out.push(b',');

@@ -840,6 +840,8 @@ struct Out {
     pending: Option<(u64, u64)>,
     /// Whether disk space may have been reserved past the end.
     reserved: bool,
+    /// Rows being formatted, kept from block to block.
+    buf: Vec<u8>,
 }
 
 impl Out {
@@ -850,6 +852,7 @@ impl Out {
             src: None,
             pending: None,
             reserved: false,
+            buf: Vec::new(),
         }
     }
 
@@ -861,6 +864,7 @@ impl Out {
             src: None,
             pending: None,
             reserved: false,
+            buf: Vec::new(),
         }
     }
 
@@ -983,7 +987,7 @@ impl Out {
         blocks: &mut Vec<Block>,
         mut write: impl FnMut(usize, usize, &mut Vec<u8>) -> Result<()>,
     ) -> Result<()> {
-        let mut buf = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
         let mut a = 0;
         while a < n {
             let mut b = (a + BLOCK).min(n);
@@ -1001,6 +1005,7 @@ impl Out {
             });
             a = b;
         }
+        self.buf = buf;
         Ok(())
     }
 }

@@ -351,6 +351,32 @@ impl Figures {
         moving_table_between(|a, b| self.minutes_in(a, b), self.moving_window, bounds, (lo, hi), only)
     }
 
+    /// Stretches `[lo, hi)` cut at hour boundaries, from `i64::MIN` to
+    /// `i64::MAX`, each holding about `rows` rows of the moving average
+    /// (its grid minutes times the actions): the table made a piece at a
+    /// time.
+    pub fn moving_pieces(&self, rows: usize) -> Vec<(i64, i64)> {
+        let t = self.minute_counts();
+        let actions = t.names.len().max(1);
+        let mut out = Vec::new();
+        let (mut lo, mut held, mut before) = (i64::MIN, 0usize, None::<i64>);
+        for &m in &t.start {
+            if before == Some(m) {
+                continue;
+            }
+            // the grid minutes from the minute before to this one
+            held += before.map_or(1, |b| ((m - b) / MINUTE).min(self.moving_window as i64) as usize) * actions;
+            before = Some(m);
+            let hour = m.div_euclid(HOUR) * HOUR;
+            if held >= rows && hour > lo {
+                out.push((lo, hour));
+                (lo, held) = (hour, 0);
+            }
+        }
+        out.push((lo, i64::MAX));
+        out
+    }
+
     /// The moving average and variance, per minute then action: a frame of
     /// `action` (code into `minute_counts.names`), `window_start` (epoch
     /// seconds), `count`, `moving_average` and `moving_variance`. Computed

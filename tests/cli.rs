@@ -379,3 +379,121 @@ fn a_report_folder_given_as_the_input_is_named_as_one() {
             ));
     }
 }
+
+#[test]
+fn many_actions_get_the_busiest_columns_and_one_of_the_others_in_the_terminal() {
+    // 30 actions of unequal rates: A01 busiest, A30 the least
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("many");
+    windowpane()
+        .args(["generate", input.to_str().unwrap(), "--files", "3", "--events", "30000"])
+        .args([
+            "--actions",
+            "30",
+            "--zipf",
+            "1",
+            "--active-hours",
+            "5-24",
+            "--rate",
+            "3000",
+        ])
+        .assert()
+        .success();
+    let json = windowpane()
+        .args(["batch", input.to_str().unwrap(), "--no-report", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let totals: Vec<(String, i64)> = doc["tables"]["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["action"].as_str().unwrap().to_string(),
+                t["total_count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(totals.len(), 30);
+    let out = windowpane()
+        .args(["batch", input.to_str().unwrap(), "--no-report"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    // the hourly table: the 7 busiest actions, then one column of the 23 others
+    let header = text
+        .lines()
+        .find(|l| l.contains("hour (UTC)"))
+        .expect("the hourly table");
+    let cells: Vec<&str> = header
+        .split(['│', '┆'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            "hour (UTC)",
+            "A01",
+            "A02",
+            "A03",
+            "A04",
+            "A05",
+            "A06",
+            "A07",
+            "23 others",
+            "average / minute"
+        ]
+    );
+    // each row's cells add up to the hour's events: the others column
+    // holds the rest (checked on the first hour against the JSON table)
+    let first = text
+        .lines()
+        .skip_while(|l| !l.contains("hour (UTC)"))
+        .find(|l| l.starts_with("│ 20"))
+        .unwrap();
+    let values: Vec<i64> = first
+        .split(['│', '┆'])
+        .map(str::trim)
+        .skip(2)
+        .take(8)
+        .map(|c| c.replace(',', "").parse().unwrap())
+        .collect();
+    let hour = doc["tables"]["hourly_counts"].as_array().unwrap();
+    let start = hour[0]["window_start"].as_str().unwrap().to_string();
+    let of_hour: i64 = hour
+        .iter()
+        .filter(|r| r["window_start"] == start.as_str())
+        .map(|r| r["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(values.iter().sum::<i64>(), of_hour, "{first}");
+    // the totals: the 19 busiest, then the others with their sum
+    assert!(
+        text.contains("the 19 busiest of 30 actions; --all lists every one"),
+        "{text}"
+    );
+    let others: i64 = {
+        let mut by: Vec<&(String, i64)> = totals.iter().collect();
+        by.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        by[19..].iter().map(|t| t.1).sum()
+    };
+    let row = text.lines().find(|l| l.contains("11 others")).expect("the others row");
+    let digits = others.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    assert!(row.contains(&grouped), "{row} against {others}");
+    // --all lists every action
+    let all = windowpane()
+        .args(["batch", input.to_str().unwrap(), "--no-report", "--all"])
+        .output()
+        .unwrap();
+    let all = String::from_utf8(all.stdout).unwrap();
+    assert!(!all.contains("busiest of 30"), "{all}");
+    assert!(all.contains("│ A30"), "{all}");
+}

@@ -45,6 +45,8 @@ const RECENT: i64 = 6 * HOUR;
 /// The most actions drawn (the largest by total); the others are named in
 /// the note.
 const MAX_ACTIONS: usize = 8;
+/// The most actions whose ranges are drawn as bands (see [`Plan::bands`]).
+const MAX_BANDS: usize = 3;
 /// The most alert minutes marked one by one.
 const MAX_MARKS: usize = 5000;
 
@@ -305,6 +307,13 @@ impl Plan {
         )
     }
 
+    /// Whether the charts per action draw each action's range as a band:
+    /// with more actions, the bands would cover each other (and the lines),
+    /// so only the means are drawn.
+    pub fn bands(&self) -> bool {
+        self.actions.len() <= MAX_BANDS
+    }
+
     /// Whether the minute charts are binned wider than a minute.
     pub fn binned(&self) -> bool {
         !self.minutes.raw(MINUTE)
@@ -350,29 +359,35 @@ impl Plan {
                 format!(" (per {}: the range as a band, the mean as a line)", bins.label())
             }
         };
+        // with more actions than bands can show apart, their means only
+        let per_action = |bins: &Bins, unit: i64| {
+            if bins.raw(unit) || self.bands() {
+                per(bins, unit)
+            } else {
+                format!(" (per {}: the mean)", bins.label())
+            }
+        };
+        let w = r.options.moving_window;
+        let detail = match self.bands() {
+            true => format!("Events per minute and {w}-minute moving average"),
+            false => format!("{w}-minute moving average of the events per minute"),
+        };
         let mut out = vec![Chart {
             file: "hourly_counts.png",
-            caption: format!("Events per hour, per action{}", per(&self.hours, HOUR)),
+            caption: format!("Events per hour, per action{}", per_action(&self.hours, HOUR)),
         }];
         out.push(Chart {
             file: "minute_counts.png",
             caption: if self.binned() {
-                format!("Events per minute, per action{}", per(&self.minutes, MINUTE))
+                format!("Events per minute, per action{}", per_action(&self.minutes, MINUTE))
             } else {
-                format!(
-                    "Events per minute and {}-minute moving average, per action",
-                    r.options.moving_window
-                )
+                format!("{}, per action", detail)
             },
         });
         if self.binned() {
             out.push(Chart {
                 file: "recent_minutes.png",
-                caption: format!(
-                    "The last {} hours in minutes: events per minute and {}-minute moving average",
-                    RECENT / HOUR,
-                    r.options.moving_window
-                ),
+                caption: format!("The last {} hours in minutes: {}", RECENT / HOUR, detail.to_lowercase()),
             });
         }
         out.push(Chart {
@@ -660,8 +675,8 @@ fn time_chart<'a, 'b>(
         .y_label_area_size(64)
         .build_cartesian_2d(dt(x0)..dt(x1.max(x0 + MINUTE)), y0..y1)
         .map_err(err)?;
-    let whole = |v: &f64| format!("{v:.0}");
-    let decimal = |v: &f64| format!("{v:.1}");
+    let (labels, decimals) = y_ticks(y1 - y0, integer);
+    let y_label = move |v: &f64| format!("{v:.decimals$}");
     let days = x1 - x0 > 4 * 24 * HOUR;
     let date_label = |x: &DateTime<Utc>| short(x.timestamp())[..10].to_string();
     let time_label = |x: &DateTime<Utc>| short(x.timestamp());
@@ -670,13 +685,31 @@ fn time_chart<'a, 'b>(
         .x_labels(8)
         .x_label_formatter(if days { &date_label } else { &time_label })
         .y_desc(y_desc)
-        .y_label_formatter(if integer { &whole } else { &decimal })
+        .y_labels(labels)
+        .y_label_formatter(&y_label)
         .x_desc(x_desc)
         .light_line_style(BLACK.mix(0.05))
         .label_style(("sans-serif", 14))
         .draw()
         .map_err(err)?;
     Ok(chart)
+}
+
+/// How many y labels to ask for over a `range`, and their decimals, so
+/// that no two labels read the same: counts of a small range get a label
+/// per whole number; finer ranges as many decimals as their step needs.
+fn y_ticks(range: f64, integer: bool) -> (usize, usize) {
+    if integer && range.is_finite() && range < 10.0 {
+        return ((range.floor() as usize + 1).max(2), 0);
+    }
+    // plotters puts about ten labels on a round step of about range / 10
+    let step = range / 10.0;
+    let decimals = if !step.is_finite() || step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil().clamp(0.0, 6.0) as usize
+    };
+    (10, decimals)
 }
 
 fn legend<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>) -> Result<()> {
@@ -860,6 +893,16 @@ fn top(values: impl Iterator<Item = f64>) -> f64 {
     values.filter(|v| v.is_finite()).fold(1.0, f64::max) * 1.1
 }
 
+/// The top of a y axis of means, which may all be well below 1.
+fn top_of_means(values: impl Iterator<Item = f64>) -> f64 {
+    let most = values.filter(|v| v.is_finite()).fold(0.0, f64::max);
+    if most > 0.0 {
+        most * 1.1
+    } else {
+        1.0
+    }
+}
+
 fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Area) -> Result<()> {
     let bins = &plan.hours;
     let span = (plan.bulk.start.div_euclid(HOUR) * HOUR, plan.bulk.end);
@@ -869,7 +912,12 @@ fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
         .iter()
         .map(|(t, v)| series::aggregate(t, v, bins, HOUR, span))
         .collect();
-    let ymax = top(binned.iter().flat_map(|b| b.max.iter().copied()));
+    let bands = !bins.raw(HOUR) && plan.bands();
+    let means = !bins.raw(HOUR) && !bands;
+    let ymax = match means {
+        false => top(binned.iter().flat_map(|b| b.max.iter().copied())),
+        true => top_of_means(binned.iter().flat_map(|b| b.mean.iter().copied())),
+    };
     let x_desc = format!("{} (UTC){x_note}", bins.label());
     let mut chart = time_chart(
         root,
@@ -878,11 +926,11 @@ fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
         (0.0, ymax),
         "events per hour",
         &x_desc,
-        true,
+        !means,
     )?;
     for (i, (a, b)) in plan.actions.iter().zip(&binned).enumerate() {
         let c = color(i);
-        if !bins.raw(HOUR) {
+        if bands {
             band(&mut chart, bins, &b.min, &b.max, c)?;
         }
         line(&mut chart, bins, &b.mean, c.stroke_width(2), Some(a.clone()))?;
@@ -899,7 +947,11 @@ fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
         let binned = r
             .digest()
             .binned(&plan.actions, bins, span, &|lo, hi| r.minutes_in(lo, hi));
-        let ymax = top(binned.iter().flat_map(|b| b.max.iter().copied()));
+        let bands = plan.bands();
+        let ymax = match bands {
+            true => top(binned.iter().flat_map(|b| b.max.iter().copied())),
+            false => top_of_means(binned.iter().flat_map(|b| b.mean.iter().copied())),
+        };
         let mut chart = time_chart(
             root,
             caption,
@@ -907,11 +959,13 @@ fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
             (0.0, ymax),
             "events per minute",
             &x_desc,
-            true,
+            bands,
         )?;
         for (i, (a, b)) in plan.actions.iter().zip(&binned).enumerate() {
             let c = color(i);
-            band(&mut chart, bins, &b.min, &b.max, c)?;
+            if bands {
+                band(&mut chart, bins, &b.min, &b.max, c)?;
+            }
             line(
                 &mut chart,
                 bins,
@@ -943,7 +997,10 @@ fn minute_detail(
         .map(|(t, v)| series::aggregate(t, v, bins, MINUTE, span).mean)
         .collect();
     let moving: Vec<_> = moving.iter().map(|(t, v)| series::dense(t, v, bins)).collect();
-    let ymax = top(counts.iter().flatten().copied());
+    let ymax = match plan.bands() {
+        true => top(counts.iter().flatten().copied()),
+        false => top_of_means(moving.iter().flatten().copied()),
+    };
     let mut chart = time_chart(
         root,
         caption,
@@ -951,17 +1008,20 @@ fn minute_detail(
         (0.0, ymax),
         "events per minute",
         x_desc,
-        true,
+        plan.bands(),
     )?;
     for (i, a) in plan.actions.iter().enumerate() {
         let c = color(i);
-        line(
-            &mut chart,
-            bins,
-            &counts[i],
-            c.mix(0.3).stroke_width(1),
-            Some(format!("{a} per minute")),
-        )?;
+        // with many actions, the raw minutes would hide the averages
+        if plan.bands() {
+            line(
+                &mut chart,
+                bins,
+                &counts[i],
+                c.mix(0.3).stroke_width(1),
+                Some(format!("{a} per minute")),
+            )?;
+        }
         line(
             &mut chart,
             bins,

@@ -135,9 +135,9 @@ pub fn json_rows(df: &DataFrame) -> PolarsResult<Vec<Row>> {
 }
 
 /// Named tables as one JSON object, in the order given.
-struct Tables(Vec<(&'static str, Vec<Row>)>);
+struct Tables<'a>(Vec<(&'static str, Rows<'a>)>);
 
-impl Serialize for Tables {
+impl Serialize for Tables<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
         for (name, rows) in &self.0 {
@@ -147,12 +147,59 @@ impl Serialize for Tables {
     }
 }
 
+/// Rows of this many rows of the moving average are made at a time.
+const PIECE_ROWS: usize = 1 << 16;
+
+/// The rows of a table, made as they are written: a frame's one at a time,
+/// the moving average's a piece of hours at a time (it is never whole).
+enum Rows<'a> {
+    Frame(DataFrame),
+    Moving(&'a Figures),
+}
+
+impl Rows<'_> {
+    /// Calls `each` with every row, in order.
+    fn each<E>(&self, mut each: impl FnMut(Row) -> Result<(), E>, fail: impl Fn(String) -> E) -> Result<(), E> {
+        let frame_rows = |df: &DataFrame, each: &mut dyn FnMut(Row) -> Result<(), E>| -> Result<(), E> {
+            let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+            for i in 0..df.height() {
+                let values = row(df, i, json).map_err(|e| fail(e.to_string()))?;
+                each(Row(names.iter().cloned().zip(values).collect()))?;
+            }
+            Ok(())
+        };
+        match self {
+            Rows::Frame(df) => frame_rows(df, &mut each),
+            Rows::Moving(f) => {
+                let names = f.action_names();
+                for (lo, hi) in f.moving_pieces(PIECE_ROWS) {
+                    let piece = f
+                        .moving_piece(lo, hi)
+                        .and_then(|m| crate::frames::moving_frame(&m.frame()?, &names))
+                        .map_err(|e| fail(format!("{e:#}")))?;
+                    frame_rows(&piece, &mut each)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(None)?;
+        self.each(|r| seq.serialize_element(&r), S::Error::custom)?;
+        seq.end()
+    }
+}
+
 /// The document of `batch --format json`: the summary's keys, then `tables`.
 #[derive(Serialize)]
 struct FiguresDoc<'a> {
     #[serde(flatten)]
     summary: &'a Summary,
-    tables: Tables,
+    tables: Tables<'a>,
 }
 
 /// An object with a `"table"` key first and the keys of `inner` after it.
@@ -197,44 +244,85 @@ pub fn render_in(df: &DataFrame, format: FrameFormat, max_rows: usize, place: Pl
 
 /// The tables of a run by name, in the order the report lists them:
 /// every figure, then the rejected lines.
-fn run_tables(figures: &Figures, rejected: &[Rejected]) -> anyhow::Result<Vec<(&'static str, DataFrame)>> {
-    let mut tables = crate::frames::figure_frames(figures)?;
-    tables.push(("rejected", crate::frames::rejected_frame(rejected)?));
+/// Every table of a run in the report's order, the moving average made
+/// as it is written.
+fn run_tables<'a>(figures: &'a Figures, rejected: &[Rejected]) -> anyhow::Result<Vec<(&'static str, Rows<'a>)>> {
+    let mut tables = Vec::new();
+    for &name in crate::frames::FIGURE_TABLES.iter() {
+        tables.push((
+            name,
+            match name {
+                "moving_average" => Rows::Moving(figures),
+                _ => Rows::Frame(crate::frames::figure_frame(figures, name)?),
+            },
+        ));
+    }
+    tables.push(("rejected", Rows::Frame(crate::frames::rejected_frame(rejected)?)));
     Ok(tables)
 }
 
-/// Every figure of a run as one JSON document: the keys of `summary.json`
-/// and `tables`, which holds each table of the report folder (the CSV
-/// files and `rejected.ndjson`) as an array of row objects under its name.
-pub fn figures_json(summary: &Summary, figures: &Figures, rejected: &[Rejected]) -> anyhow::Result<String> {
-    let mut tables = Vec::new();
-    for (name, df) in run_tables(figures, rejected)? {
-        tables.push((name, json_rows(&df)?));
-    }
+/// Writes every figure of a run as one JSON document into `out`: the keys
+/// of `summary.json` and `tables`, which holds each table of the report
+/// folder (the CSV files and `rejected.ndjson`) as an array of row objects
+/// under its name. The document is written as it is made: the moving
+/// average is never held whole.
+pub fn write_figures_json(
+    out: impl std::io::Write,
+    summary: &Summary,
+    figures: &Figures,
+    rejected: &[Rejected],
+) -> anyhow::Result<()> {
     let doc = FiguresDoc {
         summary,
-        tables: Tables(tables),
+        tables: Tables(run_tables(figures, rejected)?),
     };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    out.push('\n');
-    Ok(out)
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::new());
+    doc.serialize(&mut ser)?;
+    std::io::Write::write_all(&mut out, b"\n")?;
+    std::io::Write::flush(&mut out)?;
+    Ok(())
 }
 
-/// Every figure of a run as JSON Lines: first `{"table": "summary", ...}`
-/// with the keys of `summary.json`, then one object per row of each table,
-/// `{"table": "minute_counts", "action": ..., ...}` (the `table` key comes
-/// first, so `grep '^{"table":"alerts"'` finds a table's rows).
-pub fn figures_ndjson(summary: &Summary, figures: &Figures, rejected: &[Rejected]) -> anyhow::Result<String> {
-    let mut out = lines([Tagged {
+/// Writes every figure of a run as JSON Lines into `out`: first
+/// `{"table": "summary", ...}` with the keys of `summary.json`, then one
+/// object per row of each table, `{"table": "minute_counts", "action": ...,
+/// ...}` (the `table` key comes first, so `grep '^{"table":"alerts"'`
+/// finds a table's rows).
+pub fn write_figures_ndjson(
+    out: impl std::io::Write,
+    summary: &Summary,
+    figures: &Figures,
+    rejected: &[Rejected],
+) -> anyhow::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let mut line = |item: &dyn erased::Json| -> std::io::Result<()> {
+        item.write(&mut out)?;
+        std::io::Write::write_all(&mut out, b"\n")
+    };
+    line(&Tagged {
         table: "summary",
         inner: summary,
-    }]);
-    for (name, df) in run_tables(figures, rejected)? {
-        out.push_str(&lines(
-            json_rows(&df)?.into_iter().map(|r| Tagged { table: name, inner: r }),
-        ));
+    })?;
+    for (name, rows) in run_tables(figures, rejected)? {
+        rows.each(|r| line(&Tagged { table: name, inner: r }), std::io::Error::other)?;
     }
-    Ok(out)
+    std::io::Write::flush(&mut out)?;
+    Ok(())
+}
+
+/// Compact JSON of values of different types through one closure.
+mod erased {
+    /// A value written as compact JSON.
+    pub trait Json {
+        fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn write(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+            serde_json::to_writer(out, self).map_err(std::io::Error::from)
+        }
+    }
 }
 
 fn table(df: &DataFrame, max_rows: usize, place: Place) -> PolarsResult<String> {

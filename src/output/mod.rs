@@ -236,12 +236,20 @@ pub fn print(
     figures: &Figures,
     rejected: &[crate::source::Rejected],
 ) -> Result<()> {
-    crate::text::print_stdout(&match format {
-        PrintFormat::Summary => summary.to_json(),
-        PrintFormat::Json => frame::figures_json(summary, figures, rejected).context("cannot print the figures")?,
-        PrintFormat::Ndjson => frame::figures_ndjson(summary, figures, rejected).context("cannot print the figures")?,
-        PrintFormat::Table => tables.to_string(),
-    })
+    let written = match format {
+        PrintFormat::Summary => return crate::text::print_stdout(&summary.to_json()),
+        PrintFormat::Table => return crate::text::print_stdout(tables),
+        // written as made: the moving average is never whole
+        PrintFormat::Json => frame::write_figures_json(std::io::stdout().lock(), summary, figures, rejected),
+        PrintFormat::Ndjson => frame::write_figures_ndjson(std::io::stdout().lock(), summary, figures, rejected),
+    };
+    match written {
+        Err(e) if crate::text::is_broken_pipe(&e) => {
+            crate::text::mark_stdout_closed();
+            Ok(())
+        }
+        other => other.context("cannot print the figures"),
+    }
 }
 
 /// Alerts compare two actions: when one of them never occurs, every alert

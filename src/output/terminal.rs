@@ -54,7 +54,7 @@ pub fn render(
 ) -> String {
     let mut out = format!("{}\n\n", printable(heading));
     out += &input_table(input, s, report_dir);
-    out += &totals_table(f);
+    out += &totals_table(f, all);
     out += &hourly_table(f, all);
     out += &alerts_table(f, opts);
     out += &statistics_table(s, f);
@@ -112,25 +112,71 @@ fn input_table(input: &str, s: &Summary, report_dir: Option<&str>) -> String {
 }
 
 /// Events per action and their share.
-fn totals_table(f: &Figures) -> String {
+fn totals_table(f: &Figures, all: bool) -> String {
     let mut t = table(vec!["action".into(), "total_count".into(), "share".into()]);
     let total: i64 = f.totals.iter().map(|t| t.1).sum();
-    for (a, n) in &f.totals {
+    let share = |n: i64| format!("{:.1}%", 100.0 * n as f64 / total.max(1) as f64);
+    let (shown, rest) = columns(f, if all { usize::MAX } else { MAX_TOTALS });
+    // in the order of the totals (by name), or the busiest first when cut
+    let mut listed: Vec<&(String, i64)> = f.totals.iter().filter(|t| !rest.contains(t.0.as_str())).collect();
+    if !rest.is_empty() {
+        listed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    }
+    for (a, n) in listed {
+        t.add_row(vec![printable(a).into_owned(), thousands(*n), share(*n)]);
+    }
+    let mut note = String::new();
+    if !rest.is_empty() {
+        let others: i64 = f
+            .totals
+            .iter()
+            .filter(|t| rest.contains(t.0.as_str()))
+            .map(|t| t.1)
+            .sum();
         t.add_row(vec![
-            printable(a).into_owned(),
-            thousands(*n),
-            format!("{:.1}%", 100.0 * *n as f64 / total.max(1) as f64),
+            format!("{} others", thousands(rest.len() as i64)),
+            thousands(others),
+            share(others),
         ]);
+        note = format!(
+            "the {} busiest of {} actions; --all lists every one (tables/totals.csv has them)\n",
+            shown.len(),
+            thousands(f.totals.len() as i64)
+        );
     }
     right_align(&mut t, 1);
-    format!("\nTotals\n{t}\n")
+    format!("\nTotals\n{t}\n{note}")
+}
+
+/// Actions listed by name in the totals without `--all`; past it, the
+/// busiest ones and a row of the others.
+const MAX_TOTALS: usize = 20;
+
+/// Actions given a column of their own in the hourly table; past it, the
+/// busiest ones and a column of the others.
+const MAX_COLUMNS: usize = 8;
+
+/// The actions shown on their own, at most `max` (all of them, by name,
+/// when they are that few; else the busiest, by name), and the others.
+fn columns(f: &Figures, max: usize) -> (Vec<&str>, std::collections::HashSet<&str>) {
+    let names: Vec<&str> = f.totals.iter().map(|t| t.0.as_str()).collect();
+    if names.len() <= max {
+        return (names, Default::default());
+    }
+    let mut busiest: Vec<&(String, i64)> = f.totals.iter().collect();
+    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let keep = max.saturating_sub(1).max(1);
+    let mut shown: Vec<&str> = busiest[..keep].iter().map(|t| t.0.as_str()).collect();
+    shown.sort();
+    let rest = busiest[keep..].iter().map(|t| t.0.as_str()).collect();
+    (shown, rest)
 }
 
 /// Hourly counts, one column per action, with the hourly average beside;
 /// without `all`, only the first and last hours and the peak.
 fn hourly_table(f: &Figures, all: bool) -> String {
     let mut out = String::new();
-    let actions: Vec<&str> = f.totals.iter().map(|t| t.0.as_str()).collect();
+    let (actions, rest) = columns(f, MAX_COLUMNS);
     let peak = f.peak_hour.as_ref().map(|p| p.window_start);
     let n = f.hourly_average.len();
     let shown = |i: usize, start: i64| all || i < EDGE_ROWS || i + EDGE_ROWS >= n || Some(start) == peak;
@@ -148,6 +194,9 @@ fn hourly_table(f: &Figures, all: bool) -> String {
     }
     let mut header = vec!["hour (UTC)".to_string()];
     header.extend(actions.iter().map(|a| printable(a).into_owned()));
+    if !rest.is_empty() {
+        header.push(format!("{} others", thousands(rest.len() as i64)));
+    }
     header.push("average / minute".into());
     header.push(String::new());
     let mut t = table(header);
@@ -159,7 +208,8 @@ fn hourly_table(f: &Figures, all: bool) -> String {
         }
         if i > 0 && !shown(i - 1, f.hourly_average[i - 1].window_start) {
             let mut gap = vec!["⋮".to_string()];
-            gap.extend(std::iter::repeat_n("⋮".to_string(), actions.len() + 1));
+            let others = usize::from(!rest.is_empty());
+            gap.extend(std::iter::repeat_n("⋮".to_string(), actions.len() + others + 1));
             gap.push(String::new());
             t.add_row(gap);
         }
@@ -167,6 +217,10 @@ fn hourly_table(f: &Figures, all: bool) -> String {
         let mut row = vec![short(h.window_start)];
         for a in &actions {
             row.push(thousands(counts.and_then(|c| c.get(a)).copied().unwrap_or(0)));
+        }
+        if !rest.is_empty() {
+            let others = counts.map_or(0, |c| c.iter().filter(|(a, _)| rest.contains(*a)).map(|(_, n)| n).sum());
+            row.push(thousands(others));
         }
         row.push(format!("{:.4}", h.average));
         row.push(if Some(h.window_start) == peak {
@@ -180,6 +234,15 @@ fn hourly_table(f: &Figures, all: bool) -> String {
     let _ = writeln!(out, "\nHourly counts and average actions per minute\n{t}");
     if hidden > 0 {
         let _ = writeln!(out, "{} of {n} hours shown; --all shows every hour", n - hidden);
+    }
+    if !rest.is_empty() {
+        let _ = writeln!(
+            out,
+            "a column for each of the {} busiest actions, the other {} summed; tables/hourly_counts.csv \
+             (or windowpane sql \"select * from hourly_counts\") has each one",
+            actions.len(),
+            thousands(rest.len() as i64)
+        );
     }
     out
 }

@@ -24,6 +24,15 @@ pub const HOUR: i64 = 3600;
 pub const MAX_MOVING_WINDOW: usize = 7 * 24 * 60;
 /// The most rows the moving-average table may have.
 const MAX_MOVING_ROWS: usize = 200_000_000;
+/// The most rows of the moving average made whole in memory (a `sql`
+/// view; about 60 bytes a row as a frame): the report makes it a piece at
+/// a time, whatever its length.
+const MAX_WHOLE_MOVING_ROWS: usize = 50_000_000;
+
+/// `n` with its thousands grouped.
+fn thousands(n: usize) -> String {
+    crate::text::thousands(n as i64)
+}
 
 /// What the figures depend on besides the data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -385,7 +394,23 @@ impl Figures {
         if let Some(df) = self.moving.get() {
             return Ok(df);
         }
-        let df = moving_average(self.minute_counts(), self.moving_window)?;
+        let t = self.minute_counts();
+        let mut distinct = t.start.clone();
+        distinct.dedup();
+        let minutes = moving_grid(&distinct, self.moving_window).len();
+        let rows = minutes.saturating_mul(t.names.len());
+        if rows > MAX_WHOLE_MOVING_ROWS {
+            bail!(
+                "the moving average has {} rows ({} grid minutes × {} actions), more than windowpane holds in \
+                 memory at once ({}); the report writes it a piece at a time (tables/moving_average.csv or \
+                 .parquet of windowpane batch), and the view minute_counts holds the counts it is made of",
+                thousands(rows),
+                thousands(minutes),
+                thousands(t.names.len()),
+                thousands(MAX_WHOLE_MOVING_ROWS)
+            );
+        }
+        let df = moving_average(t, self.moving_window)?;
         Ok(self.moving.get_or_init(|| df))
     }
 }

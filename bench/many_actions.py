@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""The many-actions benchmark: what the report costs when the data has many
+keys of very unequal rates, with DuckDB's batch figures on the same folders.
+
+    pip install duckdb             # for the peer; without it, windowpane only
+    python3 bench/many_actions.py [--runs 3] [--data DIR]
+
+Makes (once, with `windowpane generate`, kept in --data):
+  flights/      a year like a year of flight departures: 336,776 events of
+                16 actions (Zipf spread 1.5), only 05:00-24:00 UTC, 12 files
+  flights-days/ the same events in 365 daily files (for the rerun)
+  month-200/    1,000,000 events of 200 actions over a month, 30 files
+  actions-20k/  20,000 events of up to 20,000 actions over one day, 1 file
+and prints one Markdown table: median wall time and peak memory.
+"""
+import argparse, os, shutil, subprocess, sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from history import ROOT, median_run, run, size_mb  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "windowpane-many")
+    a = ap.parse_args()
+
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    exe = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "windowpane"
+    try:
+        import duckdb  # noqa: F401
+
+        peer = [sys.executable, ROOT / "bench" / "peer_duckdb.py"]
+    except ImportError:
+        peer = None
+        print("(duckdb is not installed: pip install duckdb for the peer column)\n")
+    d = a.data
+    d.mkdir(parents=True, exist_ok=True)
+    work = d / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+
+    def generate(name, *options):
+        folder = d / name
+        if not (folder / "file-0.json").exists():
+            subprocess.run([exe, "generate", folder, "--force", *options], check=True, stderr=subprocess.DEVNULL)
+        return folder
+
+    rows = []
+
+    def row(what, ours, duck=None, note=""):
+        w, m = ours
+        cells = [what, f"{w:.3f} s, {m:.0f} MB"]
+        if duck:
+            cells += [f"{duck[0]:.3f} s, {duck[1]:.0f} MB", f"{w / duck[0]:.2f}"]
+        else:
+            cells += ["–", "–"]
+        cells.append(note)
+        rows.append(cells)
+
+    flights_like = ["--events", "336776", "--actions", "16", "--zipf", "1.5", "--active-hours", "5-24",
+                    "--rate", "48.6", "--start", "2013-01-01T00:00:00Z"]
+    flights = generate("flights", "--files", "12", *flights_like)
+    days = generate("flights-days", "--files", "365", *flights_like)
+    month = generate("month-200", "--files", "30", "--events", "1000000", "--actions", "200", "--zipf", "1",
+                     "--rate", "1389", "--start", "2024-03-01T00:00:00Z")
+    many = generate("actions-20k", "--files", "1", "--events", "20000", "--actions", "20000", "--zipf", "0",
+                    "--rate", "833", "--start", "2024-03-01T00:00:00Z")
+
+    def batch(folder, *options):
+        return [exe, "batch", folder, "--format", "summary", *options]
+
+    for folder in (flights, month, many):
+        run(batch(folder, "--no-report"))  # warm the page cache
+    duck = median_run([*peer, flights], a.runs) if peer else None
+    row("flights-like year, batch, no report", median_run(batch(flights, "--no-report"), a.runs), duck,
+        "336,776 events, 16 actions")
+    report = work / "flights-report"
+    ours = median_run(batch(flights, "--report", report), a.runs)
+    row("flights-like year, batch with report (CSV)", ours, note=f"report {size_mb(report):.0f} MB")
+    preport = work / "flights-parquet"
+    ours = median_run(batch(flights, "--report", preport, "--table-format", "parquet"), a.runs)
+    row("flights-like year, batch with report (Parquet)", ours, note=f"report {size_mb(preport):.0f} MB")
+
+    # the rerun after one new day: the report and checkpoint of 364 days,
+    # made anew before each run (not timed), then the 365th
+    dump, ck, rep = work / "dump", work / "ck", work / "dump-report"
+    dump.mkdir()
+    last = "file-364.json"
+    for f in sorted(days.glob("file-*.json")):
+        if f.name != last:
+            os.link(f, dump / f.name)
+
+    def restore():
+        shutil.rmtree(ck, ignore_errors=True)
+        shutil.rmtree(rep, ignore_errors=True)
+        if (dump / last).exists():
+            os.unlink(dump / last)
+        subprocess.run([exe, "update", dump, "--report", rep, "--checkpoint", ck], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.link(days / last, dump / last)
+
+    ours = median_run([exe, "update", dump, "--checkpoint", ck, "--report", rep, "--format", "summary"], a.runs,
+                      restore)
+    row("flights-like year, rerun after one new day, with report", ours, note="`windowpane update`")
+
+    duck = median_run([*peer, month], a.runs) if peer else None
+    row("200 actions over a month, batch, no report", median_run(batch(month, "--no-report"), a.runs), duck,
+        "1,000,000 events")
+    mreport = work / "month-report"
+    ours = median_run(batch(month, "--report", mreport), a.runs)
+    row("200 actions over a month, batch with report", ours, note=f"report {size_mb(mreport):.0f} MB")
+
+    duck = median_run([*peer, many], a.runs) if peer else None
+    row("20,000 actions, 20,000 events, batch, no report", median_run(batch(many, "--no-report"), a.runs), duck)
+    areport = work / "many-report"
+    ours = median_run(batch(many, "--report", areport), a.runs)
+    row("20,000 actions, 20,000 events, batch with report", ours, note=f"report {size_mb(areport):.0f} MB")
+
+    print("| run | windowpane | DuckDB | ratio | notes |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+if __name__ == "__main__":
+    main()

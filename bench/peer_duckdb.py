@@ -7,20 +7,31 @@ over the minutes whose trailing window holds an event.
     pip install duckdb
     python3 bench/peer_duckdb.py FOLDER      # prints a one-line summary
 
-Reads FOLDER/*.json (valid lines of {"time": epoch seconds, "action": ...}).
+Reads FOLDER/*.json (valid lines of {"time": epoch seconds, "action": ...}),
+or FOLDER/*.csv or FOLDER/*.parquet (columns time and action) when the
+folder holds those.
 """
+import glob
 import sys
 
 import duckdb
 
 folder = sys.argv[1]
+if glob.glob(f"{folder}/*.parquet"):
+    source = f"read_parquet('{folder}/*.parquet')"
+elif glob.glob(f"{folder}/*.csv"):
+    source = f"read_csv('{folder}/*.csv', header = true, columns = {{'time': 'BIGINT', 'action': 'VARCHAR'}})"
+else:
+    source = (
+        f"read_json('{folder}/*.json', format = 'newline_delimited', "
+        f"columns = {{'time': 'BIGINT', 'action': 'VARCHAR'}})"
+    )
 con = duckdb.connect()
 con.execute(
     f"""
     create table m as
     select action, (time // 60) * 60 as ws, count(*)::bigint as c
-    from read_json('{folder}/*.json', format = 'newline_delimited',
-                   columns = {{'time': 'BIGINT', 'action': 'VARCHAR'}})
+    from {source}
     group by all
     """
 )

@@ -173,10 +173,12 @@ pub fn parse_with(line: &[u8], unit: TimeUnit, fields: Fields) -> Line<'_> {
     let fast = if fields.is_default() {
         fast::canonical(line).or_else(|| fast::scan(line, "time", "action"))
     } else {
-        fields
-            .time_key()
-            .zip(fields.action_key())
-            .and_then(|(t, a)| fast::scan(line, t, a))
+        fast::in_form(line, fields).or_else(|| {
+            fields
+                .time_key()
+                .zip(fields.action_key())
+                .and_then(|(t, a)| fast::scan(line, t, a))
+        })
     }
     .or_else(|| fast::scan_paths(line, fields.time, fields.action));
     if let Some((time, action)) = fast {
@@ -581,6 +583,98 @@ mod fast {
             return None;
         }
         // printable ASCII is valid UTF-8
+        Some((time, std::str::from_utf8(action).ok()?))
+    }
+
+    /// The exact compact form of an event with the fields `fields`, the
+    /// time first: the bytes before the time, between the time and the
+    /// action, and after the action (`{"ts":`, `,"payload":{"type":"`,
+    /// `"}}` for `ts` and `payload.type`); none when a key needs escapes
+    /// or the paths cannot both hold a value.
+    pub struct Form {
+        head: Vec<u8>,
+        mid: Vec<u8>,
+        tail: Vec<u8>,
+    }
+
+    impl Form {
+        fn of(time: &[&str], action: &[&str]) -> Option<Form> {
+            let plain = |k: &&str| k.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+            if !time.iter().chain(action).all(plain) {
+                return None;
+            }
+            let shared = time.iter().zip(action).take_while(|(a, b)| a == b).count();
+            let (prefix, t, a) = (&time[..shared], &time[shared..], &action[shared..]);
+            if t.is_empty() || a.is_empty() {
+                return None;
+            }
+            let keys = |out: &mut Vec<u8>, path: &[&str]| {
+                for (i, key) in path.iter().enumerate() {
+                    out.extend_from_slice(format!("\"{key}\":").as_bytes());
+                    if i + 1 < path.len() {
+                        out.push(b'{');
+                    }
+                }
+            };
+            let mut head = b"{".to_vec();
+            for key in prefix {
+                head.extend_from_slice(format!("\"{key}\":{{").as_bytes());
+            }
+            keys(&mut head, t);
+            let mut mid = vec![b'}'; t.len() - 1];
+            mid.push(b',');
+            keys(&mut mid, a);
+            mid.push(b'"');
+            let mut tail = b"\"".to_vec();
+            tail.extend(std::iter::repeat_n(b'}', a.len() - 1 + 1 + prefix.len()));
+            Some(Form { head, mid, tail })
+        }
+    }
+
+    /// The form of some fields, by their paths' addresses (the paths live
+    /// for the whole run), when they have one.
+    type Kept = Option<((usize, usize), Option<Form>)>;
+
+    thread_local! {
+        /// The form of the fields last asked for.
+        static FORM: std::cell::RefCell<Kept> = const { std::cell::RefCell::new(None) };
+    }
+
+    /// [`canonical`] for named fields: the line in the exact compact form
+    /// of [`Form`], with a plain integer time and a printable ASCII action
+    /// without escapes, checked byte by byte.
+    #[inline]
+    pub fn in_form(line: &[u8], fields: super::Fields) -> Option<(i64, &str)> {
+        let key = (fields.time.as_ptr() as usize, fields.action.as_ptr() as usize);
+        FORM.with(|cell| {
+            let mut kept = cell.borrow_mut();
+            if kept.as_ref().is_none_or(|(k, _)| *k != key) {
+                *kept = Some((key, Form::of(fields.time, fields.action)));
+            }
+            let form = kept.as_ref()?.1.as_ref()?;
+            with_form(line, form)
+        })
+    }
+
+    /// The line in `form`, or none.
+    pub fn with_form<'a>(line: &'a [u8], form: &Form) -> Option<(i64, &'a str)> {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let rest = line.strip_prefix(&form.head[..])?;
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 18 || (digits > 1 && rest[0] == b'0') {
+            return None;
+        }
+        let time = rest[..digits].iter().fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+        let action = rest[digits..]
+            .strip_prefix(&form.mid[..])?
+            .strip_suffix(&form.tail[..])?;
+        if action.is_empty()
+            || !action
+                .iter()
+                .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+        {
+            return None;
+        }
         Some((time, std::str::from_utf8(action).ok()?))
     }
 
@@ -1113,7 +1207,9 @@ mod tests {
             action: &["e", "k"],
         };
         proptest!(ProptestConfig::with_cases(4000), |(l in line)| {
-            if fast::scan_paths(l.as_bytes(), fields.time, fields.action).is_some() {
+            if fast::scan_paths(l.as_bytes(), fields.time, fields.action).is_some()
+                || fast::in_form(l.as_bytes(), fields).is_some()
+            {
                 prop_assert_eq!(parse_with(l.as_bytes(), TimeUnit::S, fields), slow(l.as_bytes(), TimeUnit::S, fields), "{}", l);
             }
         });
@@ -1157,6 +1253,41 @@ mod tests {
             }
         });
         assert!(taken.get() > 1000, "the scanner took {} random events", taken.get());
+        // the exact compact form, time first, is taken byte by byte; any
+        // other order or spacing is left to the scanner
+        fn form(t: &'static [&'static str], a: &'static [&'static str], l: &str) -> Option<(i64, String)> {
+            fast::in_form(l.as_bytes(), Fields { time: t, action: a }).map(|(t, a)| (t, a.to_string()))
+        }
+        assert_eq!(
+            form(&["ts"], &["e", "k"], r#"{"ts":60,"e":{"k":"Open"}}"#),
+            Some((60, "Open".into()))
+        );
+        assert_eq!(
+            form(&["m", "ts"], &["m", "k"], r#"{"m":{"ts":60,"k":"Open"}}"#),
+            Some((60, "Open".into()))
+        );
+        assert_eq!(
+            form(&["a", "b", "ts"], &["k"], r#"{"a":{"b":{"ts":7}},"k":"x"}"#),
+            Some((7, "x".into()))
+        );
+        assert_eq!(form(&["ts"], &["e", "k"], r#"{"ts": 60,"e":{"k":"Open"}}"#), None);
+        assert_eq!(form(&["ts"], &["e", "k"], r#"{"e":{"k":"Open"},"ts":60}"#), None);
+        assert_eq!(form(&["ts"], &["e", "k"], r#"{"ts":60,"e":{"k":"a"b"}}"#), None);
+        assert_eq!(form(&["ts"], &["e", "k"], r#"{"ts":060,"e":{"k":"Open"}}"#), None);
+        assert_eq!(form(&["ts"], &["ts", "k"], r#"{"ts":{"k":"x"}}"#), None);
+        for l in [r#"{"m":{"ts":60,"k":"Open"}}"#, r#"{"a":{"b":{"ts":7}},"k":"x"}"#] {
+            let (t, a): (&'static [&'static str], &'static [&'static str]) = if l.starts_with(r#"{"m""#) {
+                (&["m", "ts"], &["m", "k"])
+            } else {
+                (&["a", "b", "ts"], &["k"])
+            };
+            let f = Fields { time: t, action: a };
+            assert_eq!(
+                parse_with(l.as_bytes(), TimeUnit::S, f),
+                slow(l.as_bytes(), TimeUnit::S, f),
+                "{l}"
+            );
+        }
         // nested values elsewhere, escapes and exponents are skipped, not refused
         let line = br#"{"x":[1,{"y":"a\"b"},-2.5e-3,true,null],"ts":60,"e":{"n":"\u00e9","k":"Open"}}"#;
         assert_eq!(fast::scan_paths(line, fields.time, fields.action), Some((60, "Open")));

@@ -712,6 +712,27 @@ fn y_ticks(range: f64, integer: bool) -> (usize, usize) {
     (10, decimals)
 }
 
+/// Series of at most this many points get a mark at each.
+const MAX_MARKED_POINTS: usize = 24;
+
+/// The longest legend label, in characters; longer ones are cut with `…`.
+const MAX_LABEL: usize = 48;
+
+/// `label` cut to [`MAX_LABEL`] characters in its middle, so that what
+/// the label adds after the action (` moving average`) stays.
+fn short_label(label: &str) -> String {
+    let n = label.chars().count();
+    if n <= MAX_LABEL {
+        return label.to_string();
+    }
+    let tail = MAX_LABEL / 2;
+    let head = MAX_LABEL - 1 - tail;
+    let mut cut: String = label.chars().take(head).collect();
+    cut.push('…');
+    cut.extend(label.chars().skip(n - tail));
+    cut
+}
+
 fn legend<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>) -> Result<()> {
     chart
         .configure_series_labels()
@@ -751,8 +772,20 @@ fn line<'a, 'b: 'a>(
     style: ShapeStyle,
     label: Option<String>,
 ) -> Result<()> {
-    let mut label = label;
-    for run in runs(bins, values, bins.width > MINUTE) {
+    // a legend entry stays within the legend: a long action is cut
+    let mut label = label.map(|l| short_label(&l));
+    let runs = runs(bins, values, bins.width > MINUTE);
+    // few points (one hour, a few minutes) get a mark each, so that a
+    // single point shows and two are not read as a slope
+    if runs.iter().map(Vec::len).sum::<usize>() <= MAX_MARKED_POINTS {
+        let fill = style.color.filled();
+        for run in &runs {
+            chart
+                .draw_series(run.iter().map(|&p| Circle::new(p, 3, fill)))
+                .map_err(err)?;
+        }
+    }
+    for run in runs {
         let s = chart.draw_series(LineSeries::new(run, style)).map_err(err)?;
         if let Some(l) = label.take() {
             let legend_style = ShapeStyle {
@@ -1298,6 +1331,29 @@ mod tests {
             data.extend(row.chunks_exact(3).map(|p| index([p[0], p[1], p[2]])));
         }
         (palette.concat(), data)
+    }
+
+    #[test]
+    fn long_legend_labels_are_cut_in_the_middle() {
+        assert_eq!(short_label("Open moving average"), "Open moving average");
+        let long = format!("{} moving average", "L".repeat(600));
+        let cut = short_label(&long);
+        assert_eq!(cut.chars().count(), MAX_LABEL);
+        assert!(
+            cut.ends_with("L moving average") && cut.starts_with("LLL") && cut.contains('…'),
+            "{cut}"
+        );
+    }
+
+    #[test]
+    fn y_labels_never_repeat() {
+        // counts up to 3.3: a label per whole number, no decimals
+        assert_eq!(y_ticks(3.3, true), (4, 0));
+        // fractions: enough decimals for a step of a tenth of the range
+        assert_eq!(y_ticks(1.1, false).1, 1);
+        assert_eq!(y_ticks(0.055, false).1, 3);
+        assert_eq!(y_ticks(250.0, true), (10, 0));
+        assert_eq!(y_ticks(25.0, false).1, 0);
     }
 
     #[test]

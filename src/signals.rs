@@ -25,3 +25,31 @@ fn ignored(signal: libc::c_int) -> bool {
         libc::sigaction(signal, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
     }
 }
+
+/// Set by the handler [`catch_interrupts`] installs.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn note_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// From now on Ctrl-C (SIGINT) does not end the process: it only sets a
+/// flag that [`interrupted`] takes. For a prompt that interrupts the work
+/// at hand and goes on; SIGTERM and SIGHUP still end the process.
+pub fn catch_interrupts() {
+    // SAFETY: the handler only stores into an atomic, which is
+    // async-signal-safe; the struct is zeroed before its fields are set
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = note_interrupt as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+    }
+}
+
+/// Whether Ctrl-C was pressed since the last call (after
+/// [`catch_interrupts`]).
+pub fn interrupted() -> bool {
+    INTERRUPTED.swap(false, std::sync::atomic::Ordering::SeqCst)
+}

@@ -177,8 +177,8 @@ enum Events {
 pub struct Session {
     ctx: SQLContext,
     figures: Arc<Figures>,
-    rejected: Vec<Rejected>,
-    triggers: Option<Vec<TriggerRow>>,
+    rejected: Arc<Vec<Rejected>>,
+    triggers: Option<Arc<Vec<TriggerRow>>>,
     events: Events,
     read: source::ReadOptions,
     registered: HashSet<&'static str>,
@@ -191,7 +191,7 @@ impl Session {
         Ok(Session {
             ctx: SQLContext::new(),
             figures: Arc::new(figures),
-            rejected,
+            rejected: Arc::new(rejected),
             triggers: None,
             events: Events::Files(files),
             read: Default::default(),
@@ -205,14 +205,32 @@ impl Session {
         Session {
             ctx: SQLContext::new(),
             figures: Arc::new(figures),
-            rejected,
-            triggers: Some(triggers),
+            rejected: Arc::new(rejected),
+            triggers: Some(Arc::new(triggers)),
             events: Events::NotKept(
                 "a checkpoint keeps the counts per action and minute, not the events: the view `events` \
                  is not there (query the input folder for it: windowpane sql INPUT \"...\")"
                     .into(),
             ),
             read: Default::default(),
+            registered: HashSet::new(),
+        }
+    }
+
+    /// A session over the same figures, lines and events with no view
+    /// built yet: what a prompt goes on with when it abandons a query that
+    /// runs on in this session.
+    pub fn spare(&self) -> Session {
+        Session {
+            ctx: SQLContext::new(),
+            figures: self.figures.clone(),
+            rejected: self.rejected.clone(),
+            triggers: self.triggers.clone(),
+            events: match &self.events {
+                Events::Files(files) => Events::Files(files.clone()),
+                Events::NotKept(why) => Events::NotKept(why.clone()),
+            },
+            read: self.read,
             registered: HashSet::new(),
         }
     }

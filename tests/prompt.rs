@@ -193,3 +193,28 @@ fn every_line_of_a_paste_is_read() {
     s.line(".quit");
     assert!(s.child.wait().unwrap().success());
 }
+
+#[test]
+fn ctrl_c_abandons_a_running_statement_and_the_prompt_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path(), dir.path());
+    s.wait_for("sql> ", 1);
+    s.line("select 1 as warm;");
+    // a query of some seconds: every pair of minute rows, and their actions
+    let answers = s.output().matches("1 row").count();
+    s.type_keys(
+        "select count(*) as n from minute_counts a cross join minute_counts b \
+         where a.count * b.count > a.count + b.count and a.action || b.action <> 'OpenOpen';\r",
+    );
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(s.output().matches("1 row").count(), answers, "the query ended at once");
+    // Ctrl-C, as the terminal sends it
+    s.type_keys("\u{3}");
+    s.wait_for("interrupted: the statement was abandoned", 1);
+    assert_eq!(s.output().matches("1 row").count(), answers, "{}", s.output());
+    // the same process answers the next statement, views built again
+    s.line("select sum(total_count) as events from totals;");
+    s.wait_for("100000", 1);
+    s.line(".quit");
+    assert!(s.child.wait().unwrap().success());
+}

@@ -695,6 +695,8 @@ struct Prompt<'a> {
     /// Over a checkpoint: moves the session to the latest commit and says
     /// which it is (`.refresh`).
     reload: Option<&'a Reload<'a>>,
+    /// Whether Ctrl-C interrupts a statement (on a terminal).
+    interruptible: bool,
 }
 
 impl<'a> Prompt<'a> {
@@ -705,6 +707,7 @@ impl<'a> Prompt<'a> {
             reload: None,
             timer: false,
             sink: Sink::Screen,
+            interruptible: false,
         }
     }
 
@@ -733,19 +736,57 @@ impl<'a> Prompt<'a> {
         }
     }
 
-    /// Runs every statement of `text`, printing each result or error.
+    /// Runs every statement of `text`, printing each result or error. On
+    /// a terminal, Ctrl-C abandons the statement running (and those after
+    /// it) and the prompt goes on.
     fn run_statements(&mut self, session: &mut Session, text: &str) {
         for statement in sql::split_statements(text) {
             let started = Instant::now();
-            match session
-                .query(&statement)
-                .and_then(|df| Ok(frame::render_in(&df, self.format, self.max_rows, Place::Prompt)?))
-            {
+            let Some(result) = self.query(session, &statement) else {
+                eprintln!("interrupted: the statement was abandoned (and any after it); the views are built again when a query names them");
+                return;
+            };
+            match result.and_then(|df| Ok(frame::render_in(&df, self.format, self.max_rows, Place::Prompt)?)) {
                 Ok(out) => self.emit(&out),
                 Err(e) => eprintln!("error: {}", printable_lines(&format!("{e:#}"))),
             }
             if self.timer {
                 eprintln!("run time: {:.3} s", started.elapsed().as_secs_f64());
+            }
+        }
+    }
+
+    /// Runs one statement; none when Ctrl-C abandoned it. On a terminal
+    /// the statement runs on a thread of its own with the session, and the
+    /// prompt waits for its answer or for Ctrl-C: then the session goes on
+    /// as a spare (the same figures, no view built), and the abandoned
+    /// query ends on its own.
+    fn query(&self, session: &mut Session, statement: &str) -> Option<Result<polars::prelude::DataFrame>> {
+        if !self.interruptible {
+            return Some(session.query(statement));
+        }
+        crate::signals::interrupted();
+        let mut owned = std::mem::replace(session, session.spare());
+        let statement = statement.to_string();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let result = owned.query(&statement);
+            let _ = tx.send((owned, result));
+        });
+        loop {
+            match rx.recv_timeout(Duration::from_millis(30)) {
+                Ok((owned, result)) => {
+                    *session = owned;
+                    return Some(result);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if crate::signals::interrupted() {
+                        return None;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Some(Err(anyhow::anyhow!("the query stopped without an answer")))
+                }
             }
         }
     }
@@ -838,6 +879,10 @@ impl<'a> Prompt<'a> {
             printable(&input.display().to_string()),
             thousands(events as i64)
         );
+        // Ctrl-C at the prompt clears the line (the editor reads it as a
+        // key); while a statement runs, it abandons the statement
+        crate::signals::catch_interrupts();
+        self.interruptible = true;
         let mut buffer = String::new();
         loop {
             let line = match editor.readline(if buffer.is_empty() { "sql> " } else { " ..> " }) {

@@ -1098,23 +1098,60 @@ fn write_fresh(r: &Report, name: &str, (lo, hi): (i64, i64), out: &mut Out, bloc
         );
     }
     let fields = csv::fields(&f.action_names());
-    for (a, b) in r.moving_pieces() {
-        let (a, b) = (a.max(lo), b.min(hi));
-        if a >= b {
-            continue;
+    let pieces: Vec<(i64, i64)> = r
+        .moving_pieces()
+        .into_iter()
+        .map(|(a, b)| (a.max(lo), b.min(hi)))
+        .filter(|(a, b)| a < b)
+        .collect();
+    // one thread computes and formats the next piece while this one
+    // writes the last (with many actions, writing is half the time)
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let fields = &fields;
+        s.spawn(move || {
+            for (a, b) in pieces {
+                let made = f.moving_piece(a, b).map(|m| formatted(&m, fields));
+                let failed = made.is_err();
+                if tx.send(made).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for made in rx {
+            let (bytes, parts) = made?;
+            for (hour, range) in parts {
+                let offset = out.pos;
+                let len = out.bytes(&bytes[range])?;
+                blocks.push(Block { hour, offset, len });
+            }
         }
-        let m = f.moving_piece(a, b)?;
-        out.blocks(
-            m.len(),
-            |k| m.minute(k),
-            blocks,
-            |x, y, buf| {
-                csv::moving_rows(&m, &fields, x..y, buf);
-                Ok(())
-            },
-        )?;
+        Ok(())
+    })
+}
+
+/// The CSV rows of a piece of the moving average, and its blocks (each
+/// block's hour and bytes): a block ends at the first hour boundary after
+/// [`BLOCK`] rows, as [`Out::blocks`] cuts them.
+type Formatted = (Vec<u8>, Vec<(i64, std::ops::Range<usize>)>);
+
+/// Formats a piece of the moving average in blocks.
+fn formatted(m: &crate::metrics::MovingTable, fields: &[Vec<u8>]) -> Formatted {
+    let n = m.len();
+    let mut bytes = Vec::new();
+    let mut parts = Vec::new();
+    let mut a = 0;
+    while a < n {
+        let mut b = (a + BLOCK).min(n);
+        while b < n && hour_of(m.minute(b)) == hour_of(m.minute(b - 1)) {
+            b += 1;
+        }
+        let start = bytes.len();
+        csv::moving_rows(m, fields, a..b, &mut bytes);
+        parts.push((hour_of(m.minute(a)), start..bytes.len()));
+        a = b;
     }
-    Ok(())
+    (bytes, parts)
 }
 
 /// Whether the table `name` has no row with a minute in `[lo, hi)`.

@@ -308,6 +308,27 @@ impl Session {
             message,
             query: query.to_string(),
         };
+        // DESCRIBE view: its columns and types, as DuckDB lists them
+        let words: Vec<&str> = query.split_whitespace().collect();
+        if let [first, rest @ ..] = &words[..] {
+            if first.eq_ignore_ascii_case("describe") || first.eq_ignore_ascii_case("desc") {
+                let name = match rest {
+                    [t, name] if t.eq_ignore_ascii_case("table") => Some(*name),
+                    [name] => Some(*name),
+                    _ => None,
+                };
+                let name = name.map(|n| n.trim_end_matches(';').trim_matches('"'));
+                let Some(view) = name.and_then(view_of) else {
+                    let names: Vec<&str> = VIEWS.iter().map(|v| v.name).collect();
+                    return Err(fail(format!("DESCRIBE takes one view: {}", names.join(", "))).into());
+                };
+                let columns = self.schema(view)?;
+                return Ok(DataFrame::new_infer_height(vec![
+                    strings("column_name", columns.iter().map(|c| c.0.as_str())),
+                    strings("column_type", columns.iter().map(|c| c.1.as_str())),
+                ])?);
+            }
+        }
         if let Some(function) = file_function(query) {
             return Err(fail(format!(
                 "{function}() reads a file from disk; windowpane's SQL reads its own views only (.tables lists them): \
@@ -324,6 +345,15 @@ impl Session {
         let result = self.ctx.execute(query).and_then(|lf| lf.collect());
         result.map_err(|e| {
             let mut message = readable(&e.to_string());
+            if message.contains("statement type is not supported") {
+                message = "windowpane's SQL runs SELECT statements (with WITH, UNION, ORDER BY, LIMIT ...) and \
+                           DESCRIBE view; .tables lists the views"
+                    .into();
+            } else if message.contains("unable to find column") && query.contains('"') {
+                message.push_str(
+                    " (double quotes name a column, as in standard SQL: write a string in single quotes, 'Open')",
+                );
+            }
             let unknown: Vec<&String> = tables
                 .iter()
                 .filter(|t| view_of(t).is_none() && !self.ctx.get_tables().contains(t))

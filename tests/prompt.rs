@@ -218,3 +218,33 @@ fn ctrl_c_abandons_a_running_statement_and_the_prompt_goes_on() {
     s.line(".quit");
     assert!(s.child.wait().unwrap().success());
 }
+
+#[test]
+fn duckdb_names_of_the_commands_and_describe_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start(dir.path(), dir.path());
+    s.wait_for("sql> ", 1);
+    // DESCRIBE and .schema list a view's columns and types
+    s.line("describe totals;");
+    s.wait_for("total_count", 1);
+    assert!(s.output().contains("column_name"), "{}", s.output());
+    s.line(".schema alerts");
+    s.wait_for("difference", 1);
+    // .mode is .format; .headers off drops the CSV header line
+    s.line(".mode csv");
+    s.line(".headers off");
+    s.line("select * from totals order by action;");
+    s.wait_for("Open,50000", 1);
+    s.line(".headers on");
+    s.line("select 'x' as marker;");
+    s.wait_for("marker", 1);
+    let out = s.output();
+    let before_marker = &out[..out.find("marker").unwrap()];
+    assert!(!before_marker.contains("action,total_count"), "{out}");
+    // a statement that is not a query is one sentence, not a dump
+    s.line("insert into totals values ('a', 1);");
+    s.wait_for("windowpane's SQL runs SELECT statements", 1);
+    assert!(!s.output().contains("Insert {"), "{}", s.output());
+    s.line(".quit");
+    assert!(s.child.wait().unwrap().success());
+}

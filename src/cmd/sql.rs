@@ -489,7 +489,9 @@ const PROMPT_HELP: &str = "\
 Statements end with `;` and may span lines; Tab completes view and column
 names and the commands. Commands:
   .tables                 the views, their other names and columns
-  .format table|csv|json|ndjson  how results are printed
+  .schema [VIEW]          the columns and types of a view (DESCRIBE VIEW), or of all
+  .format table|csv|json|ndjson  how results are printed (.mode is the same)
+  .headers on|off         the header line of CSV results
   .maxrows N              rows a table shows at most (0: all)
   .timer on|off           print how long each statement takes
   .read FILE              run the statements of FILE
@@ -500,7 +502,8 @@ names and the commands. Commands:
 
 /// The prompt's commands, for Tab completion.
 const DOT_COMMANDS: &[&str] = &[
-    ".tables", ".format", ".maxrows", ".timer", ".read", ".output", ".refresh", ".help", ".quit",
+    ".tables", ".schema", ".format", ".mode", ".headers", ".maxrows", ".timer", ".read", ".output", ".refresh",
+    ".help", ".quit",
 ];
 
 /// Saves the prompt's history, if it has a file; a failure is not worth
@@ -697,6 +700,8 @@ struct Prompt<'a> {
     reload: Option<&'a Reload<'a>>,
     /// Whether Ctrl-C interrupts a statement (on a terminal).
     interruptible: bool,
+    /// Whether CSV results keep their header line.
+    headers: bool,
 }
 
 impl<'a> Prompt<'a> {
@@ -708,11 +713,16 @@ impl<'a> Prompt<'a> {
             timer: false,
             sink: Sink::Screen,
             interruptible: false,
+            headers: true,
         }
     }
 
     /// Writes a result to the screen or the `.output` file.
     fn emit(&mut self, text: &str) {
+        let text = match self.format == FrameFormat::Csv && !self.headers {
+            true => text.split_once('\n').map_or("", |(_, rows)| rows),
+            false => text,
+        };
         match &mut self.sink {
             Sink::Screen => {
                 let text = if self.format == FrameFormat::Csv {
@@ -818,10 +828,23 @@ impl<'a> Prompt<'a> {
                 Ok(text) => print!("{text}"),
                 Err(e) => eprintln!("error: {e:#}"),
             },
-            ".format" => match <FrameFormat as clap::ValueEnum>::from_str(rest, true) {
+            ".format" | ".mode" => match <FrameFormat as clap::ValueEnum>::from_str(rest, true) {
                 Ok(f) => self.format = f,
-                Err(_) => eprintln!("error: expected .format table, csv, json or ndjson"),
+                Err(_) => eprintln!("error: expected {name} table, csv, json or ndjson"),
             },
+            ".headers" => match rest {
+                "on" => self.headers = true,
+                "off" => self.headers = false,
+                _ => eprintln!("error: expected .headers on or .headers off"),
+            },
+            ".schema" if rest.is_empty() => self.run_statements(
+                session,
+                &VIEWS
+                    .iter()
+                    .map(|v| format!("describe {};", v.name))
+                    .collect::<String>(),
+            ),
+            ".schema" => self.run_statements(session, &format!("describe {rest};")),
             ".maxrows" => match rest.parse() {
                 Ok(n) => self.max_rows = n,
                 Err(_) => eprintln!(

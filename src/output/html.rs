@@ -311,7 +311,14 @@ fn frame_table(out: &mut String, r: &Report, name: &str, v: &View) {
     let row = |i: usize| -> Vec<(String, bool)> {
         df.columns()
             .iter()
-            .map(|c| c.get(i).map(|v| cell(&v)).unwrap_or_default())
+            .map(|c| {
+                let (text, num) = c.get(i).map(|v| cell(&v)).unwrap_or_default();
+                // a difference carries its sign, as the terminal shows it
+                match c.name().as_str() == "difference" && num && !text.starts_with('-') && text != "0" {
+                    true => (format!("+{text}"), num),
+                    false => (text, num),
+                }
+            })
             .collect()
     };
     table_rows(out, &headers, n, shown, &row);
@@ -505,7 +512,13 @@ fn key_figures(out: &mut String, r: &Report, plan: Option<&Plan>) {
     key(
         out,
         &s.variance.map(number).unwrap_or_else(|| "–".into()),
-        "variance of the minute counts",
+        &match s.variance {
+            Some(v) => format!(
+                "variance of the events per minute: how widely minutes differ (standard deviation {})",
+                number(v.max(0.0).sqrt())
+            ),
+            None => "variance of the events per minute".to_string(),
+        },
         false,
     );
     out.push_str("</section>\n</header>\n");

@@ -61,10 +61,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The exit status for an error: 2 for a failed SQL query, 1 otherwise
-/// (usage errors exit with 2 from the argument parser).
+/// The exit status for an error: 2 for a failed SQL query or a usage
+/// error (as the argument parser's), 1 otherwise.
 pub fn exit_status(e: &anyhow::Error) -> u8 {
-    if e.chain().any(|c| c.is::<sql::QueryError>()) {
+    if e.chain()
+        .any(|c| c.is::<sql::QueryError>() || c.is::<model::UsageError>())
+    {
         2
     } else {
         1

@@ -59,3 +59,17 @@ pub struct FieldNames {
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }
+
+/// A usage error found after the arguments were parsed (a statement
+/// missing, options that do not go together): the process exits with 2,
+/// as for an argument the parser refuses.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

@@ -134,6 +134,17 @@ pub fn stdout_closed() -> bool {
     STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// `n` and a noun, singular for one: `1 late event`, `2 late events`
+/// (`noun` is the plural; its last `s` goes for one).
+pub fn count_of(n: u64, noun: &str) -> String {
+    let noun = if n == 1 {
+        noun.strip_suffix('s').unwrap_or(noun)
+    } else {
+        noun
+    };
+    format!("{} {noun}", thousands(n as i64))
+}
+
 /// Whether `e` comes of writing to a closed pipe (`| head`).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
@@ -156,6 +167,13 @@ pub fn print_stdout(text: &str) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(super::count_of(1, "late events"), "1 late event");
+        assert_eq!(super::count_of(0, "late events"), "0 late events");
+        assert_eq!(super::count_of(1200, "files"), "1,200 files");
+    }
+
     #[test]
     fn thousands_groups_digits() {
         assert_eq!(super::thousands(0), "0");

@@ -217,7 +217,7 @@ fn statements_come_from_an_argument_a_file_or_standard_input() {
         .arg(&input)
         .write_stdin("  -- nothing\n")
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains("no SQL statement given"));
 }
 

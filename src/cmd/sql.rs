@@ -420,7 +420,10 @@ fn for_stdout(text: String, format: FrameFormat) -> String {
 fn run_script(session: &mut Session, text: &str, format: FrameFormat, max_rows: usize, seen: &mut Seen) -> Result<()> {
     let statements = sql::split_statements(text);
     if statements.is_empty() {
-        anyhow::bail!("no SQL statement given: pass a query, -f FILE, or statements on standard input");
+        return Err(crate::model::UsageError(
+            "no SQL statement given: pass a query, -f FILE, or statements on standard input".into(),
+        )
+        .into());
     }
     if format == FrameFormat::Json && statements.len() > 1 {
         // one JSON document: each statement with its rows; the statements

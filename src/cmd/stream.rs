@@ -367,7 +367,10 @@ fn finish(args: &Args, stream: &Stream, out: &mut Stdout, out_dir: Option<&Path>
         StreamFormat::Json => out.line(&serde_json::json!({ "summary": summary }).to_string()),
         StreamFormat::Table => {
             let late = if args.output_mode == OutputMode::Append {
-                format!(", {} late events counted but not merged", stream.late())
+                format!(
+                    ", {} counted but not merged",
+                    crate::text::count_of(stream.late(), "late events")
+                )
             } else {
                 String::new()
             };
@@ -442,7 +445,11 @@ impl Screen {
         let mut figures = stream.recent_figures(crate::output::live::RECENT_MINUTES)?;
         figures.alerts = stream.alerts();
         let status = match outcome.watermark {
-            Some(w) => format!("append, watermark {} · {} late events", short(w), stream.late()),
+            Some(w) => format!(
+                "append, watermark {} · {}",
+                short(w),
+                crate::text::count_of(stream.late(), "late events")
+            ),
             None => format!("{:?} mode", args.output_mode).to_lowercase(),
         };
         // the latest minutes' counts and moving averages, for the bars
@@ -493,9 +500,9 @@ impl Screen {
         ))?;
         if let Some(w) = outcome.watermark {
             self.out.line(&format!(
-                "  watermark {} · {} late events (counted, not merged)",
+                "  watermark {} · {} (counted, not merged)",
                 short(w),
-                outcome.late
+                crate::text::count_of(outcome.late, "late events")
             ))?;
         }
         let opts = args.figures.options();

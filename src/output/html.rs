@@ -459,7 +459,12 @@ fn key_figures(out: &mut String, r: &Report, plan: Option<&Plan>) {
     );
     if i.late > 0 {
         // streaming append mode: counted, not in the figures
-        key(out, &thousands(i.late as i64), "late events, not merged", true);
+        let noun = if i.late == 1 {
+            "late event, not merged"
+        } else {
+            "late events, not merged"
+        };
+        key(out, &thousands(i.late as i64), noun, true);
     }
     if let (Some(first), Some(last)) = (&s.first_event, &s.last_event) {
         let span = r.figures.hourly_average.first().zip(r.figures.hourly_average.last());
@@ -665,14 +670,14 @@ fn about_section(out: &mut String, r: &Report) {
     let _ = writeln!(
         out,
         "<h2 id=\"about\">How this report was made</h2>\n<dl class=\"about\">\n\
-         <dt>input</dt><dd><code>{title}</code>: {files} files, {lines} lines</dd>\n{fields}\
+         <dt>input</dt><dd><code>{title}</code>: {files}, {lines}</dd>\n{fields}\
          <dt>made</dt><dd>{when} by windowpane {version}</dd>\n\
          <dt>alerts</dt><dd>|{a} − {b}| per minute &gt; {t} (<code>--alert-actions {a},{b} --alert-threshold {t}</code>)</dd>\n\
          <dt>moving average</dt><dd>trailing {w} minutes (<code>--moving-window {w}m</code>)</dd>\n\
          <dt>tables</dt><dd>{fmt} in <a href=\"tables/\">tables/</a>; times are UTC</dd>\n\
          <dt>files</dt><dd><a href=\"summary.json\">summary.json</a> (the key figures), <a href=\"rejected.ndjson\">rejected.ndjson</a>, <a href=\"charts/\">charts/</a></dd>\n</dl>",
-        files = thousands(i.files as i64),
-        lines = thousands(i.lines as i64),
+        files = crate::text::count_of(i.files, "files"),
+        lines = crate::text::count_of(i.lines, "lines"),
         when = escape(&r.generated.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
         version = env!("CARGO_PKG_VERSION"),
         a = escape(&o.alert_actions.0),

@@ -1277,6 +1277,9 @@ fn trigger_panels(rows: &[TriggerRow], root: &Area) -> Result<()> {
     ];
     for (panel, (label, pts, c, decimals)) in panels.iter().zip(series) {
         let top = pts.iter().map(|p| p.1).fold(1.0, f64::max) * 1.1;
+        // labels that never read the same: more decimals on a short axis
+        let (labels, fine) = y_ticks(top, false);
+        let decimals = decimals.max(fine);
         let mut chart = ChartBuilder::on(panel)
             .margin(10)
             .x_label_area_size(32)
@@ -1288,6 +1291,7 @@ fn trigger_panels(rows: &[TriggerRow], root: &Area) -> Result<()> {
             .x_desc("trigger")
             .y_desc(label)
             .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_labels(labels)
             .y_label_formatter(&|v| format!("{v:.decimals$}"))
             .light_line_style(BLACK.mix(0.05))
             .label_style(("sans-serif", 13))

@@ -524,8 +524,9 @@ fn follow_takes_a_file_moved_in_at_once_and_stops_cleanly_on_ctrl_c() {
     let (child, lines) = follow(dir.path(), &input, &report, &["--trigger-interval", "10m"]);
     let generous = Duration::from_secs(30);
     wait_for_line(&lines, "trigger 1: file-0.json", generous);
-    // caught up, it brings the report up to date while it waits
+    // caught up, it brings the report up to date and says it waits
     wait_for_line(&lines, "report updated", generous);
+    wait_for_line(&lines, "waiting for new files (Ctrl-C stops)", generous);
     let events = || -> serde_json::Value {
         let summary: serde_json::Value =
             serde_json::from_slice(&fs::read(report.join("summary.json")).unwrap()).unwrap();

@@ -19,7 +19,7 @@ use crate::metrics;
 use crate::output;
 use crate::output::live::{Live, View};
 use crate::output::timefmt::short;
-use crate::text::Stdout;
+use crate::text::{printable, Stdout};
 
 /// Analyse a folder of NDJSON events as a stream, a few files per trigger.
 ///
@@ -261,6 +261,8 @@ fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir:
     let changes = if args.follow { watch(&args.input) } else { None };
     let mut reported = stream.triggers().len();
     let taken_before = reported;
+    // said once each time the stream catches up and starts to wait
+    let mut waiting_said = false;
     loop {
         if screen.stop_asked(&stop, Duration::ZERO)? {
             return Ok(true);
@@ -279,11 +281,23 @@ fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir:
                 }
                 reported = stream.triggers().len();
             }
+            if !waiting_said && !screen.quiet {
+                let input = args.input.display().to_string();
+                match &screen.live {
+                    Some(live) => live.waiting(&input)?,
+                    None => screen.out.line(&format!(
+                        "watching {}: waiting for new files (Ctrl-C stops)",
+                        printable(&input)
+                    ))?,
+                }
+                waiting_said = true;
+            }
             if wait_for_files(args, &changes, screen, &stop)? {
                 return Ok(true);
             }
             continue;
         };
+        waiting_said = false;
         for m in &outcome.missing {
             eprintln!(
                 "windowpane: warning: {m} was planned for trigger {} but is gone; recorded as missing",

@@ -130,6 +130,24 @@ impl Live {
         })
     }
 
+    /// Shows, before any trigger, that the stream watches `input` for
+    /// files (a view drawn once stays as it is while the stream waits).
+    pub fn waiting(&self, input: &str) -> Result<()> {
+        if self.screen.borrow().is_some() {
+            return Ok(());
+        }
+        let lines = vec![
+            Line::from(format!("windowpane stream {}", printable(input)).bold()),
+            Line::from("watching the folder: no new file yet; a trigger runs as soon as one lands"),
+            Line::from("q stops"),
+        ];
+        self.terminal
+            .borrow_mut()
+            .draw(|frame| frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), frame.area()))
+            .context("cannot draw the live view")?;
+        Ok(())
+    }
+
     /// Redraws the screen after a trigger.
     pub fn draw(&mut self, v: &View) -> Result<()> {
         self.samples.push_back((Instant::now(), v.trigger_events));

@@ -211,6 +211,91 @@ fn holds_figures(dir: &Path, figures: &windowpane::metrics::Figures, opts: &Opti
         assert_eq!(ints(&got, "window_start"), ints(&want, "window_start"), "{name}");
         assert_eq!(ints(&got, "count"), ints(&want, "count"), "{name}");
     }
+    // totals: every event of an action
+    let want = events(dir)
+        .group_by([col("action")])
+        .agg([len().cast(DataType::Int64).alias("total_count")])
+        .sort(["action"], Default::default())
+        .collect()
+        .unwrap();
+    let got = frame("totals");
+    assert_eq!(
+        strs(&got, "action"),
+        strs(&want, "action"),
+        "totals of {}",
+        dir.display()
+    );
+    assert_eq!(ints(&got, "total_count"), ints(&want, "total_count"));
+    // the hourly average: per hour window (group_by_dynamic of the minute
+    // windows), the mean over its minutes of the mean over the actions
+    // present of their counts
+    let per_minute = windows(events(dir), "1m")
+        .lazy()
+        .group_by([col("window_start")])
+        .agg([col("count").cast(DataType::Float64).mean().alias("per_action")])
+        .sort(["window_start"], Default::default());
+    let hour = polars::prelude::Duration::parse("1h");
+    let want = per_minute
+        .group_by_dynamic(
+            col("window_start"),
+            [],
+            DynamicGroupOptions {
+                every: hour,
+                period: hour,
+                offset: polars::prelude::Duration::parse("0m"),
+                label: Label::Left,
+                include_boundaries: false,
+                closed_window: ClosedWindow::Left,
+                start_by: StartBy::WindowBound,
+                ..Default::default()
+            },
+        )
+        .agg([col("per_action").mean().alias("average")])
+        .sort(["window_start"], Default::default())
+        .collect()
+        .unwrap();
+    let got = frame("hourly_average");
+    assert_eq!(
+        ints(&got, "window_start"),
+        ints(&want, "window_start"),
+        "hourly_average of {}",
+        dir.display()
+    );
+    for (i, (a, b)) in floats(&got, "average").iter().zip(floats(&want, "average")).enumerate() {
+        assert!(close(*a, b), "hourly_average row {i}: {a:?} against {b:?}");
+    }
+    // the alerts: minutes where the two alert actions' counts (0 when
+    // absent) differ by more than the threshold
+    let (open, close_action) = (&opts.alert_actions.0, &opts.alert_actions.1);
+    let of = |a: &str| {
+        col("count")
+            .filter(col("action").eq(lit(a.to_string())))
+            .sum()
+            .fill_null(lit(0i64))
+    };
+    let want = windows(events(dir), "1m")
+        .lazy()
+        .group_by([col("window_start")])
+        .agg([of(open).alias("open"), of(close_action).alias("close")])
+        .with_column((col("open") - col("close")).alias("difference"))
+        .filter(col("difference").abs().gt(lit(opts.alert_threshold)))
+        .sort(["window_start"], Default::default())
+        .collect()
+        .unwrap();
+    let got = frame("alerts");
+    assert_eq!(
+        ints(&got, "window_start"),
+        ints(&want, "window_start"),
+        "alerts of {}",
+        dir.display()
+    );
+    assert_eq!(ints(&got, "open"), ints(&want, "open"));
+    assert_eq!(ints(&got, "close"), ints(&want, "close"));
+    assert_eq!(ints(&got, "difference"), ints(&want, "difference"));
+    assert!(
+        !dir.ends_with("seedlike/input") || got.height() > 0,
+        "the seed-like case has alerts to compare"
+    );
     let want = moving(&windows(events(dir), "1m"), opts.moving_window);
     let got = frame("moving_average");
     assert_eq!(got.height(), want.height(), "moving_average rows of {}", dir.display());

@@ -173,8 +173,8 @@ impl Live {
                 v.variance.map_or("–".into(), |x| format!("{x:.4}")),
             ),
             format!(
-                "{} alert minutes · {} · q stops",
-                v.figures.alerts.len(),
+                "{} in the state · {} · q stops",
+                crate::text::count_of(v.figures.alerts.len() as u64, "alert minutes"),
                 printable(&v.status)
             ),
         ];
@@ -273,8 +273,9 @@ impl Live {
                 .map(|a| ListItem::new(a.clone()))
                 .collect();
             frame.render_widget(
-                List::new(items)
-                    .block(Block::bordered().title(format!(" alerts, newest first ({} in all) ", s.alerts_total))),
+                List::new(items).block(
+                    Block::bordered().title(format!(" alert changes this run, newest first ({}) ", s.alerts_total)),
+                ),
                 alerts,
             );
         })?;
@@ -324,11 +325,11 @@ pub fn alert_log(alerts: &[String], total: usize) -> String {
     let shown = &alerts[alerts.len().saturating_sub(ALERTS_KEPT)..];
     let mut out = if shown.len() < total {
         format!(
-            "alerts of the live view: the latest {} of {total} (every alert minute is in tables/alerts.csv of the report)\n",
+            "alert changes of this run: the latest {} of {total} (every alert minute is in tables/alerts.csv of the report)\n",
             shown.len()
         )
     } else {
-        format!("alerts of the live view ({total}):\n")
+        format!("alert changes of this run ({total}):\n")
     };
     for a in shown {
         out.push_str("  ");
@@ -519,10 +520,13 @@ mod tests {
         assert_eq!(alert_log(&[], 0), "");
         let alerts: Vec<String> = (0..25).map(|i| format!("alert {i}")).collect();
         let log = alert_log(&alerts, 30);
-        assert!(log.starts_with("alerts of the live view: the latest 20 of 30"), "{log}");
+        assert!(
+            log.starts_with("alert changes of this run: the latest 20 of 30"),
+            "{log}"
+        );
         assert!(log.contains("  alert 5\n") && log.ends_with("  alert 24\n") && !log.contains("alert 4\n"));
         let log = alert_log(&["new: \u{1b}]0;PWNED\u{7}X".to_string()], 1);
-        assert_eq!(log, "alerts of the live view (1):\n  new: \\u{1b}]0;PWNED\\u{7}X\n");
+        assert_eq!(log, "alert changes of this run (1):\n  new: \\u{1b}]0;PWNED\\u{7}X\n");
     }
 
     #[test]

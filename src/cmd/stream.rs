@@ -487,6 +487,7 @@ impl Screen {
             files_left,
             events: stream.events(),
             trigger_events: outcome.row.events,
+            trigger_ms: outcome.row.duration_ms,
             figures: &figures,
             recent: &recent,
             moving: moving_at.map(|t| (t, moving.as_slice())),

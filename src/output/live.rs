@@ -12,7 +12,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEventKind, KeyModifiers};
@@ -64,6 +64,9 @@ pub struct View<'a> {
     pub events: u64,
     /// Events this trigger counted (for the rate of the latest triggers).
     pub trigger_events: u64,
+    /// How long this trigger took to run, in milliseconds (the rate counts
+    /// the work, not the wait between triggers).
+    pub trigger_ms: f64,
     /// Every figure now; the view reads only the small tables (`totals`,
     /// `alerts`).
     pub figures: &'a Figures,
@@ -99,23 +102,16 @@ struct Screen {
 pub struct Live {
     terminal: RefCell<DefaultTerminal>,
     screen: RefCell<Option<Screen>>,
-    started: Instant,
-    /// `(when drawn, events of that trigger)` of the latest triggers.
-    samples: VecDeque<(Instant, u64)>,
+    /// `(seconds its run took, events)` of the latest triggers.
+    samples: VecDeque<(f64, u64)>,
 }
 
-/// Events per second over the latest triggers: their events over the time
-/// from the draw before the oldest of them (or `since`) to the newest.
-fn rate(samples: &VecDeque<(Instant, u64)>, since: Instant) -> Option<f64> {
-    let (newest, _) = *samples.back()?;
-    let (oldest, _) = *samples.front()?;
-    let events: u64 = samples.iter().skip(1).map(|s| s.1).sum();
-    let (from, events) = if samples.len() > 1 {
-        (oldest, events)
-    } else {
-        (since, samples[0].1)
-    };
-    let secs = newest.duration_since(from).as_secs_f64();
+/// Events per second of work over the latest triggers: their events over
+/// the time their runs took (a followed stream's wait for files is not
+/// work, and counting it made a fast stream look slow).
+fn rate(samples: &VecDeque<(f64, u64)>) -> Option<f64> {
+    let secs: f64 = samples.iter().map(|s| s.0).sum();
+    let events: u64 = samples.iter().map(|s| s.1).sum();
     (secs > 0.0).then(|| events as f64 / secs)
 }
 
@@ -125,7 +121,6 @@ impl Live {
         Ok(Self {
             terminal: RefCell::new(ratatui::try_init().context("cannot set up the terminal for the live view")?),
             screen: RefCell::new(None),
-            started: Instant::now(),
             samples: VecDeque::new(),
         })
     }
@@ -150,14 +145,12 @@ impl Live {
 
     /// Redraws the screen after a trigger.
     pub fn draw(&mut self, v: &View) -> Result<()> {
-        self.samples.push_back((Instant::now(), v.trigger_events));
-        // one more than the triggers measured: the oldest marks the start
-        while self.samples.len() > RATE_TRIGGERS + 1 {
+        self.samples.push_back((v.trigger_ms / 1000.0, v.trigger_events));
+        while self.samples.len() > RATE_TRIGGERS {
             self.samples.pop_front();
         }
-        let measured = self.samples.len().saturating_sub(1).max(1);
-        let rate = rate(&self.samples, self.started)
-            .map_or("–".into(), |r| format!("{} events/s", thousands(r.round() as i64)));
+        let measured = self.samples.len().max(1);
+        let rate = rate(&self.samples).map_or("–".into(), |r| format!("{} events/s", thousands(r.round() as i64)));
         let head = vec![
             format!(
                 "windowpane stream {} · trigger {} · files {} done, {} left",
@@ -167,7 +160,7 @@ impl Live {
                 thousands(v.files_left as i64)
             ),
             format!(
-                "{} events · {rate} over the last {measured} trigger{} · variance {}",
+                "{} events · {rate} of work over the last {measured} trigger{} · variance {}",
                 thousands(v.events as i64),
                 if measured == 1 { "" } else { "s" },
                 v.variance.map_or("–".into(), |x| format!("{x:.4}")),
@@ -463,6 +456,16 @@ mod tests {
     }
 
     #[test]
+    fn the_rate_counts_the_work_of_the_triggers_not_the_wait_between_them() {
+        // two triggers of 1,000 and 3,000 events that ran 2 ms and 2 ms,
+        // however long the stream waited for their files
+        let samples: VecDeque<(f64, u64)> = [(0.002, 1_000), (0.002, 3_000)].into_iter().collect();
+        assert_eq!(rate(&samples), Some(1_000_000.0));
+        assert_eq!(rate(&VecDeque::new()), None);
+        assert_eq!(rate(&[(0.0, 5)].into_iter().collect()), None);
+    }
+
+    #[test]
     fn bars_keep_empty_minutes_on_the_time_axis_and_stack_actions() {
         // 00:58 has 4 opens and 4 closes, 00:59 nothing, 01:00 two opens
         let t = 1_469_498_280; // 2016-07-26 01:58 UTC
@@ -527,16 +530,5 @@ mod tests {
         assert!(log.contains("  alert 5\n") && log.ends_with("  alert 24\n") && !log.contains("alert 4\n"));
         let log = alert_log(&["new: \u{1b}]0;PWNED\u{7}X".to_string()], 1);
         assert_eq!(log, "alert changes of this run (1):\n  new: \\u{1b}]0;PWNED\\u{7}X\n");
-    }
-
-    #[test]
-    fn the_rate_is_over_the_latest_triggers() {
-        let t = Instant::now();
-        let s = |ms: u64, n: u64| (t + Duration::from_millis(ms), n);
-        // one trigger: its events since the view started
-        assert_eq!(rate(&VecDeque::from([s(500, 1000)]), t), Some(2000.0));
-        // later: the events after the oldest sample over the time since it
-        let samples = VecDeque::from([s(1000, 99_999), s(2000, 500), s(3000, 1500)]);
-        assert_eq!(rate(&samples, t), Some(1000.0));
     }
 }

@@ -364,26 +364,26 @@ impl Figures {
     /// `i64::MAX`, each holding about `rows` rows of the moving average
     /// (its grid minutes times the actions): the table made a piece at a
     /// time.
-    pub fn moving_pieces(&self, rows: usize) -> Vec<(i64, i64)> {
+    pub fn moving_pieces(&self, rows: u64) -> Vec<(i64, i64)> {
         let t = self.minute_counts();
-        let actions = t.names.len().max(1);
-        let mut out = Vec::new();
-        let (mut lo, mut held, mut before) = (i64::MIN, 0usize, None::<i64>);
+        let actions = t.names.len().max(1) as u64;
+        // per hour with rows, the grid minutes from the minute with a row
+        // before each of its own (at most the window)
+        let mut per_hour: Vec<(i64, u64)> = Vec::new();
+        let mut before = None::<i64>;
         for &m in &t.start {
             if before == Some(m) {
                 continue;
             }
-            // the grid minutes from the minute before to this one
-            held += before.map_or(1, |b| ((m - b) / MINUTE).min(self.moving_window as i64) as usize) * actions;
+            let grid = before.map_or(1, |b| ((m - b) / MINUTE).min(self.moving_window as i64) as u64);
             before = Some(m);
             let hour = m.div_euclid(HOUR) * HOUR;
-            if held >= rows && hour > lo {
-                out.push((lo, hour));
-                (lo, held) = (hour, 0);
+            match per_hour.last_mut() {
+                Some((h, n)) if *h == hour => *n += grid * actions,
+                _ => per_hour.push((hour, grid * actions)),
             }
         }
-        out.push((lo, i64::MAX));
-        out
+        hour_pieces(per_hour, rows)
     }
 
     /// The moving average and variance, per minute then action: a frame of
@@ -413,6 +413,23 @@ impl Figures {
         let df = moving_average(t, self.moving_window)?;
         Ok(self.moving.get_or_init(|| df))
     }
+}
+
+/// Cuts the timeline at hour boundaries into stretches `[lo, hi)` from
+/// `i64::MIN` to `i64::MAX`, each holding about `rows` rows: `hours` are
+/// the hours with rows, in order, and how many each holds.
+pub fn hour_pieces(hours: impl IntoIterator<Item = (i64, u64)>, rows: u64) -> Vec<(i64, i64)> {
+    let mut out = Vec::new();
+    let (mut lo, mut held) = (i64::MIN, 0u64);
+    for (h, n) in hours {
+        held += n;
+        if held >= rows {
+            out.push((lo, h + HOUR));
+            (lo, held) = (h + HOUR, 0);
+        }
+    }
+    out.push((lo, i64::MAX));
+    out
 }
 
 /// A minute table's rows as [`Count`]s.

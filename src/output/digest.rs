@@ -227,16 +227,23 @@ impl Digest {
     /// the next, the smaller of the window and the minutes between them,
     /// and the last minute (see [`crate::metrics::moving_grid`]).
     pub fn grid_len(&self) -> u64 {
-        let mut total = 0;
+        let hours = self.grid_per_hour();
+        hours.iter().map(|h| h.1).sum::<u64>() + u64::from(!hours.is_empty())
+    }
+
+    /// Each hour with rows and the grid minutes it adds: those from the
+    /// last minute with a row before it to its first (at most the window),
+    /// and those its own minutes start before its last one.
+    fn grid_per_hour(&self) -> Vec<(i64, u64)> {
         let mut before: Option<i64> = None;
-        for h in self.hours.values() {
-            if let Some(last) = before {
-                total += ((h.first - last) / MINUTE).min(self.window as i64) as u64;
-            }
-            total += h.grid;
-            before = Some(h.last);
-        }
-        total + u64::from(before.is_some())
+        self.hours
+            .iter()
+            .map(|(&h, hour)| {
+                let gap = before.map_or(0, |last| ((hour.first - last) / MINUTE).min(self.window as i64) as u64);
+                before = Some(hour.last);
+                (h, gap + hour.grid)
+            })
+            .collect()
     }
 
     /// Stretches `[lo, hi)` that cut the timeline at hour boundaries into
@@ -244,20 +251,8 @@ impl Digest {
     /// times `actions`), from `i64::MIN` to `i64::MAX`: the long table
     /// made and written a piece at a time.
     pub fn pieces(&self, actions: usize, rows: u64) -> Vec<(i64, i64)> {
-        let mut out = Vec::new();
-        let (mut lo, mut held) = (i64::MIN, 0u64);
-        let mut before: Option<i64> = None;
-        for (&h, hour) in &self.hours {
-            let gap = before.map_or(0, |last| ((hour.first - last) / MINUTE).min(self.window as i64) as u64);
-            held += (gap + hour.grid) * actions.max(1) as u64;
-            before = Some(hour.last);
-            if held >= rows {
-                out.push((lo, h + HOUR));
-                (lo, held) = (h + HOUR, 0);
-            }
-        }
-        out.push((lo, i64::MAX));
-        out
+        let per_hour = self.grid_per_hour();
+        crate::metrics::hour_pieces(per_hour.into_iter().map(|(h, g)| (h, g * actions.max(1) as u64)), rows)
     }
 
     /// The first hours holding at least `n` of `what` (rows or minutes),

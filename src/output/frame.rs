@@ -148,7 +148,7 @@ impl Serialize for Tables<'_> {
 }
 
 /// Rows of this many rows of the moving average are made at a time.
-const PIECE_ROWS: usize = 1 << 16;
+const PIECE_ROWS: u64 = 1 << 16;
 
 /// The rows of a table, made as they are written: a frame's one at a time,
 /// the moving average's a piece of hours at a time (it is never whole).

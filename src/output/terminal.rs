@@ -116,31 +116,21 @@ fn totals_table(f: &Figures, all: bool) -> String {
     let mut t = table(vec!["action".into(), "total_count".into(), "share".into()]);
     let total: i64 = f.totals.iter().map(|t| t.1).sum();
     let share = |n: i64| format!("{:.1}%", 100.0 * n as f64 / total.max(1) as f64);
-    let (shown, rest) = columns(f, if all { usize::MAX } else { MAX_TOTALS });
-    // in the order of the totals (by name), or the busiest first when cut
-    let mut listed: Vec<&(String, i64)> = f.totals.iter().filter(|t| !rest.contains(t.0.as_str())).collect();
-    if !rest.is_empty() {
-        listed.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    }
-    for (a, n) in listed {
+    let (listed, others) = split(f, if all { usize::MAX } else { MAX_TOTALS });
+    for (a, n) in &listed {
         t.add_row(vec![printable(a).into_owned(), thousands(*n), share(*n)]);
     }
     let mut note = String::new();
-    if !rest.is_empty() {
-        let others: i64 = f
-            .totals
-            .iter()
-            .filter(|t| rest.contains(t.0.as_str()))
-            .map(|t| t.1)
-            .sum();
+    if !others.is_empty() {
+        let sum: i64 = others.iter().map(|t| t.1).sum();
         t.add_row(vec![
-            format!("{} others", thousands(rest.len() as i64)),
-            thousands(others),
-            share(others),
+            format!("{} others", thousands(others.len() as i64)),
+            thousands(sum),
+            share(sum),
         ]);
         note = format!(
             "the {} busiest of {} actions; --all lists every one (tables/totals.csv has them)\n",
-            shown.len(),
+            listed.len(),
             thousands(f.totals.len() as i64)
         );
     }
@@ -156,27 +146,30 @@ const MAX_TOTALS: usize = 20;
 /// busiest ones and a column of the others.
 const MAX_COLUMNS: usize = 8;
 
-/// The actions shown on their own, at most `max` (all of them, by name,
-/// when they are that few; else the busiest, by name), and the others.
-fn columns(f: &Figures, max: usize) -> (Vec<&str>, std::collections::HashSet<&str>) {
-    let names: Vec<&str> = f.totals.iter().map(|t| t.0.as_str()).collect();
-    if names.len() <= max {
-        return (names, Default::default());
+/// Actions with their totals: those shown on their own, and the others.
+type Split<'a> = (Vec<&'a (String, i64)>, Vec<&'a (String, i64)>);
+
+/// The actions shown on their own, at most `max`, and the others: all of
+/// them in the totals' order (by name) when they are that few, else the
+/// busiest first and a place kept for the others.
+fn split(f: &Figures, max: usize) -> Split<'_> {
+    let mut all: Vec<&(String, i64)> = f.totals.iter().collect();
+    if all.len() <= max {
+        return (all, Vec::new());
     }
-    let mut busiest: Vec<&(String, i64)> = f.totals.iter().collect();
-    busiest.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let keep = max.saturating_sub(1).max(1);
-    let mut shown: Vec<&str> = busiest[..keep].iter().map(|t| t.0.as_str()).collect();
-    shown.sort();
-    let rest = busiest[keep..].iter().map(|t| t.0.as_str()).collect();
-    (shown, rest)
+    all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let others = all.split_off(max.saturating_sub(1).max(1));
+    (all, others)
 }
 
 /// Hourly counts, one column per action, with the hourly average beside;
 /// without `all`, only the first and last hours and the peak.
 fn hourly_table(f: &Figures, all: bool) -> String {
     let mut out = String::new();
-    let (actions, rest) = columns(f, MAX_COLUMNS);
+    let (shown, others) = split(f, MAX_COLUMNS);
+    let mut actions: Vec<&str> = shown.iter().map(|t| t.0.as_str()).collect();
+    actions.sort();
+    let rest: std::collections::HashSet<&str> = others.iter().map(|t| t.0.as_str()).collect();
     let peak = f.peak_hour.as_ref().map(|p| p.window_start);
     let n = f.hourly_average.len();
     let shown = |i: usize, start: i64| all || i < EDGE_ROWS || i + EDGE_ROWS >= n || Some(start) == peak;

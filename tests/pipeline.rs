@@ -23,28 +23,30 @@ fn events(dir: &Path) -> LazyFrame {
 /// Windows of `every` by action: `action`, `window_start`, `count`,
 /// ordered by window, then action.
 fn windows(events: LazyFrame, every: &str) -> DataFrame {
-    let every = polars::prelude::Duration::parse(every);
     events
         .sort(["time"], Default::default())
-        .group_by_dynamic(
-            col("time"),
-            [col("action")],
-            DynamicGroupOptions {
-                every,
-                period: every,
-                offset: polars::prelude::Duration::parse("0m"),
-                label: Label::Left,
-                include_boundaries: false,
-                closed_window: ClosedWindow::Left,
-                start_by: StartBy::WindowBound,
-                ..Default::default()
-            },
-        )
+        .group_by_dynamic(col("time"), [col("action")], tumbling(every))
         .agg([len().cast(DataType::Int64).alias("count")])
         .select([col("action"), col("time").alias("window_start"), col("count")])
         .sort(["window_start", "action"], Default::default())
         .collect()
         .unwrap()
+}
+
+/// Windows of `every`, one after the other from a whole multiple of it,
+/// each labelled by its start and closed on the left.
+fn tumbling(every: &str) -> DynamicGroupOptions {
+    let every = polars::prelude::Duration::parse(every);
+    DynamicGroupOptions {
+        every,
+        period: every,
+        offset: polars::prelude::Duration::parse("0m"),
+        label: Label::Left,
+        include_boundaries: false,
+        closed_window: ClosedWindow::Left,
+        start_by: StartBy::WindowBound,
+        ..Default::default()
+    }
 }
 
 /// The moving average and sample variance over each action's trailing
@@ -199,8 +201,12 @@ fn holds(dir: &Path) {
 /// Holds one set of figures of `dir` to the pipeline's tables.
 fn holds_figures(dir: &Path, figures: &windowpane::metrics::Figures, opts: &Options) {
     let frame = |name| windowpane::frames::figure_frame(figures, name).unwrap();
+    let minutes = windows(events(dir), "1m");
     for (name, every) in [("minute_counts", "1m"), ("hourly_counts", "1h")] {
-        let want = windows(events(dir), every);
+        let want = match every {
+            "1m" => minutes.clone(),
+            _ => windows(events(dir), every),
+        };
         let got = frame(name);
         assert_eq!(
             strs(&got, "action"),
@@ -229,27 +235,14 @@ fn holds_figures(dir: &Path, figures: &windowpane::metrics::Figures, opts: &Opti
     // the hourly average: per hour window (group_by_dynamic of the minute
     // windows), the mean over its minutes of the mean over the actions
     // present of their counts
-    let per_minute = windows(events(dir), "1m")
+    let per_minute = minutes
+        .clone()
         .lazy()
         .group_by([col("window_start")])
         .agg([col("count").cast(DataType::Float64).mean().alias("per_action")])
         .sort(["window_start"], Default::default());
-    let hour = polars::prelude::Duration::parse("1h");
     let want = per_minute
-        .group_by_dynamic(
-            col("window_start"),
-            [],
-            DynamicGroupOptions {
-                every: hour,
-                period: hour,
-                offset: polars::prelude::Duration::parse("0m"),
-                label: Label::Left,
-                include_boundaries: false,
-                closed_window: ClosedWindow::Left,
-                start_by: StartBy::WindowBound,
-                ..Default::default()
-            },
-        )
+        .group_by_dynamic(col("window_start"), [], tumbling("1h"))
         .agg([col("per_action").mean().alias("average")])
         .sort(["window_start"], Default::default())
         .collect()
@@ -273,7 +266,8 @@ fn holds_figures(dir: &Path, figures: &windowpane::metrics::Figures, opts: &Opti
             .sum()
             .fill_null(lit(0i64))
     };
-    let want = windows(events(dir), "1m")
+    let want = minutes
+        .clone()
         .lazy()
         .group_by([col("window_start")])
         .agg([of(open).alias("open"), of(close_action).alias("close")])
@@ -296,7 +290,7 @@ fn holds_figures(dir: &Path, figures: &windowpane::metrics::Figures, opts: &Opti
         !dir.ends_with("seedlike/input") || got.height() > 0,
         "the seed-like case has alerts to compare"
     );
-    let want = moving(&windows(events(dir), "1m"), opts.moving_window);
+    let want = moving(&minutes, opts.moving_window);
     let got = frame("moving_average");
     assert_eq!(got.height(), want.height(), "moving_average rows of {}", dir.display());
     assert_eq!(strs(&got, "action"), strs(&want, "action"));

@@ -733,35 +733,20 @@ fn new_rows_keeps_equal_rows_and_each_statements_own_rows() {
     // two equal rows in one result are both new; the same statement twice
     // in a script prints its rows twice
     let script = "select 1 as one from totals; select 1 as one from totals;";
-    let out = output_in(
-        dir.path(),
-        &[
-            "sql",
-            "--checkpoint",
-            "ck",
-            "--new-rows",
-            "--seen",
-            "seen.json",
-            "--format",
-            "csv",
-            script,
-        ],
-    );
+    let new_rows = [
+        "sql",
+        "--checkpoint",
+        "ck",
+        "--new-rows",
+        "--seen",
+        "seen.json",
+        "--format",
+        "csv",
+        script,
+    ];
+    let out = output_in(dir.path(), &new_rows);
     assert_eq!(out.lines().filter(|l| *l == "1").count(), 4, "{out}");
-    let again = output_in(
-        dir.path(),
-        &[
-            "sql",
-            "--checkpoint",
-            "ck",
-            "--new-rows",
-            "--seen",
-            "seen.json",
-            "--format",
-            "csv",
-            script,
-        ],
-    );
+    let again = output_in(dir.path(), &new_rows);
     assert_eq!(again.lines().filter(|l| *l == "1").count(), 0, "{again}");
 }
 

@@ -11,11 +11,11 @@ Makes (once, kept in --data): json/ (`windowpane generate --files 500
 nested/ (`{"ts": ..., "payload": {"type": ...}}`) with the same events,
 file by file. Prints one Markdown table: median wall time and peak memory.
 """
-import argparse, os, subprocess, sys
+import argparse, os, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from history import ROOT, median_run, size_mb  # noqa: E402
+from history import ROOT, build, generated, median_run, size_mb  # noqa: E402
 
 
 def main():
@@ -25,13 +25,9 @@ def main():
     a = ap.parse_args()
     import duckdb
 
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    exe = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "windowpane"
+    exe = build()
     d = a.data
-    json = d / "json"
-    if not (json / "file-499.json").exists():
-        subprocess.run([exe, "generate", json, "--force", "--files", "500", "--events", "10000000"], check=True,
-                       stderr=subprocess.DEVNULL)
+    json = generated(exe, d / "json", "--files", "500", "--events", "10000000")
     con = duckdb.connect()
     kinds = {
         "csv": ("csv", "select time, action from {src}", "(format csv, header true)"),

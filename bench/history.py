@@ -53,6 +53,62 @@ def size_mb(path):
     return total / 1e6
 
 
+def build():
+    """Builds the release binary and gives its path."""
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "windowpane"
+
+
+def duckdb_peer():
+    """The DuckDB peer's command, or None (said) when duckdb is missing."""
+    try:
+        import duckdb  # noqa: F401
+
+        return [sys.executable, ROOT / "bench" / "peer_duckdb.py"]
+    except ImportError:
+        print("(duckdb is not installed: pip install duckdb for the peer column)\n")
+        return None
+
+
+def workspace(data):
+    """The data folder `data` (kept between runs) and its `work/`, emptied."""
+    data.mkdir(parents=True, exist_ok=True)
+    work = data / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    return work
+
+
+def generated(exe, folder, *options):
+    """`folder`, made by `windowpane generate` with `options` unless it is there."""
+    if not (folder / "file-0.json").exists():
+        subprocess.run([exe, "generate", folder, "--force", *options], check=True, stderr=subprocess.DEVNULL)
+    return folder
+
+
+class Table:
+    """The rows of a table of windowpane against DuckDB, printed as Markdown."""
+
+    def __init__(self):
+        self.rows = []
+
+    def row(self, what, ours, duck=None, note=""):
+        w, m = ours
+        cells = [what, f"{w:.3f} s, {m:.0f} MB"]
+        if duck:
+            cells += [f"{duck[0]:.3f} s, {duck[1]:.0f} MB", f"{w / duck[0]:.2f}"]
+        else:
+            cells += ["–", "–"]
+        cells.append(note)
+        self.rows.append(cells)
+
+    def print(self):
+        print("| run | windowpane | DuckDB | ratio | notes |")
+        print("|---|---|---|---|---|")
+        for r in self.rows:
+            print("| " + " | ".join(r) + " |")
+
+
 def trigger_durations(report):
     with open(report / "tables" / "triggers.csv") as f:
         return [float(r["duration_ms"]) for r in csv.DictReader(f)]
@@ -65,39 +121,16 @@ def main():
     ap.add_argument("--skip-10m", action="store_true")
     a = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    exe = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "windowpane"
-    try:
-        import duckdb  # noqa: F401
-
-        peer = [sys.executable, ROOT / "bench" / "peer_duckdb.py"]
-    except ImportError:
-        peer = None
-        print("(duckdb is not installed: pip install duckdb for the peer column)\n")
+    exe = build()
+    peer = duckdb_peer()
     d = a.data
-    d.mkdir(parents=True, exist_ok=True)
-    work = d / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+    work = workspace(d)
 
     def generate(name, *options):
-        folder = d / name
-        if not (folder / "file-0.json").exists():
-            subprocess.run([exe, "generate", folder, "--force", *options], check=True, stderr=subprocess.DEVNULL)
-        return folder
+        return generated(exe, d / name, *options)
 
-    rows = []
-
-    def row(what, ours, duck=None, note=""):
-        w, m = ours
-        cells = [what, f"{w:.3f} s, {m:.0f} MB"]
-        if duck:
-            cells.append(f"{duck[0]:.3f} s, {duck[1]:.0f} MB")
-            cells.append(f"{w / duck[0]:.2f}")
-        else:
-            cells += ["–", "–"]
-        cells.append(note)
-        rows.append(cells)
+    table = Table()
+    row = table.row
 
     year = generate("year", "--files", "365", "--events", "1752000", "--rate", "100")
     for cmd in ([exe, "batch", year, "--no-report", "--format", "summary"], peer and [*peer, year]):
@@ -204,10 +237,7 @@ def main():
     row("data/events, replay one file per trigger", ours, note=f"median trigger {med:.2f} ms")
 
     print(f"{os.cpu_count()} cores, median of {a.runs} runs where repeated\n")
-    print("| run | windowpane | DuckDB | ratio | notes |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    table.print()
 
 
 if __name__ == "__main__":

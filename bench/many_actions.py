@@ -17,7 +17,7 @@ import argparse, os, shutil, subprocess, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from history import ROOT, median_run, run, size_mb  # noqa: E402
+from history import Table, build, duckdb_peer, generated, median_run, run, size_mb, workspace  # noqa: E402
 
 
 def main():
@@ -26,38 +26,16 @@ def main():
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "windowpane-many")
     a = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    exe = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "release" / "windowpane"
-    try:
-        import duckdb  # noqa: F401
-
-        peer = [sys.executable, ROOT / "bench" / "peer_duckdb.py"]
-    except ImportError:
-        peer = None
-        print("(duckdb is not installed: pip install duckdb for the peer column)\n")
+    exe = build()
+    peer = duckdb_peer()
     d = a.data
-    d.mkdir(parents=True, exist_ok=True)
-    work = d / "work"
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir()
+    work = workspace(d)
 
     def generate(name, *options):
-        folder = d / name
-        if not (folder / "file-0.json").exists():
-            subprocess.run([exe, "generate", folder, "--force", *options], check=True, stderr=subprocess.DEVNULL)
-        return folder
+        return generated(exe, d / name, *options)
 
-    rows = []
-
-    def row(what, ours, duck=None, note=""):
-        w, m = ours
-        cells = [what, f"{w:.3f} s, {m:.0f} MB"]
-        if duck:
-            cells += [f"{duck[0]:.3f} s, {duck[1]:.0f} MB", f"{w / duck[0]:.2f}"]
-        else:
-            cells += ["–", "–"]
-        cells.append(note)
-        rows.append(cells)
+    table = Table()
+    row = table.row
 
     flights_like = ["--events", "336776", "--actions", "16", "--zipf", "1.5", "--active-hours", "5-24",
                     "--rate", "48.6", "--start", "2013-01-01T00:00:00Z"]
@@ -118,10 +96,7 @@ def main():
     ours = median_run(batch(many, "--report", areport), a.runs)
     row("20,000 actions, 20,000 events, batch with report", ours, note=f"report {size_mb(areport):.0f} MB")
 
-    print("| run | windowpane | DuckDB | ratio | notes |")
-    print("|---|---|---|---|---|")
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    table.print()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ impl Session {
         let exe = assert_cmd::cargo::cargo_bin("windowpane");
         // a terminal of 120 columns, as a person would have
         let command = format!(
-            "stty cols 120 rows 40; '{}' sql '{}'",
+            "stty cols 120 rows 40; exec '{}' sql '{}'",
             exe.display(),
             case("seedlike").join("input").display()
         );
@@ -81,6 +81,16 @@ impl Session {
     fn output(&self) -> String {
         self.seen.lock().unwrap().clone()
     }
+
+    /// Types `.quit` and checks that the prompt ends with status 0,
+    /// showing the status and what it printed otherwise.
+    fn quit(&mut self) {
+        self.line(".quit");
+        let status = self.child.wait().unwrap();
+        // what it printed on its way out
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(status.success(), "{status}; the prompt printed:\n{}", self.output());
+    }
 }
 
 #[test]
@@ -123,8 +133,7 @@ fn tab_completes_view_names_and_the_prompt_commands_work() {
     s.line(".output");
     s.line("select 'on screen' as back;");
     s.wait_for("on screen", 1);
-    s.line(".quit");
-    assert!(s.child.wait().unwrap().success());
+    s.quit();
     let written = std::fs::read_to_string(dir.path().join("totals.csv")).unwrap();
     assert_eq!(written, "action,total_count\nClose,50000\nOpen,50000\n");
     assert!(!s.output().contains("Close,50000"), "the result went to the screen too");
@@ -144,8 +153,7 @@ fn bad_prompt_commands_say_what_is_expected() {
     s.wait_for("expected .timer on or .timer off", 1);
     s.line(".nothing");
     s.wait_for("unknown command .nothing", 1);
-    s.line(".quit");
-    assert!(s.child.wait().unwrap().success());
+    s.quit();
 }
 
 #[test]
@@ -190,8 +198,7 @@ fn every_line_of_a_paste_is_read() {
     s.type_keys("select count(*) * 3 as n\rfrom totals;\rselect count(*) * 4 as n\rfrom totals;\r");
     s.wait_for("│ 6 │", 1);
     s.wait_for("│ 8 │", 1);
-    s.line(".quit");
-    assert!(s.child.wait().unwrap().success());
+    s.quit();
 }
 
 #[test]
@@ -215,8 +222,7 @@ fn ctrl_c_abandons_a_running_statement_and_the_prompt_goes_on() {
     // the same process answers the next statement, views built again
     s.line("select sum(total_count) as events from totals;");
     s.wait_for("100000", 1);
-    s.line(".quit");
-    assert!(s.child.wait().unwrap().success());
+    s.quit();
 }
 
 #[test]
@@ -245,6 +251,27 @@ fn duckdb_names_of_the_commands_and_describe_work() {
     s.line("insert into totals values ('a', 1);");
     s.wait_for("windowpane's SQL runs SELECT statements", 1);
     assert!(!s.output().contains("Insert {"), "{}", s.output());
-    s.line(".quit");
-    assert!(s.child.wait().unwrap().success());
+    s.quit();
+}
+
+/// A pseudo-terminal that nobody gave a size (`docker exec -t`, some CI
+/// runners) reports 0 columns: tables are 80 columns wide there, not one
+/// character a column.
+#[test]
+fn a_terminal_without_a_size_gets_tables_80_columns_wide() {
+    let exe = assert_cmd::cargo::cargo_bin("windowpane");
+    let input = case("seedlike").join("input");
+    let query = "select sum(total_count) as events from totals";
+    let command = format!(
+        "stty cols 0 rows 0; exec '{}' sql '{}' '{query}'",
+        exe.display(),
+        input.display()
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("│ events │") && text.contains("│ 100000 │"), "{text}");
 }

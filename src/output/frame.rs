@@ -335,6 +335,11 @@ fn table(df: &DataFrame, max_rows: usize, place: Place) -> PolarsResult<String> 
                 .map(|n| printable(n).into_owned())
                 .collect::<Vec<_>>(),
         );
+    // a terminal that reports no size (a pseudo-terminal nobody sized):
+    // 80 columns, not one character a column
+    if t.width() == Some(0) {
+        t.set_width(80);
+    }
     let height = df.height();
     let shown: Vec<Option<usize>> = if max_rows == 0 || height <= max_rows {
         (0..height).map(Some).collect()

@@ -30,6 +30,7 @@ const SKIPPED: &[(&str, &str)] = &[
     ),
     ("windowpane batch s3://bucket/events *", "needs a Spark cluster"),
     ("windowpane sql s3://bucket/events *", "needs a Spark cluster"),
+    ("windowpane update s3://bucket/events *", "needs a Spark cluster"),
     (
         "scripts/spark-connect-server.sh *",
         "installs pyspark and runs a JVM server: tests/spark.rs runs --spark against one",

@@ -414,3 +414,275 @@ fn a_folder_with_files_the_cluster_does_not_read_is_refused() {
         .code(1)
         .stderr(predicates::str::contains("which the cluster does not read yet"));
 }
+
+/// `update --spark` over `input` with its report in `report`; the output.
+fn update_on_cluster(url: &str, input: &Path, report: &Path) -> std::process::Output {
+    let out = windowpane()
+        .arg("update")
+        .arg(input)
+        .args(["--spark", url, "--report"])
+        .arg(report)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "update --spark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The events `batch` counts in `files` of `from`, read on this machine.
+fn local_events(from: &Path, files: &[&str]) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    for f in files {
+        fs::copy(from.join(f), dir.path().join(f)).unwrap();
+    }
+    let out = windowpane()
+        .arg("batch")
+        .arg(dir.path())
+        .args(["--no-report", "--format", "summary"])
+        .output()
+        .unwrap();
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    summary["input"]["events"].as_u64().unwrap()
+}
+
+/// The rerun on a cluster: dumps arrive one after another, `update
+/// --spark` after each scans only the new files on the cluster (each
+/// trigger's events are those of its dump alone), and the report at the
+/// end is `batch`'s, table for table, byte for byte.
+#[test]
+fn update_on_the_cluster_reads_only_the_new_files_and_ends_with_the_batch_report() {
+    let Some((url, _guard)) = server() else { return };
+    let from = fixture("messy");
+    let dumps: [&[&str]; 3] = [
+        &["file-0.json", "file-1.json", "file-2.json.gz"],
+        &["file-3.json", "file-4.json"],
+        &["file-5.json.gz", "file-6.json"],
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let report = dir.path().join("report");
+    fs::create_dir_all(&input).unwrap();
+    for (k, dump) in dumps.iter().enumerate() {
+        for f in *dump {
+            fs::copy(from.join(f), input.join(f)).unwrap();
+        }
+        let out = update_on_cluster(&url, &input, &report);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let read_before: usize = dumps[..k].iter().map(|d| d.len()).sum();
+        assert!(
+            stdout.contains(&format!("({} new files, {read_before} read before)", dump.len())),
+            "{stdout}"
+        );
+        // what the cluster sent back for this trigger is this dump's events
+        let checkpoint = dir.path().join(".report.checkpoint");
+        let triggers = windowpane()
+            .arg("sql")
+            .arg("--checkpoint")
+            .arg(&checkpoint)
+            .args(["select files, events from triggers order by trigger", "--format", "csv"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&triggers.stdout).into_owned();
+        let last = text.lines().last().unwrap().to_string();
+        assert_eq!(last, format!("{},{}", dump.len(), local_events(&from, dump)), "{text}");
+        assert_eq!(text.lines().count(), k + 2, "one trigger per update: {text}");
+    }
+    // a rerun with nothing new scans nothing
+    let out = update_on_cluster(&url, &input, &report);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(0 new files, 7 read before)"));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("scanning"));
+    let local = dir.path().join("local");
+    windowpane()
+        .arg("batch")
+        .arg(&from)
+        .arg("--report")
+        .arg(&local)
+        .assert()
+        .success();
+    let (lt, ct) = (tables(&local), tables(&report));
+    assert_eq!(lt.keys().collect::<Vec<_>>(), ct.keys().collect::<Vec<_>>());
+    for (name, bytes) in &lt {
+        assert!(
+            bytes == &ct[name],
+            "tables/{name} differs between batch and update --spark"
+        );
+    }
+    let (li, ci) = (summary(&local)["input"].take(), summary(&report)["input"].take());
+    for key in ["files", "lines", "events", "rejected"] {
+        assert_eq!(li[key], ci[key], "input.{key}");
+    }
+    assert_eq!(ci["scan"], Value::from(format!("spark {}", shown(&url))));
+
+    // the checkpoint belongs to --spark runs: a local run over it is
+    // refused, naming the option, and the reverse
+    let out = windowpane()
+        .arg("update")
+        .arg(&input)
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("was made with --spark sc://"), "{stderr}");
+    assert!(!stderr.contains("token=t"), "the token is shown: {stderr}");
+    let other = dir.path().join("other");
+    windowpane()
+        .arg("update")
+        .arg(&input)
+        .arg("--report")
+        .arg(&other)
+        .assert()
+        .success();
+    let out = windowpane()
+        .arg("update")
+        .arg(&input)
+        .args(["--spark", &url, "--report"])
+        .arg(&other)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("was made without --spark"), "{stderr}");
+}
+
+/// Exactly once on the cluster: `update --spark` killed at any instant
+/// (connecting, listing, while the scan runs on the cluster, after the
+/// counts came back, committing) and run again counts every file once.
+#[test]
+fn update_on_the_cluster_killed_at_any_instant_counts_every_file_once() {
+    let Some((url, _guard)) = server() else { return };
+    let from = fixture("messy");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let report = dir.path().join("report");
+    fs::create_dir_all(&input).unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("windowpane");
+    let names = [
+        "file-0.json",
+        "file-1.json",
+        "file-2.json.gz",
+        "file-3.json",
+        "file-4.json",
+    ];
+    for (k, delay_ms) in [300, 900, 1500, 2100, 2700].into_iter().enumerate() {
+        fs::copy(from.join(names[k]), input.join(names[k])).unwrap();
+        let mut child = Process::new(&exe)
+            .arg("update")
+            .arg(&input)
+            .args(["--spark", &url, "--report"])
+            .arg(&report)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+    }
+    update_on_cluster(&url, &input, &report);
+    let local = dir.path().join("local");
+    windowpane()
+        .arg("batch")
+        .arg(&input)
+        .arg("--report")
+        .arg(&local)
+        .assert()
+        .success();
+    for (name, bytes) in &tables(&local) {
+        assert!(
+            bytes == &tables(&report)[name],
+            "tables/{name} differs from batch after runs killed at any instant"
+        );
+    }
+    assert_eq!(summary(&local)["input"]["events"], summary(&report)["input"]["events"]);
+}
+
+/// Ctrl-C while `update --spark`'s scan runs on the cluster cancels it
+/// there: nothing of the trigger is committed, and the next run takes the
+/// same files and ends with `batch`'s figures.
+#[test]
+fn ctrl_c_cancels_the_update_scan_on_the_cluster_and_the_rerun_completes_it() {
+    let Some((url, _guard)) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let report = dir.path().join("report");
+    // a scan of some seconds on the local server
+    windowpane()
+        .arg("generate")
+        .arg(&input)
+        .args(["--events", "600000", "--files", "20"])
+        .assert()
+        .success();
+    let exe = assert_cmd::cargo::cargo_bin("windowpane");
+    let mut child = Process::new(&exe)
+        .arg("update")
+        .arg(&input)
+        .args(["--spark", &url, "--report"])
+        .arg(&report)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    use std::io::BufRead;
+    while !line.contains("scanning") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no scan started");
+    }
+    // into the scan query (the views over the files are made first)
+    std::thread::sleep(Duration::from_millis(1200));
+    // SAFETY: sends SIGINT to the child this test started
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest}");
+    assert!(rest.contains("interrupting the query on sc://"), "{rest}");
+    assert!(rest.contains("interrupted (Ctrl-C): the query was cancelled"), "{rest}");
+    let out = update_on_cluster(&url, &input, &report);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("(20 new files, 0 read before)"),
+        "the interrupted trigger was not committed"
+    );
+    assert_eq!(summary(&report)["input"]["events"], Value::from(600000));
+}
+
+/// `stream --spark` takes the files a few per trigger on the cluster and
+/// ends with `batch`'s tables.
+#[test]
+fn a_stream_on_the_cluster_gives_the_batch_tables() {
+    let Some((url, _guard)) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report");
+    let out = windowpane()
+        .arg("stream")
+        .arg(fixture("messy"))
+        .args(["--spark", &url, "--max-files-per-trigger", "3", "--checkpoint"])
+        .arg(dir.path().join("ck"))
+        .arg("--report")
+        .arg(&report)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.contains("after 3 triggers"), "{stdout}");
+    let local = dir.path().join("local");
+    windowpane()
+        .arg("batch")
+        .arg(fixture("messy"))
+        .arg("--report")
+        .arg(&local)
+        .assert()
+        .success();
+    let cluster = tables(&report);
+    for (name, bytes) in &tables(&local) {
+        assert!(
+            bytes == &cluster[name],
+            "tables/{name} differs between batch and stream --spark"
+        );
+    }
+}

@@ -98,6 +98,13 @@ pub struct Args {
     pub figures: FigureArgs,
     #[command(flatten)]
     pub read: crate::source::ReadArgs,
+    /// Read the files on a Spark cluster through Spark Connect (Spark 4.0
+    /// or newer), as `update --spark` does: sc://HOST:PORT, optionally
+    /// followed by /;token=…;use_ssl=true. The cluster lists INPUT (a path
+    /// there) and each trigger scans its files there; with --follow, INPUT
+    /// is listed again every --trigger-interval.
+    #[arg(long, value_name = "URL")]
+    pub spark: Option<String>,
 }
 
 /// One line for an alert change.
@@ -137,6 +144,9 @@ fn stop_flag() -> Result<Arc<AtomicBool>> {
             // a second Ctrl-C: leave now; the checkpoint keeps what is committed
             std::process::exit(130);
         }
+        // a scan running on a cluster is stopped there: its trigger is
+        // not committed, and runs again next time
+        crate::source::spark::client::interrupt_query();
     })
     .context("cannot install the handler of Ctrl-C, SIGTERM and SIGHUP")?;
     Ok(stop)
@@ -210,19 +220,19 @@ pub fn run(args: &Args) -> Result<()> {
     let checkpoint = args.checkpoint.dir(&report_dir);
     let out_dir = args.report.dir(report_dir);
     check_apart(&checkpoint, out_dir.as_deref())?;
-    let mut stream = Stream::open(
-        &args.input,
-        &checkpoint,
-        StreamOptions {
-            figures: opts.clone(),
-            max_files_per_trigger: args.max_files_per_trigger as usize,
-            order: args.run.order,
-            mode: args.output_mode,
-            watermark_minutes: args.watermark,
-            threads: crate::source::threads(args.run.threads),
-            read: args.read.options(false),
-        },
-    )?;
+    let options = StreamOptions {
+        figures: opts.clone(),
+        max_files_per_trigger: args.max_files_per_trigger as usize,
+        order: args.run.order,
+        mode: args.output_mode,
+        watermark_minutes: args.watermark,
+        threads: crate::source::threads(args.run.threads),
+        read: args.read.options(false),
+    };
+    let mut stream = match &args.spark {
+        Some(url) => Stream::open_on_cluster(url, &args.input, &checkpoint, options, false)?,
+        None => Stream::open(&args.input, &checkpoint, options)?,
+    };
     let resumed = stream.triggers().len();
     let quiet = args.quiet || args.format != StreamFormat::Table;
     if resumed > 0 && !quiet {
@@ -258,7 +268,13 @@ pub fn run(args: &Args) -> Result<()> {
 /// stop), showing each; returns whether a stop ended them.
 fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir: Option<&Path>) -> Result<bool> {
     let stop = stop_flag()?;
-    let changes = if args.follow { watch(&args.input) } else { None };
+    // a cluster's folder is not watched from here: it is listed again
+    // every --trigger-interval
+    let changes = if args.follow && args.spark.is_none() {
+        watch(&args.input)
+    } else {
+        None
+    };
     let mut reported = stream.triggers().len();
     let taken_before = reported;
     // said once each time the stream catches up and starts to wait
@@ -267,7 +283,16 @@ fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir:
         if screen.stop_asked(&stop, Duration::ZERO)? {
             return Ok(true);
         }
-        let Some(outcome) = stream.run_trigger()? else {
+        let next = match stream.run_trigger() {
+            Ok(next) => next,
+            // Ctrl-C stopped the trigger's scan on the cluster
+            Err(e) if stop.load(Ordering::SeqCst) && args.spark.is_some() => {
+                eprintln!("windowpane: {}", printable(&format!("{e:#}")));
+                return Ok(true);
+            }
+            Err(e) => return Err(e),
+        };
+        let Some(outcome) = next else {
             if !args.follow {
                 return Ok(false);
             }

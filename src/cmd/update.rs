@@ -23,6 +23,13 @@ use crate::output::{self, PrintFormat};
 /// has changed since is reported, not read again: put new events in new
 /// files. --rebuild starts the checkpoint over and reads every file.
 ///
+/// With --spark sc://HOST:PORT, a Spark cluster (4.0 or newer) lists the
+/// files of INPUT (a path there: s3://…, hdfs://…, or on the server) with
+/// their size and time, and scans only the new ones; their counts per
+/// action and minute come back and join the checkpoint on this machine.
+/// Such a checkpoint is kept for --spark runs: a local run over it is
+/// refused, and the reverse.
+///
 /// Exit status: 0 on success, 1 when the input or the checkpoint cannot be
 /// used, 2 on a usage error.
 #[derive(Debug, clap::Args)]
@@ -47,6 +54,13 @@ pub struct Args {
     pub figures: FigureArgs,
     #[command(flatten)]
     pub read: crate::source::ReadArgs,
+    /// Read the new files on a Spark cluster through Spark Connect (Spark
+    /// 4.0 or newer): sc://HOST:PORT, optionally followed by
+    /// /;token=…;use_ssl=true. The cluster lists INPUT and scans only the
+    /// files the checkpoint has not processed; rejected lines are counted,
+    /// not listed.
+    #[arg(long, value_name = "URL")]
+    pub spark: Option<String>,
 }
 
 /// Runs the command.
@@ -60,20 +74,20 @@ pub fn run(args: &Args) -> Result<()> {
     let checkpoint = args.checkpoint.dir(&report_dir);
     let out_dir = (!args.report.no_report).then_some(report_dir.as_path());
     check_apart(&checkpoint, out_dir)?;
-    let open = if args.rebuild { Stream::rebuild } else { Stream::open };
-    let mut stream = open(
-        &args.input,
-        &checkpoint,
-        StreamOptions {
-            figures: opts.clone(),
-            max_files_per_trigger: usize::MAX,
-            order: args.run.order,
-            mode: OutputMode::Complete,
-            watermark_minutes: 0,
-            threads: crate::source::threads(args.run.threads),
-            read: args.read.options(false),
-        },
-    )?;
+    let options = StreamOptions {
+        figures: opts.clone(),
+        max_files_per_trigger: usize::MAX,
+        order: args.run.order,
+        mode: OutputMode::Complete,
+        watermark_minutes: 0,
+        threads: crate::source::threads(args.run.threads),
+        read: args.read.options(false),
+    };
+    let mut stream = match &args.spark {
+        Some(url) => Stream::open_on_cluster(url, &args.input, &checkpoint, options, args.rebuild)?,
+        None if args.rebuild => Stream::rebuild(&args.input, &checkpoint, options)?,
+        None => Stream::open(&args.input, &checkpoint, options)?,
+    };
     // the last report's ledger and chart digest are read on another
     // thread while the new files are
     let prefetch = out_dir.map(|_| std::sync::Arc::new(output::reuse::Prefetch::start(&checkpoint)));

@@ -92,6 +92,10 @@ struct Metadata {
     action_field: String,
     alert_threshold: i64,
     alert_actions: (String, String),
+    /// The Spark Connect server that read the input (`--spark`, its token
+    /// hidden); absent when this machine reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spark: Option<String>,
 }
 
 fn default_time_field() -> String {
@@ -115,6 +119,51 @@ fn list_stamped(input: &Path, order: FileOrder, stamp: bool) -> Result<Listed> {
             (f, now)
         })
         .collect())
+}
+
+/// The input of a stream read by a Spark cluster (`update --spark`): the
+/// cluster lists the files and scans exactly those of each trigger.
+struct Cluster {
+    session: source::spark::Session,
+    /// The input path as the cluster reads it.
+    path: String,
+    /// The latest listing: each file's name on the cluster and its stamp,
+    /// by its path relative to the input.
+    index: HashMap<Vec<u8>, (String, FileStamp)>,
+    /// A listing made for a plan left by a stopped run, for the next
+    /// [`Stream::unprocessed`] to take instead of listing again.
+    fresh: Option<Listed>,
+}
+
+impl Cluster {
+    /// Lists the input on the cluster, in `order`, keeping the index.
+    fn list(&mut self, order: FileOrder, read: &source::ReadOptions) -> Result<Listed> {
+        let mut files = source::spark::list(&self.session, &self.path, read)?;
+        files.sort_by(|a, b| {
+            let by_time = match order {
+                FileOrder::Mtime => a.mtime_ns.cmp(&b.mtime_ns),
+                FileOrder::Name => std::cmp::Ordering::Equal,
+            };
+            by_time.then_with(|| natord::compare(&a.rel, &b.rel))
+        });
+        self.index.clear();
+        let mut listed = Vec::with_capacity(files.len());
+        for f in files {
+            let stamp = FileStamp {
+                rel: f.rel.as_bytes().to_vec(),
+                size: f.size,
+                mtime_ns: f.mtime_ns,
+            };
+            self.index.insert(stamp.rel.clone(), (f.uri.clone(), stamp.clone()));
+            let file = InputFile {
+                path: PathBuf::from(&f.uri),
+                name: f.rel,
+                limit: Some(f.size),
+            };
+            listed.push((file, Some(Ok(stamp))));
+        }
+        Ok(listed)
+    }
 }
 
 /// A processed file, as it was when it was read.
@@ -247,6 +296,8 @@ pub struct Stream {
     first_listing: Option<std::thread::JoinHandle<Result<Listed>>>,
     /// The hours this process's triggers touched (see [`Stream::changed_hours`]).
     changed: super::changes::ChangedHours,
+    /// Set when a Spark cluster reads the input.
+    cluster: Option<Cluster>,
 }
 
 impl Stream {
@@ -341,6 +392,7 @@ impl Stream {
             listed_once: false,
             first_listing: None,
             changed: Default::default(),
+            cluster: None,
         }
     }
 
@@ -373,7 +425,40 @@ impl Stream {
     /// Opens a stream on `input` with its checkpoint in `checkpoint_dir`,
     /// taking up where an earlier run with the same checkpoint stopped.
     pub fn open(input: &Path, checkpoint_dir: &Path, opts: StreamOptions) -> Result<Self> {
-        Self::open_in(input, checkpoint_dir, opts, false)
+        Self::open_in(input, checkpoint_dir, opts, false, None)
+    }
+
+    /// Opens a stream whose input a Spark cluster reads, through the
+    /// Spark Connect server of `url` (`update --spark`): the cluster lists
+    /// the files of `input` (a path there) with their size and time, and
+    /// each trigger sends one scan of exactly its files, whose minute
+    /// counts are merged here. The checkpoint is this machine's, kept as
+    /// for a local input; one made by a local run is refused, and the
+    /// reverse. `rebuild` starts it over, as [`Stream::rebuild`].
+    pub fn open_on_cluster(
+        url: &str,
+        input: &Path,
+        checkpoint_dir: &Path,
+        opts: StreamOptions,
+        rebuild: bool,
+    ) -> Result<Self> {
+        if opts.read.strict {
+            bail!("--strict cannot be used with --spark: the cluster counts rejected lines instead of stopping at the first (run without --strict, or without --spark to find the first bad line)");
+        }
+        let (session, path) = source::spark::open_for_files(url, input, &opts.read)?;
+        let cluster = Cluster {
+            session,
+            path,
+            index: HashMap::new(),
+            fresh: None,
+        };
+        Self::open_in(
+            input,
+            checkpoint_dir,
+            opts,
+            rebuild,
+            Some((cluster, source::spark::display_url(url))),
+        )
     }
 
     /// Starts the checkpoint `checkpoint_dir` over and opens a stream on
@@ -381,20 +466,38 @@ impl Stream {
     /// anything is removed, so a checkpoint in use by another process is
     /// refused and left whole.
     pub fn rebuild(input: &Path, checkpoint_dir: &Path, opts: StreamOptions) -> Result<Self> {
-        Self::open_in(input, checkpoint_dir, opts, true)
+        Self::open_in(input, checkpoint_dir, opts, true, None)
     }
 
-    fn open_in(input: &Path, checkpoint_dir: &Path, opts: StreamOptions, emptied: bool) -> Result<Self> {
-        let canonical = input
-            .canonicalize()
-            .with_context(|| format!("cannot open the input {}: check the path", input.display()))?;
-        let input_is_dir = canonical.is_dir();
-        let root = if input_is_dir {
-            canonical.clone()
-        } else {
-            canonical.parent().map(Path::to_path_buf).unwrap_or_default()
+    fn open_in(
+        input: &Path,
+        checkpoint_dir: &Path,
+        opts: StreamOptions,
+        emptied: bool,
+        cluster: Option<(Cluster, String)>,
+    ) -> Result<Self> {
+        let (canonical, input_is_dir, root) = match &cluster {
+            // the cluster's path as it is: a folder or a file there
+            Some((c, _)) => (PathBuf::from(&c.path), true, PathBuf::from(&c.path)),
+            None => {
+                let canonical = input
+                    .canonicalize()
+                    .with_context(|| format!("cannot open the input {}: check the path", input.display()))?;
+                let input_is_dir = canonical.is_dir();
+                let root = if input_is_dir {
+                    canonical.clone()
+                } else {
+                    canonical.parent().map(Path::to_path_buf).unwrap_or_default()
+                };
+                (canonical, input_is_dir, root)
+            }
+        };
+        let (cluster, spark) = match cluster {
+            Some((c, url)) => (Some(c), Some(url)),
+            None => (None, None),
         };
         let metadata = Metadata {
+            spark,
             format: crate::codec::FORMAT,
             input: canonical.display().to_string(),
             order: format!("{:?}", opts.order).to_lowercase(),
@@ -418,14 +521,17 @@ impl Stream {
         };
         let text = serde_json::to_string_pretty(&metadata)?;
         let mut stream = Stream::empty(input.to_path_buf(), input_is_dir, root, checkpoint, opts);
-        // the input is listed (and, when files were processed before,
-        // each file stamped) on another thread while the state loads
-        let stamp = stream.checkpoint.last_commit()? > 0;
-        let (input, order) = (stream.input.clone(), stream.opts.order);
-        stream.first_listing = std::thread::Builder::new()
-            .name("list".into())
-            .spawn(move || list_stamped(&input, order, stamp))
-            .ok();
+        stream.cluster = cluster;
+        if stream.cluster.is_none() {
+            // the input is listed (and, when files were processed before,
+            // each file stamped) on another thread while the state loads
+            let stamp = stream.checkpoint.last_commit()? > 0;
+            let (input, order) = (stream.input.clone(), stream.opts.order);
+            stream.first_listing = std::thread::Builder::new()
+                .name("list".into())
+                .spawn(move || list_stamped(&input, order, stamp))
+                .ok();
+        }
         stream.load()?;
         stream.changed.since = stream.trigger;
         if alerts_changed {
@@ -529,11 +635,15 @@ impl Stream {
     /// processed file that has changed since is reported once on standard
     /// error and not re-read.
     pub fn unprocessed(&mut self) -> Result<Vec<InputFile>> {
-        let files: Listed = match self.first_listing.take() {
-            Some(listing) => listing
+        let files: Listed = match (self.first_listing.take(), &mut self.cluster) {
+            (_, Some(c)) => match c.fresh.take() {
+                Some(listed) => listed,
+                None => c.list(self.opts.order, &self.opts.read)?,
+            },
+            (Some(listing), None) => listing
                 .join()
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("listing the input {} failed", self.input.display())))?,
-            None => list_stamped(&self.input, self.opts.order, false)?,
+            (None, None) => list_stamped(&self.input, self.opts.order, false)?,
         };
         let check_changes = !self.listed_once;
         self.listed_once = true;
@@ -580,6 +690,10 @@ impl Stream {
     /// A file's path relative to the input folder (its name, for an input
     /// that is one file).
     fn rel(&self, file: &InputFile) -> Vec<u8> {
+        if self.cluster.is_some() {
+            // the listing named it relative to the cluster's path
+            return file.name.as_bytes().to_vec();
+        }
         let rel = if self.input_is_dir {
             file.path
                 .strip_prefix(&self.input)
@@ -622,6 +736,9 @@ impl Stream {
             }
         };
         let started = Instant::now();
+        if self.cluster.is_some() {
+            return self.run_cluster_trigger(n, planned, started).map(Some);
+        }
         // what is read is stamped as it is now; a planned file that is gone
         // (removed after a crash, or between listing and reading) is recorded
         let mut stamps = Vec::new();
@@ -646,22 +763,84 @@ impl Stream {
         }
         let delta = source::read_files(&files, self.opts.threads, &self.opts.read, &Progress::hidden())?;
         let read_ms = started.elapsed().as_secs_f64() * 1000.0;
-        Ok(Some(self.apply(n, stamps, missing, delta, started, read_ms)?))
+        let rejected = delta.rejected.len() as u64;
+        Ok(Some(self.apply(n, stamps, missing, delta, rejected, started, read_ms)?))
+    }
+
+    /// Runs trigger `n` of a stream the cluster reads: its planned files
+    /// are found in the cluster's listing (listed now for a plan a stopped
+    /// run left; a file not there any more is recorded as missing), and one
+    /// scan of exactly those files brings back their minute counts and
+    /// their rejected lines counted by reason.
+    fn run_cluster_trigger(&mut self, n: u64, planned: Vec<Vec<u8>>, started: Instant) -> Result<Outcome> {
+        let (order, read) = (self.opts.order, self.opts.read);
+        let cluster = self.cluster.as_mut().expect("a cluster stream");
+        if !self.listed_once && cluster.fresh.is_none() {
+            cluster.fresh = Some(cluster.list(order, &read)?);
+        }
+        let (mut stamps, mut missing, mut uris) = (Vec::new(), Vec::new(), Vec::new());
+        for rel in planned {
+            match cluster.index.get(&rel) {
+                Some((uri, stamp)) => {
+                    uris.push(uri.clone());
+                    stamps.push(stamp.clone());
+                }
+                None => missing.push(rel),
+            }
+        }
+        let scan = match uris.is_empty() {
+            true => source::spark::SparkScan::default(),
+            false => {
+                eprintln!(
+                    "windowpane: scanning {} on {} …",
+                    crate::text::count_of(uris.len() as u64, "new files"),
+                    cluster.session.url()
+                );
+                source::spark::scan_files(&cluster.session, &cluster.path, &uris, &read)?
+            }
+        };
+        // the cluster read these files and no other (an empty plain file
+        // is no file to Spark's text source: it comes back from none)
+        let read_back: std::collections::HashSet<&str> = scan.read.iter().map(String::as_str).collect();
+        if let Some(other) = read_back.iter().find(|u| !uris.iter().any(|p| p == *u)) {
+            bail!(
+                "the cluster read {} in trigger {n}, which was not planned: nothing was committed; run again",
+                crate::text::printable(other)
+            );
+        }
+        if let Some((uri, _)) = uris
+            .iter()
+            .zip(&stamps)
+            .find(|(u, s)| s.size > 0 && !read_back.contains(u.as_str()))
+        {
+            bail!(
+                "the cluster did not read {} in trigger {n}, which was planned: nothing was committed; run again",
+                crate::text::printable(uri)
+            );
+        }
+        if let Some(notice) = source::spark::rejected_notice(&scan) {
+            eprintln!("{}", crate::text::printable(&notice));
+        }
+        let read_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let rejected = scan.rejected;
+        self.apply(n, stamps, missing, scan.batch, rejected, started, read_ms)
     }
 
     /// Folds trigger `n`'s read into the state, keeps the figures up to
     /// date, and commits it: the watermark and late events first (append
     /// mode), then what changed, the rows to emit, and the commit.
+    #[allow(clippy::too_many_arguments)]
     fn apply(
         &mut self,
         n: u64,
         stamps: Vec<FileStamp>,
         missing: Vec<Vec<u8>>,
         mut delta: Batch,
+        rejected: u64,
         started: Instant,
         read_ms: f64,
     ) -> Result<Outcome> {
-        let (events, rejected) = (delta.counts.events(), delta.rejected.len() as u64);
+        let events = delta.counts.events();
         let before = self.watermark;
         let late = self.drop_late(&mut delta.counts);
         let range = match (self.counts.time_range(), delta.counts.time_range()) {
@@ -849,8 +1028,10 @@ impl Stream {
     /// Ends a run whose process exits next: lets go of the checkpoint's
     /// lock and leaves the state's memory to the system instead of freeing
     /// it piece by piece (for a year of data, about half a millisecond).
-    pub fn end_of_process(self) -> Result<()> {
+    pub fn end_of_process(mut self) -> Result<()> {
         self.checkpoint.unlock()?;
+        // the cluster's session is closed on the server at once
+        drop(self.cluster.take());
         std::mem::forget(self);
         Ok(())
     }
@@ -885,8 +1066,11 @@ impl Stream {
             late: self.late,
             missing: self.missing.len() as u64,
             skipped: self.skipped,
-            scan: None,
-            quarantine: None,
+            scan: self.cluster.as_ref().map(|c| format!("spark {}", c.session.url())),
+            quarantine: self
+                .cluster
+                .as_ref()
+                .map(|_| "counted on the cluster by reason; the lines are not listed".into()),
             fields: self.opts.read.fields.named(),
         }
     }

@@ -342,6 +342,11 @@ pub(super) fn check_metadata(dir: &Path, saved: &str, now: &Metadata) -> Result<
             dir.display()
         )
     };
+    match (&saved.spark, &now.spark) {
+        (Some(url), None) => return refuse(format!("with --spark {url} (the cluster read its input)")),
+        (None, Some(_)) => return refuse("without --spark (this machine read its input)".into()),
+        _ => {}
+    }
     if saved.input != now.input {
         return refuse(format!("for the input {}, not {}", saved.input, now.input));
     }

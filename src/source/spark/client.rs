@@ -117,6 +117,17 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// True while a query runs on the server.
 static RUNNING: AtomicBool = AtomicBool::new(false);
 
+/// Asks the query running on the server, if any, to stop, as Ctrl-C does:
+/// for a command whose own handler of Ctrl-C (a stream's) takes the
+/// signal. True when a query was running.
+pub fn interrupt_query() -> bool {
+    let running = RUNNING.load(Ordering::SeqCst);
+    if running {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+    }
+    running
+}
+
 /// Installs the Ctrl-C handler once; false when another one is in place.
 /// Outside a query, Ctrl-C ends the process as it would without one.
 fn watch_ctrl_c() -> bool {
@@ -211,6 +222,38 @@ impl Session {
         self.run(proto::plan::OpType::Command(command)).map(|_| ())
     }
 
+    /// Makes (or replaces) the temporary view `name` over exactly the files
+    /// `paths`, read with the data source `format` and its `options`.
+    /// Unlike a SQL `OPTIONS (path …)`, the files are listed one by one,
+    /// so that a scan reads these and no other; a glob character in a
+    /// name is escaped, so it is taken as written.
+    pub fn create_file_view(&self, name: &str, format: &str, paths: &[String], options: &[(&str, &str)]) -> Result<()> {
+        let source = proto::read::DataSource {
+            format: Some(format.to_string()),
+            options: options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            paths: paths.iter().map(|p| glob_escaped(p)).collect(),
+            ..Default::default()
+        };
+        let input = proto::Relation {
+            common: None,
+            rel_type: Some(proto::relation::RelType::Read(proto::Read {
+                is_streaming: false,
+                read_type: Some(proto::read::ReadType::DataSource(source)),
+            })),
+        };
+        let command = proto::Command {
+            command_type: Some(proto::command::CommandType::CreateDataframeView(
+                proto::CreateDataFrameViewCommand {
+                    input: Some(input),
+                    name: name.to_string(),
+                    is_global: false,
+                    replace: true,
+                },
+            )),
+        };
+        self.run(proto::plan::OpType::Command(command)).map(|_| ())
+    }
+
     /// Runs a SQL query and returns its rows as Arrow record batches.
     pub fn query(&self, sql: &str) -> Result<Vec<RecordBatch>> {
         self.run(proto::plan::OpType::Root(sql_relation(sql)))
@@ -227,8 +270,8 @@ impl Session {
             ..Default::default()
         };
         let runtime = get_runtime();
-        let watching = watch_ctrl_c();
-        INTERRUPTED.store(false, Ordering::SeqCst);
+        // another handler may be in place: it calls interrupt_query
+        watch_ctrl_c();
         RUNNING.store(true, Ordering::SeqCst);
         let client = Arc::clone(&self.client);
         let task = runtime.spawn(async move {
@@ -243,7 +286,7 @@ impl Session {
         });
         let mut interrupted = false;
         while !task.is_finished() {
-            if watching && !interrupted && INTERRUPTED.load(Ordering::SeqCst) {
+            if !interrupted && INTERRUPTED.load(Ordering::SeqCst) {
                 interrupted = true;
                 eprintln!("windowpane: interrupting the query on {} …", self.url);
                 if let Err(e) = runtime.block_on(self.client.interrupt_all()) {
@@ -255,7 +298,9 @@ impl Session {
         }
         let outcome = runtime.block_on(task);
         RUNNING.store(false, Ordering::SeqCst);
-        if interrupted {
+        // a Ctrl-C that came as the plan finished is not lost: the command
+        // stops here rather than going on to its next request
+        if INTERRUPTED.swap(false, Ordering::SeqCst) || interrupted {
             bail!("interrupted (Ctrl-C): the query was cancelled on {}", self.url);
         }
         let payloads = outcome
@@ -307,6 +352,19 @@ fn user_context(client: &SparkConnectClient) -> proto::UserContext {
     }
 }
 
+/// A file's path with the characters of a Hadoop glob (`{}[]*?\\`)
+/// escaped: Spark expands globs in the paths of a data source.
+fn glob_escaped(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if "{}[]*?\\".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// A string as a Spark SQL literal: single quotes, backslashes and quotes
 /// escaped.
 pub fn sql_string(s: &str) -> String {
@@ -350,6 +408,13 @@ mod tests {
             "the server at sc://h:1 runs Spark 3.5.1; --spark needs Spark 4.0 or newer (its SQL has the VARIANT functions the scan checks lines with)"
         );
         assert!(check_version("", "sc://h:1").is_err());
+    }
+
+    #[test]
+    fn glob_characters_in_file_names_are_escaped() {
+        assert_eq!(glob_escaped("file:/d/a.json"), "file:/d/a.json");
+        assert_eq!(glob_escaped("/d/a[1]{x,y}*?.json"), r"/d/a\[1\]\{x,y\}\*\?.json");
+        assert_eq!(glob_escaped(r"/d/a\b"), r"/d/a\\b");
     }
 
     #[test]

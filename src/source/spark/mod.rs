@@ -70,6 +70,23 @@ pub struct SparkScan {
     pub rejected: u64,
     /// Rejected lines by reason, most frequent first.
     pub samples: Vec<RejectedSample>,
+    /// The files the cluster read, as it names them.
+    pub read: Vec<String>,
+}
+
+/// An input file on the cluster, as its listing gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterFile {
+    /// Where it is, as the cluster names it (`file:/data/in/a.json`,
+    /// `s3a://bucket/in/a.json`).
+    pub uri: String,
+    /// Its path relative to the input path.
+    pub rel: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its modification time, nanoseconds since the epoch (the cluster
+    /// gives microseconds).
+    pub mtime_ns: u128,
 }
 
 /// The statements that make the views the scan reads: `windowpane_lines`
@@ -115,15 +132,77 @@ fn check_field_names(fields: Fields) -> Result<()> {
     Ok(())
 }
 
-/// Runs the scan of `path` (read by the cluster) and folds its result.
-pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkScan> {
+/// Sets the session settings the scan relies on.
+fn prepare(session: &Session) -> Result<()> {
     for (key, value) in SETTINGS {
         session.set_conf(key, value)?;
     }
+    Ok(())
+}
+
+/// Runs the scan of `path` (read by the cluster) and folds its result.
+pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkScan> {
+    prepare(session)?;
     for statement in view_statements(path, opts) {
         session.execute(&statement)?;
     }
     refuse_other_formats(session, path)?;
+    let batches = session.query(&scan_query(opts.unit, opts.fields))?;
+    fold(&batches, path)
+}
+
+/// Opens a session on the server of `url` for reading `input` file by
+/// file (`update --spark`): checks the options as [`read`] does and sets
+/// the session up. Returns the session and the path the cluster reads.
+pub fn open_for_files(url: &str, input: &Path, opts: &ReadOptions) -> Result<(Session, String)> {
+    check_field_names(opts.fields)?;
+    if input.as_os_str() == crate::source::STDIN {
+        bail!("--spark cannot read standard input: the cluster reads the input, so give its path there (s3://…, hdfs://…, or a path on the server)");
+    }
+    let session = Session::open(url)?;
+    prepare(&session)?;
+    Ok((session, cluster_path(input)))
+}
+
+/// Lists the input files of `path` on the cluster with their size and
+/// modification time, reading none of them (Spark's `binaryFile` source
+/// without its `content` column), by the same name rules as the scan.
+pub fn list(session: &Session, path: &str, opts: &ReadOptions) -> Result<Vec<ClusterFile>> {
+    let [_, files] = &view_statements(path, opts)[..] else {
+        unreachable!("two views")
+    };
+    session.execute(files)?;
+    refuse_other_formats(session, path)?;
+    let batches = session.query("SELECT path, length, unix_micros(modificationTime) AS mtime FROM windowpane_files")?;
+    let mut out = Vec::new();
+    for batch in &batches {
+        let uris = strings(batch, "path")?;
+        let sizes = integers(batch, "length")?;
+        let mtimes = integers(batch, "mtime")?;
+        for ((uri, size), mtime) in uris.into_iter().zip(sizes).zip(mtimes) {
+            let Some(uri) = uri else { continue };
+            out.push(ClusterFile {
+                rel: relative(&uri, path),
+                size: size.map_or(0, |s| s.max(0) as u64),
+                mtime_ns: mtime.map_or(0, |m| m.max(0) as u128 * 1000),
+                uri,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Runs the scan of exactly the files `uris` (as [`list`] named them)
+/// under the input path `path`, and folds its result: the cluster reads
+/// these files and no other.
+pub fn scan_files(session: &Session, path: &str, uris: &[String], opts: &ReadOptions) -> Result<SparkScan> {
+    let mut options = vec![];
+    if opts.skip_corrupt {
+        options.push(("ignoreCorruptFiles", "true"));
+    }
+    session.create_file_view("windowpane_files", "binaryFile", uris, &options)?;
+    options.push(("lineSep", "\n"));
+    session.create_file_view("windowpane_lines", "text", uris, &options)?;
     let batches = session.query(&scan_query(opts.unit, opts.fields))?;
     fold(&batches, path)
 }
@@ -327,7 +406,10 @@ pub fn fold(batches: &[RecordBatch], path: &str) -> Result<SparkScan> {
                         text: text[i].clone().unwrap_or_default(),
                     });
                 }
-                Some("f") => scan.batch.files += count,
+                Some("f") => {
+                    scan.batch.files += count;
+                    scan.read.extend(name[i].clone());
+                }
                 other => bail!("the scan returned a row of unknown kind {other:?}"),
             }
         }

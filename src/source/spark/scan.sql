@@ -10,7 +10,7 @@
 -- Rows of the result, by `kind`:
 --   'm'  one per (action, minute): events, earliest and latest event second
 --   'r'  one per reason of rejection: lines, and one of them with its file
---   'f'  one: the number of input files
+--   'f'  one per input file: its path (as the cluster names it)
 -- Blank lines (only white space) are neither events nor rejected.
 WITH kept AS (
   SELECT
@@ -163,4 +163,4 @@ SELECT
 FROM checked
 GROUP BY 1, 2, 3
 UNION ALL
-SELECT 'f', NULL, NULL, count(*), NULL, NULL, NULL, NULL FROM windowpane_files
+SELECT 'f', path, NULL, 1, NULL, NULL, NULL, NULL FROM windowpane_files

@@ -17,6 +17,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Once;
 
+use super::canvas::Canvas;
 use anyhow::{anyhow, Result};
 use chrono::{DateTime, Utc};
 use plotters::coord::types::RangedCoordf64;
@@ -88,13 +89,12 @@ fn err<E: std::fmt::Display>(e: E) -> anyhow::Error {
     anyhow!("drawing a chart failed: {e}")
 }
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+type Area<'a> = DrawingArea<Canvas<'a>, Shift>;
 
 /// Draws one chart of a report: with its plan, the caption, the note on
 /// the time axis, on the area.
 type Draw = fn(&Report, &Plan, &str, &str, &Area) -> Result<()>;
-type TimeChart<'a, 'b> =
-    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedDateTime<DateTime<Utc>>, RangedCoordf64>>;
+type TimeChart<'a, 'b> = ChartContext<'a, Canvas<'b>, Cartesian2d<RangedDateTime<DateTime<Utc>>, RangedCoordf64>>;
 
 /// Epoch seconds as a chart coordinate.
 fn dt(secs: i64) -> DateTime<Utc> {
@@ -488,7 +488,7 @@ fn png(path: &Path, size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()>) ->
         pixels.clear();
         pixels.resize(size.0 as usize * size.1 as usize * 3, 255);
         {
-            let root = BitMapBackend::with_buffer(pixels, size).into_drawing_area();
+            let root = Canvas(BitMapBackend::with_buffer(pixels, size)).into_drawing_area();
             draw(&root)?;
             root.present().map_err(err)?;
         }
@@ -908,12 +908,23 @@ fn band<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, bins: &Bins, lo: &[f64], hi: 
                         )))
                         .map_err(err)?;
                 } else {
+                    // a light fill with its edges drawn: where two bands
+                    // overlap, each keeps its outline in its own colour
+                    // instead of blending into one muddy shape
                     chart
                         .draw_series(std::iter::once(Band {
                             pts,
-                            style: c.mix(0.22).filled(),
+                            style: c.mix(0.13).filled(),
                         }))
                         .map_err(err)?;
+                    for edge in [hi, lo] {
+                        chart
+                            .draw_series(LineSeries::new(
+                                (s..i).map(|k| (dt(bins.time(k) + shift), edge[k])),
+                                c.mix(0.55).stroke_width(1),
+                            ))
+                            .map_err(err)?;
+                    }
                 }
                 start = None;
             }
@@ -921,6 +932,48 @@ fn band<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, bins: &Bins, lo: &[f64], hi: 
         }
     }
     Ok(())
+}
+
+/// The first and last hours of the data when it covers them only in part
+/// (the first event after :00, the last before :59): hour start times.
+fn partial_hour_starts(bulk: &Bulk) -> Vec<i64> {
+    let mut hours = Vec::new();
+    if bulk.first.rem_euclid(HOUR) != 0 {
+        hours.push(bulk.first.div_euclid(HOUR) * HOUR);
+    }
+    let last = (bulk.last - 1).div_euclid(HOUR) * HOUR;
+    if bulk.last.rem_euclid(HOUR) != 0 && !hours.contains(&last) {
+        hours.push(last);
+    }
+    hours
+}
+
+/// Shades the hours of an hourly chart that the data covers only in part,
+/// so that a low bar or point there does not read as a collapse (the x
+/// axis says so: [`partial_note`]). Only where each hour has its own bar
+/// or point.
+fn partial_hours<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, plan: &Plan, ymax: f64) -> Result<()> {
+    if !plan.hours.raw(HOUR) {
+        return Ok(());
+    }
+    for start in partial_hour_starts(&plan.bulk) {
+        chart
+            .draw_series(std::iter::once(Rectangle::new(
+                [(dt(start), 0.0), (dt(start + HOUR), ymax)],
+                RGBColor(120, 120, 120).mix(0.14).filled(),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// What the x axis of an hourly chart adds when [`partial_hours`] shades
+/// an hour.
+fn partial_note(plan: &Plan) -> &'static str {
+    match plan.hours.raw(HOUR) && !partial_hour_starts(&plan.bulk).is_empty() {
+        true => "; shaded: an hour the data covers only in part",
+        false => "",
+    }
 }
 
 fn top(values: impl Iterator<Item = f64>) -> f64 {
@@ -952,7 +1005,7 @@ fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
         false => top(binned.iter().flat_map(|b| b.max.iter().copied())),
         true => top_of_means(binned.iter().flat_map(|b| b.mean.iter().copied())),
     };
-    let x_desc = format!("{} (UTC){x_note}", bins.label());
+    let x_desc = format!("{} (UTC){x_note}{}", bins.label(), partial_note(plan));
     let mut chart = time_chart(
         root,
         caption,
@@ -962,6 +1015,7 @@ fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
         &x_desc,
         !means,
     )?;
+    partial_hours(&mut chart, plan, ymax)?;
     for (i, (a, b)) in plan.actions.iter().zip(&binned).enumerate() {
         let c = color(i);
         if bands {
@@ -1081,7 +1135,7 @@ fn hourly_average(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &A
     let df = r.frame("hourly_average")?;
     let b = series::aggregate(&secs(df, "window_start")?, &floats(df, "average")?, bins, HOUR, span);
     let ymax = top(b.max.iter().copied()) * 1.05;
-    let x_desc = format!("{} (UTC){x_note}", bins.label());
+    let x_desc = format!("{} (UTC){x_note}{}", bins.label(), partial_note(plan));
     let mut chart = time_chart(
         root,
         caption,
@@ -1091,6 +1145,7 @@ fn hourly_average(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &A
         &x_desc,
         false,
     )?;
+    partial_hours(&mut chart, plan, ymax)?;
     let base = color(1);
     if bins.raw(HOUR) {
         chart
@@ -1218,17 +1273,70 @@ fn alert_difference(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: 
         .filter(|a| bins.index(a.window_start).is_some())
         .take(MAX_MARKS)
         .collect();
+    // alert minutes closer than a marker's width on the same side are one
+    // marker, at the largest difference, with their number beside it
+    let pixels = chart.plotting_area().get_pixel_range().0;
+    let per_pixel = (x1 - x0) as f64 / f64::from((pixels.end - pixels.start).max(1));
+    let marks = alert_marks(
+        alerts.iter().map(|a| (a.window_start, a.difference)),
+        (12.0 * per_pixel) as i64,
+    );
     chart
         .draw_series(
-            alerts
+            marks
                 .iter()
-                .map(|a| Circle::new((dt(a.window_start), a.difference as f64), 6, ALERT.stroke_width(2))),
+                .map(|m| Circle::new((dt(m.at), m.difference as f64), 6, ALERT.stroke_width(2))),
         )
         .map_err(err)?
         .label(format!("alert minutes ({})", r.figures.alerts.len()))
         .legend(|(x, y)| Circle::new((x + 10, y), 5, ALERT.stroke_width(2)));
+    chart
+        .draw_series(marks.iter().filter(|m| m.minutes > 1).map(|m| {
+            Text::new(
+                format!("×{}", m.minutes),
+                (dt(m.at + (10.0 * per_pixel) as i64), m.difference as f64),
+                ("sans-serif", 13).into_font().color(&ALERT),
+            )
+        }))
+        .map_err(err)?;
     legend(&mut chart)?;
     Ok(())
+}
+
+/// One marker of the alert chart: alert minutes drawn as one.
+#[derive(Debug, Clone, PartialEq)]
+struct AlertMark {
+    /// Where it is drawn: the minute of the largest difference.
+    at: i64,
+    /// That difference.
+    difference: i64,
+    /// How many alert minutes it stands for.
+    minutes: usize,
+}
+
+/// Groups alert minutes `(window start, difference)`, in time order, into
+/// markers: a minute joins the marker before it when it is on the same
+/// side of zero and less than `apart` seconds after that marker's last.
+fn alert_marks(alerts: impl Iterator<Item = (i64, i64)>, apart: i64) -> Vec<AlertMark> {
+    let mut marks: Vec<AlertMark> = Vec::new();
+    let mut last = i64::MIN;
+    for (t, d) in alerts {
+        match marks.last_mut() {
+            Some(m) if (m.difference > 0) == (d > 0) && t - last < apart => {
+                m.minutes += 1;
+                if d.abs() > m.difference.abs() {
+                    (m.at, m.difference) = (t, d);
+                }
+            }
+            _ => marks.push(AlertMark {
+                at: t,
+                difference: d,
+                minutes: 1,
+            }),
+        }
+        last = t;
+    }
+    marks
 }
 
 /// Draws the stream's chart: each trigger's duration, the number of state
@@ -1315,6 +1423,34 @@ fn trigger_panels(rows: &[TriggerRow], root: &Area) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn alert_minutes_close_together_on_one_side_are_one_marker() {
+        let alerts = [(0, 25), (60, 30), (120, 22), (180, -24), (10_000, 21), (10_060, 23)];
+        let marks = alert_marks(alerts.into_iter(), 600);
+        assert_eq!(
+            marks,
+            vec![
+                AlertMark {
+                    at: 60,
+                    difference: 30,
+                    minutes: 3
+                },
+                AlertMark {
+                    at: 180,
+                    difference: -24,
+                    minutes: 1
+                },
+                AlertMark {
+                    at: 10_060,
+                    difference: 23,
+                    minutes: 2
+                },
+            ]
+        );
+        // far apart, or a scale where a minute is wider than a marker: one each
+        assert_eq!(alert_marks(alerts.into_iter(), 0).len(), 6);
+    }
 
     /// The palette and indices worked out the plain way: every colour
     /// counted, the 256 most frequent kept (ties by colour), any other

@@ -1,6 +1,7 @@
 //! Everything a person or a program reads: terminal tables, the summary,
 //! CSV tables, charts, the HTML page and the report folder that holds them.
 
+pub mod canvas;
 pub mod charts;
 pub mod csv;
 pub mod digest;

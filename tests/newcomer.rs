@@ -404,13 +404,44 @@ fn manual_pages_are_roff_and_man_reads_them() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     pages.sort();
-    for expected in [
-        "windowpane.1",
-        "windowpane-batch.1",
-        "windowpane-sql.1",
-        "windowpane-stream.1",
-    ] {
-        assert!(pages.contains(&expected.to_string()), "{pages:?}");
+    // a page per command, none for `help`
+    assert_eq!(
+        pages,
+        [
+            "windowpane-batch.1",
+            "windowpane-completions.1",
+            "windowpane-generate.1",
+            "windowpane-man.1",
+            "windowpane-sql.1",
+            "windowpane-stream.1",
+            "windowpane-update.1",
+            "windowpane.1"
+        ]
+    );
+    // the synopsis names each option's value; tables are not filled
+    let sql = fs::read_to_string(dir.path().join("windowpane-sql.1")).unwrap();
+    assert!(sql.contains("[\\fB\\-\\-format\\fR \\fIFORMAT\\fR]"), "{sql}");
+    assert!(sql.contains(".nh\n") && sql.contains(".nf\n"), "{sql}");
+    // in a man1 folder man does not search, the way to make it search it
+    let man1 = dir.path().join("share/man/man1");
+    if std::process::Command::new("manpath").output().is_ok() {
+        let out = windowpane()
+            .args(["man", "--out-dir"])
+            .arg(&man1)
+            .env("MANPATH", "/usr/share/man")
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("export MANPATH="), "{said}");
+        let root = dir.path().join("share/man").canonicalize().unwrap();
+        let out = windowpane()
+            .args(["man", "--out-dir"])
+            .arg(&man1)
+            .env("MANPATH", format!("{}:/usr/share/man", root.display()))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(said.contains("man windowpane now shows them"), "{said}");
     }
     // `man -l` renders it, where man is installed
     let man = std::process::Command::new("man")

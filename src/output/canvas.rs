@@ -160,6 +160,40 @@ mod tests {
         columns.windows(2).map(|w| w[1] - w[0] - 1).max().unwrap_or(0)
     }
 
+    /// The first column with ink of `text` drawn on a chart's canvas at
+    /// x = 10 with `size` pixels, as the charts draw a tick label.
+    fn first_ink_drawn(text: &str, size: u32) -> i32 {
+        use plotters::prelude::*;
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
+        let (w, h) = (200u32, 40u32);
+        let mut pixels = vec![255u8; (w * h * 3) as usize];
+        {
+            let area = Canvas(BitMapBackend::with_buffer(&mut pixels, (w, h))).into_drawing_area();
+            let style = ("sans-serif", size).into_font().color(&BLACK);
+            area.draw_text(text, &style, (10, 10)).unwrap();
+            area.present().unwrap();
+        }
+        (0..w as i32)
+            .find(|&x| (0..h as usize).any(|y| pixels[(y * w as usize + x as usize) * 3] < 128))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_drawn_one_starts_at_its_side_bearing() {
+        // plotters' own drawing puts the ink of `1` at the pen (column 10),
+        // its bearing left out, which leaves the gap after it
+        for size in [15, 20, 30] {
+            let font = font().as_scaled(size as f32);
+            let bearing = font.h_side_bearing(font.glyph_id('1'));
+            assert!(bearing >= 1.0, "{size}: {bearing}");
+            let first = first_ink_drawn("1", size);
+            assert!(
+                (first - 10 - bearing.floor() as i32).abs() <= 1 && first > 10,
+                "{size}: ink from {first}, bearing {bearing}"
+            );
+        }
+    }
+
     #[test]
     fn a_one_sits_between_its_neighbours_as_other_digits_do() {
         // a `1` placed without its side bearing leaves a gap of several

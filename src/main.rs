@@ -3,7 +3,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = windowpane::Cli::parse();
+    let cli = match windowpane::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => {
+            // a usage error in the style of every other error, followed by
+            // clap's usage lines and hint
+            let text = e.render().to_string();
+            eprint!("windowpane: error: {}", text.strip_prefix("error: ").unwrap_or(&text));
+            return ExitCode::from(2);
+        }
+    };
     match windowpane::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

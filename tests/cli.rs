@@ -497,3 +497,18 @@ fn many_actions_get_the_busiest_columns_and_one_of_the_others_in_the_terminal() 
     assert!(!all.contains("busiest of 30"), "{all}");
     assert!(all.contains("│ A30"), "{all}");
 }
+
+/// A usage error reads like every other error: `windowpane: error: …`,
+/// then the usage line and the hint, exit status 2; help is not an error.
+#[test]
+fn usage_errors_are_in_the_style_of_every_error() {
+    let out = windowpane().args(["batch", "--nope"]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.starts_with("windowpane: error: unexpected argument '--nope' found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Usage: windowpane batch"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    windowpane().args(["batch", "--help"]).assert().success();
+}

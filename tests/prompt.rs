@@ -18,10 +18,15 @@ struct Session {
 
 impl Session {
     fn start(state: &std::path::Path, cwd: &std::path::Path) -> Session {
-        let exe = assert_cmd::cargo::cargo_bin("windowpane");
         // a terminal of 120 columns, as a person would have
+        Session::start_sized(state, cwd, 40)
+    }
+
+    /// The prompt on a terminal of 120 columns and `rows` lines.
+    fn start_sized(state: &std::path::Path, cwd: &std::path::Path, rows: u16) -> Session {
+        let exe = assert_cmd::cargo::cargo_bin("windowpane");
         let command = format!(
-            "stty cols 120 rows 40; exec '{}' sql '{}'",
+            "stty cols 120 rows {rows}; exec '{}' sql '{}'",
             exe.display(),
             case("seedlike").join("input").display()
         );
@@ -274,4 +279,19 @@ fn a_terminal_without_a_size_gets_tables_80_columns_wide() {
         .expect("`script` (util-linux) runs the command on a pseudo-terminal");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("│ events │") && text.contains("│ 100000 │"), "{text}");
+}
+
+/// A result fits the terminal: on 24 lines a long table shows 16 rows,
+/// so that its header stays on the screen; `.maxrows` still decides.
+#[test]
+fn a_long_result_fits_a_24_line_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Session::start_sized(dir.path(), dir.path(), 24);
+    s.wait_for("sql> ", 1);
+    s.line("select * from minute_counts;");
+    s.wait_for("6,106 rows, 16 shown", 1);
+    s.line(".maxrows 30");
+    s.line("select * from minute_counts;");
+    s.wait_for("6,106 rows, 30 shown", 1);
+    s.quit();
 }

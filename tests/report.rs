@@ -195,3 +195,28 @@ fn a_far_event_is_left_out_of_the_charts_and_counted() {
     assert!(html.contains("Events per minute, per action (per hour: the range as a band, the mean as a line)"));
     assert!(report.join("charts/recent_minutes.png").is_file());
 }
+
+/// The page's title: the input as given, "standard input" for `-`, or
+/// `--title`, escaped like every value.
+#[test]
+fn the_page_is_titled_by_the_input_or_by_title() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("a.json");
+    fs::write(&input, events(30)).unwrap();
+    let from_stdin = dir.path().join("stdin");
+    windowpane()
+        .args(["batch", "-", "--report"])
+        .arg(&from_stdin)
+        .write_stdin(events(30))
+        .assert()
+        .success();
+    let page = fs::read_to_string(from_stdin.join("index.html")).unwrap();
+    assert!(page.contains("<h1>windowpane report: standard input</h1>"), "{page}");
+    let titled = dir.path().join("titled");
+    batch(&input, &titled, &["--title", "Door sensors <July>"]);
+    let page = fs::read_to_string(titled.join("index.html")).unwrap();
+    assert!(page.contains("<title>windowpane · Door sensors &lt;July&gt;</title>"));
+    assert!(page.contains("<h1>windowpane report: Door sensors &lt;July&gt;</h1>"));
+    // the input is still named where the page says what it was made from
+    assert!(page.contains("a.json"));
+}

@@ -28,6 +28,10 @@ pub struct ReportArgs {
     /// Show every hour in the hourly table, not only the first and last.
     #[arg(long)]
     pub all: bool,
+    /// The report page's title [default: the input as given; "standard
+    /// input" for -].
+    #[arg(long, value_name = "TEXT")]
+    pub title: Option<String>,
 }
 
 impl ReportArgs {

@@ -110,6 +110,7 @@ pub fn run(args: &Args) -> Result<()> {
     };
     let settings = output::ReportSettings {
         table_format: args.report.table_format,
+        title: args.report.title.clone(),
         live: None,
         ..Default::default()
     };

@@ -74,9 +74,11 @@ pub struct Args {
     /// NDJSON (one row object per line).
     #[arg(long, value_enum, default_value_t = FrameFormat::Table)]
     pub format: FrameFormat,
-    /// Rows a table shows at most, half from the start and half from the end (0: all).
-    #[arg(long, default_value_t = 40, value_name = "N")]
-    pub max_rows: usize,
+    /// Rows a table shows at most, half from the start and half from the end
+    /// (0: all) [default: 40; at the prompt, as many as fit the terminal
+    /// with the table's header, up to 40].
+    #[arg(long, value_name = "N")]
+    pub max_rows: Option<usize>,
     /// The order in which files are taken.
     #[arg(long, value_enum, default_value_t = FileOrder::Name)]
     pub order: FileOrder,
@@ -173,6 +175,27 @@ impl Args {
     }
 }
 
+/// Rows a table shows when `--max-rows` is not given.
+const DEFAULT_ROWS: usize = 40;
+
+impl Args {
+    /// Rows a printed table shows at most.
+    fn rows(&self) -> usize {
+        self.max_rows.unwrap_or(DEFAULT_ROWS)
+    }
+
+    /// Rows a table shows at the prompt: `--max-rows`, else as many as
+    /// fit the terminal with the table's borders, header and row count
+    /// and the next prompt (seven lines), from 4 up to 40.
+    fn prompt_rows(&self) -> usize {
+        self.max_rows
+            .unwrap_or_else(|| match ratatui::crossterm::terminal::size() {
+                Ok((_, height)) if height > 0 => usize::from(height).saturating_sub(8).clamp(4, DEFAULT_ROWS),
+                _ => DEFAULT_ROWS,
+            })
+    }
+}
+
 /// Runs the command.
 pub fn run(args: &Args) -> Result<()> {
     let (mut arguments, statements) = args.resolve()?;
@@ -192,9 +215,9 @@ pub fn run(args: &Args) -> Result<()> {
         let mut session = Session::new(figures, Vec::new(), Vec::new())?.with_read(&args.read.options(false));
         let input = PathBuf::from(arguments.join(" "));
         return match statements {
-            Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows, &mut seen),
+            Statements::Script(text) => run_script(&mut session, &text, args.format, args.rows(), &mut seen),
             Statements::Prompt => {
-                Prompt::new(args.format, args.max_rows).run(&mut session, &input, scan.batch.counts.events())
+                Prompt::new(args.format, args.prompt_rows()).run(&mut session, &input, scan.batch.counts.events())
             }
         };
     }
@@ -228,8 +251,8 @@ pub fn run(args: &Args) -> Result<()> {
     let events = batch.counts.events();
     let mut session = Session::new(figures, batch.rejected, files)?.with_read(&args.read.options(false));
     match statements {
-        Statements::Script(text) => run_script(&mut session, &text, args.format, args.max_rows, &mut seen),
-        Statements::Prompt => Prompt::new(args.format, args.max_rows).run(&mut session, &input, events),
+        Statements::Script(text) => run_script(&mut session, &text, args.format, args.rows(), &mut seen),
+        Statements::Prompt => Prompt::new(args.format, args.prompt_rows()).run(&mut session, &input, events),
     }
 }
 
@@ -278,7 +301,7 @@ fn run_checkpoint(args: &Args, dir: &Path, statements: Statements, seen: &mut Se
                 *session = new;
                 Ok(heading)
             };
-            return Prompt::new(args.format, args.max_rows)
+            return Prompt::new(args.format, args.prompt_rows())
                 .with_reload(&reload)
                 .run(&mut session, dir, events);
         }
@@ -295,7 +318,7 @@ fn run_checkpoint(args: &Args, dir: &Path, statements: Statements, seen: &mut Se
                 } else {
                     eprintln!("{heading}");
                 }
-                run_script(&mut session, &text, args.format, args.max_rows, seen)?;
+                run_script(&mut session, &text, args.format, args.rows(), seen)?;
             }
             // once running, a read that fails (a stream started over
             // meanwhile) is said and tried again at the next period

@@ -385,6 +385,7 @@ fn publish(args: &Args, stream: &Stream, dir: Option<&Path>, running: Option<boo
         true,
         &output::ReportSettings {
             table_format: args.report.table_format,
+            title: args.report.title.clone(),
             live: running.map(|running| output::report::LiveStatus {
                 updated: chrono::Utc::now(),
                 running,

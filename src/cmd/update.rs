@@ -113,6 +113,7 @@ pub fn run(args: &Args) -> Result<()> {
     );
     let settings = output::ReportSettings {
         table_format: args.report.table_format,
+        title: args.report.title.clone(),
         live: None,
         reuse: None,
         prefetch,

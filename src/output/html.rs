@@ -417,7 +417,11 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
 
 /// The page's head and title, and whether it is live.
 fn head(out: &mut String, r: &Report) {
-    let title = escape(r.title);
+    let title = match (r.heading, r.title) {
+        (Some(heading), _) => visible(heading),
+        (None, "-") => "standard input".to_string(),
+        (None, input) => visible(input),
+    };
     let refresh = match &r.live {
         Some(l) if l.running => format!("<meta http-equiv=\"refresh\" content=\"{REFRESH}\">\n"),
         _ => String::new(),
@@ -736,6 +740,7 @@ mod tests {
         let summary = super::super::summary::Summary::new(&input, batch.counts.time_range(), &figures);
         let report = Report {
             title: "events",
+            heading: None,
             summary: &summary,
             figures: &figures,
             rejected: &batch.rejected,

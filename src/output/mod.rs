@@ -58,6 +58,8 @@ pub struct ReportSettings {
     /// The checkpoint's report ledger and chart digest, read ahead while
     /// the triggers ran (`update`).
     pub prefetch: Option<std::sync::Arc<reuse::Prefetch>>,
+    /// The page's title (`--title`), when not the input's name.
+    pub title: Option<String>,
 }
 
 /// The end of a run, shared by `batch` and `stream`: writes the report
@@ -79,6 +81,7 @@ pub fn publish_with(
     if let Some(dir) = report_dir {
         let report = report::Report {
             title: run.title,
+            heading: settings.title.as_deref(),
             summary: &summary,
             figures: run.figures,
             rejected: run.rejected,

@@ -41,6 +41,8 @@ pub fn run_time() -> DateTime<Utc> {
 pub struct Report<'a> {
     /// What the report is about (the input's name).
     pub title: &'a str,
+    /// The page's title when another than the input's name (`--title`).
+    pub heading: Option<&'a str>,
     /// The headline figures.
     pub summary: &'a Summary,
     /// Every figure.

@@ -1313,6 +1313,7 @@ mod tests {
         );
         let reused = TABLES.iter().map(|t| splice.reuses(t)).collect();
         let r = Report {
+            heading: None,
             title: "t",
             summary: &summary,
             figures: &figures,

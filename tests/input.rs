@@ -731,40 +731,11 @@ fn write_parquet(path: &Path, mut df: polars::prelude::DataFrame) {
 
 #[test]
 fn parquet_copies_give_the_figures_of_the_json_folder() {
-    use polars::prelude::*;
     let out = tempfile::tempdir().unwrap();
     for case in ["messy", "seedlike"] {
         let expected = all_figures(&fixture(case), &[], &[]);
-        // one Parquet file per input file, in a partition folder as Spark
-        // writes them, with its _SUCCESS and .crc files beside
         let dir = out.path().join(format!("{case}-parquet"));
-        let part = dir.join("dt=2016-07-26");
-        fs::create_dir_all(&part).unwrap();
-        fs::write(dir.join("_SUCCESS"), "").unwrap();
-        for (n, file) in sorted_files(&fixture(case)).iter().enumerate() {
-            let text = String::from_utf8_lossy(&decompressed(file)).into_owned();
-            let (mut times, mut actions): (Vec<Option<String>>, Vec<Option<String>>) = (Vec::new(), Vec::new());
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                let cell = |v: Option<&Value>| match v {
-                    None | Some(Value::Null) => None,
-                    Some(Value::String(s)) => Some(s.clone()),
-                    Some(other) => Some(other.to_string()),
-                };
-                match serde_json::from_str::<Value>(line) {
-                    Ok(Value::Object(m)) => {
-                        times.push(cell(m.get("time")));
-                        actions.push(cell(m.get("action")));
-                    }
-                    _ => {
-                        times.push(Some(line.to_string()));
-                        actions.push(None);
-                    }
-                }
-            }
-            let name = format!("part-{n:05}-c000.snappy.parquet");
-            write_parquet(&part.join(&name), df!("time" => times, "action" => actions).unwrap());
-            fs::write(part.join(format!(".{name}.crc")), "crc").unwrap();
-        }
+        crate::util::parquet_copy(&fixture(case), &dir);
         assert_eq!(all_figures(&dir, &[], &[]), expected, "{case} as Parquet");
     }
 }

@@ -400,6 +400,123 @@ fn options_the_cluster_cannot_honour_are_refused_before_connecting() {
     assert!(stderr.contains("--strict cannot be used with --spark"), "{stderr}");
 }
 
+/// Parquet on the cluster: the conformance case written as Parquet (text
+/// columns, Spark's layout with `_SUCCESS` and `.crc` files) gives the
+/// tables of its JSON folder; typed columns (timestamps, integers,
+/// booleans) give the local run's tables; `update --spark` takes Parquet
+/// dumps beside JSON ones.
+#[test]
+fn parquet_files_are_read_on_the_cluster_with_the_local_rules() {
+    use polars::prelude::*;
+    let Some((url, _guard)) = server() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("messy-parquet");
+    crate::util::parquet_copy(&fixture("messy"), &copy);
+    // Hadoop's local file system checks a file against its .crc file: the
+    // copy's stand-ins (not real checksums) would fail that check
+    for entry in fs::read_dir(copy.join("dt=2016-07-26")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "crc") {
+            fs::remove_file(path).unwrap();
+        }
+    }
+    same_report(&url, &copy, &[], &fixture("messy"), &[]);
+    // typed columns, each kind in a folder of its own (the cluster reads a
+    // folder's files with one schema)
+    let write = |path: &Path, mut df: DataFrame| {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        ParquetWriter::new(fs::File::create(path).unwrap())
+            .finish(&mut df)
+            .unwrap();
+    };
+    let seconds = [
+        Some(1_469_501_100i64),
+        Some(1_469_501_161),
+        None,
+        Some(1_469_504_700),
+        Some(-5),
+    ];
+    let stamps = Series::new("ts".into(), seconds.map(|s| s.map(|s| s * 1000)))
+        .cast(&DataType::Datetime(
+            TimeUnit::Milliseconds,
+            Some(polars::prelude::TimeZone::UTC),
+        ))
+        .unwrap();
+    let typed = dir.path().join("typed");
+    write(
+        &typed.join("stamps/a.parquet"),
+        DataFrame::new(
+            5,
+            vec![
+                stamps.into(),
+                Series::new("kind".into(), [Some(true), Some(false), Some(true), None, Some(true)]).into(),
+            ],
+        )
+        .unwrap(),
+    );
+    write(
+        &typed.join("integers/a.parquet"),
+        df!("ts" => seconds, "kind" => [Some(404i64), Some(200), Some(404), Some(500), None]).unwrap(),
+    );
+    for kind in ["stamps", "integers"] {
+        let input = typed.join(kind);
+        let fields = ["--time-field", "ts", "--action-field", "kind"];
+        same_report(&url, &input, &fields, &input, &fields);
+    }
+    // files that give a column different types: refused in one sentence,
+    // where reading them with one type would reject every row of the others
+    let clash = typed.join("clash");
+    fs::create_dir_all(&clash).unwrap();
+    fs::copy(typed.join("stamps/a.parquet"), clash.join("a.parquet")).unwrap();
+    fs::copy(typed.join("integers/a.parquet"), clash.join("b.parquet")).unwrap();
+    let out = windowpane()
+        .arg("batch")
+        .arg(&clash)
+        .args([
+            "--no-report",
+            "--time-field",
+            "ts",
+            "--action-field",
+            "kind",
+            "--spark",
+            &url,
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("do not all give a column the same type"), "{stderr}");
+    // update --spark over Parquet and JSON dumps
+    let mixed = dir.path().join("mixed");
+    fs::create_dir_all(&mixed).unwrap();
+    let parts: Vec<PathBuf> = fs::read_dir(copy.join("dt=2016-07-26"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    fs::copy(&parts[0], mixed.join("a.parquet")).unwrap();
+    fs::copy(fixture("seedlike").join("file-0.json"), mixed.join("b.json")).unwrap();
+    let report = dir.path().join("report");
+    update_on_cluster(&url, &mixed, &report);
+    fs::copy(&parts[1], mixed.join("c.parquet")).unwrap();
+    let out = update_on_cluster(&url, &mixed, &report);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("(1 new file, 2 read before)"));
+    let local = dir.path().join("local");
+    windowpane()
+        .arg("batch")
+        .arg(&mixed)
+        .arg("--report")
+        .arg(&local)
+        .assert()
+        .success();
+    let cluster = tables(&report);
+    for (name, bytes) in &tables(&local) {
+        assert!(
+            bytes == &cluster[name],
+            "tables/{name} differs between batch and update --spark"
+        );
+    }
+}
+
 #[test]
 fn a_folder_with_files_the_cluster_does_not_read_is_refused() {
     let Some((url, _guard)) = server() else { return };

@@ -29,3 +29,45 @@ pub fn decompressed(path: &std::path::Path) -> Vec<u8> {
         data
     }
 }
+
+/// Writes a copy of the JSON files of `from` as Parquet into `dir`: one
+/// file per input file, in a partition folder as Spark writes them, with
+/// its `_SUCCESS` and `.crc` files beside. Each line is a row of the text
+/// columns `time` and `action` (a number as its JSON text); a line that is
+/// not an object keeps its text as the time and no action.
+pub fn parquet_copy(from: &std::path::Path, dir: &std::path::Path) {
+    use polars::prelude::*;
+    use serde_json::Value;
+    let part = dir.join("dt=2016-07-26");
+    std::fs::create_dir_all(&part).unwrap();
+    std::fs::write(dir.join("_SUCCESS"), "").unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(from).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for (n, file) in files.iter().enumerate() {
+        let text = String::from_utf8_lossy(&decompressed(file)).into_owned();
+        let (mut times, mut actions): (Vec<Option<String>>, Vec<Option<String>>) = (Vec::new(), Vec::new());
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let cell = |v: Option<&Value>| match v {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => Some(other.to_string()),
+            };
+            match serde_json::from_str::<Value>(line) {
+                Ok(Value::Object(m)) => {
+                    times.push(cell(m.get("time")));
+                    actions.push(cell(m.get("action")));
+                }
+                _ => {
+                    times.push(Some(line.to_string()));
+                    actions.push(None);
+                }
+            }
+        }
+        let name = format!("part-{n:05}-c000.snappy.parquet");
+        let mut df = df!("time" => times, "action" => actions).unwrap();
+        ParquetWriter::new(std::fs::File::create(part.join(&name)).unwrap())
+            .finish(&mut df)
+            .unwrap();
+        std::fs::write(part.join(format!(".{name}.crc")), "crc").unwrap();
+    }
+}

@@ -70,6 +70,14 @@ fn explain(e: &SparkError, url: &str) -> Option<String> {
         }
         _ => {}
     }
+    if class.contains("PARQUET_COLUMN_DATA_TYPE_MISMATCH") || class.starts_with("CANNOT_MERGE_SCHEMAS") {
+        return Some(
+            "the Parquet files of the input do not all give a column the same type (one has a timestamp, another an \
+             integer, say): the cluster reads them with one type per column; write them with one, or run without \
+             --spark (this machine reads each file with its own)"
+                .into(),
+        );
+    }
     if class.starts_with("PATH_NOT_FOUND") {
         // the parameters come as JSON inside the error's details
         let path = e

@@ -9,6 +9,9 @@
 //! read from them, so every figure, table, chart and report is made by the
 //! same code.
 //!
+//! Parquet files (`*.parquet`) are read there too, with a query written
+//! for the types of their two columns; CSV and TSV files are not yet.
+//!
 //! What differs from a local read: rejected lines are counted, not listed
 //! line by line (a sample per reason names its file); Spark's file sources
 //! leave out empty plain files (an empty `.gz` file still counts); a byte
@@ -31,20 +34,37 @@ use crate::state::MinuteCounts;
 use client::sql_string;
 pub use client::{display_url, Session};
 
-/// The scan's query; `{{UNIT}}` is replaced by the units per second of
-/// integer times. It reads the views of [`view_statements`].
-pub const SCAN_SQL: &str = include_str!("scan.sql");
+/// The head of the scan of JSON lines: the views of [`view_statements`]
+/// taken apart up to the rows [`SCAN_TAIL`] reads.
+pub const SCAN_JSON: &str = include_str!("scan_json.sql");
+/// The head of the scan of Parquet files, with the expressions of their
+/// column types to fill in (see [`parquet_query`]).
+pub const SCAN_PARQUET: &str = include_str!("scan_parquet.sql");
+/// The part both scans share: times read, rows judged, counts folded by
+/// action and minute. `{{UNIT}}` is the units per second of integer times.
+pub const SCAN_TAIL: &str = include_str!("scan_tail.sql");
 
-/// The file names that are inputs (as [`crate::source::is_input_name`]); Spark
+/// The names of JSON inputs (as [`crate::source::is_input_name`]); Spark
 /// leaves out hidden and `_`-prefixed names itself.
 const INPUT_NAMES: &str = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz}";
+/// The names of Parquet inputs.
+const PARQUET_NAMES: &str = "*.parquet";
+/// The names of every input the cluster reads: JSON and Parquet.
+const LISTED_NAMES: &str = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz,parquet}";
+
+/// True for a file the cluster reads as Parquet.
+fn is_parquet(uri: &str) -> bool {
+    uri.ends_with(".parquet")
+}
 
 /// Session settings the scan relies on: invalid dates give NULL instead of
 /// an error, and an object's repeated key takes its last value, as the
 /// local reader does.
-const SETTINGS: [(&str, &str); 2] = [
+const SETTINGS: [(&str, &str); 3] = [
     ("spark.sql.ansi.enabled", "false"),
     ("spark.sql.variant.allowDuplicateKeys", "true"),
+    // a Parquet timestamp without a time zone is taken as UTC
+    ("spark.sql.session.timeZone", "UTC"),
 ];
 
 /// Rejected lines of one reason, as the cluster counted them.
@@ -89,34 +109,151 @@ pub struct ClusterFile {
     pub mtime_ns: u128,
 }
 
-/// The statements that make the views the scan reads: `windowpane_lines`
-/// (one row per line of the input files) and `windowpane_files` (one row
-/// per input file, its content not read).
-pub fn view_statements(path: &str, opts: &ReadOptions) -> Vec<String> {
+/// The options of a view over the files named `names` in every folder of
+/// `path`.
+fn file_options(path: &str, names: &str, opts: &ReadOptions) -> String {
     let mut options = format!(
         "path {}, recursiveFileLookup 'true', pathGlobFilter {}",
         sql_string(path),
-        sql_string(INPUT_NAMES)
+        sql_string(names)
     );
     if opts.skip_corrupt {
         options.push_str(", ignoreCorruptFiles 'true'");
     }
+    options
+}
+
+/// The statements that make the views the scan of JSON lines reads:
+/// `windowpane_lines` (one row per line of the input files) and
+/// `windowpane_files` (one row per input file, its content not read).
+pub fn view_statements(path: &str, opts: &ReadOptions) -> Vec<String> {
+    let options = file_options(path, INPUT_NAMES, opts);
     vec![
         format!("CREATE OR REPLACE TEMPORARY VIEW windowpane_lines USING text OPTIONS ({options}, lineSep '\\n')"),
         format!("CREATE OR REPLACE TEMPORARY VIEW windowpane_files USING binaryFile OPTIONS ({options})"),
     ]
 }
 
-/// The scan query for integer times in `unit` and the event's `fields`.
-pub fn scan_query(unit: TimeUnit, fields: Fields) -> String {
-    let path = |p: &[&str]| format!("$.{}", p.join("."));
-    SCAN_SQL
+/// `head` and the shared tail as one query, reading the files of the
+/// view `files`, with the unit and the fields' names filled in.
+fn whole_query(head: &str, files: &str, unit: TimeUnit, fields: Fields) -> String {
+    format!("{head}{SCAN_TAIL}")
+        .replace("{{FILES}}", files)
         .replace("{{UNIT}}", &unit.per_second().to_string())
-        .replace("{{CANONICAL}}", if fields.is_default() { "true" } else { "false" })
-        .replace("{{TIME_PATH}}", &path(fields.time))
-        .replace("{{ACTION_PATH}}", &path(fields.action))
         .replace("{{TIME_NAME}}", &fields.time_name())
         .replace("{{ACTION_NAME}}", &fields.action_name())
+}
+
+/// The scan query of JSON lines for integer times in `unit` and the
+/// event's `fields`.
+pub fn scan_query(unit: TimeUnit, fields: Fields) -> String {
+    let path = |p: &[&str]| format!("$.{}", p.join("."));
+    let head = SCAN_JSON
+        .replace("{{CANONICAL}}", if fields.is_default() { "true" } else { "false" })
+        .replace("{{TIME_PATH}}", &path(fields.time))
+        .replace("{{ACTION_PATH}}", &path(fields.action));
+    whole_query(&head, "windowpane_files", unit, fields)
+}
+
+/// A column name as a Spark SQL identifier.
+fn column(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// The scan query of Parquet files whose time column is of the Spark type
+/// `time_type` and whose action column of `action_type` (as `DESCRIBE`
+/// names them); an action column of another type than text, an integer
+/// or a boolean is refused, as the local reader refuses it.
+pub fn parquet_query(unit: TimeUnit, fields: Fields, time_type: &str, action_type: &str) -> Result<String> {
+    let (time_name, action_name) = (fields.time_name(), fields.action_name());
+    let integer = |t: &str| {
+        matches!(t, "tinyint" | "smallint" | "int" | "bigint") || (t.starts_with("decimal(") && t.ends_with(",0)"))
+    };
+    let expected = "expected a timestamp, an integer or a string column";
+    let null = "CAST(NULL AS BIGINT)".to_string();
+    let (mut secs, mut int, mut frac, mut text) = (
+        null.clone(),
+        null.clone(),
+        "CAST(NULL AS DOUBLE)".to_string(),
+        "CAST(NULL AS STRING)".to_string(),
+    );
+    let mut type_reason = "CAST(NULL AS STRING)".to_string();
+    // numbers as JSON writes them; integers of up to 18 digits exactly
+    let whole = r"'^-?(0|[1-9][0-9]{0,17})\\z'";
+    let number = r"'^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?\\z'";
+    match time_type {
+        "timestamp" | "timestamp_ntz" => {
+            let micros = match time_type {
+                "timestamp" => "unix_micros(tv)",
+                _ => "unix_micros(CAST(tv AS TIMESTAMP))",
+            };
+            secs = format!("({micros} - pmod({micros}, 1000000)) div 1000000");
+        }
+        t if integer(t) => int = "bigint(tv)".into(),
+        "string" => {
+            int = format!("CASE WHEN tv RLIKE {whole} THEN bigint(tv) END");
+            frac = format!("CASE WHEN tv RLIKE {number} AND NOT tv RLIKE {whole} THEN double(tv) END");
+            text = format!("CASE WHEN NOT tv RLIKE {number} THEN tv END");
+        }
+        "date" => type_reason = sql_string(&format!("`{time_name}` is a date, without a time of day; {expected}")),
+        "float" | "double" => {
+            type_reason = sql_string(&format!("`{time_name}` is a floating-point column; {expected}"))
+        }
+        other => type_reason = sql_string(&format!("`{time_name}` is of type {other}; {expected}")),
+    }
+    let action = match action_type {
+        "string" => "av".to_string(),
+        "boolean" => "string(av)".to_string(),
+        t if integer(t) => "string(av)".to_string(),
+        other => bail!(
+            "the column {action_name:?} of the Parquet files is of type {other}; expected a string, a categorical, an integer or a boolean"
+        ),
+    };
+    let head = SCAN_PARQUET
+        .replace("{{TIME_COLUMN}}", &column(&time_name))
+        .replace("{{ACTION_COLUMN}}", &column(&action_name))
+        .replace("{{TIME_KEY}}", &sql_string(&time_name))
+        .replace("{{ACTION_KEY}}", &sql_string(&action_name))
+        .replace("{{TIME_SECS}}", &secs)
+        .replace("{{TIME_INT}}", &int)
+        .replace("{{TIME_FRAC}}", &frac)
+        .replace("{{TIME_TEXT}}", &text)
+        .replace("{{TIME_TYPE_REASON}}", &type_reason)
+        .replace("{{ACTION}}", &action);
+    Ok(whole_query(&head, "windowpane_parquet_files", unit, fields))
+}
+
+/// The types of the time and action columns of the view
+/// `windowpane_parquet`, as Spark names them; a missing column is refused
+/// with the columns the files have.
+fn parquet_types(session: &Session, path: &str, fields: Fields) -> Result<(String, String)> {
+    let batches = session.query("DESCRIBE windowpane_parquet")?;
+    let mut columns = Vec::new();
+    for batch in &batches {
+        let names = strings(batch, "col_name")?;
+        let types = strings(batch, "data_type")?;
+        columns.extend(names.into_iter().zip(types).filter_map(|(n, t)| Some((n?, t?))));
+    }
+    let type_of = |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone());
+    let (time_name, action_name) = (fields.time_name(), fields.action_name());
+    match (type_of(&time_name), type_of(&action_name)) {
+        (Some(t), Some(a)) => Ok((t, a)),
+        (t, _) => {
+            let missing = if t.is_none() { &time_name } else { &action_name };
+            let names: Vec<String> = columns.iter().map(|(n, _)| format!("{n:?}")).collect();
+            bail!(
+                "the Parquet files of {path} have no column {missing:?}: their columns are {}; give the columns with --time-field and --action-field",
+                names.join(", ")
+            )
+        }
+    }
+}
+
+/// Runs the scan of the Parquet files of the view `windowpane_parquet`
+/// (and `windowpane_parquet_files`).
+fn scan_parquet(session: &Session, path: &str, opts: &ReadOptions) -> Result<Vec<RecordBatch>> {
+    let (time_type, action_type) = parquet_types(session, path, opts.fields)?;
+    session.query(&parquet_query(opts.unit, opts.fields, &time_type, &action_type)?)
 }
 
 /// Refuses field names the cluster's JSON paths cannot hold as written.
@@ -146,8 +283,20 @@ pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkSc
     for statement in view_statements(path, opts) {
         session.execute(&statement)?;
     }
-    refuse_other_formats(session, path)?;
-    let batches = session.query(&scan_query(opts.unit, opts.fields))?;
+    let parquet_files = refuse_other_formats(session, path)?;
+    let mut batches = session.query(&scan_query(opts.unit, opts.fields))?;
+    if parquet_files > 0 {
+        let options = file_options(path, PARQUET_NAMES, opts);
+        // every file's schema is read and merged: files that give a column
+        // different types are refused rather than read with one of them
+        session.execute(&format!(
+            "CREATE OR REPLACE TEMPORARY VIEW windowpane_parquet USING parquet OPTIONS ({options}, mergeSchema 'true')"
+        ))?;
+        session.execute(&format!(
+            "CREATE OR REPLACE TEMPORARY VIEW windowpane_parquet_files USING binaryFile OPTIONS ({options})"
+        ))?;
+        batches.extend(scan_parquet(session, path, opts)?);
+    }
     fold(&batches, path)
 }
 
@@ -168,10 +317,10 @@ pub fn open_for_files(url: &str, input: &Path, opts: &ReadOptions) -> Result<(Se
 /// modification time, reading none of them (Spark's `binaryFile` source
 /// without its `content` column), by the same name rules as the scan.
 pub fn list(session: &Session, path: &str, opts: &ReadOptions) -> Result<Vec<ClusterFile>> {
-    let [_, files] = &view_statements(path, opts)[..] else {
-        unreachable!("two views")
-    };
-    session.execute(files)?;
+    session.execute(&format!(
+        "CREATE OR REPLACE TEMPORARY VIEW windowpane_files USING binaryFile OPTIONS ({})",
+        file_options(path, LISTED_NAMES, opts)
+    ))?;
     refuse_other_formats(session, path)?;
     let batches = session.query("SELECT path, length, unix_micros(modificationTime) AS mtime FROM windowpane_files")?;
     let mut out = Vec::new();
@@ -200,40 +349,61 @@ pub fn scan_files(session: &Session, path: &str, uris: &[String], opts: &ReadOpt
     if opts.skip_corrupt {
         options.push(("ignoreCorruptFiles", "true"));
     }
-    session.create_file_view("windowpane_files", "binaryFile", uris, &options)?;
-    options.push(("lineSep", "\n"));
-    session.create_file_view("windowpane_lines", "text", uris, &options)?;
-    let batches = session.query(&scan_query(opts.unit, opts.fields))?;
+    let (parquet, json): (Vec<String>, Vec<String>) = uris.iter().cloned().partition(|u| is_parquet(u));
+    let mut batches = Vec::new();
+    if !parquet.is_empty() {
+        session.create_file_view("windowpane_parquet_files", "binaryFile", &parquet, &options)?;
+        let mut merged = options.clone();
+        merged.push(("mergeSchema", "true"));
+        session.create_file_view("windowpane_parquet", "parquet", &parquet, &merged)?;
+        batches.extend(scan_parquet(session, path, opts)?);
+    }
+    if !json.is_empty() {
+        session.create_file_view("windowpane_files", "binaryFile", &json, &options)?;
+        options.push(("lineSep", "\n"));
+        session.create_file_view("windowpane_lines", "text", &json, &options)?;
+        batches.extend(session.query(&scan_query(opts.unit, opts.fields))?);
+    }
     fold(&batches, path)
 }
 
 /// The input names the cluster does not read yet: a folder holding such
-/// files would be read only in part, so it is refused instead.
+/// files would be read only in part, so it is refused instead. Parquet
+/// files are counted here too, to know whether to scan them.
 const OTHER_NAMES: &str = "*.{csv,tsv,parquet,csv.gz,tsv.gz}";
 
-/// Refuses a path whose CSV, TSV or Parquet files the cluster would leave
-/// out (a local run reads them), naming one of them.
-fn refuse_other_formats(session: &Session, path: &str) -> Result<()> {
+/// Refuses a path whose CSV or TSV files the cluster would leave out (a
+/// local run reads them), naming one of them; returns how many Parquet
+/// files it holds.
+fn refuse_other_formats(session: &Session, path: &str) -> Result<u64> {
     session.execute(&format!(
         "CREATE OR REPLACE TEMPORARY VIEW windowpane_others USING binaryFile OPTIONS (path {}, recursiveFileLookup 'true', pathGlobFilter {})",
         sql_string(path),
         sql_string(OTHER_NAMES)
     ))?;
-    let batches = session.query("SELECT count(*) AS n, min(path) AS example FROM windowpane_others")?;
+    let batches = session.query(
+        "SELECT count_if(NOT endswith(path, '.parquet')) AS n, min(CASE WHEN NOT endswith(path, '.parquet') THEN path END) AS example, \
+         count_if(endswith(path, '.parquet')) AS parquet FROM windowpane_others",
+    )?;
     let Some(batch) = batches.first().filter(|b| b.num_rows() > 0) else {
-        return Ok(());
+        return Ok(0);
     };
-    let n = batch.column(0).as_primitive::<Int64Type>().value(0);
+    let count = |name: &str| integers(batch, name).map(|v| v.first().copied().flatten().unwrap_or(0).max(0) as u64);
+    let n = count("n")?;
     if n > 0 {
-        let example = batch.column(1).as_string::<i32>().value(0).to_string();
+        let example = strings(batch, "example")?
+            .into_iter()
+            .next()
+            .flatten()
+            .unwrap_or_default();
         bail!(
-            "{path} holds {n} CSV, TSV or Parquet file{} ({}), which the cluster does not read yet (a local run does): \
-             run without --spark, or give the cluster a folder of JSON files",
+            "{path} holds {n} CSV or TSV file{} ({}), which the cluster does not read yet (a local run does): \
+             run without --spark, or give the cluster a folder of JSON and Parquet files",
             if n == 1 { "" } else { "s" },
             crate::text::printable(&example)
         );
     }
-    Ok(())
+    count("parquet")
 }
 
 /// The path a cluster reads for an input argument: a URL (`s3://…`,
@@ -552,6 +722,31 @@ mod tests {
             assert!(!query.contains("{{"), "{query}");
         }
         assert!(scan_query(TimeUnit::S, named).contains("'$.payload.type'"));
+        // the Parquet query, for every kind of column it takes
+        for time in [
+            "timestamp",
+            "timestamp_ntz",
+            "bigint",
+            "int",
+            "string",
+            "date",
+            "double",
+            "decimal(20,0)",
+        ] {
+            for action in ["string", "boolean", "bigint", "decimal(20,0)"] {
+                let query = parquet_query(TimeUnit::Ms, named, time, action).unwrap();
+                assert!(!query.contains("{{"), "{time} {action}: {query}");
+                assert!(query.contains("FROM windowpane_parquet_files"), "{query}");
+            }
+        }
+        let date = parquet_query(TimeUnit::S, Fields::default(), "date", "string").unwrap();
+        assert!(date.contains("is a date, without a time of day"), "{date}");
+        let e = parquet_query(TimeUnit::S, Fields::default(), "bigint", "double").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("expected a string, a categorical, an integer or a boolean"),
+            "{e}"
+        );
         let views = view_statements("/d/it's", &ReadOptions::default());
         assert!(views[0].contains(r"path '/d/it\'s'"), "{}", views[0]);
         assert!(!views[0].contains("ignoreCorruptFiles"));

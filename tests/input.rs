@@ -621,41 +621,7 @@ fn a_checkpoint_records_the_fields_and_refuses_others() {
 /// that is not an object a row of its text.
 fn as_delimited(case: &str, out: &Path, extension: &str, delimiter: u8) -> PathBuf {
     let dir = out.join(format!("{case}-{extension}"));
-    fs::create_dir_all(&dir).unwrap();
-    for file in sorted_files(&fixture(case)) {
-        let text = String::from_utf8_lossy(&decompressed(&file)).into_owned();
-        let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
-        w.write_record(["time", "action"]).unwrap();
-        for line in text.lines() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let cell = |v: Option<&Value>| match v {
-                None | Some(Value::Null) => String::new(),
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-            };
-            match serde_json::from_str::<Value>(line) {
-                Ok(Value::Object(m)) => w.write_record([cell(m.get("time")), cell(m.get("action"))]).unwrap(),
-                _ => w.write_record([line, ""]).unwrap(),
-            }
-        }
-        let stem = file
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .split('.')
-            .next()
-            .unwrap()
-            .to_string();
-        let body = w.into_inner().unwrap();
-        let name = format!("{stem}.{extension}");
-        if file.extension().is_some_and(|e| e == "gz") {
-            fs::write(dir.join(format!("{name}.gz")), gzip(&body)).unwrap();
-        } else {
-            fs::write(dir.join(name), body).unwrap();
-        }
-    }
+    crate::util::delimited_copy(&fixture(case), &dir, extension, delimiter);
     dir
 }
 

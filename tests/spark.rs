@@ -517,19 +517,58 @@ fn parquet_files_are_read_on_the_cluster_with_the_local_rules() {
     }
 }
 
+/// CSV and TSV on the cluster: the conformance cases written as CSV and
+/// as TSV (some gzipped) give the tables of their JSON folders; named
+/// columns, another delimiter, quoted cells and blank rows are read as
+/// locally; a header without the time column is a sentence naming the
+/// columns it has.
 #[test]
-fn a_folder_with_files_the_cluster_does_not_read_is_refused() {
+fn csv_and_tsv_files_are_read_on_the_cluster_with_the_local_rules() {
     let Some((url, _guard)) = server() else { return };
-    // a local run reads the CSV file too: the cluster would leave it out
     let dir = tempfile::tempdir().unwrap();
-    fs::copy(fixture("seedlike").join("file-0.json"), dir.path().join("file-0.json")).unwrap();
-    fs::write(dir.path().join("more.csv"), "time,action\n60,Open\n").unwrap();
-    windowpane()
-        .args(["batch", "--no-report", "--spark", &url])
-        .arg(dir.path())
+    for case in ["messy", "seedlike"] {
+        for (extension, delimiter) in [("csv", b','), ("tsv", b'\t')] {
+            let copy = dir.path().join(format!("{case}-{extension}"));
+            crate::util::delimited_copy(&fixture(case), &copy, extension, delimiter);
+            same_report(&url, &copy, &[], &fixture(case), &[]);
+        }
+    }
+    let named = dir.path().join("named");
+    fs::create_dir_all(&named).unwrap();
+    fs::write(
+        named.join("a.csv"),
+        "user;when;what\nu1;1469501107;Open\nu2;\"2016-07-26T02:45:08Z\";\"Cl;o\"\"se\"\n  ;  ;  \nu3;;Open\nu4;1469501170.5;\"multi\nline\"\nu5;1469501180\n",
+    )
+    .unwrap();
+    fs::copy(fixture("seedlike").join("file-0.json"), named.join("b.json")).unwrap();
+    let fields = ["--time-field", "when", "--action-field", "what", "--delimiter", ";"];
+    same_report(&url, &named, &fields, &named, &fields);
+    // a header without the named column
+    let out = windowpane()
+        .arg("batch")
+        .arg(&named)
+        .args(["--no-report", "--time-field", "ts", "--delimiter", ";", "--spark", &url])
         .assert()
-        .code(1)
-        .stderr(predicates::str::contains("which the cluster does not read yet"));
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("have no column \"ts\": their header names \"user\", \"when\", \"what\""),
+        "{stderr}"
+    );
+    // files whose headers name the columns in another order: refused, not
+    // read by position
+    let orders = dir.path().join("orders");
+    fs::create_dir_all(&orders).unwrap();
+    fs::write(orders.join("a.csv"), "time,action\n1469501100,Open\n").unwrap();
+    fs::write(orders.join("b.csv"), "action,time\nClose,1469501160\n").unwrap();
+    let out = windowpane()
+        .arg("batch")
+        .arg(&orders)
+        .args(["--no-report", "--spark", &url])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("must name the columns of the first file's"), "{stderr}");
 }
 
 /// `update --spark` over `input` with its report in `report`; the output.

@@ -71,3 +71,40 @@ pub fn parquet_copy(from: &std::path::Path, dir: &std::path::Path) {
         std::fs::write(part.join(format!(".{name}.crc")), "crc").unwrap();
     }
 }
+
+/// Writes a copy of the JSON files of `from` as delimited files into
+/// `dir` (`extension` `csv` or `tsv`, gzipped where the original is): a
+/// header `time`, `action`, then a row per line (a number as its JSON
+/// text; a line that is not an object as the time, with no action).
+pub fn delimited_copy(from: &std::path::Path, dir: &std::path::Path, extension: &str, delimiter: u8) {
+    use serde_json::Value;
+    std::fs::create_dir_all(dir).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(from).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for file in files {
+        let text = String::from_utf8_lossy(&decompressed(&file)).into_owned();
+        let mut w = csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new());
+        w.write_record(["time", "action"]).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let cell = |v: Option<&Value>| match v {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            match serde_json::from_str::<Value>(line) {
+                Ok(Value::Object(m)) => w.write_record([cell(m.get("time")), cell(m.get("action"))]).unwrap(),
+                _ => w.write_record([line, ""]).unwrap(),
+            }
+        }
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let stem = name.split('.').next().unwrap();
+        let body = w.into_inner().unwrap();
+        if name.ends_with(".gz") {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            std::io::Write::write_all(&mut gz, &body).unwrap();
+            std::fs::write(dir.join(format!("{stem}.{extension}.gz")), gz.finish().unwrap()).unwrap();
+        } else {
+            std::fs::write(dir.join(format!("{stem}.{extension}")), body).unwrap();
+        }
+    }
+}

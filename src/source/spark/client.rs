@@ -78,6 +78,25 @@ fn explain(e: &SparkError, url: &str) -> Option<String> {
                 .into(),
         );
     }
+    if class.starts_with("FAILED_READ_FILE") {
+        let message = e.message();
+        let file = message
+            .split_once("reading file ")
+            .map(|(_, rest)| rest.split(".  ").next().unwrap_or(rest).trim_end_matches('.').trim())
+            .unwrap_or("a file");
+        let base = file.strip_suffix(".gz").unwrap_or(file);
+        return Some(match base.ends_with(".csv") || base.ends_with(".tsv") {
+            true => format!(
+                "the cluster could not read {file}: there the header of every CSV or TSV file of an input must name the \
+                 columns of the first file's, in its order; write them with one header, or run without --spark (this \
+                 machine reads each file with its own)"
+            ),
+            false => format!(
+                "the cluster could not read {file} ({}): --skip-corrupt-files leaves damaged files out",
+                first_line(e)
+            ),
+        });
+    }
     if class.starts_with("PATH_NOT_FOUND") {
         // the parameters come as JSON inside the error's details
         let path = e

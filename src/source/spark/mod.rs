@@ -9,8 +9,9 @@
 //! read from them, so every figure, table, chart and report is made by the
 //! same code.
 //!
-//! Parquet files (`*.parquet`) are read there too, with a query written
-//! for the types of their two columns; CSV and TSV files are not yet.
+//! CSV, TSV and Parquet files are read there too, each kind through views
+//! of its own ([`Kind`]) and a query head of its own (a Parquet one written
+//! for the types of its two columns), all ending in the same shared part.
 //!
 //! What differs from a local read: rejected lines are counted, not listed
 //! line by line (a sample per reason names its file); Spark's file sources
@@ -47,14 +48,122 @@ pub const SCAN_TAIL: &str = include_str!("scan_tail.sql");
 /// The names of JSON inputs (as [`crate::source::is_input_name`]); Spark
 /// leaves out hidden and `_`-prefixed names itself.
 const INPUT_NAMES: &str = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz}";
-/// The names of Parquet inputs.
-const PARQUET_NAMES: &str = "*.parquet";
-/// The names of every input the cluster reads: JSON and Parquet.
-const LISTED_NAMES: &str = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz,parquet}";
+/// The names of every input the cluster reads.
+const LISTED_NAMES: &str = "*.{json,jsonl,ndjson,json.gz,jsonl.gz,ndjson.gz,parquet,csv,csv.gz,tsv,tsv.gz}";
+/// The head of the scan of CSV and TSV files, with their columns to fill in
+/// (see [`delimited_query`]).
+pub const SCAN_DELIMITED: &str = include_str!("scan_delimited.sql");
 
-/// True for a file the cluster reads as Parquet.
-fn is_parquet(uri: &str) -> bool {
-    uri.ends_with(".parquet")
+/// An integer time as text, as the local reader takes it without a
+/// fraction: a JSON integer of up to 18 digits (an SQL string of a regex).
+const WHOLE: &str = r"'^-?(0|[1-9][0-9]{0,17})\\z'";
+/// A number as JSON writes it (an SQL string of a regex).
+const NUMBER: &str = r"'^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?\\z'";
+
+/// Options as the pairs [`Session::create_file_view`] takes.
+fn pairs<'a>(options: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    options.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// The kinds of input file, each read through views of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Json,
+    Parquet,
+    Csv,
+    Tsv,
+}
+
+impl Kind {
+    /// The kind of a file by its name (`.gz` aside).
+    fn of(uri: &str) -> Kind {
+        let base = uri.strip_suffix(".gz").unwrap_or(uri);
+        if base.ends_with(".parquet") {
+            Kind::Parquet
+        } else if base.ends_with(".csv") {
+            Kind::Csv
+        } else if base.ends_with(".tsv") {
+            Kind::Tsv
+        } else {
+            Kind::Json
+        }
+    }
+
+    /// The names of its files in a folder.
+    fn names(self) -> &'static str {
+        match self {
+            Kind::Json => INPUT_NAMES,
+            Kind::Parquet => "*.parquet",
+            Kind::Csv => "*.{csv,csv.gz}",
+            Kind::Tsv => "*.{tsv,tsv.gz}",
+        }
+    }
+
+    /// The view of its rows and the view of its files (one row each).
+    fn views(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Json => ("windowpane_lines", "windowpane_files"),
+            Kind::Parquet => ("windowpane_parquet", "windowpane_parquet_files"),
+            Kind::Csv => ("windowpane_csv", "windowpane_csv_files"),
+            Kind::Tsv => ("windowpane_tsv", "windowpane_tsv_files"),
+        }
+    }
+
+    /// The data source of its rows and how it reads them.
+    fn source(self, opts: &ReadOptions) -> (&'static str, Vec<(&'static str, String)>) {
+        let delimited = |sep: char| {
+            let sep = opts.delimiter.map_or(sep, char::from);
+            let options = vec![
+                ("header", "true".to_string()),
+                // each file's header is checked against the first file's
+                ("enforceSchema", "false".to_string()),
+                // RFC 4180: a quoted cell may hold line breaks and "" quotes
+                ("multiLine", "true".to_string()),
+                ("quote", "\"".to_string()),
+                ("escape", "\"".to_string()),
+                ("sep", sep.to_string()),
+                // an empty cell is empty, a missing one null
+                ("nullValue", "\u{1}".to_string()),
+                ("mode", "PERMISSIVE".to_string()),
+            ];
+            ("csv", options)
+        };
+        match self {
+            Kind::Json => ("text", vec![("lineSep", "\n".to_string())]),
+            // every file's schema is read and merged: files that give a
+            // column different types are refused rather than read with one
+            Kind::Parquet => ("parquet", vec![("mergeSchema", "true".to_string())]),
+            Kind::Csv => delimited(','),
+            Kind::Tsv => delimited('\t'),
+        }
+    }
+
+    /// Makes its two views over `paths`: files, or with `folder` the files
+    /// of its names in every folder of one path.
+    fn make_views(self, session: &Session, paths: &[String], folder: bool, opts: &ReadOptions) -> Result<()> {
+        let mut options: Vec<(&str, String)> = Vec::new();
+        if folder {
+            options.push(("recursiveFileLookup", "true".into()));
+            options.push(("pathGlobFilter", self.names().into()));
+        }
+        if opts.skip_corrupt {
+            options.push(("ignoreCorruptFiles", "true".into()));
+        }
+        let (rows, files) = self.views();
+        session.create_file_view(files, "binaryFile", paths, &pairs(&options))?;
+        let (format, read) = self.source(opts);
+        options.extend(read);
+        session.create_file_view(rows, format, paths, &pairs(&options))
+    }
+
+    /// Runs its scan over its views.
+    fn scan(self, session: &Session, path: &str, opts: &ReadOptions) -> Result<Vec<RecordBatch>> {
+        match self {
+            Kind::Json => session.query(&scan_query(opts.unit, opts.fields)),
+            Kind::Parquet => scan_parquet(session, path, opts),
+            Kind::Csv | Kind::Tsv => scan_delimited(session, self, path, opts),
+        }
+    }
 }
 
 /// Session settings the scan relies on: invalid dates give NULL instead of
@@ -171,6 +280,7 @@ pub fn parquet_query(unit: TimeUnit, fields: Fields, time_type: &str, action_typ
     };
     let expected = "expected a timestamp, an integer or a string column";
     let null = "CAST(NULL AS BIGINT)".to_string();
+    let (whole, number) = (WHOLE, NUMBER);
     let (mut secs, mut int, mut frac, mut text) = (
         null.clone(),
         null.clone(),
@@ -178,9 +288,6 @@ pub fn parquet_query(unit: TimeUnit, fields: Fields, time_type: &str, action_typ
         "CAST(NULL AS STRING)".to_string(),
     );
     let mut type_reason = "CAST(NULL AS STRING)".to_string();
-    // numbers as JSON writes them; integers of up to 18 digits exactly
-    let whole = r"'^-?(0|[1-9][0-9]{0,17})\\z'";
-    let number = r"'^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][+-]?[0-9]+)?\\z'";
     match time_type {
         "timestamp" | "timestamp_ntz" => {
             let micros = match time_type {
@@ -227,13 +334,7 @@ pub fn parquet_query(unit: TimeUnit, fields: Fields, time_type: &str, action_typ
 /// `windowpane_parquet`, as Spark names them; a missing column is refused
 /// with the columns the files have.
 fn parquet_types(session: &Session, path: &str, fields: Fields) -> Result<(String, String)> {
-    let batches = session.query("DESCRIBE windowpane_parquet")?;
-    let mut columns = Vec::new();
-    for batch in &batches {
-        let names = strings(batch, "col_name")?;
-        let types = strings(batch, "data_type")?;
-        columns.extend(names.into_iter().zip(types).filter_map(|(n, t)| Some((n?, t?))));
-    }
+    let columns = columns_of(session, "windowpane_parquet")?;
     let type_of = |name: &str| columns.iter().find(|(n, _)| n == name).map(|(_, t)| t.clone());
     let (time_name, action_name) = (fields.time_name(), fields.action_name());
     match (type_of(&time_name), type_of(&action_name)) {
@@ -247,6 +348,87 @@ fn parquet_types(session: &Session, path: &str, fields: Fields) -> Result<(Strin
             )
         }
     }
+}
+
+/// The columns of the view `view`, as `DESCRIBE` names them and their
+/// types.
+fn columns_of(session: &Session, view: &str) -> Result<Vec<(String, String)>> {
+    let mut columns = Vec::new();
+    for batch in &session.query(&format!("DESCRIBE {view}"))? {
+        let names = strings(batch, "col_name")?;
+        let types = strings(batch, "data_type")?;
+        columns.extend(names.into_iter().zip(types).filter_map(|(n, t)| Some((n?, t?))));
+    }
+    Ok(columns)
+}
+
+/// The scan query of the CSV or TSV files of `kind`'s view, whose header
+/// names `columns`; a header without the time or the action column is
+/// refused, naming the columns it has, as a local read refuses it.
+pub fn delimited_query(
+    kind: KindName,
+    path: &str,
+    unit: TimeUnit,
+    fields: Fields,
+    columns: &[String],
+    delimiter: char,
+) -> Result<String> {
+    let (time_name, action_name) = (fields.time_name(), fields.action_name());
+    // a header may begin with a byte order mark
+    let find = |name: &str| columns.iter().find(|c| c.trim_start_matches('\u{feff}') == name);
+    let (Some(time), Some(action)) = (find(&time_name), find(&action_name)) else {
+        let missing = if find(&time_name).is_none() {
+            &time_name
+        } else {
+            &action_name
+        };
+        let names: Vec<String> = columns
+            .iter()
+            .map(|c| format!("{:?}", c.trim_start_matches('\u{feff}')))
+            .collect();
+        bail!(
+            "the {} files of {path} have no column {missing:?}: their header names {}; give the columns with --time-field and --action-field",
+            kind.0,
+            names.join(", ")
+        );
+    };
+    let blank = columns
+        .iter()
+        .map(|c| format!(r"coalesce({}, '') RLIKE '^[ \\t\\n\\f\\r]*\\z'", column(c)))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let head = SCAN_DELIMITED
+        .replace("{{VIEW}}", kind.1)
+        .replace("{{TIME_COLUMN}}", &column(time))
+        .replace("{{ACTION_COLUMN}}", &column(action))
+        .replace("{{DELIMITER}}", &sql_string(&delimiter.to_string()))
+        .replace("{{BLANK}}", &format!("({blank})"))
+        .replace("{{WHOLE}}", WHOLE)
+        .replace("{{NUMBER}}", NUMBER);
+    Ok(whole_query(&head, kind.2, unit, fields))
+}
+
+/// A kind of delimited file for [`delimited_query`]: its name for people,
+/// the view of its rows and the view of its files.
+pub type KindName = (&'static str, &'static str, &'static str);
+
+/// Runs the scan of the CSV or TSV files of `kind`'s views.
+fn scan_delimited(session: &Session, kind: Kind, path: &str, opts: &ReadOptions) -> Result<Vec<RecordBatch>> {
+    let (rows, files) = kind.views();
+    let columns: Vec<String> = columns_of(session, rows)?.into_iter().map(|(n, _)| n).collect();
+    let (name, sep) = match kind {
+        Kind::Tsv => ("TSV", '\t'),
+        _ => ("CSV", ','),
+    };
+    let sep = opts.delimiter.map_or(sep, char::from);
+    session.query(&delimited_query(
+        (name, rows, files),
+        path,
+        opts.unit,
+        opts.fields,
+        &columns,
+        sep,
+    )?)
 }
 
 /// Runs the scan of the Parquet files of the view `windowpane_parquet`
@@ -283,19 +465,11 @@ pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkSc
     for statement in view_statements(path, opts) {
         session.execute(&statement)?;
     }
-    let parquet_files = refuse_other_formats(session, path)?;
+    let others = other_kinds(session, path)?;
     let mut batches = session.query(&scan_query(opts.unit, opts.fields))?;
-    if parquet_files > 0 {
-        let options = file_options(path, PARQUET_NAMES, opts);
-        // every file's schema is read and merged: files that give a column
-        // different types are refused rather than read with one of them
-        session.execute(&format!(
-            "CREATE OR REPLACE TEMPORARY VIEW windowpane_parquet USING parquet OPTIONS ({options}, mergeSchema 'true')"
-        ))?;
-        session.execute(&format!(
-            "CREATE OR REPLACE TEMPORARY VIEW windowpane_parquet_files USING binaryFile OPTIONS ({options})"
-        ))?;
-        batches.extend(scan_parquet(session, path, opts)?);
+    for kind in others {
+        kind.make_views(session, &[path.to_string()], true, opts)?;
+        batches.extend(kind.scan(session, path, opts)?);
     }
     fold(&batches, path)
 }
@@ -321,7 +495,6 @@ pub fn list(session: &Session, path: &str, opts: &ReadOptions) -> Result<Vec<Clu
         "CREATE OR REPLACE TEMPORARY VIEW windowpane_files USING binaryFile OPTIONS ({})",
         file_options(path, LISTED_NAMES, opts)
     ))?;
-    refuse_other_formats(session, path)?;
     let batches = session.query("SELECT path, length, unix_micros(modificationTime) AS mtime FROM windowpane_files")?;
     let mut out = Vec::new();
     for batch in &batches {
@@ -345,65 +518,39 @@ pub fn list(session: &Session, path: &str, opts: &ReadOptions) -> Result<Vec<Clu
 /// under the input path `path`, and folds its result: the cluster reads
 /// these files and no other.
 pub fn scan_files(session: &Session, path: &str, uris: &[String], opts: &ReadOptions) -> Result<SparkScan> {
-    let mut options = vec![];
-    if opts.skip_corrupt {
-        options.push(("ignoreCorruptFiles", "true"));
-    }
-    let (parquet, json): (Vec<String>, Vec<String>) = uris.iter().cloned().partition(|u| is_parquet(u));
     let mut batches = Vec::new();
-    if !parquet.is_empty() {
-        session.create_file_view("windowpane_parquet_files", "binaryFile", &parquet, &options)?;
-        let mut merged = options.clone();
-        merged.push(("mergeSchema", "true"));
-        session.create_file_view("windowpane_parquet", "parquet", &parquet, &merged)?;
-        batches.extend(scan_parquet(session, path, opts)?);
-    }
-    if !json.is_empty() {
-        session.create_file_view("windowpane_files", "binaryFile", &json, &options)?;
-        options.push(("lineSep", "\n"));
-        session.create_file_view("windowpane_lines", "text", &json, &options)?;
-        batches.extend(session.query(&scan_query(opts.unit, opts.fields))?);
+    for kind in [Kind::Json, Kind::Parquet, Kind::Csv, Kind::Tsv] {
+        let files: Vec<String> = uris.iter().filter(|u| Kind::of(u) == kind).cloned().collect();
+        if !files.is_empty() {
+            kind.make_views(session, &files, false, opts)?;
+            batches.extend(kind.scan(session, path, opts)?);
+        }
     }
     fold(&batches, path)
 }
 
-/// The input names the cluster does not read yet: a folder holding such
-/// files would be read only in part, so it is refused instead. Parquet
-/// files are counted here too, to know whether to scan them.
+/// The input names other than JSON ones.
 const OTHER_NAMES: &str = "*.{csv,tsv,parquet,csv.gz,tsv.gz}";
 
-/// Refuses a path whose CSV or TSV files the cluster would leave out (a
-/// local run reads them), naming one of them; returns how many Parquet
-/// files it holds.
-fn refuse_other_formats(session: &Session, path: &str) -> Result<u64> {
+/// The kinds of input other than JSON that `path` holds files of.
+fn other_kinds(session: &Session, path: &str) -> Result<Vec<Kind>> {
     session.execute(&format!(
-        "CREATE OR REPLACE TEMPORARY VIEW windowpane_others USING binaryFile OPTIONS (path {}, recursiveFileLookup 'true', pathGlobFilter {})",
-        sql_string(path),
-        sql_string(OTHER_NAMES)
+        "CREATE OR REPLACE TEMPORARY VIEW windowpane_others USING binaryFile OPTIONS ({})",
+        file_options(path, OTHER_NAMES, &ReadOptions::default())
     ))?;
     let batches = session.query(
-        "SELECT count_if(NOT endswith(path, '.parquet')) AS n, min(CASE WHEN NOT endswith(path, '.parquet') THEN path END) AS example, \
-         count_if(endswith(path, '.parquet')) AS parquet FROM windowpane_others",
+        "SELECT count_if(endswith(path, '.parquet')) AS parquet, count_if(path RLIKE '\\\\.csv(\\\\.gz)?$') AS csv, \
+         count_if(path RLIKE '\\\\.tsv(\\\\.gz)?$') AS tsv FROM windowpane_others",
     )?;
-    let Some(batch) = batches.first().filter(|b| b.num_rows() > 0) else {
-        return Ok(0);
-    };
-    let count = |name: &str| integers(batch, name).map(|v| v.first().copied().flatten().unwrap_or(0).max(0) as u64);
-    let n = count("n")?;
-    if n > 0 {
-        let example = strings(batch, "example")?
-            .into_iter()
-            .next()
-            .flatten()
-            .unwrap_or_default();
-        bail!(
-            "{path} holds {n} CSV or TSV file{} ({}), which the cluster does not read yet (a local run does): \
-             run without --spark, or give the cluster a folder of JSON and Parquet files",
-            if n == 1 { "" } else { "s" },
-            crate::text::printable(&example)
-        );
+    let mut kinds = Vec::new();
+    if let Some(batch) = batches.first().filter(|b| b.num_rows() > 0) {
+        for (name, kind) in [("parquet", Kind::Parquet), ("csv", Kind::Csv), ("tsv", Kind::Tsv)] {
+            if integers(batch, name)?.first().copied().flatten().unwrap_or(0) > 0 {
+                kinds.push(kind);
+            }
+        }
     }
-    count("parquet")
+    Ok(kinds)
 }
 
 /// The path a cluster reads for an input argument: a URL (`s3://…`,
@@ -741,6 +888,31 @@ mod tests {
         }
         let date = parquet_query(TimeUnit::S, Fields::default(), "date", "string").unwrap();
         assert!(date.contains("is a date, without a time of day"), "{date}");
+        let columns = ["\u{feff}time".to_string(), "action".to_string(), "user".to_string()];
+        let csv = delimited_query(
+            ("CSV", "windowpane_csv", "windowpane_csv_files"),
+            "/in",
+            TimeUnit::S,
+            Fields::default(),
+            &columns,
+            ',',
+        )
+        .unwrap();
+        assert!(!csv.contains("{{"), "{csv}");
+        assert!(
+            csv.contains("`\u{feff}time` AS tv") && csv.contains("coalesce(`user`, '')"),
+            "{csv}"
+        );
+        let e = delimited_query(("CSV", "v", "f"), "/in", TimeUnit::S, named, &columns, ',').unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("have no column \"ts\": their header names \"time\", \"action\", \"user\""),
+            "{e}"
+        );
+        assert_eq!(Kind::of("s3://b/x.csv.gz"), Kind::Csv);
+        assert_eq!(Kind::of("/d/x.tsv"), Kind::Tsv);
+        assert_eq!(Kind::of("/d/x.snappy.parquet"), Kind::Parquet);
+        assert_eq!(Kind::of("/d/x.jsonl.gz"), Kind::Json);
         let e = parquet_query(TimeUnit::S, Fields::default(), "bigint", "double").unwrap_err();
         assert!(
             e.to_string()

@@ -335,7 +335,9 @@ a{color:var(--accent)}
 h1{font-size:1.5em;margin:.2em 0 .6em;overflow-wrap:anywhere}
 h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:1px solid var(--line)}
 h3{font-size:1.05em;margin:1.2em 0 .2em}
-.keys{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:.6em;margin:0 0 1em}
+.keys{display:grid;grid-template-columns:repeat(2,1fr);gap:.6em;margin:0 0 1em}
+@media (min-width:600px){.keys{grid-template-columns:repeat(var(--half),1fr)}}
+@media (min-width:1100px){.keys{grid-template-columns:repeat(var(--n),1fr)}}
 .key{background:var(--card);border-radius:6px;padding:.5em .8em}
 .key b{display:block;font-size:1.45em;line-height:1.2;overflow-wrap:anywhere}
 .key span{color:var(--muted);font-size:.85em}
@@ -450,10 +452,11 @@ fn head(out: &mut String, r: &Report) {
 }
 
 /// The key figures at the top.
-fn key_figures(out: &mut String, r: &Report, plan: Option<&Plan>) {
+fn key_figures(page: &mut String, r: &Report, plan: Option<&Plan>) {
     let s = r.summary;
     let i = &s.input;
-    out.push_str("<section id=\"key-figures\" class=\"keys\">\n");
+    let mut cards = String::new();
+    let out = &mut cards;
     key(out, &thousands(i.events as i64), "events", false);
     key(
         out,
@@ -530,7 +533,14 @@ fn key_figures(out: &mut String, r: &Report, plan: Option<&Plan>) {
         },
         false,
     );
-    out.push_str("</section>\n</header>\n");
+    // one row of cards on a wide screen, two equal rows on a middling one,
+    // two columns on a phone: never a card alone on a row of its own
+    let n = cards.matches("<div class=\"key").count();
+    let _ = write!(
+        page,
+        "<section id=\"key-figures\" class=\"keys\" style=\"--n:{n};--half:{}\">\n{cards}</section>\n</header>\n",
+        n.div_ceil(2)
+    );
 }
 
 /// The list of contents.
@@ -728,6 +738,18 @@ mod tests {
         assert_eq!(number(-0.0004), "0");
         assert_eq!(number(-12345.5), "-12,345.5");
         assert_eq!(number(-0.25), "-0.25");
+    }
+
+    #[test]
+    fn the_key_cards_are_laid_out_in_full_rows() {
+        let page = page_of(None);
+        let cards = page.matches("<div class=\"key").count();
+        assert!(cards >= 5, "{page}");
+        let section = format!(
+            "<section id=\"key-figures\" class=\"keys\" style=\"--n:{cards};--half:{}\">",
+            cards.div_ceil(2)
+        );
+        assert!(page.contains(&section), "{page}");
     }
 
     /// The page of a few events, with `live` as given.

@@ -343,6 +343,7 @@ impl Session {
             }
         }
         let result = self.ctx.execute(query).and_then(|lf| lf.collect());
+        let result = result.map(|df| count_star_named(df, query));
         result.map_err(|e| {
             let mut message = readable(&e.to_string());
             if message.contains("statement type is not supported") {
@@ -620,9 +621,51 @@ fn has_code(text: &str) -> bool {
     })
 }
 
+/// The result of `query` with an unnamed `count(*)` column called
+/// `count`, as in PostgreSQL (Polars calls it `len`): only when the query
+/// counts rows with `count(*)`, names nothing `len` itself, and the result
+/// has no `count` column already.
+fn count_star_named(mut df: DataFrame, query: &str) -> DataFrame {
+    let lower = query.to_lowercase();
+    let counts = lower.contains("count(*)") || lower.contains("count( * )");
+    let names_len = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .any(|w| w == "len");
+    let has = |name: &str| df.get_column_names().iter().any(|n| n.as_str() == name);
+    if counts && !names_len && has("len") && !has("count") {
+        let _ = df.rename("len", "count".into());
+    }
+    df
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn count_star_is_named_count_unless_that_would_clash() {
+        let frame = |names: &[&str]| {
+            DataFrame::new_infer_height(names.iter().map(|n| Column::new((*n).into(), [1i64])).collect()).unwrap()
+        };
+        let names = |df: DataFrame| df.get_column_names().iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            names(count_star_named(frame(&["len"]), "select count(*) from t")),
+            ["count"]
+        );
+        // a column the query names len, or a count column already there
+        assert_eq!(
+            names(count_star_named(frame(&["len"]), "select count(*) as len from t")),
+            ["len"]
+        );
+        assert_eq!(
+            names(count_star_named(
+                frame(&["len", "count"]),
+                "select count(*), count from t"
+            )),
+            ["len", "count"]
+        );
+        assert_eq!(names(count_star_named(frame(&["len"]), "select len from t")), ["len"]);
+    }
 
     #[test]
     fn file_reading_functions_are_found_outside_quotes_only() {

@@ -553,7 +553,7 @@ fn history_path() -> Option<PathBuf> {
     Some(state.join("windowpane").join("sql_history"))
 }
 
-fn describe_views(session: &mut Session) -> Result<String> {
+fn describe_views(session: &mut Session, width: usize) -> Result<String> {
     let mut out = String::new();
     for view in VIEWS {
         let columns = session.schema(view)?;
@@ -563,14 +563,41 @@ fn describe_views(session: &mut Session) -> Result<String> {
         } else {
             format!(" (also {})", view.aliases.join(", "))
         };
-        out.push_str(&format!(
-            "{}{aliases}: {}\n    {}\n",
-            view.name,
-            view.about,
-            cols.join(", ")
-        ));
+        // what it holds, without the column list the next lines give
+        let about = view.about.split_once(": ").map_or(view.about, |(what, _)| what);
+        out.push_str(&wrapped(&format!("{}{aliases}: {about}", view.name), width, ""));
+        out.push_str(&wrapped(&cols.join(", "), width, "    "));
     }
     Ok(out)
+}
+
+/// `text` broken into lines of at most `width` columns between words, each
+/// after `indent`.
+fn wrapped(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = String::from(indent);
+    for word in text.split(' ') {
+        if line.len() > indent.len() && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = String::from(indent);
+        }
+        if line.len() > indent.len() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out.push('\n');
+    out
+}
+
+/// The terminal's width in columns, 80 when it cannot be told.
+fn terminal_width() -> usize {
+    match ratatui::crossterm::terminal::size() {
+        Ok((width, _)) if width > 0 => usize::from(width),
+        _ => 80,
+    }
 }
 
 /// The views and their other names, for Tab after `from` and `join`.
@@ -672,16 +699,15 @@ impl Helper {
         }
         let start = word_start(line, pos);
         let prefix = line[start..pos].to_lowercase();
-        if prefix.is_empty() {
-            return (pos, Vec::new());
-        }
         let before = line[..start].trim_end();
         let previous = &before[word_start(before, before.len())..];
-        let names = if previous.eq_ignore_ascii_case("from") || previous.eq_ignore_ascii_case("join") {
-            &self.views
-        } else {
-            &self.words
-        };
+        let after_from = previous.eq_ignore_ascii_case("from") || previous.eq_ignore_ascii_case("join");
+        // nothing typed yet: after `from` or `join` the views are what can
+        // come; elsewhere every word could, too many to list
+        if prefix.is_empty() && !after_from {
+            return (pos, Vec::new());
+        }
+        let names = if after_from { &self.views } else { &self.words };
         let found = names
             .iter()
             .filter(|w| w.to_lowercase().starts_with(&prefix))
@@ -850,7 +876,7 @@ impl<'a> Prompt<'a> {
                     "error: .refresh moves to a checkpoint's latest commit: start the prompt with --checkpoint DIR"
                 ),
             },
-            ".tables" => match describe_views(session) {
+            ".tables" => match describe_views(session, terminal_width()) {
                 Ok(text) => print!("{text}"),
                 Err(e) => eprintln!("error: {e:#}"),
             },
@@ -924,7 +950,7 @@ impl<'a> Prompt<'a> {
             let _ = editor.load_history(h);
         }
         println!(
-            "windowpane sql over {} ({} events). End statements with `;`; Tab completes names; .help for help, .quit to leave.",
+            "windowpane sql over {} ({} events).\nEnd statements with `;`; Tab completes names; .help for help, .quit to leave.",
             printable(&input.display().to_string()),
             thousands(events as i64)
         );
@@ -1015,5 +1041,25 @@ mod tests {
             replacements("select * from a join tot"),
             (21, vec!["totals".to_string()])
         );
+        // Tab right after from lists every view
+        assert_eq!(
+            replacements("select * from "),
+            (14, vec!["minute_counts".to_string(), "totals".to_string()])
+        );
+    }
+
+    #[test]
+    fn view_descriptions_are_broken_between_words_to_the_width() {
+        let text = wrapped(
+            "action str, window_start datetime[ms], window_end datetime[ms], count i64",
+            40,
+            "    ",
+        );
+        assert_eq!(
+            text,
+            "    action str, window_start\n    datetime[ms], window_end\n    datetime[ms], count i64\n"
+        );
+        assert!(text.lines().all(|l| l.chars().count() <= 40), "{text}");
+        assert_eq!(wrapped("short", 80, ""), "short\n");
     }
 }

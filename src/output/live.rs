@@ -160,7 +160,7 @@ impl Live {
                 thousands(v.files_left as i64)
             ),
             format!(
-                "{} events · {rate} of work over the last {measured} trigger{} · variance {}",
+                "{} events · {rate} in the last {measured} trigger{} · variance {}",
                 thousands(v.events as i64),
                 if measured == 1 { "" } else { "s" },
                 v.variance.map_or("–".into(), |x| format!("{x:.4}")),
@@ -365,20 +365,22 @@ pub fn bar_lines(
         .max()
         .unwrap_or(0)
         .max(1);
-    let label_width = thousands(max_total).len().max(1);
+    let label_width = thousands(nice_top(max_total)).len().max(1);
     let columns = width - label_width - 2;
     // the latest minutes that fit, from the first with events at most
     let span = ((latest - first_seen) / 60 + 1) as usize;
     let shown = columns.min(span);
     let start = latest - (shown as i64 - 1) * 60;
     let minutes: Vec<i64> = (0..shown as i64).map(|k| start + k * 60).collect();
-    // the scale is that of the minutes shown
-    let max_total = by_minute
-        .range(start..)
-        .map(|(_, v)| v.iter().sum::<i64>())
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    // the scale is that of the minutes shown, up to a round number
+    let max_total = nice_top(
+        by_minute
+            .range(start..)
+            .map(|(_, v)| v.iter().sum::<i64>())
+            .max()
+            .unwrap_or(0)
+            .max(1),
+    );
 
     // cells[row][col] = which action fills it, rows from the top
     let mut cells: Vec<Vec<Option<usize>>> = vec![vec![None; shown]; rows];
@@ -396,11 +398,13 @@ pub fn bar_lines(
         }
     }
     let mut lines = Vec::with_capacity(height);
+    // the row where bars reach half the top: labelled with that half
+    let half_row = rows - (rows as f64 / 2.0).round() as usize;
     for (r, row) in cells.iter().enumerate() {
         let label = if r == 0 {
             thousands(max_total)
-        } else if r == rows / 2 && rows >= 5 {
-            thousands(max_total * (rows - r) as i64 / rows as i64)
+        } else if r == half_row && rows >= 5 && max_total % 2 == 0 {
+            thousands(max_total / 2)
         } else {
             String::new()
         };
@@ -444,9 +448,33 @@ pub fn bar_lines(
     lines
 }
 
+/// The top of a bar scale: the smallest of 1, 2, 4, 5 times a power of
+/// ten that is at least `max`, so that the top and its half are round.
+fn nice_top(max: i64) -> i64 {
+    let mut power = 1i64;
+    loop {
+        for m in [1, 2, 4, 5] {
+            let top = m * power;
+            if top >= max {
+                return top;
+            }
+        }
+        power = power.saturating_mul(10);
+        if power == i64::MAX {
+            return max;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bar_scales_end_at_round_numbers() {
+        let tops: Vec<i64> = [1, 3, 7, 13, 27, 45, 48, 51, 99, 101, 4_500].map(nice_top).to_vec();
+        assert_eq!(tops, [1, 4, 10, 20, 40, 50, 50, 100, 100, 200, 5_000]);
+    }
 
     fn text(lines: &[Line]) -> Vec<String> {
         lines
@@ -477,14 +505,16 @@ mod tests {
         let actions = vec!["Close".to_string(), "Open".to_string()];
         let lines = text(&bar_lines(&recent, &actions, &[t + 120], 40, 10));
         assert_eq!(lines.len(), 10);
-        // 8 rows of bars: the top row is the largest total, 8
-        assert_eq!(lines[0], "8 ┤▒  ");
+        // 8 rows of bars up to 10, the round number above the largest
+        // total (8), and 5 where the bars reach half of it
+        assert_eq!(lines[0], "10 ┤   ");
         // the first minute: 4 closes (█) under 4 opens (▒), the empty minute, 2 opens
-        assert_eq!(lines[3], "  │▒  ");
-        assert_eq!(lines[4], "4 ┤█  ");
-        assert_eq!(lines[7], "  │█ ▒");
+        assert_eq!(lines[2], "   │▒  ");
+        assert_eq!(lines[4], " 5 ┤▒  ");
+        assert_eq!(lines[5], "   │█  ");
+        assert_eq!(lines[7], "   │█ ▒");
         // the axis ticks 02:00, marks the alert minute, and labels the tick
-        assert_eq!(lines[8], "0 └──!");
+        assert_eq!(lines[8], " 0 └──!");
         assert!(lines[9].is_empty() || lines[9].trim().is_empty(), "{:?}", lines[9]);
     }
 
@@ -496,7 +526,7 @@ mod tests {
         let axis = &lines[6];
         assert!(axis.starts_with("0 └┬─────────┬─────────┬"), "{axis}");
         assert_eq!(lines[7], "   02:00     02:10     02:20");
-        assert!(lines[0].starts_with("3 ┤"), "{}", lines[0]);
+        assert!(lines[0].starts_with("4 ┤"), "{}", lines[0]);
     }
 
     #[test]

@@ -512,3 +512,13 @@ fn usage_errors_are_in_the_style_of_every_error() {
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
     windowpane().args(["batch", "--help"]).assert().success();
 }
+
+/// `windowpane` alone shows its help (on standard error, status 2, as
+/// clap does), not an error about the help.
+#[test]
+fn windowpane_alone_shows_its_help_not_an_error() {
+    let out = windowpane().assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("Usage: windowpane <COMMAND>"), "{stderr}");
+    assert!(!stderr.contains("windowpane: error"), "{stderr}");
+}

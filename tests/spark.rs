@@ -398,6 +398,22 @@ fn options_the_cluster_cannot_honour_are_refused_before_connecting() {
         .code(1);
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("--strict cannot be used with --spark"), "{stderr}");
+    // a damaged file the cluster leaves out unnamed would be recorded as
+    // read by update's checkpoint
+    let dir = tempfile::tempdir().unwrap();
+    let out = windowpane()
+        .arg("update")
+        .arg(fixture("messy"))
+        .args(["--skip-corrupt-files", "--spark", "sc://127.0.0.1:1", "--report"])
+        .arg(dir.path().join("r"))
+        .assert()
+        .failure()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("--skip-corrupt-files cannot be used with --spark here"),
+        "{stderr}"
+    );
 }
 
 /// Parquet on the cluster: the conformance case written as Parquet (text

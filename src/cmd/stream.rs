@@ -243,6 +243,9 @@ pub fn run(args: &Args) -> Result<()> {
         ))?;
     }
     let mut screen = Screen::new(args)?;
+    // a cluster's scans are announced on standard error only where that
+    // does not write over the live view
+    stream.set_scan_notices(screen.live.is_none() && !screen.quiet);
     let stopped = take_triggers(args, &mut stream, &mut screen, out_dir.as_deref())?;
     // give the terminal back before printing
     let mut out = screen.close();
@@ -329,7 +332,15 @@ fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir:
                 outcome.row.trigger
             );
         }
-        screen.trigger(args, &outcome, stream)?;
+        match screen.trigger(args, &outcome, stream) {
+            Ok(()) => {}
+            // Ctrl-C stopped the listing the view asked the cluster for
+            Err(e) if stop.load(Ordering::SeqCst) && args.spark.is_some() => {
+                eprintln!("windowpane: {}", printable(&format!("{e:#}")));
+                return Ok(true);
+            }
+            Err(e) => return Err(e),
+        }
         if args
             .max_triggers
             .is_some_and(|max| (stream.triggers().len() - taken_before) as u64 >= max)

@@ -133,6 +133,9 @@ struct Cluster {
     /// A listing made for a plan left by a stopped run, for the next
     /// [`Stream::unprocessed`] to take instead of listing again.
     fresh: Option<Listed>,
+    /// Whether each scan is announced, with its rejected lines, on
+    /// standard error (not under a live view).
+    notices: bool,
 }
 
 impl Cluster {
@@ -445,12 +448,18 @@ impl Stream {
         if opts.read.strict {
             bail!("--strict cannot be used with --spark: the cluster counts rejected lines instead of stopping at the first (run without --strict, or without --spark to find the first bad line)");
         }
+        if opts.read.skip_corrupt {
+            // Spark leaves a damaged file out without saying which: it
+            // would be recorded as processed without being counted
+            bail!("--skip-corrupt-files cannot be used with --spark here: the cluster leaves damaged files out without naming them, and the checkpoint would record them as read; run without it (a damaged file then stops the run, naming it), or without --spark");
+        }
         let (session, path) = source::spark::open_for_files(url, input, &opts.read)?;
         let cluster = Cluster {
             session,
             path,
             index: HashMap::new(),
             fresh: None,
+            notices: true,
         };
         Self::open_in(
             input,
@@ -791,18 +800,21 @@ impl Stream {
         let scan = match uris.is_empty() {
             true => source::spark::SparkScan::default(),
             false => {
-                eprintln!(
-                    "windowpane: scanning {} on {} …",
-                    crate::text::count_of(uris.len() as u64, "new files"),
-                    cluster.session.url()
-                );
+                if cluster.notices {
+                    eprintln!(
+                        "windowpane: scanning {} on {} …",
+                        crate::text::count_of(uris.len() as u64, "new files"),
+                        cluster.session.url()
+                    );
+                }
                 source::spark::scan_files(&cluster.session, &cluster.path, &uris, &read)?
             }
         };
         // the cluster read these files and no other (an empty plain file
         // is no file to Spark's text source: it comes back from none)
         let read_back: std::collections::HashSet<&str> = scan.read.iter().map(String::as_str).collect();
-        if let Some(other) = read_back.iter().find(|u| !uris.iter().any(|p| p == *u)) {
+        let planned: std::collections::HashSet<&str> = uris.iter().map(String::as_str).collect();
+        if let Some(other) = read_back.iter().find(|u| !planned.contains(*u)) {
             bail!(
                 "the cluster read {} in trigger {n}, which was not planned: nothing was committed; run again",
                 crate::text::printable(other)
@@ -818,7 +830,7 @@ impl Stream {
                 crate::text::printable(uri)
             );
         }
-        if let Some(notice) = source::spark::rejected_notice(&scan) {
+        if let Some(notice) = source::spark::rejected_notice(&scan).filter(|_| cluster.notices) {
             eprintln!("{}", crate::text::printable(&notice));
         }
         let read_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -1034,6 +1046,15 @@ impl Stream {
         drop(self.cluster.take());
         std::mem::forget(self);
         Ok(())
+    }
+
+    /// Whether a stream the cluster reads announces each scan and its
+    /// rejected lines on standard error (yes unless turned off, as under a
+    /// live view that owns the screen).
+    pub fn set_scan_notices(&mut self, on: bool) {
+        if let Some(c) = &mut self.cluster {
+            c.notices = on;
+        }
     }
 
     /// The checkpoint folder.

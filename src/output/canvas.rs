@@ -34,7 +34,7 @@ pub fn glyph_pixels(text: &str, size: f32, mut pixel: impl FnMut(i32, i32, f32))
         if let Some(outline) = font.outline_glyph(font.scaled_glyph(c)) {
             let bounds = outline.px_bounds();
             let x0 = pen as i32 + bounds.min.x as i32;
-            let y0 = (size / 2.0 + bounds.min.y) as i32;
+            let y0 = (size / 2.0 + bounds.min.y).floor() as i32;
             outline.draw(|x, y, coverage| pixel(x0 + x as i32, y0 + y as i32, coverage));
         }
         pen += font.h_advance(id);

@@ -938,6 +938,10 @@ fn band<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, bins: &Bins, lo: &[f64], hi: 
 /// (the first event after :00, the last before :59): hour start times.
 fn partial_hour_starts(bulk: &Bulk) -> Vec<i64> {
     let mut hours = Vec::new();
+    // only the data the chart shows: rows cut off as outliers aside
+    if bulk.first < bulk.start || bulk.last > bulk.end {
+        return hours;
+    }
     if bulk.first.rem_euclid(HOUR) != 0 {
         hours.push(bulk.first.div_euclid(HOUR) * HOUR);
     }

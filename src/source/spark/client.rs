@@ -249,16 +249,26 @@ impl Session {
         self.run(proto::plan::OpType::Command(command)).map(|_| ())
     }
 
-    /// Makes (or replaces) the temporary view `name` over exactly the files
+    /// Makes (or replaces) the temporary view `name` over the files
     /// `paths`, read with the data source `format` and its `options`.
-    /// Unlike a SQL `OPTIONS (path …)`, the files are listed one by one,
-    /// so that a scan reads these and no other; a glob character in a
-    /// name is escaped, so it is taken as written.
-    pub fn create_file_view(&self, name: &str, format: &str, paths: &[String], options: &[(&str, &str)]) -> Result<()> {
+    /// Unlike a SQL `OPTIONS (path …)`, the paths are given one by one, so
+    /// that a scan reads these and no other; with `literal`, a glob
+    /// character in a name is escaped, so it is taken as written.
+    pub fn create_file_view(
+        &self,
+        name: &str,
+        format: &str,
+        paths: &[String],
+        options: &[(&str, &str)],
+        literal: bool,
+    ) -> Result<()> {
         let source = proto::read::DataSource {
             format: Some(format.to_string()),
             options: options.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-            paths: paths.iter().map(|p| glob_escaped(p)).collect(),
+            paths: paths
+                .iter()
+                .map(|p| if literal { glob_escaped(p) } else { p.clone() })
+                .collect(),
             ..Default::default()
         };
         let input = proto::Relation {

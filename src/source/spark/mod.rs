@@ -150,10 +150,13 @@ impl Kind {
             options.push(("ignoreCorruptFiles", "true".into()));
         }
         let (rows, files) = self.views();
-        session.create_file_view(files, "binaryFile", paths, &pairs(&options))?;
+        // a folder path is taken as the JSON view takes it (a glob in it
+        // expanded); a file of a list as it is named
+        let literal = !folder;
+        session.create_file_view(files, "binaryFile", paths, &pairs(&options), literal)?;
         let (format, read) = self.source(opts);
         options.extend(read);
-        session.create_file_view(rows, format, paths, &pairs(&options))
+        session.create_file_view(rows, format, paths, &pairs(&options), literal)
     }
 
     /// Runs its scan over its views.
@@ -296,7 +299,11 @@ pub fn parquet_query(unit: TimeUnit, fields: Fields, time_type: &str, action_typ
             };
             secs = format!("({micros} - pmod({micros}, 1000000)) div 1000000");
         }
-        t if integer(t) => int = "bigint(tv)".into(),
+        // an unsigned 64-bit column comes as decimal(20,0): past the range
+        // of a 64-bit integer it is out of range, not wrapped
+        t if integer(t) => {
+            int = "CASE WHEN tv BETWEEN -9223372036854775808 AND 9223372036854775807 THEN bigint(tv) END".into()
+        }
         "string" => {
             int = format!("CASE WHEN tv RLIKE {whole} THEN bigint(tv) END");
             frac = format!("CASE WHEN tv RLIKE {number} AND NOT tv RLIKE {whole} THEN double(tv) END");
@@ -399,13 +406,14 @@ pub fn delimited_query(
         .join(" AND ");
     let head = SCAN_DELIMITED
         .replace("{{VIEW}}", kind.1)
+        .replace("{{WHOLE}}", WHOLE)
+        .replace("{{NUMBER}}", NUMBER);
+    // the header's names last, so that no name is taken for a placeholder
+    Ok(whole_query(&head, kind.2, unit, fields)
         .replace("{{TIME_COLUMN}}", &column(time))
         .replace("{{ACTION_COLUMN}}", &column(action))
         .replace("{{DELIMITER}}", &sql_string(&delimiter.to_string()))
-        .replace("{{BLANK}}", &format!("({blank})"))
-        .replace("{{WHOLE}}", WHOLE)
-        .replace("{{NUMBER}}", NUMBER);
-    Ok(whole_query(&head, kind.2, unit, fields))
+        .replace("{{BLANK}}", &format!("({blank})")))
 }
 
 /// A kind of delimited file for [`delimited_query`]: its name for people,

@@ -812,9 +812,9 @@ impl Stream {
         };
         // the cluster read these files and no other (an empty plain file
         // is no file to Spark's text source: it comes back from none)
-        let read_back: std::collections::HashSet<&str> = scan.read.iter().map(String::as_str).collect();
+        let read_back: HashMap<&str, (u64, u128)> = scan.read.iter().map(|(u, s, m)| (u.as_str(), (*s, *m))).collect();
         let planned: std::collections::HashSet<&str> = uris.iter().map(String::as_str).collect();
-        if let Some(other) = read_back.iter().find(|u| !planned.contains(*u)) {
+        if let Some(other) = read_back.keys().find(|u| !planned.contains(*u)) {
             bail!(
                 "the cluster read {} in trigger {n}, which was not planned: nothing was committed; run again",
                 crate::text::printable(other)
@@ -823,12 +823,19 @@ impl Stream {
         if let Some((uri, _)) = uris
             .iter()
             .zip(&stamps)
-            .find(|(u, s)| s.size > 0 && !read_back.contains(u.as_str()))
+            .find(|(u, s)| s.size > 0 && !read_back.contains_key(u.as_str()))
         {
             bail!(
                 "the cluster did not read {} in trigger {n}, which was planned: nothing was committed; run again",
                 crate::text::printable(uri)
             );
+        }
+        // each file stamped as the scan found it: a file that grew since
+        // the listing was read as it is now
+        for (uri, stamp) in uris.iter().zip(&mut stamps) {
+            if let Some(&(size, mtime_ns)) = read_back.get(uri.as_str()) {
+                (stamp.size, stamp.mtime_ns) = (size, mtime_ns);
+            }
         }
         if let Some(notice) = source::spark::rejected_notice(&scan).filter(|_| cluster.notices) {
             eprintln!("{}", crate::text::printable(&notice));

@@ -202,8 +202,9 @@ pub struct SparkScan {
     pub rejected: u64,
     /// Rejected lines by reason, most frequent first.
     pub samples: Vec<RejectedSample>,
-    /// The files the cluster read, as it names them.
-    pub read: Vec<String>,
+    /// The files the cluster read, as it names them, with their size and
+    /// modification time (nanoseconds) as the scan found them.
+    pub read: Vec<(String, u64, u128)>,
 }
 
 /// An input file on the cluster, as its listing gives it.
@@ -733,7 +734,11 @@ pub fn fold(batches: &[RecordBatch], path: &str) -> Result<SparkScan> {
                 }
                 Some("f") => {
                     scan.batch.files += count;
-                    scan.read.extend(name[i].clone());
+                    if let Some(uri) = &name[i] {
+                        let size = first[i].map_or(0, |s| s.max(0) as u64);
+                        let mtime_ns = last[i].map_or(0, |m| m.max(0) as u128 * 1000);
+                        scan.read.push((uri.clone(), size, mtime_ns));
+                    }
                 }
                 other => bail!("the scan returned a row of unknown kind {other:?}"),
             }

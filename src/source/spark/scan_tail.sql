@@ -9,7 +9,8 @@
 -- Rows of the result, by `kind`:
 --   'm'  one per (action, minute): events, earliest and latest event second
 --   'r'  one per reason of rejection: lines, and one of them with its file
---   'f'  one per input file (the view {{FILES}}): its path as the cluster names it
+--   'f'  one per input file (the view {{FILES}}): its path as the cluster names
+--        it, with its size and modification time as `first` and `last`
 -- an RFC 3339 time (or the near forms the local reader takes: a space or
 -- `t` for `T`, `z`, offsets +hh, +hhmm, +hh:mm, no zone, no seconds),
 -- taken apart
@@ -89,4 +90,5 @@ SELECT
 FROM checked
 GROUP BY 1, 2, 3
 UNION ALL
-SELECT 'f', path, NULL, 1, NULL, NULL, NULL, NULL FROM {{FILES}}
+-- a file's size and modification time (microseconds) as the scan found them
+SELECT 'f', path, NULL, 1, length, unix_micros(modificationTime), NULL, NULL FROM {{FILES}}

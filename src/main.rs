@@ -17,7 +17,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match windowpane::run(cli) {
+    let outcome = windowpane::run(cli);
+    // warnings kept while a view owned the screen, even when the run failed
+    windowpane::text::release_notices();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // file names and data in a message are shown escaped, never obeyed

@@ -1,6 +1,8 @@
 //! Text for people: what data holds shown so that a terminal cannot act
-//! on it, numbers with thousands separators, shell words, and standard
-//! output that a closed pipe silences. A leaf: it names no other module.
+//! on it, numbers with thousands separators, shell words, standard output
+//! that a closed pipe silences, and the one channel of warnings and notes
+//! on standard error ([`warning`], [`note`]). A leaf: it names no other
+//! module.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
@@ -204,5 +206,67 @@ mod tests {
         assert_eq!(super::shell_word("data/events"), "data/events");
         assert_eq!(super::shell_word("my data"), "'my data'");
         assert_eq!(super::shell_word("it's"), "'it'\\''s'");
+    }
+}
+
+/// Notices held back while a screen is owned (see [`hold_notices`]);
+/// `None` while they go straight to standard error.
+static HELD: std::sync::Mutex<Option<Vec<String>>> = std::sync::Mutex::new(None);
+
+/// Says `line` on standard error, or keeps it for later while a live
+/// view owns the screen.
+fn notice(line: String) {
+    let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+    match held.as_mut() {
+        Some(lines) => lines.push(line),
+        None => {
+            // a closed standard error is no reason to stop the work
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    }
+}
+
+/// A warning: something was not as it should be, and what was done about
+/// it. Said on standard error as `windowpane: warning: …`, with anything
+/// the data put in it (file names, values) shown escaped.
+pub fn warning(message: &str) {
+    notice(format!("windowpane: warning: {}", printable_lines(message)));
+}
+
+/// A note on the work under way (`windowpane: …`), on standard error as
+/// [`warning`] says it.
+pub fn note(message: &str) {
+    notice(format!("windowpane: {}", printable_lines(message)));
+}
+
+/// From now on warnings and notes are kept instead of said, until
+/// [`release_notices`]: for a view that owns the terminal's screen.
+pub fn hold_notices() {
+    let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+    held.get_or_insert_with(Vec::new);
+}
+
+/// Says the warnings and notes kept since [`hold_notices`], in order, and
+/// says the next ones at once again.
+pub fn release_notices() {
+    let lines = HELD.lock().unwrap_or_else(|e| e.into_inner()).take();
+    for line in lines.unwrap_or_default() {
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}
+
+#[cfg(test)]
+mod notice_tests {
+    use super::*;
+
+    #[test]
+    fn notices_held_for_a_view_are_kept_in_order_then_said() {
+        hold_notices();
+        warning("a \u{1b}[2J file");
+        note("scanning");
+        let held = HELD.lock().unwrap().clone().unwrap();
+        assert_eq!(held, ["windowpane: warning: a \\u{1b}[2J file", "windowpane: scanning"]);
+        release_notices();
+        assert!(HELD.lock().unwrap().is_none());
     }
 }

@@ -166,10 +166,10 @@ fn watch(input: &std::path::Path) -> Option<(notify::RecommendedWatcher, Receive
     match watcher {
         Ok(w) => Some((w, rx)),
         Err(e) => {
-            eprintln!(
-                "windowpane: cannot watch {} for new files ({e}); looking every --trigger-interval instead",
+            crate::text::note(&format!(
+                "cannot watch {} for new files ({e}); looking every --trigger-interval instead",
                 input.display()
-            );
+            ));
             None
         }
     }
@@ -327,10 +327,10 @@ fn take_triggers(args: &Args, stream: &mut Stream, screen: &mut Screen, out_dir:
         };
         waiting_said = false;
         for m in &outcome.missing {
-            eprintln!(
-                "windowpane: warning: {m} was planned for trigger {} but is gone; recorded as missing",
+            crate::text::warning(&format!(
+                "{m} was planned for trigger {} but is gone; recorded as missing",
                 outcome.row.trigger
-            );
+            ));
         }
         match screen.trigger(args, &outcome, stream) {
             Ok(()) => {}
@@ -447,6 +447,8 @@ impl Screen {
     fn new(args: &Args) -> Result<Screen> {
         let quiet = args.quiet || args.format != StreamFormat::Table;
         let live = if !quiet && !args.show_rows && std::io::stdout().is_terminal() {
+            // warnings wait for the screen to be given back
+            crate::text::hold_notices();
             Some(Live::start()?)
         } else {
             None
@@ -591,6 +593,7 @@ impl Screen {
     /// output.
     fn close(self) -> Stdout {
         drop(self.live);
+        crate::text::release_notices();
         self.out
     }
 }

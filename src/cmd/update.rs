@@ -96,7 +96,7 @@ pub fn run(args: &Args) -> Result<()> {
     while let Some(outcome) = stream.run_trigger()? {
         new_files += outcome.files.len();
         for m in &outcome.missing {
-            eprintln!("windowpane: warning: {m} was planned but is gone; recorded as missing");
+            crate::text::warning(&format!("{m} was planned but is gone; recorded as missing"));
         }
         // what was there at the start (and a plan left by a stopped run)
         // is done: files that came since wait for the next update

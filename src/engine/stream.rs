@@ -588,10 +588,10 @@ impl Stream {
                 }
                 // a reader racing the writer's clean-up reads again instead
                 Err(e) if reader => return Err(e),
-                Err(e) => eprintln!(
-                    "windowpane: warning: the checkpoint snapshot {} cannot be used ({e:#}); trying an older one",
+                Err(e) => crate::text::warning(&format!(
+                    "the checkpoint snapshot {} cannot be used ({e:#}); trying an older one",
                     self.checkpoint.describe(Kind::Snapshot, n)
-                ),
+                )),
             }
         }
         if from == 0 && !snapshots.is_empty() {
@@ -668,11 +668,11 @@ impl Stream {
                         None => FileStamp::of(rel, &file.path)?,
                     };
                     if (now.size, now.mtime_ns) != (stamp.size, stamp.mtime_ns) {
-                        eprintln!(
-                            "windowpane: warning: {} has changed since it was processed (size {} then, {} now); \
+                        crate::text::warning(&format!(
+                            "{} has changed since it was processed (size {} then, {} now); \
                              its new content is not counted: put new events in new files",
                             file.name, stamp.size, now.size
-                        );
+                        ));
                     }
                 }
                 Some(_) => {}
@@ -725,9 +725,9 @@ impl Stream {
         let planned = self.checkpoint.planned(n)?.and_then(|bytes| match decode_plan(&bytes) {
             Ok(rels) => Some(rels),
             Err(e) => {
-                eprintln!(
-                    "windowpane: warning: the plan of trigger {n} in the checkpoint cannot be read ({e:#}); planning it again"
-                );
+                crate::text::warning(&format!(
+                    "the plan of trigger {n} in the checkpoint cannot be read ({e:#}); planning it again"
+                ));
                 None
             }
         });
@@ -801,11 +801,11 @@ impl Stream {
             true => source::spark::SparkScan::default(),
             false => {
                 if cluster.notices {
-                    eprintln!(
-                        "windowpane: scanning {} on {} …",
+                    crate::text::note(&format!(
+                        "scanning {} on {} …",
                         crate::text::count_of(uris.len() as u64, "new files"),
                         cluster.session.url()
-                    );
+                    ));
                 }
                 source::spark::scan_files(&cluster.session, &cluster.path, &uris, &read)?
             }
@@ -838,7 +838,7 @@ impl Stream {
             }
         }
         if let Some(notice) = source::spark::rejected_notice(&scan).filter(|_| cluster.notices) {
-            eprintln!("{}", crate::text::printable(&notice));
+            crate::text::note(&notice);
         }
         let read_ms = started.elapsed().as_secs_f64() * 1000.0;
         let rejected = scan.rejected;

@@ -189,7 +189,7 @@ pub fn publish_stream(
     let (summary, tables) = publish_with(&run, out_dir, all, settings)?;
     if let (Some(reuse), Some(dir)) = (reuse, out_dir) {
         if let Err(e) = reuse.save(dir) {
-            eprintln!("windowpane: warning: {e:#}; the next report is written whole");
+            crate::text::warning(&format!("{e:#}; the next report is written whole"));
         }
     }
     Ok(Published {
@@ -268,8 +268,8 @@ fn warn_absent_alert_actions(f: &Figures, opts: &Options) {
         .collect();
     if !absent.is_empty() && !f.totals.is_empty() {
         let there: Vec<String> = f.totals.iter().take(12).map(|t| format!("{:?}", t.0)).collect();
-        eprintln!(
-            "windowpane: warning: the alert action{} {} never occur{} in the data (actions are case-sensitive); \
+        crate::text::warning(&format!(
+            "the alert action{} {} never occur{} in the data (actions are case-sensitive); \
              the actions there are: {}{}",
             if absent.len() > 1 { "s" } else { "" },
             absent
@@ -280,6 +280,6 @@ fn warn_absent_alert_actions(f: &Figures, opts: &Options) {
             if absent.len() > 1 { "" } else { "s" },
             there.join(", "),
             if f.totals.len() > 12 { ", …" } else { "" }
-        );
+        ));
     }
 }

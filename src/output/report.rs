@@ -398,11 +398,11 @@ fn remove_stale(dir: &Path) {
                 Ok(()) => {
                     let _ = fs::rename(&path, dir);
                 }
-                Err(e) => eprintln!(
-                    "windowpane: warning: the report {} left by a killed run cannot be put back ({e:#}); it stays in {}",
+                Err(e) => crate::text::warning(&format!(
+                    "the report {} left by a killed run cannot be put back ({e:#}); it stays in {}",
                     dir.display(),
                     path.display()
-                ),
+                )),
             }
             continue;
         }
@@ -638,10 +638,10 @@ pub fn write(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>]) -> Re
     match swap(report, dir, exporters, true)? {
         Swap::Done => Ok(()),
         Swap::Undone(e) => {
-            eprintln!(
-                "windowpane: warning: the tables of {} cannot be extended in place ({e:#}); they are written again",
+            crate::text::warning(&format!(
+                "the tables of {} cannot be extended in place ({e:#}); they are written again",
                 dir.display()
-            );
+            ));
             match swap(report, dir, exporters, false)? {
                 Swap::Done => Ok(()),
                 Swap::Undone(e) => Err(e),
@@ -713,11 +713,11 @@ fn swap(report: &Report, dir: &Path, exporters: &[Box<dyn Exporter>], in_place: 
         // the old folder's tables are the new report's now: its journal
         // goes first, so that nothing ever rolls them back
         if let Err(e) = fs::remove_file(old.join(super::reuse::JOURNAL)) {
-            eprintln!(
-                "windowpane: warning: cannot remove {} ({e}); remove the folder {} yourself",
+            crate::text::warning(&format!(
+                "cannot remove {} ({e}); remove the folder {} yourself",
                 old.join(super::reuse::JOURNAL).display(),
                 old.display()
-            );
+            ));
             return Ok(Swap::Done);
         }
     }

@@ -473,9 +473,9 @@ impl TableReuse {
                         return Ok(());
                     }
                     Ok(None) => {}
-                    Err(e) => eprintln!(
-                        "windowpane: warning: the last report's {name}.csv cannot be extended ({e:#}); it is written again"
-                    ),
+                    Err(e) => crate::text::warning(&format!(
+                        "the last report's {name}.csv cannot be extended ({e:#}); it is written again"
+                    )),
                 }
             }
         }
@@ -492,9 +492,9 @@ impl TableReuse {
             // the earlier table cannot be read as its ledger says: this one
             // is written whole
             Some(Err(e)) => {
-                eprintln!(
-                    "windowpane: warning: the last report's {name}.csv cannot be reused ({e:#}); it is written whole"
-                );
+                crate::text::warning(&format!(
+                    "the last report's {name}.csv cannot be reused ({e:#}); it is written whole"
+                ));
                 out.restart()?;
                 whole(r, name, &mut out)
             }

@@ -428,11 +428,11 @@ fn file_kind(t: &fs::FileType) -> &'static str {
     "not a file"
 }
 
-/// One line for the terminal about skipped entries, or `None`.
+/// One note about skipped entries (for [`crate::text::note`]), or `None`.
 pub fn skipped_notice(skipped: &[Skipped]) -> Option<String> {
     let first = skipped.first()?;
     let mut text = format!(
-        "windowpane: skipped {} {} that {} not read: {}: {}",
+        "skipped {} {} that {} not read: {}: {}",
         skipped.len(),
         if skipped.len() == 1 { "entry" } else { "entries" },
         if skipped.len() == 1 { "was" } else { "were" },
@@ -749,7 +749,7 @@ pub fn read_inputs(inputs: &Inputs, order: FileOrder, opts: &ReadOptions, thread
     let input = inputs.display();
     let listing = inputs.list_files(order)?;
     if let Some(notice) = skipped_notice(&listing.skipped) {
-        eprintln!("{notice}");
+        crate::text::note(&notice);
     }
     let files = listing.files;
     if files.is_empty() {
@@ -763,7 +763,7 @@ pub fn read_inputs(inputs: &Inputs, order: FileOrder, opts: &ReadOptions, thread
     progress.finish();
     let mut batch = batch?;
     if let Some(notice) = skipped_notice(&batch.skipped) {
-        eprintln!("{notice}");
+        crate::text::note(&notice);
     }
     batch.skipped.splice(0..0, listing.skipped);
     if batch.counts.events() == 0 {

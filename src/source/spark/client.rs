@@ -325,9 +325,9 @@ impl Session {
         while !task.is_finished() {
             if !interrupted && INTERRUPTED.load(Ordering::SeqCst) {
                 interrupted = true;
-                eprintln!("windowpane: interrupting the query on {} …", self.url);
+                crate::text::note(&format!("interrupting the query on {} …", self.url));
                 if let Err(e) = runtime.block_on(self.client.interrupt_all()) {
-                    eprintln!("windowpane: the server did not take the interrupt: {}", first_line(&e));
+                    crate::text::warning(&format!("the server did not take the interrupt: {}", first_line(&e)));
                     task.abort();
                 }
             }

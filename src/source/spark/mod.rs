@@ -600,7 +600,7 @@ pub fn read(url: &str, inputs: &[std::path::PathBuf], opts: &ReadOptions) -> Res
     let session = Session::open(url)?;
     let scan = scan(&session, &path, opts)?;
     if let Some(notice) = rejected_notice(&scan) {
-        eprintln!("{}", crate::text::printable(&notice));
+        crate::text::note(&notice);
     }
     if scan.batch.files == 0 {
         bail!(
@@ -754,11 +754,11 @@ pub fn fold(batches: &[RecordBatch], path: &str) -> Result<SparkScan> {
     Ok(scan)
 }
 
-/// One line for the terminal about the rejected lines, or `None`.
+/// One note about the rejected lines (for [`crate::text::note`]), or `None`.
 pub fn rejected_notice(scan: &SparkScan) -> Option<String> {
     let first = scan.samples.first()?;
     let mut text = format!(
-        "windowpane: {} of {} lines were rejected on the cluster (counted, not listed line by line): {} × {} (e.g. {}: {})",
+        "{} of {} lines were rejected on the cluster (counted, not listed line by line): {} × {} (e.g. {}: {})",
         scan.rejected,
         scan.batch.lines,
         first.lines,

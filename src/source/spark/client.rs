@@ -84,8 +84,7 @@ fn explain(e: &SparkError, url: &str) -> Option<String> {
             .split_once("reading file ")
             .map(|(_, rest)| rest.split(".  ").next().unwrap_or(rest).trim_end_matches('.').trim())
             .unwrap_or("a file");
-        let base = file.strip_suffix(".gz").unwrap_or(file);
-        return Some(match base.ends_with(".csv") || base.ends_with(".tsv") {
+        return Some(match crate::source::delimited::delimiter_of(file).is_some() {
             true => format!(
                 "the cluster could not read {file}: there the header of every CSV or TSV file of an input must name the \
                  columns of the first file's, in its order; write them with one header, or run without --spark (this \

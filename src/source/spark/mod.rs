@@ -35,8 +35,8 @@ use crate::state::MinuteCounts;
 use client::sql_string;
 pub use client::{display_url, Session};
 
-/// The head of the scan of JSON lines: the views of [`view_statements`]
-/// taken apart up to the rows [`SCAN_TAIL`] reads.
+/// The head of the scan of JSON lines: the views of [`Kind::Json`] taken
+/// apart up to the rows [`SCAN_TAIL`] reads.
 pub const SCAN_JSON: &str = include_str!("scan_json.sql");
 /// The head of the scan of Parquet files, with the expressions of their
 /// column types to fill in (see [`parquet_query`]).
@@ -77,16 +77,22 @@ enum Kind {
 impl Kind {
     /// The kind of a file by its name (`.gz` aside).
     fn of(uri: &str) -> Kind {
-        let base = uri.strip_suffix(".gz").unwrap_or(uri);
-        if base.ends_with(".parquet") {
-            Kind::Parquet
-        } else if base.ends_with(".csv") {
-            Kind::Csv
-        } else if base.ends_with(".tsv") {
-            Kind::Tsv
-        } else {
-            Kind::Json
+        // the names a local read goes by
+        if crate::source::parquet::is_parquet_name(uri) {
+            return Kind::Parquet;
         }
+        match crate::source::delimited::delimiter_of(uri) {
+            Some(b'\t') => Kind::Tsv,
+            Some(_) => Kind::Csv,
+            None => Kind::Json,
+        }
+    }
+
+    /// The delimiter of its cells: `--delimiter`, else its name's (CSV and
+    /// TSV only).
+    fn delimiter(self, opts: &ReadOptions) -> char {
+        let by_name = if self == Kind::Tsv { '\t' } else { ',' };
+        opts.delimiter.map_or(by_name, char::from)
     }
 
     /// The names of its files in a folder.
@@ -111,8 +117,7 @@ impl Kind {
 
     /// The data source of its rows and how it reads them.
     fn source(self, opts: &ReadOptions) -> (&'static str, Vec<(&'static str, String)>) {
-        let delimited = |sep: char| {
-            let sep = opts.delimiter.map_or(sep, char::from);
+        let delimited = || {
             let options = vec![
                 ("header", "true".to_string()),
                 // each file's header is checked against the first file's
@@ -121,7 +126,7 @@ impl Kind {
                 ("multiLine", "true".to_string()),
                 ("quote", "\"".to_string()),
                 ("escape", "\"".to_string()),
-                ("sep", sep.to_string()),
+                ("sep", self.delimiter(opts).to_string()),
                 // an empty cell is empty, a missing one null
                 ("nullValue", "\u{1}".to_string()),
                 ("mode", "PERMISSIVE".to_string()),
@@ -133,8 +138,7 @@ impl Kind {
             // every file's schema is read and merged: files that give a
             // column different types are refused rather than read with one
             Kind::Parquet => ("parquet", vec![("mergeSchema", "true".to_string())]),
-            Kind::Csv => delimited(','),
-            Kind::Tsv => delimited('\t'),
+            Kind::Csv | Kind::Tsv => delimited(),
         }
     }
 
@@ -234,17 +238,6 @@ fn file_options(path: &str, names: &str, opts: &ReadOptions) -> String {
         options.push_str(", ignoreCorruptFiles 'true'");
     }
     options
-}
-
-/// The statements that make the views the scan of JSON lines reads:
-/// `windowpane_lines` (one row per line of the input files) and
-/// `windowpane_files` (one row per input file, its content not read).
-pub fn view_statements(path: &str, opts: &ReadOptions) -> Vec<String> {
-    let options = file_options(path, INPUT_NAMES, opts);
-    vec![
-        format!("CREATE OR REPLACE TEMPORARY VIEW windowpane_lines USING text OPTIONS ({options}, lineSep '\\n')"),
-        format!("CREATE OR REPLACE TEMPORARY VIEW windowpane_files USING binaryFile OPTIONS ({options})"),
-    ]
 }
 
 /// `head` and the shared tail as one query, reading the files of the
@@ -425,11 +418,8 @@ pub type KindName = (&'static str, &'static str, &'static str);
 fn scan_delimited(session: &Session, kind: Kind, path: &str, opts: &ReadOptions) -> Result<Vec<RecordBatch>> {
     let (rows, files) = kind.views();
     let columns: Vec<String> = columns_of(session, rows)?.into_iter().map(|(n, _)| n).collect();
-    let (name, sep) = match kind {
-        Kind::Tsv => ("TSV", '\t'),
-        _ => ("CSV", ','),
-    };
-    let sep = opts.delimiter.map_or(sep, char::from);
+    let name = if kind == Kind::Tsv { "TSV" } else { "CSV" };
+    let sep = kind.delimiter(opts);
     session.query(&delimited_query(
         (name, rows, files),
         path,
@@ -471,12 +461,8 @@ fn prepare(session: &Session) -> Result<()> {
 /// Runs the scan of `path` (read by the cluster) and folds its result.
 pub fn scan(session: &Session, path: &str, opts: &ReadOptions) -> Result<SparkScan> {
     prepare(session)?;
-    for statement in view_statements(path, opts) {
-        session.execute(&statement)?;
-    }
-    let others = other_kinds(session, path)?;
-    let mut batches = session.query(&scan_query(opts.unit, opts.fields))?;
-    for kind in others {
+    let mut batches = Vec::new();
+    for kind in std::iter::once(Kind::Json).chain(other_kinds(session, path)?) {
         kind.make_views(session, &[path.to_string()], true, opts)?;
         batches.extend(kind.scan(session, path, opts)?);
     }
@@ -932,8 +918,8 @@ mod tests {
                 .contains("expected a string, a categorical, an integer or a boolean"),
             "{e}"
         );
-        let views = view_statements("/d/it's", &ReadOptions::default());
-        assert!(views[0].contains(r"path '/d/it\'s'"), "{}", views[0]);
-        assert!(!views[0].contains("ignoreCorruptFiles"));
+        let options = file_options("/d/it's", INPUT_NAMES, &ReadOptions::default());
+        assert!(options.contains(r"path '/d/it\'s'"), "{options}");
+        assert!(!options.contains("ignoreCorruptFiles"));
     }
 }

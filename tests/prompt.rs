@@ -9,6 +9,17 @@ use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// What the shell command line `command` prints when it runs on a
+/// pseudo-terminal of its own.
+fn on_terminal(command: &str) -> String {
+    let out = std::process::Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The prompt on a pseudo-terminal, with what it printed so far.
 struct Session {
     child: Child,
@@ -173,13 +184,11 @@ fn csv_on_a_terminal_shows_control_characters_escaped() {
     .unwrap();
     let exe = assert_cmd::cargo::cargo_bin("windowpane");
     let query = "select action from totals";
-    let command = format!("'{}' sql --format csv '{}' '{query}'", exe.display(), input.display());
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = on_terminal(&format!(
+        "'{}' sql --format csv '{}' '{query}'",
+        exe.display(),
+        input.display()
+    ));
     assert!(text.contains("\\u{1b}]0;PWNED\\u{7}X"), "{text:?}");
     assert!(!text.contains('\u{1b}') && !text.contains('\u{7}'), "{text:?}");
     // to a pipe, CSV keeps the bytes for the program that reads it
@@ -269,17 +278,11 @@ fn a_terminal_without_a_size_gets_tables_80_columns_wide() {
     let exe = assert_cmd::cargo::cargo_bin("windowpane");
     let input = case("seedlike").join("input");
     let query = "select sum(total_count) as events from totals";
-    let command = format!(
+    let text = on_terminal(&format!(
         "stty cols 0 rows 0; exec '{}' sql '{}' '{query}'",
         exe.display(),
         input.display()
-    );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
-    let text = String::from_utf8_lossy(&out.stdout);
+    ));
     assert!(text.contains("│ events │") && text.contains("│ 100000 │"), "{text}");
 }
 

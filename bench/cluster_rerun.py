@@ -13,11 +13,11 @@ this machine). Makes (once, with `windowpane generate`, kept in --data):
 and prints one Markdown table: median wall time and peak memory of
 windowpane (the cluster's own work is in the wall time, not the memory).
 """
-import argparse, os, shutil, subprocess, sys
+import argparse, os, subprocess, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from history import build, generated, median_run, workspace  # noqa: E402
+from history import build, generated, median_run, rerun_after_last, workspace  # noqa: E402
 
 
 def main():
@@ -45,24 +45,8 @@ def main():
 
     # the rerun: the checkpoint and report of 365 days, made anew before
     # each run (not timed), then the 366th day
-    dump, ck, rep = work / "dump", work / "ck", work / "report"
-    dump.mkdir()
-    last = "file-365.json"
-    for f in sorted(days.glob("file-*.json")):
-        if f.name != last:
-            os.link(f, dump / f.name)
-
-    def restore():
-        shutil.rmtree(ck, ignore_errors=True)
-        shutil.rmtree(rep, ignore_errors=True)
-        if (dump / last).exists():
-            os.unlink(dump / last)
-        subprocess.run([exe, "update", dump, "--spark", url, "--report", rep, "--checkpoint", ck], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.link(days / last, dump / last)
-
-    rerun = median_run([exe, "update", dump, "--spark", url, "--checkpoint", ck, "--report", rep,
-                        "--format", "summary"], a.runs, restore)
+    update, restore = rerun_after_last(exe, days, work, "file-365.json", "--spark", url)
+    rerun = median_run(update, a.runs, restore)
     row("update --spark after one new daily file, with report", rerun,
         f"{rerun[0] / whole[0]:.2f} of the whole scan")
 

@@ -86,6 +86,32 @@ def generated(exe, folder, *options):
     return folder
 
 
+def rerun_after_last(exe, folder, work, last, *options):
+    """A rerun after one new file, made ready before each timed run.
+
+    `work/dump` holds every file of `folder` but `last` (hard links); the
+    returned `restore` makes the checkpoint and report of those files anew
+    with `windowpane update ... *options` (not timed) and then adds `last`.
+    Returns the `update` command to time and `restore`.
+    """
+    dump, ck, rep = work / "dump", work / "ck", work / "dump-report"
+    dump.mkdir()
+    for f in sorted(folder.glob("file-*.json")):
+        if f.name != last:
+            os.link(f, dump / f.name)
+
+    def restore():
+        shutil.rmtree(ck, ignore_errors=True)
+        shutil.rmtree(rep, ignore_errors=True)
+        if (dump / last).exists():
+            os.unlink(dump / last)
+        subprocess.run([exe, "update", dump, *options, "--report", rep, "--checkpoint", ck], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.link(folder / last, dump / last)
+
+    return [exe, "update", dump, *options, "--checkpoint", ck, "--report", rep, "--format", "summary"], restore
+
+
 class Table:
     """The rows of a table of windowpane against DuckDB, printed as Markdown."""
 

@@ -13,11 +13,11 @@ Makes (once, with `windowpane generate`, kept in --data):
   actions-20k/  20,000 events of up to 20,000 actions over one day, 1 file
 and prints one Markdown table: median wall time and peak memory.
 """
-import argparse, os, shutil, subprocess, sys
+import argparse, os, sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from history import Table, build, duckdb_peer, generated, median_run, run, size_mb, workspace  # noqa: E402
+from history import Table, build, duckdb_peer, generated, median_run, rerun_after_last, run, size_mb, workspace  # noqa: E402
 
 
 def main():
@@ -63,24 +63,8 @@ def main():
 
     # the rerun after one new day: the report and checkpoint of 364 days,
     # made anew before each run (not timed), then the 365th
-    dump, ck, rep = work / "dump", work / "ck", work / "dump-report"
-    dump.mkdir()
-    last = "file-364.json"
-    for f in sorted(days.glob("file-*.json")):
-        if f.name != last:
-            os.link(f, dump / f.name)
-
-    def restore():
-        shutil.rmtree(ck, ignore_errors=True)
-        shutil.rmtree(rep, ignore_errors=True)
-        if (dump / last).exists():
-            os.unlink(dump / last)
-        subprocess.run([exe, "update", dump, "--report", rep, "--checkpoint", ck], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.link(days / last, dump / last)
-
-    ours = median_run([exe, "update", dump, "--checkpoint", ck, "--report", rep, "--format", "summary"], a.runs,
-                      restore)
+    update, restore = rerun_after_last(exe, days, work, "file-364.json")
+    ours = median_run(update, a.runs, restore)
     row("flights-like year, rerun after one new day, with report", ours, note="`windowpane update`")
 
     duck = median_run([*peer, month], a.runs) if peer else None

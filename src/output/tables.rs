@@ -84,10 +84,14 @@ const ROW_GROUP: usize = 512 * 512;
 /// (actions coded into `names`), as `dir/<name>.csv` and/or
 /// `dir/<name>.parquet`: the same bytes of CSV and the same rows and types
 /// of Parquet (in row groups of [`ROW_GROUP`] rows) as the whole frame
-/// would give, holding one piece at a time.
+/// would give, holding a few pieces at a time.
+///
+/// One thread computes each piece and formats it (CSV rows, a Parquet
+/// frame) while this one writes the one before: with many actions, writing
+/// is half the time.
 pub fn write_pieces(
     name: &str,
-    pieces: impl Iterator<Item = Result<MovingTable>>,
+    pieces: impl Iterator<Item = Result<MovingTable>> + Send,
     names: &[std::sync::Arc<str>],
     dir: &Path,
     format: TableFormat,
@@ -96,69 +100,216 @@ pub fn write_pieces(
     let parquet_path = dir.join(format!("{name}.parquet"));
     let create = |path: &Path| File::create(path).with_context(|| format!("cannot create {}", path.display()));
     let mut csv_out = match format.csv() {
-        true => Some(BufWriter::with_capacity(1 << 20, create(&csv_path)?)),
+        true => Some(create(&csv_path)?),
         false => None,
     };
-    let mut parquet_out = None;
-    let mut pending: Option<DataFrame> = None;
-    let fields = csv::fields(names);
-    let mut buf = Vec::new();
-    let mut first = true;
     let csv_failed = |e: PolarsError| anyhow::anyhow!("cannot write {}: {e}", csv_path.display());
     let parquet_failed = |e: PolarsError| anyhow::anyhow!("cannot write {}: {e}", parquet_path.display());
-    for piece in pieces {
-        let piece = piece?;
-        if let Some(w) = csv_out.as_mut() {
-            buf.clear();
-            if first {
-                let header = crate::frames::moving_frame(&MovingTable::default().frame()?, names)?;
-                csv::write_rows(&header, &mut buf, true).map_err(csv_failed)?;
-            }
-            csv::moving_rows(&piece, &fields, 0..piece.len(), &mut buf);
-            w.write_all(&buf)
-                .with_context(|| format!("cannot write {}", csv_path.display()))?;
+    let header = match format.csv() {
+        true => {
+            let mut header = Vec::new();
+            let empty = crate::frames::moving_frame(&MovingTable::default().frame()?, names)?;
+            csv::write_rows(&empty, &mut header, true).map_err(csv_failed)?;
+            header
         }
-        if format.parquet() {
-            let piece = crate::frames::moving_frame(&piece.frame()?, names)?;
-            let piece = utc(&piece).map_err(parquet_failed)?;
-            if parquet_out.is_none() {
-                let file = create(&parquet_path)?;
-                parquet_out = Some(
-                    ParquetWriter::new(BufWriter::new(file))
-                        .batched(piece.schema())
-                        .map_err(parquet_failed)?,
-                );
+        false => Vec::new(),
+    };
+    let parquet_out = std::thread::scope(|s| -> Result<_> {
+        let mut parquet_out: Option<GroupWriter<_>> = None;
+        // two buffers of CSV go round: one formatted while the other is written
+        let (made_tx, made_rx) = std::sync::mpsc::sync_channel(1);
+        let (spent_tx, spent_rx) = std::sync::mpsc::channel();
+        spent_tx.send(header).expect("the receiver is alive");
+        spent_tx.send(Vec::new()).expect("the receiver is alive");
+        s.spawn(move || format_pieces(pieces, names, format, spent_rx, made_tx));
+        for made in made_rx {
+            let (buf, piece): Formatted = made?;
+            if let Some(w) = csv_out.as_mut() {
+                w.write_all(&buf)
+                    .with_context(|| format!("cannot write {}", csv_path.display()))?;
+                // the formatter may have ended; then the buffer is not needed
+                let _ = spent_tx.send(buf);
             }
-            let mut held = match pending.take() {
-                Some(mut p) => {
-                    p.vstack_mut(&piece).map_err(parquet_failed)?;
-                    p
-                }
-                None => piece,
-            };
-            let writer = parquet_out.as_mut().expect("made above");
-            while held.height() >= ROW_GROUP {
-                let mut group = held.slice(0, ROW_GROUP);
-                group.rechunk_mut_par();
-                writer.write_batch(&group).map_err(parquet_failed)?;
-                held = held.slice(ROW_GROUP as i64, usize::MAX);
+            if let Some(piece) = piece {
+                let writer = match parquet_out.as_mut() {
+                    Some(w) => w,
+                    None => {
+                        let file = create(&parquet_path)?;
+                        let writer = ParquetWriter::new(BufWriter::new(file))
+                            .batched(piece.schema())
+                            .map_err(parquet_failed)?;
+                        parquet_out.insert(GroupWriter::new(writer, piece.schema()))
+                    }
+                };
+                writer.extend(s, piece).map_err(parquet_failed)?;
             }
-            pending = Some(held);
         }
-        first = false;
-    }
-    if let Some(mut w) = csv_out {
-        w.flush()
-            .with_context(|| format!("cannot write {}", csv_path.display()))?;
-    }
-    if let Some(mut writer) = parquet_out {
-        if let Some(mut rest) = pending.filter(|p| p.height() > 0) {
-            rest.rechunk_mut_par();
-            writer.write_batch(&rest).map_err(parquet_failed)?;
-        }
+        parquet_out.map(|w| w.end(s)).transpose().map_err(parquet_failed)
+    })?;
+    if let Some(writer) = parquet_out {
         writer.finish().map_err(parquet_failed)?;
     }
     Ok(())
+}
+
+/// A piece of the moving average made ready to write: its CSV rows (after
+/// the header, in the first) and its Parquet frame.
+type Formatted = (Vec<u8>, Option<DataFrame>);
+
+/// Computes the pieces and formats each into a buffer taken from `spent`,
+/// sending them to `made` in order, until a piece fails or the writer
+/// stops listening.
+fn format_pieces(
+    pieces: impl Iterator<Item = Result<MovingTable>>,
+    names: &[std::sync::Arc<str>],
+    format: TableFormat,
+    spent: std::sync::mpsc::Receiver<Vec<u8>>,
+    made: std::sync::mpsc::SyncSender<Result<Formatted>>,
+) {
+    let fields = csv::fields(names);
+    let mut first = true;
+    for piece in pieces {
+        let formatted = piece.and_then(|piece| {
+            let mut buf = Vec::new();
+            if format.csv() {
+                // the header is the first buffer, kept in place
+                buf = spent.recv().unwrap_or_default();
+                if !std::mem::take(&mut first) {
+                    buf.clear();
+                }
+                csv::moving_rows(&piece, &fields, 0..piece.len(), &mut buf);
+            }
+            let frame = match format.parquet() {
+                true => Some(utc(&crate::frames::moving_frame(&piece.frame()?, names)?)?),
+                false => None,
+            };
+            Ok((buf, frame))
+        });
+        let failed = formatted.is_err();
+        if made.send(formatted).is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// Row groups encoded and compressed beside each other, each on a thread of
+/// its own, and written in order: the pages Polars' writer would make of
+/// them, one after another, in the same file.
+struct GroupWriter<'s, W: Write> {
+    writer: polars::io::parquet::write::BatchedWriter<W>,
+    fields: Vec<polars_parquet::write::ParquetType>,
+    encodings: Vec<Vec<polars_parquet::write::Encoding>>,
+    /// Rows not yet in a group.
+    pending: Option<DataFrame>,
+    /// The groups being encoded, oldest first.
+    encoding: std::collections::VecDeque<std::thread::ScopedJoinHandle<'s, PolarsResult<Encoded>>>,
+}
+
+/// A row group's rows and the compressed pages of each of its columns.
+type Encoded = (u64, Vec<Vec<polars_parquet::write::CompressedPage>>);
+
+/// Row groups encoded at once, at most.
+const ENCODING: usize = 2;
+
+impl<'s, W: Write> GroupWriter<'s, W> {
+    fn new(mut writer: polars::io::parquet::write::BatchedWriter<W>, schema: &Schema) -> Self {
+        let arrow = schema.to_arrow(CompatLevel::newest());
+        let encodings = polars::io::parquet::write::get_encodings(&arrow).to_vec();
+        let fields = writer.parquet_schema().fields().to_vec();
+        Self {
+            writer,
+            fields,
+            encodings,
+            pending: None,
+            encoding: Default::default(),
+        }
+    }
+
+    /// Adds `rows` after the rows before, starting the encoding of each
+    /// group of [`ROW_GROUP`] rows they fill.
+    fn extend<'e>(&mut self, scope: &'s std::thread::Scope<'s, 'e>, rows: DataFrame) -> PolarsResult<()> {
+        let mut held = match self.pending.take() {
+            Some(mut p) => {
+                p.vstack_mut(&rows)?;
+                p
+            }
+            None => rows,
+        };
+        while held.height() >= ROW_GROUP {
+            self.push(scope, held.slice(0, ROW_GROUP))?;
+            held = held.slice(ROW_GROUP as i64, usize::MAX);
+        }
+        self.pending = Some(held);
+        Ok(())
+    }
+
+    /// Writes the last rows as a group and every group still being
+    /// encoded, and returns the writer, whose footer is still to write.
+    fn end<'e>(
+        mut self,
+        scope: &'s std::thread::Scope<'s, 'e>,
+    ) -> PolarsResult<polars::io::parquet::write::BatchedWriter<W>> {
+        if let Some(rest) = self.pending.take().filter(|p| p.height() > 0) {
+            self.push(scope, rest)?;
+        }
+        self.drain(0)?;
+        Ok(self.writer)
+    }
+
+    /// Starts encoding `group`, after writing the oldest groups done while
+    /// more than [`ENCODING`] are under way.
+    fn push<'e>(&mut self, scope: &'s std::thread::Scope<'s, 'e>, group: DataFrame) -> PolarsResult<()> {
+        self.drain(ENCODING - 1)?;
+        let (fields, encodings) = (self.fields.clone(), self.encodings.clone());
+        self.encoding
+            .push_back(scope.spawn(move || encode_group(group, &fields, &encodings)));
+        Ok(())
+    }
+
+    /// Writes the oldest groups until `left` are still being encoded.
+    fn drain(&mut self, left: usize) -> PolarsResult<()> {
+        while self.encoding.len() > left {
+            let job = self.encoding.pop_front().expect("more than none");
+            let (rows, pages) = job
+                .join()
+                .unwrap_or_else(|_| Err(polars_err!(ComputeError: "a Parquet encoder panicked")))?;
+            self.writer.write_row_group(rows, &pages)?;
+        }
+        Ok(())
+    }
+}
+
+/// The compressed pages of `group`'s columns, made as Polars' Parquet
+/// writer makes them (the writer's default options: statistics, zstd,
+/// format version 1, pages of at most 1 MiB).
+fn encode_group(
+    mut group: DataFrame,
+    fields: &[polars_parquet::write::ParquetType],
+    encodings: &[Vec<polars_parquet::write::Encoding>],
+) -> PolarsResult<Encoded> {
+    use polars_parquet::write::{array_to_columns, Compressor, Version, WriteOptions};
+    let options = WriteOptions {
+        statistics: StatisticsOptions::default(),
+        compression: ParquetCompression::default().into(),
+        version: Version::V1,
+        data_page_size: None,
+    };
+    group.rechunk_mut_par();
+    let rows = group.height() as u64;
+    let mut pages = Vec::with_capacity(fields.len());
+    for batch in group.iter_chunks(CompatLevel::newest(), false) {
+        for ((array, field), encoding) in batch.columns().iter().zip(fields).zip(encodings) {
+            for column in array_to_columns(array, field.clone(), options, encoding)? {
+                let column = column.map(|page| {
+                    page.map_err(|e| polars_parquet::read::ParquetError::FeatureNotSupported(e.to_string()))
+                });
+                pages.push(
+                    Compressor::new_from_vec(column, options.compression, vec![]).collect::<Result<Vec<_>, _>>()?,
+                );
+            }
+        }
+    }
+    Ok((rows, pages))
 }
 
 /// Writes every frame into `dir` as `<name>.csv` and/or `<name>.parquet`.
@@ -220,5 +371,91 @@ mod tests {
         assert_eq!(t.i64().unwrap().get(1), Some(1_469_501_160_000));
         assert_eq!(back.column("average").unwrap().null_count(), 1);
         assert_eq!(back.column("action").unwrap().str().unwrap().get(1), Some("Close"));
+    }
+
+    /// A moving average of `minutes` minutes and three actions, in pieces
+    /// of `per_piece` minutes: counts, averages and variances that vary
+    /// (and a missing variance in the first minute).
+    fn pieces(minutes: usize, per_piece: usize) -> Vec<MovingTable> {
+        let actions = 3;
+        (0..minutes)
+            .step_by(per_piece)
+            .map(|from| {
+                let upto = (from + per_piece).min(minutes);
+                let rows = (upto - from) * actions;
+                let row = |k: usize| from * actions + k;
+                MovingTable {
+                    actions,
+                    codes: vec![0, 1, 2],
+                    minutes: (from..upto).map(|m| 1_700_000_000 + 60 * m as i64).collect(),
+                    count: (0..rows).map(|k| (row(k) % 7) as i64).collect(),
+                    average: (0..rows).map(|k| (row(k) % 11) as f64 / 3.0).collect(),
+                    variance: (0..rows)
+                        .map(|k| (row(k) >= actions).then(|| (row(k) % 5) as f64 * 0.25))
+                        .collect(),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_moving_average_written_in_pieces_is_the_whole_frame_written_at_once() {
+        // more rows than two row groups, in pieces that do not end at a
+        // group's end, so that groups are made across pieces and encoded
+        // beside each other
+        let names: Vec<std::sync::Arc<str>> = ["Open", "Close", "a \"quoted\", action"].map(Into::into).to_vec();
+        let parts = pieces(2 * ROW_GROUP / 3 + 1_000, 40_000);
+        assert!(parts.len() > 3);
+        let mut whole = MovingTable::default();
+        for p in &parts {
+            whole.actions = p.actions;
+            whole.codes.clone_from(&p.codes);
+            whole.minutes.extend(&p.minutes);
+            whole.count.extend(&p.count);
+            whole.average.extend(&p.average);
+            whole.variance.extend(&p.variance);
+        }
+        assert!(whole.len() > 2 * ROW_GROUP);
+        let dir = tempfile::tempdir().unwrap();
+        write_pieces(
+            "moving_average",
+            parts.into_iter().map(Ok),
+            &names,
+            dir.path(),
+            TableFormat::Both,
+        )
+        .unwrap();
+        let frame = crate::frames::moving_frame(&whole.frame().unwrap(), &names).unwrap();
+        let read = |p: &Path| std::fs::read(p).unwrap();
+        let csv = dir.path().join("whole.csv");
+        write_csv(&frame, &csv).unwrap();
+        assert!(
+            read(&csv) == read(&dir.path().join("moving_average.csv")),
+            "the CSV differs"
+        );
+        // Parquet: the bytes of Polars' own writer given the same row groups
+        // one after another
+        let parquet = dir.path().join("whole.parquet");
+        let frame = utc(&frame).unwrap();
+        let mut writer = ParquetWriter::new(BufWriter::new(File::create(&parquet).unwrap()))
+            .batched(frame.schema())
+            .unwrap();
+        for from in (0..frame.height()).step_by(ROW_GROUP) {
+            let mut group = frame.slice(from as i64, ROW_GROUP);
+            group.rechunk_mut_par();
+            writer.write_batch(&group).unwrap();
+        }
+        writer.finish().unwrap();
+        drop(writer);
+        assert!(
+            read(&parquet) == read(&dir.path().join("moving_average.parquet")),
+            "the Parquet file differs"
+        );
+        // and the rows and types of the frame
+        let back = ParquetReader::new(File::open(dir.path().join("moving_average.parquet")).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals_missing(&frame), "the Parquet rows differ");
+        assert_eq!(back.height(), whole.len());
     }
 }

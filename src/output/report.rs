@@ -217,12 +217,9 @@ impl Exporter for Tables {
             if !in_blocks(name) && in_pieces(name) {
                 let tables = &tables;
                 jobs.push(s.spawn(move || {
-                    let pieces = r
-                        .moving_pieces()
-                        .into_iter()
-                        .map(|(lo, hi)| r.figures.moving_piece(lo, hi));
+                    let make = |lo, hi| r.figures.moving_piece(lo, hi);
                     let names = r.figures.action_names();
-                    super::tables::write_pieces(name, pieces, &names, tables, r.table_format)
+                    super::tables::write_pieces(name, &r.moving_pieces(), make, &names, tables, r.table_format)
                 }));
             }
             let others = super::tables::write_all(&frames, &tables, r.table_format);

@@ -86,12 +86,14 @@ const ROW_GROUP: usize = 512 * 512;
 /// of Parquet (in row groups of [`ROW_GROUP`] rows) as the whole frame
 /// would give, holding a few pieces at a time.
 ///
-/// One thread computes each piece and formats it (CSV rows, a Parquet
-/// frame) while this one writes the one before: with many actions, writing
-/// is half the time.
+/// The pieces are the stretches `pieces`, each made by `make`. Two threads
+/// make and format them (CSV rows, a Parquet frame), taking turns, while
+/// this one writes them in order: with many actions, writing is half the
+/// time.
 pub fn write_pieces(
     name: &str,
-    pieces: impl Iterator<Item = Result<MovingTable>> + Send,
+    pieces: &[(i64, i64)],
+    make: impl Fn(i64, i64) -> Result<MovingTable> + Sync,
     names: &[std::sync::Arc<str>],
     dir: &Path,
     format: TableFormat,
@@ -116,14 +118,26 @@ pub fn write_pieces(
     };
     let parquet_out = std::thread::scope(|s| -> Result<_> {
         let mut parquet_out: Option<GroupWriter<_>> = None;
-        // two buffers of CSV go round: one formatted while the other is written
-        let (made_tx, made_rx) = std::sync::mpsc::sync_channel(1);
-        let (spent_tx, spent_rx) = std::sync::mpsc::channel();
-        spent_tx.send(header).expect("the receiver is alive");
-        spent_tx.send(Vec::new()).expect("the receiver is alive");
-        s.spawn(move || format_pieces(pieces, names, format, spent_rx, made_tx));
-        for made in made_rx {
-            let (buf, piece): Formatted = made?;
+        // each formatter's two buffers of CSV go round: one formatted while
+        // the other is written; the first formatter's first holds the header
+        let mut header = Some(header);
+        let make = &make;
+        let formatters: Vec<_> = (0..FORMATTERS)
+            .map(|turn| {
+                let (made_tx, made_rx) = std::sync::mpsc::sync_channel(1);
+                let (spent_tx, spent_rx) = std::sync::mpsc::channel();
+                let first = header.take().unwrap_or_default();
+                let _ = (spent_tx.send(first), spent_tx.send(Vec::new()));
+                let mine = pieces.iter().skip(turn).step_by(FORMATTERS);
+                s.spawn(move || format_pieces(mine.map(|&(lo, hi)| make(lo, hi)), names, format, spent_rx, made_tx));
+                (made_rx, spent_tx)
+            })
+            .collect();
+        for k in 0..pieces.len() {
+            let (made_rx, spent_tx) = &formatters[k % FORMATTERS];
+            let (buf, piece): Formatted = made_rx
+                .recv()
+                .map_err(|_| anyhow::anyhow!("a formatter of {} ended early", csv_path.display()))??;
             if let Some(w) = csv_out.as_mut() {
                 w.write_all(&buf)
                     .with_context(|| format!("cannot write {}", csv_path.display()))?;
@@ -151,6 +165,9 @@ pub fn write_pieces(
     }
     Ok(())
 }
+
+/// Threads that make and format the pieces of the moving average.
+const FORMATTERS: usize = 2;
 
 /// A piece of the moving average made ready to write: its CSV rows (after
 /// the header, in the first) and its Parquet frame.
@@ -419,7 +436,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         write_pieces(
             "moving_average",
-            parts.into_iter().map(Ok),
+            &(0..parts.len() as i64).map(|k| (k, k + 1)).collect::<Vec<_>>(),
+            |k, _| Ok(parts[k as usize].clone()),
             &names,
             dir.path(),
             TableFormat::Both,

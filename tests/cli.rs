@@ -246,7 +246,7 @@ fn html_escapes_values_from_the_data() {
     let html = fs::read_to_string(report.join("index.html")).unwrap();
     assert!(!html.contains("<script>"), "an action name became markup");
     assert!(!html.contains("<b>bad</b>"), "a rejected line became markup");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;"));
 }
 
 #[test]

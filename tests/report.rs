@@ -153,7 +153,7 @@ fn hostile_actions_neither_add_markup_nor_break_rows() {
     assert!(!html.contains("<script"), "an action became markup");
     assert!(!html.contains('\0'), "a NUL went into the page");
     assert!(!html.contains('\u{202e}'), "a bidi override went into the page");
-    let shown = "&lt;script&gt;alert(1)&lt;/script&gt;<span class=\"esc\">\\n</span>next<span class=\"esc\">\\u{0}</span>row<span class=\"esc\">\\u{202e}</span>";
+    let shown = "&#60;script&#62;alert(1)&#60;/script&#62;<span class=\"esc\">\\n</span>next<span class=\"esc\">\\u{0}</span>row<span class=\"esc\">\\u{202e}</span>";
     let totals = &html[html.find("id=\"t-totals\"").unwrap()..];
     let totals = &totals[..totals.find("</section>").unwrap()];
     assert!(
@@ -215,8 +215,8 @@ fn the_page_is_titled_by_the_input_or_by_title() {
     let titled = dir.path().join("titled");
     batch(&input, &titled, &["--title", "Door sensors <July>"]);
     let page = fs::read_to_string(titled.join("index.html")).unwrap();
-    assert!(page.contains("<title>windowpane · Door sensors &lt;July&gt;</title>"));
-    assert!(page.contains("<h1>windowpane report: Door sensors &lt;July&gt;</h1>"));
+    assert!(page.contains("<title>windowpane · Door sensors &#60;July&#62;</title>"));
+    assert!(page.contains("<h1>windowpane report: Door sensors &#60;July&#62;</h1>"));
     // the input is still named where the page says what it was made from
     assert!(page.contains("a.json"));
 }

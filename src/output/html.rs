@@ -3,16 +3,20 @@
 //! interesting rows with links to the files, the rejected lines, and what
 //! the report was made from (options, version, input, time).
 //!
-//! Every value that comes from the data is escaped, and control characters
-//! (line breaks, NUL, escapes, bidirectional overrides) are shown as
-//! visible escapes, so no value can add markup or break a row. The page
+//! The page is the template `templates/report.html` (askama, checked when
+//! windowpane is compiled), filled with the values made here. The template
+//! escapes every value unless its type is markup already: [`Visible`],
+//! text from the data with its control characters (line breaks, NUL,
+//! escapes, bidirectional overrides) shown as visible escapes, so no value
+//! can add markup or break a row. The page
 //! needs no network and no script; it follows the browser's dark mode and
 //! prints without the navigation.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 use std::path::Path;
 
 use anyhow::Result;
+use askama::Template;
 use base64::Engine;
 use polars::prelude::{AnyValue, DataFrame};
 
@@ -34,19 +38,11 @@ const MAX_REJECTED: usize = 20;
 /// Seconds between reloads of a live page.
 const REFRESH: u32 = 5;
 
-/// Escapes text for HTML element content and attribute values.
+/// Escapes text for HTML element content and attribute values, as the
+/// page's template escapes every value.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    let _ = askama::filters::Escaper::write_escaped_str(&askama::filters::Html, &mut out, s);
     out
 }
 
@@ -59,6 +55,12 @@ fn invisible(c: char) -> bool {
 /// A value from the data as page text: escaped, with control and bidi
 /// characters shown as `\n`, `\t`, `\u{0}` … in a marked span.
 pub fn visible(s: &str) -> String {
+    shown(s, true)
+}
+
+/// [`visible`], the escapes in `span`s when `marked`, else as plain text
+/// (for an attribute's value).
+fn shown(s: &str, marked: bool) -> String {
     if !s.chars().any(invisible) {
         return escape(s);
     }
@@ -73,7 +75,12 @@ pub fn visible(s: &str) -> String {
                 '\t' => "\\t".to_string(),
                 c => format!("\\u{{{:x}}}", c as u32),
             };
-            let _ = write!(out, "<span class=\"esc\">{shown}</span>");
+            match marked {
+                true => {
+                    let _ = write!(out, "<span class=\"esc\">{shown}</span>");
+                }
+                false => out.push_str(&shown),
+            }
         } else {
             plain.push(c);
         }
@@ -81,6 +88,52 @@ pub fn visible(s: &str) -> String {
     out.push_str(&escape(&plain));
     out
 }
+
+/// Text from the data made page text by [`visible`] (or, for an
+/// attribute, without the spans): markup already, which the template
+/// does not escape again.
+struct Visible(String);
+
+impl Visible {
+    fn new(s: &str) -> Self {
+        Self(visible(s))
+    }
+    /// For an attribute's value: the escapes as plain text.
+    fn attribute(s: &str) -> Self {
+        Self(shown(s, false))
+    }
+}
+
+impl fmt::Display for Visible {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Visible {}
+
+/// A chart's PNG in base64: letters, digits, `+`, `/` and `=`, nothing to
+/// escape (and too long to look through for it).
+struct Base64(String);
+
+impl fmt::Display for Base64 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Base64 {}
+
+/// Markup the page itself holds (its style sheet), never data.
+struct Markup(&'static str);
+
+impl fmt::Display for Markup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl askama::filters::HtmlSafe for Markup {}
 
 /// A number for reading: thousands separated, at most 3 decimals.
 fn number(v: f64) -> String {
@@ -102,58 +155,69 @@ fn number(v: f64) -> String {
     }
 }
 
-/// A cell for the page: its HTML and whether it is a number.
-fn cell(v: &AnyValue) -> (String, bool) {
-    match v {
+/// A cell for the page: its text, and whether it is a number.
+fn cell(v: &AnyValue) -> Cell {
+    let (text, number) = match v {
         AnyValue::Null => (String::new(), false),
-        AnyValue::String(s) => (visible(s), false),
-        AnyValue::StringOwned(s) => (visible(s), false),
+        AnyValue::String(s) => (s.to_string(), false),
+        AnyValue::StringOwned(s) => (s.to_string(), false),
         AnyValue::Float64(f) => (number(*f), true),
         AnyValue::Float32(f) => (number(f64::from(*f)), true),
         AnyValue::Int64(n) => (thousands(*n), true),
         AnyValue::Int32(n) => (thousands(i64::from(*n)), true),
         AnyValue::UInt64(n) => (thousands(*n as i64), true),
         AnyValue::UInt32(n) => (thousands(i64::from(*n)), true),
-        AnyValue::Datetime(t, _, _) | AnyValue::DatetimeOwned(t, _, _) => (escape(&short(t.div_euclid(1000))), false),
-        other => (visible(&other.to_string()), false),
+        AnyValue::Datetime(t, _, _) | AnyValue::DatetimeOwned(t, _, _) => (short(t.div_euclid(1000)), false),
+        other => (other.to_string(), false),
+    };
+    Cell::new(&text, number)
+}
+
+/// A table cell: its text shown, right-aligned when a number, in `code`
+/// when it is a line of input.
+struct Cell {
+    text: Visible,
+    number: bool,
+    code: bool,
+}
+
+impl Cell {
+    fn new(text: &str, number: bool) -> Self {
+        Self {
+            text: Visible::new(text),
+            number,
+            code: false,
+        }
     }
 }
 
-/// Writes the rows `shown` of a table (`None` marks the hidden stretch).
-fn table_rows(
-    out: &mut String,
-    headers: &[&str],
-    n: usize,
-    shown: &[Option<usize>],
-    row: &dyn Fn(usize) -> Vec<(String, bool)>,
-) {
-    out.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
-    for h in headers {
-        let _ = write!(out, "<th>{}</th>", escape(h));
+/// A row of a table as shown: its cells, or the gap where rows are left
+/// out (how many, written out).
+enum Row {
+    Cells(Vec<Cell>),
+    Gap(String),
+}
+
+/// The rows shown of a table under its headers.
+struct Body {
+    headers: Vec<String>,
+    rows: Vec<Row>,
+}
+
+impl Body {
+    /// The rows `shown` of `n` (`None` marks the stretch left out), each
+    /// made by `row`.
+    fn new(headers: Vec<String>, n: usize, shown: &[Option<usize>], row: impl Fn(usize) -> Vec<Cell>) -> Self {
+        let hidden = n - shown.iter().flatten().count();
+        let rows = shown
+            .iter()
+            .map(|i| match i {
+                Some(i) => Row::Cells(row(*i)),
+                None => Row::Gap(thousands(hidden as i64)),
+            })
+            .collect();
+        Self { headers, rows }
     }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for i in shown {
-        match i {
-            Some(i) => {
-                out.push_str("<tr>");
-                for (text, num) in row(*i) {
-                    let class = if num { " class=\"n\"" } else { "" };
-                    let _ = write!(out, "<td{class}>{text}</td>");
-                }
-                out.push_str("</tr>\n");
-            }
-            None => {
-                let hidden = n - shown.iter().flatten().count();
-                let _ = writeln!(
-                    out,
-                    "<tr class=\"gap\"><td colspan=\"{}\">⋯ {} rows not shown ⋯</td></tr>",
-                    headers.len(),
-                    thousands(hidden as i64)
-                );
-            }
-        }
-    }
-    out.push_str("</tbody></table></div>\n");
 }
 
 /// The rows to show of `n`: all up to `whole`, else the first and last
@@ -282,47 +346,57 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
         .collect();
     Ok(Some(View { n, df, shown }))
 }
+/// A table's section of the page.
+struct Section {
+    /// Its anchor.
+    id: String,
+    /// What it holds.
+    heading: &'static str,
+    /// The table's name.
+    name: &'static str,
+    /// Its rows, counted in words.
+    count: String,
+    /// Whether the first and last rows only are shown.
+    abridged: bool,
+    /// Rows shown at each end when abridged.
+    edge: usize,
+    /// The file with every row.
+    file: String,
+    /// The rows shown; none for a table without rows.
+    body: Option<Body>,
+}
 
-fn frame_table(out: &mut String, r: &Report, name: &str, v: &View) {
+/// The figure table `name` as the page shows it.
+fn frame_section(r: &Report, name: &'static str, v: &View) -> Section {
     let n = v.n;
     let df = &v.df;
     let ext = r.table_format.link_extension();
     let shown = &v.shown;
-    let hidden = n - shown.iter().flatten().count();
-    let _ = write!(
-        out,
-        "<section id=\"t-{name}\">\n<h3>{} <code>{name}</code></h3>\n<p class=\"note\">{} {}",
-        describe(name),
-        thousands(n as i64),
-        if n == 1 { "row" } else { "rows" },
-    );
-    if hidden > 0 {
-        let _ = write!(out, ", the first and last {EDGE} shown");
-    }
-    let _ = writeln!(
-        out,
-        " · every row in <a href=\"tables/{name}.{ext}\">tables/{name}.{ext}</a></p>"
-    );
-    if n == 0 {
-        out.push_str("</section>\n");
-        return;
-    }
-    let headers: Vec<&str> = df.get_column_names().iter().map(|c| c.as_str()).collect();
-    let row = |i: usize| -> Vec<(String, bool)> {
+    let headers: Vec<String> = df.get_column_names().iter().map(|c| c.to_string()).collect();
+    let row = |i: usize| -> Vec<Cell> {
         df.columns()
             .iter()
             .map(|c| {
-                let (text, num) = c.get(i).map(|v| cell(&v)).unwrap_or_default();
+                let mut cell = c.get(i).map(|v| cell(&v)).unwrap_or_else(|_| Cell::new("", false));
                 // a difference carries its sign, as the terminal shows it
-                match c.name().as_str() == "difference" && num && !text.starts_with('-') && text != "0" {
-                    true => (format!("+{text}"), num),
-                    false => (text, num),
+                let text = &cell.text.0;
+                if c.name().as_str() == "difference" && cell.number && !text.starts_with('-') && text != "0" {
+                    cell.text = Visible(format!("+{text}"));
                 }
+                cell
             })
             .collect()
     };
-    table_rows(out, &headers, n, shown, &row);
-    out.push_str("</section>\n");
+    Section {
+        id: format!("t-{name}"),
+        heading: describe(name),
+        name,
+        count: format!("{} {}", thousands(n as i64), if n == 1 { "row" } else { "rows" }),
+        abridged: n > shown.iter().flatten().count(),
+        edge: EDGE,
+        file: format!("tables/{name}.{ext}"),
+        body: (n > 0).then(|| Body::new(headers, n, shown, row)),
+    }
 }
 
 const STYLE: &str = "\
@@ -364,27 +438,88 @@ dl.about dt{color:var(--muted)} dl.about dd{margin:0;overflow-wrap:anywhere}
 figure,table,.keys{break-inside:avoid}a{color:inherit;text-decoration:none}}
 ";
 
-fn key(out: &mut String, value: &str, label: &str, alert: bool) {
-    let _ = writeln!(
-        out,
-        "<div class=\"key{}\"><b>{value}</b><span>{label}</span></div>",
-        if alert { " alert" } else { "" }
-    );
+/// The page: every value it shows, made ready for `templates/report.html`.
+#[derive(Template)]
+#[template(path = "report.html")]
+struct Page {
+    title: Visible,
+    refresh: Option<u32>,
+    live: Option<Live>,
+    style: Markup,
+    cards: Vec<Card>,
+    charts: Vec<Figure>,
+    charts_note: Option<Visible>,
+    tables: Vec<Section>,
+    triggers: Option<Section>,
+    rejected: Rejected,
+    about: About,
+}
+
+/// Whether the page is a running stream's, which reloads.
+struct Live {
+    running: bool,
+    reload: u32,
+    updated: String,
+}
+
+/// A key figure: its value and what it is; marked when it calls for a look.
+struct Card {
+    value: String,
+    label: String,
+    alert: bool,
+}
+
+impl Card {
+    fn new(value: impl Into<String>, label: impl Into<String>, alert: bool) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+            alert,
+        }
+    }
+}
+
+/// A chart inlined, linked to its file.
+struct Figure {
+    id: String,
+    caption: Visible,
+    alt: Visible,
+    file: &'static str,
+    data: Base64,
+}
+
+/// The rejected lines' section.
+struct Rejected {
+    /// How many, in words.
+    count: String,
+    /// Where the lines went when they were not kept (the quarantine).
+    quarantine: Option<String>,
+    /// How many are shown, when not all.
+    first: Option<usize>,
+    body: Option<Body>,
+}
+
+/// How the report was made.
+struct About {
+    input: String,
+    files: String,
+    lines: String,
+    fields: Option<crate::model::FieldNames>,
+    made: String,
+    version: &'static str,
+    alert_a: String,
+    alert_b: String,
+    threshold: i64,
+    window: usize,
+    format: &'static str,
 }
 
 /// Builds the page of report `r`. `charts_dir` holds the PNGs to inline
 /// (absent ones are left out).
 pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
     let plan = r.plan()?;
-    let mut out = String::with_capacity(1 << 20);
-    head(&mut out, r);
-    key_figures(&mut out, r, plan);
     // what the contents list: the charts drawn, the tables in this order
     let charts = plan.map(|p| p.charts(r)).unwrap_or_default();
-    let charts: Vec<_> = charts
-        .into_iter()
-        .filter(|c| charts_dir.join(c.file).is_file())
-        .collect();
     const ORDER: [&str; 6] = [
         "totals",
         "alerts",
@@ -393,77 +528,49 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         "minute_counts",
         "moving_average",
     ];
-    let tables: Vec<(&str, View)> = ORDER
+    let tables = ORDER
         .iter()
-        .map(|name| Ok((*name, view(r, name)?)))
+        .map(|name| Ok(frame_section(r, name, &view(r, name)?)))
         .collect::<Result<_>>()?;
-    contents(&mut out, r, !charts.is_empty(), &tables);
-    if !charts.is_empty() {
-        charts_section(&mut out, plan, &charts, charts_dir);
-    }
-    // tables
-    out.push_str(
-        "<h2 id=\"tables\">Tables</h2>\n<p class=\"note\">Shown rounded (at most 3 decimals, times to the minute, UTC); the files hold every row at full precision.</p>\n",
-    );
-    for (name, v) in &tables {
-        frame_table(&mut out, r, name, v);
-    }
-    if let Some(t) = r.triggers {
-        triggers_section(&mut out, t);
-    }
-    rejected_section(&mut out, r);
-    about_section(&mut out, r);
-    out.push_str("<p class=\"note\"><a href=\"#top\">back to the top</a></p>\n</body>\n</html>\n");
+    let title = match (r.heading, r.title) {
+        (Some(heading), _) => Visible::new(heading),
+        (None, "-") => Visible::new("standard input"),
+        (None, input) => Visible::new(input),
+    };
+    let page = Page {
+        title,
+        refresh: r.live.as_ref().filter(|l| l.running).map(|_| REFRESH),
+        live: r.live.as_ref().map(|l| Live {
+            running: l.running,
+            reload: REFRESH,
+            updated: l.updated.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        }),
+        style: Markup(STYLE),
+        cards: key_figures(r, plan),
+        charts_note: plan.and_then(Plan::note).map(|n| Visible::new(&n)),
+        charts: figures(&charts, charts_dir),
+        tables,
+        triggers: r.triggers.map(triggers_section),
+        rejected: rejected_section(r),
+        about: about_section(r),
+    };
+    let mut out = String::with_capacity(page.charts.iter().map(|c| c.data.0.len()).sum::<usize>() + (1 << 16));
+    page.render_into(&mut out)?;
     Ok(out)
 }
 
-/// The page's head and title, and whether it is live.
-fn head(out: &mut String, r: &Report) {
-    let title = match (r.heading, r.title) {
-        (Some(heading), _) => visible(heading),
-        (None, "-") => "standard input".to_string(),
-        (None, input) => visible(input),
-    };
-    let refresh = match &r.live {
-        Some(l) if l.running => format!("<meta http-equiv=\"refresh\" content=\"{REFRESH}\">\n"),
-        _ => String::new(),
-    };
-    let _ = write!(
-        out,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n{refresh}\
-         <title>windowpane · {title}</title>\n<style>\n{STYLE}</style>\n</head>\n<body>\n\
-         <header id=\"top\">\n<h1>windowpane report: {title}</h1>\n"
-    );
-    if let Some(l) = &r.live {
-        let when = escape(&l.updated.format("%Y-%m-%d %H:%M:%S UTC").to_string());
-        if l.running {
-            let _ = writeln!(
-                out,
-                "<p class=\"live\"><b>Live:</b> <code>stream --follow</code> is running and rewrites this report as files arrive; the page reloads every {REFRESH} s. Last updated {when}.</p>"
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "<p class=\"live\"><b>The stream has ended.</b> Last updated {when}; the page no longer reloads.</p>"
-            );
-        }
-    }
-}
-
 /// The key figures at the top.
-fn key_figures(page: &mut String, r: &Report, plan: Option<&Plan>) {
+fn key_figures(r: &Report, plan: Option<&Plan>) -> Vec<Card> {
     let s = r.summary;
     let i = &s.input;
-    let mut cards = String::new();
-    let out = &mut cards;
-    key(out, &thousands(i.events as i64), "events", false);
-    key(
-        out,
-        &thousands(i.rejected as i64),
-        &format!("rejected of {} lines", thousands(i.lines as i64)),
-        i.rejected > 0,
-    );
+    let mut cards = vec![
+        Card::new(thousands(i.events as i64), "events", false),
+        Card::new(
+            thousands(i.rejected as i64),
+            format!("rejected of {} lines", thousands(i.lines as i64)),
+            i.rejected > 0,
+        ),
+    ];
     if i.late > 0 {
         // streaming append mode: counted, not in the figures
         let noun = if i.late == 1 {
@@ -471,7 +578,7 @@ fn key_figures(page: &mut String, r: &Report, plan: Option<&Plan>) {
         } else {
             "late events, not merged"
         };
-        key(out, &thousands(i.late as i64), noun, true);
+        cards.push(Card::new(thousands(i.late as i64), noun, true));
     }
     if let (Some(first), Some(last)) = (&s.first_event, &s.last_event) {
         let span = r.figures.hourly_average.first().zip(r.figures.hourly_average.last());
@@ -480,51 +587,40 @@ fn key_figures(page: &mut String, r: &Report, plan: Option<&Plan>) {
             .map(|p| series::duration(p.bulk.last - p.bulk.first))
             .or_else(|| span.map(|(a, b)| series::duration(b.window_end - a.window_start)))
             .unwrap_or_default();
-        key(
-            out,
-            &escape(&words),
-            &format!(
-                "from {} to {}",
-                escape(&first.replace('T', " ").replace('Z', "")),
-                escape(&last.replace('T', " ").replace('Z', ""))
-            ),
+        let when = |t: &str| t.replace('T', " ").replace('Z', "");
+        cards.push(Card::new(
+            words,
+            format!("from {} to {}", when(first), when(last)),
             false,
-        );
+        ));
     }
-    match &r.figures.peak_hour {
+    cards.push(match &r.figures.peak_hour {
         Some(p) => {
             let (start, end) = (short(p.window_start), short(p.window_end));
             let (day, from) = start.split_once(' ').unwrap_or((&start, ""));
             let to = end.split_once(' ').map_or(end.as_str(), |e| e.1);
-            key(
-                out,
-                &escape(&format!("{from}–{to}")),
-                &format!(
-                    "peak hour, {} (UTC), {} actions per minute",
-                    escape(day),
-                    number(p.average)
-                ),
+            Card::new(
+                format!("{from}–{to}"),
+                format!("peak hour, {day} (UTC), {} actions per minute", number(p.average)),
                 false,
             )
         }
-        None => key(out, "–", "peak hour", false),
-    }
-    key(
-        out,
-        &thousands(s.alerts as i64),
-        &format!(
+        None => Card::new("–", "peak hour", false),
+    });
+    cards.push(Card::new(
+        thousands(s.alerts as i64),
+        format!(
             "{} ({} − {} beyond ±{})",
             if s.alerts == 1 { "alert minute" } else { "alert minutes" },
-            escape(&r.options.alert_actions.0),
-            escape(&r.options.alert_actions.1),
+            r.options.alert_actions.0,
+            r.options.alert_actions.1,
             r.options.alert_threshold
         ),
         s.alerts > 0,
-    );
-    key(
-        out,
-        &s.variance.map(number).unwrap_or_else(|| "–".into()),
-        &match s.variance {
+    ));
+    cards.push(Card::new(
+        s.variance.map(number).unwrap_or_else(|| "–".into()),
+        match s.variance {
             Some(v) => format!(
                 "variance of the events per minute: how widely minutes differ (standard deviation {})",
                 number(v.max(0.0).sqrt())
@@ -532,178 +628,134 @@ fn key_figures(page: &mut String, r: &Report, plan: Option<&Plan>) {
             None => "variance of the events per minute".to_string(),
         },
         false,
-    );
-    // one row of cards on a wide screen, two equal rows on a middling one,
-    // two columns on a phone: never a card alone on a row of its own
-    let n = cards.matches("<div class=\"key").count();
-    let _ = write!(
-        page,
-        "<section id=\"key-figures\" class=\"keys\" style=\"--n:{n};--half:{}\">\n{cards}</section>\n</header>\n",
-        n.div_ceil(2)
-    );
+    ));
+    cards
 }
 
-/// The list of contents.
-fn contents(out: &mut String, r: &Report, charts: bool, tables: &[(&str, View)]) {
-    out.push_str("<nav aria-label=\"contents\"><b>Contents</b>\n<ol>\n");
-    if charts {
-        out.push_str("<li><a href=\"#charts\">Charts</a></li>\n");
-    }
-    out.push_str("<li><a href=\"#tables\">Tables</a>: ");
-    let links: Vec<String> = tables
+/// The charts drawn into `charts_dir`, each read and inlined (absent ones
+/// are left out).
+fn figures(charts: &[Chart], charts_dir: &Path) -> Vec<Figure> {
+    charts
         .iter()
-        .map(|(n, _)| format!("<a href=\"#t-{n}\">{n}</a>"))
-        .chain(r.triggers.map(|_| "<a href=\"#t-triggers\">triggers</a>".to_string()))
-        .collect();
-    out.push_str(&links.join(", "));
-    out.push_str("</li>\n<li><a href=\"#rejected\">Rejected lines</a></li>\n<li><a href=\"#about\">How this report was made</a></li>\n</ol></nav>\n");
-}
-
-/// The charts, each embedded and linked to its file.
-fn charts_section(out: &mut String, plan: Option<&Plan>, charts: &[Chart], charts_dir: &Path) {
-    if !charts.is_empty() {
-        out.push_str("<h2 id=\"charts\">Charts</h2>\n");
-        if let Some(note) = plan.and_then(Plan::note) {
-            let _ = writeln!(out, "<p class=\"note\">{}</p>", visible(&note));
-        }
-        for c in charts {
-            let Ok(png) = std::fs::read(charts_dir.join(c.file)) else {
-                continue;
-            };
-            let data = base64::engine::general_purpose::STANDARD.encode(png);
-            let _ = writeln!(
-                out,
-                "<figure id=\"c-{id}\"><img class=\"chart\" alt=\"{cap}\" src=\"data:image/png;base64,{data}\"><figcaption>{cap} · <a href=\"charts/{f}\">charts/{f}</a></figcaption></figure>",
-                id = c.file.trim_end_matches(".png"),
-                cap = visible(&c.caption),
-                f = c.file
-            );
-        }
-    }
+        .filter_map(|c| {
+            let png = std::fs::read(charts_dir.join(c.file)).ok()?;
+            Some(Figure {
+                id: c.file.trim_end_matches(".png").to_string(),
+                caption: Visible::new(&c.caption),
+                alt: Visible::attribute(&c.caption),
+                file: c.file,
+                data: Base64(base64::engine::general_purpose::STANDARD.encode(png)),
+            })
+        })
+        .collect()
 }
 
 /// The stream's triggers (abridged).
-fn triggers_section(out: &mut String, t: &[TriggerRow]) {
-    {
-        let n = t.len();
-        let shown = abridge(n, WHOLE);
-        let _ = writeln!(
-            out,
-            "<section id=\"t-triggers\">\n<h3>Triggers of the stream <code>triggers</code></h3>\n<p class=\"note\">{} triggers · every row in <a href=\"tables/triggers.csv\">tables/triggers.csv</a></p>",
-            thousands(n as i64)
-        );
-        let row = |i: usize| -> Vec<(String, bool)> {
-            let x = &t[i];
-            vec![
-                (thousands(x.trigger as i64), true),
-                (thousands(x.files as i64), true),
-                (thousands(x.events as i64), true),
-                (thousands(x.rejected as i64), true),
-                (thousands(x.state_rows as i64), true),
-                (x.variance.map(number).unwrap_or_default(), true),
-                (thousands(x.new_alerts as i64), true),
-                (thousands(x.duration_ms as i64), true),
-            ]
-        };
-        table_rows(
-            out,
-            &[
-                "trigger",
-                "files",
-                "events",
-                "rejected",
-                "state rows",
-                "variance",
-                "new alerts",
-                "duration (ms)",
-            ],
-            n,
-            &shown,
-            &row,
-        );
-        out.push_str("</section>\n");
+fn triggers_section(t: &[TriggerRow]) -> Section {
+    let n = t.len();
+    let shown = abridge(n, WHOLE);
+    let row = |i: usize| -> Vec<Cell> {
+        let x = &t[i];
+        [
+            thousands(x.trigger as i64),
+            thousands(x.files as i64),
+            thousands(x.events as i64),
+            thousands(x.rejected as i64),
+            thousands(x.state_rows as i64),
+            x.variance.map(number).unwrap_or_default(),
+            thousands(x.new_alerts as i64),
+            thousands(x.duration_ms as i64),
+        ]
+        .iter()
+        .map(|text| Cell::new(text, true))
+        .collect()
+    };
+    let headers = [
+        "trigger",
+        "files",
+        "events",
+        "rejected",
+        "state rows",
+        "variance",
+        "new alerts",
+        "duration (ms)",
+    ]
+    .map(String::from)
+    .to_vec();
+    Section {
+        id: "t-triggers".into(),
+        heading: "Triggers of the stream",
+        name: "triggers",
+        count: format!("{} triggers", thousands(n as i64)),
+        abridged: false,
+        edge: EDGE,
+        file: "tables/triggers.csv".into(),
+        body: Some(Body::new(headers, n, &shown, row)),
     }
 }
 
 /// The rejected lines (the first ones).
-fn rejected_section(out: &mut String, r: &Report) {
+fn rejected_section(r: &Report) -> Rejected {
     let s = r.summary;
     let rejected = r.rejected;
+    let lines = |n: usize| format!("{} {}", thousands(n as i64), if n == 1 { "line" } else { "lines" });
     if let Some(q) = &s.input.quarantine {
-        let _ = writeln!(
-            out,
-            "<h2 id=\"rejected\">Rejected lines</h2>\n<p class=\"note\">{} {} · {}</p>",
-            thousands(s.input.rejected as i64),
-            if s.input.rejected == 1 { "line" } else { "lines" },
-            escape(q)
-        );
-    } else {
-        let _ = writeln!(
-        out,
-        "<h2 id=\"rejected\">Rejected lines</h2>\n<p class=\"note\">{} {}{} · every one in <a href=\"rejected.ndjson\">rejected.ndjson</a> with its file, line and reason</p>",
-        thousands(rejected.len() as i64),
-        if rejected.len() == 1 { "line" } else { "lines" },
-        if rejected.len() > MAX_REJECTED {
-            format!(", the first {MAX_REJECTED} shown")
-        } else {
-            String::new()
-        }
-    );
-        if !rejected.is_empty() {
-            let shown: Vec<Option<usize>> = (0..rejected.len().min(MAX_REJECTED)).map(Some).collect();
-            let row = |i: usize| -> Vec<(String, bool)> {
-                let x = &rejected[i];
-                vec![
-                    (visible(&x.file), false),
-                    (thousands(x.line as i64), true),
-                    (visible(&x.reason), false),
-                    (
-                        format!("<code>{}</code>", visible(&crate::text::abridge(&x.text, 120))),
-                        false,
-                    ),
-                ]
-            };
-            table_rows(out, &["file", "line", "reason", "text"], shown.len(), &shown, &row);
-        }
+        return Rejected {
+            count: lines(s.input.rejected as usize),
+            quarantine: Some(q.clone()),
+            first: None,
+            body: None,
+        };
+    }
+    let shown: Vec<Option<usize>> = (0..rejected.len().min(MAX_REJECTED)).map(Some).collect();
+    let row = |i: usize| -> Vec<Cell> {
+        let x = &rejected[i];
+        vec![
+            Cell::new(&x.file, false),
+            Cell::new(&thousands(x.line as i64), true),
+            Cell::new(&x.reason, false),
+            Cell {
+                code: true,
+                ..Cell::new(&crate::text::abridge(&x.text, 120), false)
+            },
+        ]
+    };
+    Rejected {
+        count: lines(rejected.len()),
+        quarantine: None,
+        first: (rejected.len() > MAX_REJECTED).then_some(MAX_REJECTED),
+        body: (!rejected.is_empty()).then(|| {
+            Body::new(
+                ["file", "line", "reason", "text"].map(String::from).to_vec(),
+                shown.len(),
+                &shown,
+                row,
+            )
+        }),
     }
 }
 
 /// How the report was made: input, time, options, files.
-fn about_section(out: &mut String, r: &Report) {
+fn about_section(r: &Report) -> About {
     let i = &r.summary.input;
-    let title = escape(r.title);
     let o = r.options;
-    let fields = match &i.fields {
-        Some(f) => format!(
-            "<dt>fields</dt><dd>time from <code>{t}</code>, action from <code>{a}</code> (<code>--time-field {t} --action-field {a}</code>)</dd>\n",
-            t = escape(&f.time),
-            a = escape(&f.action)
-        ),
-        None => String::new(),
-    };
-    let _ = writeln!(
-        out,
-        "<h2 id=\"about\">How this report was made</h2>\n<dl class=\"about\">\n\
-         <dt>input</dt><dd><code>{title}</code>: {files}, {lines}</dd>\n{fields}\
-         <dt>made</dt><dd>{when} by windowpane {version}</dd>\n\
-         <dt>alerts</dt><dd>|{a} − {b}| per minute &gt; {t} (<code>--alert-actions {a},{b} --alert-threshold {t}</code>)</dd>\n\
-         <dt>moving average</dt><dd>trailing {w} minutes (<code>--moving-window {w}m</code>)</dd>\n\
-         <dt>tables</dt><dd>{fmt} in <a href=\"tables/\">tables/</a>; times are UTC</dd>\n\
-         <dt>files</dt><dd><a href=\"summary.json\">summary.json</a> (the key figures), <a href=\"rejected.ndjson\">rejected.ndjson</a>, <a href=\"charts/\">charts/</a></dd>\n</dl>",
-        files = crate::text::count_of(i.files, "files"),
-        lines = crate::text::count_of(i.lines, "lines"),
-        when = escape(&r.generated.format("%Y-%m-%d %H:%M:%S UTC").to_string()),
-        version = env!("CARGO_PKG_VERSION"),
-        a = escape(&o.alert_actions.0),
-        b = escape(&o.alert_actions.1),
-        t = o.alert_threshold,
-        w = o.moving_window,
-        fmt = match r.table_format {
+    About {
+        input: r.title.to_string(),
+        files: crate::text::count_of(i.files, "files"),
+        lines: crate::text::count_of(i.lines, "lines"),
+        fields: i.fields.clone(),
+        made: r.generated.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        version: env!("CARGO_PKG_VERSION"),
+        alert_a: o.alert_actions.0.clone(),
+        alert_b: o.alert_actions.1.clone(),
+        threshold: o.alert_threshold,
+        window: o.moving_window,
+        format: match r.table_format {
             super::tables::TableFormat::Csv => "CSV",
             super::tables::TableFormat::Parquet => "Parquet",
             super::tables::TableFormat::Both => "CSV and Parquet",
         },
-    );
+    }
 }
 
 #[cfg(test)]
@@ -717,7 +769,7 @@ mod tests {
     fn escapes_markup() {
         assert_eq!(
             escape("<script>\"a\" & 'b'</script>"),
-            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
+            "&#60;script&#62;&#34;a&#34; &#38; &#39;b&#39;&#60;/script&#62;"
         );
     }
 
@@ -726,8 +778,10 @@ mod tests {
         assert_eq!(visible("Open"), "Open");
         assert_eq!(
             visible("a\nb\0<i>\u{202e}"),
-            "a<span class=\"esc\">\\n</span>b<span class=\"esc\">\\u{0}</span>&lt;i&gt;<span class=\"esc\">\\u{202e}</span>"
+            "a<span class=\"esc\">\\n</span>b<span class=\"esc\">\\u{0}</span>&#60;i&#62;<span class=\"esc\">\\u{202e}</span>"
         );
+        // in an attribute, no markup: the escapes as text
+        assert_eq!(Visible::attribute("a\n\"b\"").0, "a\\n&#34;b&#34;");
     }
 
     #[test]

@@ -266,6 +266,33 @@ pub struct Outcome {
     pub durations: Durations,
 }
 
+/// The files a stream has listed and not taken yet.
+#[derive(Default)]
+struct Queue {
+    /// Those files, in input order.
+    pending: VecDeque<InputFile>,
+    /// Whether the input was listed by this process.
+    listed_once: bool,
+    /// The first listing, made while the checkpoint loads.
+    first_listing: Option<std::thread::JoinHandle<Result<Listed>>>,
+}
+
+/// What a stream's triggers have read, over every trigger.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Tally {
+    /// Files taken.
+    files: u64,
+    /// Lines read in them.
+    lines: u64,
+    /// Lines rejected.
+    rejected: u64,
+    /// Events for windows already final (append mode): counted, not merged.
+    late: u64,
+    /// Files left out: not events by their name, devices, damaged files
+    /// with `--skip-corrupt-files`.
+    skipped: u64,
+}
+
 /// A stream over one input folder with its checkpoint.
 pub struct Stream {
     input: PathBuf,
@@ -279,11 +306,8 @@ pub struct Stream {
     /// Planned files that were gone when their trigger ran; never taken again.
     missing: Vec<Vec<u8>>,
     counts: MinuteCounts,
-    files: u64,
-    lines: u64,
-    rejected: u64,
-    late: u64,
-    skipped: u64,
+    /// What the triggers read, over every trigger.
+    read: Tally,
     watermark: Option<i64>,
     /// The figures kept up to date after each trigger.
     kept: KeptFigures,
@@ -292,11 +316,8 @@ pub struct Stream {
     logs: (u64, u64),
     /// Triggers and changed rows since the last snapshot.
     since_snapshot: (u64, u64),
-    /// Files listed but not taken yet, in input order.
-    pending: VecDeque<InputFile>,
-    listed_once: bool,
-    /// The first listing, made while the checkpoint loads.
-    first_listing: Option<std::thread::JoinHandle<Result<Listed>>>,
+    /// The files listed and not taken yet.
+    queue: Queue,
     /// The hours this process's triggers touched (see [`Stream::changed_hours`]).
     changed: super::changes::ChangedHours,
     /// Set when a Spark cluster reads the input.
@@ -361,7 +382,7 @@ impl Stream {
         };
         let mut stream = Stream::empty(input.clone(), true, input, checkpoint, opts);
         // a reader lists nothing
-        stream.listed_once = true;
+        stream.queue.listed_once = true;
         stream.load()?;
         if alerts_changed {
             stream.compute_alerts_again();
@@ -381,19 +402,13 @@ impl Stream {
             processed: HashMap::new(),
             missing: Vec::new(),
             counts: MinuteCounts::new(),
-            files: 0,
-            lines: 0,
-            rejected: 0,
-            late: 0,
-            skipped: 0,
+            read: Tally::default(),
             watermark: None,
             kept: KeptFigures::default(),
             triggers: Vec::new(),
             logs: (0, 0),
             since_snapshot: (0, 0),
-            pending: VecDeque::new(),
-            listed_once: false,
-            first_listing: None,
+            queue: Queue::default(),
             changed: Default::default(),
             cluster: None,
         }
@@ -536,7 +551,7 @@ impl Stream {
             // each file stamped) on another thread while the state loads
             let stamp = stream.checkpoint.last_commit()? > 0;
             let (input, order) = (stream.input.clone(), stream.opts.order);
-            stream.first_listing = std::thread::Builder::new()
+            stream.queue.first_listing = std::thread::Builder::new()
                 .name("list".into())
                 .spawn(move || list_stamped(&input, order, stamp))
                 .ok();
@@ -644,7 +659,7 @@ impl Stream {
     /// processed file that has changed since is reported once on standard
     /// error and not re-read.
     pub fn unprocessed(&mut self) -> Result<Vec<InputFile>> {
-        let files: Listed = match (self.first_listing.take(), &mut self.cluster) {
+        let files: Listed = match (self.queue.first_listing.take(), &mut self.cluster) {
             (_, Some(c)) => match c.fresh.take() {
                 Some(listed) => listed,
                 None => c.list(self.opts.order, &self.opts.read)?,
@@ -654,8 +669,8 @@ impl Stream {
                 .unwrap_or_else(|_| Err(anyhow::anyhow!("listing the input {} failed", self.input.display())))?,
             (None, None) => list_stamped(&self.input, self.opts.order, false)?,
         };
-        let check_changes = !self.listed_once;
-        self.listed_once = true;
+        let check_changes = !self.queue.listed_once;
+        self.queue.listed_once = true;
         let mut out = Vec::new();
         for (file, then) in files {
             let rel = self.rel(&file);
@@ -684,16 +699,16 @@ impl Stream {
     /// Files waiting to be taken, listing the input again when none is
     /// left from the last listing.
     pub fn files_left(&mut self) -> Result<usize> {
-        if self.pending.is_empty() {
-            self.pending = self.unprocessed()?.into();
+        if self.queue.pending.is_empty() {
+            self.queue.pending = self.unprocessed()?.into();
         }
-        Ok(self.pending.len())
+        Ok(self.queue.pending.len())
     }
 
     /// True when the input was listed in this run and every file of that
     /// listing has been taken: what was available at the start is done.
     pub fn listing_done(&self) -> bool {
-        self.listed_once && self.pending.is_empty()
+        self.queue.listed_once && self.queue.pending.is_empty()
     }
 
     /// A file's path relative to the input folder (its name, for an input
@@ -737,8 +752,8 @@ impl Stream {
                 if self.files_left()? == 0 {
                     return Ok(None);
                 }
-                let take = self.opts.max_files_per_trigger.max(1).min(self.pending.len());
-                let taken: Vec<InputFile> = self.pending.drain(..take).collect();
+                let take = self.opts.max_files_per_trigger.max(1).min(self.queue.pending.len());
+                let taken: Vec<InputFile> = self.queue.pending.drain(..take).collect();
                 let rels: Vec<Vec<u8>> = taken.iter().map(|f| self.rel(f)).collect();
                 self.checkpoint.plan(n, &encode_plan(&rels))?;
                 rels
@@ -784,7 +799,7 @@ impl Stream {
     fn run_cluster_trigger(&mut self, n: u64, planned: Vec<Vec<u8>>, started: Instant) -> Result<Outcome> {
         let (order, read) = (self.opts.order, self.opts.read);
         let cluster = self.cluster.as_mut().expect("a cluster stream");
-        if !self.listed_once && cluster.fresh.is_none() {
+        if !self.queue.listed_once && cluster.fresh.is_none() {
             cluster.fresh = Some(cluster.list(order, &read)?);
         }
         let (mut stamps, mut missing, mut uris) = (Vec::new(), Vec::new(), Vec::new());
@@ -880,11 +895,11 @@ impl Stream {
             _ => emitted.len(),
         };
         let update_ms = started.elapsed().as_secs_f64() * 1000.0 - read_ms;
-        self.files += stamps.len() as u64;
-        self.lines += delta.lines;
-        self.rejected += rejected;
-        self.late += late;
-        self.skipped += delta.skipped.len() as u64;
+        self.read.files += stamps.len() as u64;
+        self.read.lines += delta.lines;
+        self.read.rejected += rejected;
+        self.read.late += late;
+        self.read.skipped += delta.skipped.len() as u64;
         let row = TriggerRow {
             trigger: n,
             files: stamps.len() as u64,
@@ -1087,13 +1102,13 @@ impl Stream {
     /// What was read so far, for the summary.
     pub fn input_stats(&self) -> InputStats {
         InputStats {
-            files: self.files,
-            lines: self.lines,
+            files: self.read.files,
+            lines: self.read.lines,
             events: self.counts.events(),
-            rejected: self.rejected,
-            late: self.late,
+            rejected: self.read.rejected,
+            late: self.read.late,
             missing: self.missing.len() as u64,
-            skipped: self.skipped,
+            skipped: self.read.skipped,
             scan: self.cluster.as_ref().map(|c| format!("spark {}", c.session.url())),
             quarantine: self
                 .cluster
@@ -1158,7 +1173,7 @@ impl Stream {
 
     /// Events dropped as late (append mode), over every trigger.
     pub fn late(&self) -> u64 {
-        self.late
+        self.read.late
     }
 
     /// The variance of the minute counts, from running sums.
@@ -1213,7 +1228,14 @@ mod tests {
         let good = std::fs::read(&path).unwrap();
         // the stream as that snapshot has it
         s.read_snapshot(n).unwrap();
-        let before = (s.trigger, s.files, s.lines, s.logs, s.counts.len(), s.processed.len());
+        let before = (
+            s.trigger,
+            s.read.files,
+            s.read.lines,
+            s.logs,
+            s.counts.len(),
+            s.processed.len(),
+        );
         assert_eq!(before.0, n);
         // the trigger number it starts with, damaged (a new file: the
         // state's chunks still map the old one)
@@ -1226,7 +1248,14 @@ mod tests {
         assert!(err.contains("checksum"), "{err}");
         assert_eq!(
             before,
-            (s.trigger, s.files, s.lines, s.logs, s.counts.len(), s.processed.len())
+            (
+                s.trigger,
+                s.read.files,
+                s.read.lines,
+                s.logs,
+                s.counts.len(),
+                s.processed.len()
+            )
         );
     }
 }

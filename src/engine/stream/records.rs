@@ -24,12 +24,13 @@ impl FileStamp {
 impl Stream {
     pub(super) fn write_common(&self, w: &mut Writer, n: u64) {
         w.u64(n);
+        let t = &self.read;
         for v in [
-            self.files,
-            self.lines,
-            self.rejected,
-            self.late,
-            self.skipped,
+            t.files,
+            t.lines,
+            t.rejected,
+            t.late,
+            t.skipped,
             self.logs.0,
             self.logs.1,
         ] {
@@ -44,11 +45,7 @@ impl Stream {
     /// Takes the figures `c` read; returns the time range it holds.
     pub(super) fn set_common(&mut self, c: Common) -> Option<(i64, i64)> {
         self.trigger = c.trigger;
-        self.files = c.files;
-        self.lines = c.lines;
-        self.rejected = c.rejected;
-        self.late = c.late;
-        self.skipped = c.skipped;
+        self.read = c.read;
         self.logs = c.logs;
         self.watermark = c.watermark;
         c.range
@@ -227,11 +224,7 @@ pub(super) fn read_metadata(dir: &Path, saved: &str) -> Result<Metadata> {
 /// The figures every checkpoint record starts with.
 pub(super) struct Common {
     trigger: u64,
-    files: u64,
-    lines: u64,
-    rejected: u64,
-    late: u64,
-    skipped: u64,
+    read: Tally,
     logs: (u64, u64),
     range: Option<(i64, i64)>,
     watermark: Option<i64>,
@@ -241,11 +234,13 @@ impl Common {
     fn read(r: &mut Reader) -> Result<Common> {
         Ok(Common {
             trigger: r.u64()?,
-            files: r.u64()?,
-            lines: r.u64()?,
-            rejected: r.u64()?,
-            late: r.u64()?,
-            skipped: r.u64()?,
+            read: Tally {
+                files: r.u64()?,
+                lines: r.u64()?,
+                rejected: r.u64()?,
+                late: r.u64()?,
+                skipped: r.u64()?,
+            },
             logs: (r.u64()?, r.u64()?),
             range: r.opt_i64()?.zip(r.opt_i64()?),
             watermark: r.opt_i64()?,

@@ -378,6 +378,34 @@ fn output_in(dir: &std::path::Path, args: &[&str]) -> String {
 }
 
 #[test]
+fn a_streams_triggers_csv_is_the_view_triggers_as_sql_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = case("messy").join("input");
+    let input = input.to_str().unwrap();
+    output_in(
+        dir.path(),
+        &[
+            "stream",
+            input,
+            "--max-files-per-trigger",
+            "2",
+            "--checkpoint",
+            "ck",
+            "--report",
+            "report",
+            "-q",
+        ],
+    );
+    let written = std::fs::read_to_string(dir.path().join("report/tables/triggers.csv")).unwrap();
+    let asked = output_in(
+        dir.path(),
+        &["sql", "--checkpoint", "ck", "--format", "csv", "select * from triggers"],
+    );
+    assert!(written.lines().count() > 2, "{written}");
+    assert_eq!(written, asked);
+}
+
+#[test]
 fn every_view_of_a_finished_streams_checkpoint_is_the_view_of_its_input() {
     // messy has rejected lines, gzip files and three actions
     let dir = tempfile::tempdir().unwrap();

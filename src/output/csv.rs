@@ -18,7 +18,6 @@ use std::io::Write;
 use chrono::DateTime;
 use polars::prelude::*;
 
-use crate::engine::stream::TriggerRow;
 use crate::metrics::MovingTable;
 
 /// Quotes a CSV field when needed (for the few values written by hand).
@@ -77,10 +76,6 @@ pub fn moving_rows(m: &MovingTable, fields: &[Vec<u8>], rows: std::ops::Range<us
         }
         out.push(b'\n');
     }
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
 }
 
 /// Year, month and day of a day number counted from 1970-01-01 (the
@@ -255,26 +250,6 @@ pub fn frame_to_string(df: &DataFrame) -> PolarsResult<String> {
     let mut out = Vec::new();
     write_frame(df, &mut out)?;
     String::from_utf8(out).map_err(|e| polars_err!(ComputeError: "CSV output is not UTF-8: {e}"))
-}
-
-/// `tables/triggers.csv`: one row per trigger of a stream.
-pub fn triggers(rows: &[TriggerRow]) -> String {
-    let mut out = String::from("trigger,files,events,rejected,state_rows,variance,new_alerts,duration_ms\n");
-    for r in rows {
-        let _ = writeln!(
-            out,
-            "{},{},{},{},{},{},{},{}",
-            r.trigger,
-            r.files,
-            r.events,
-            r.rejected,
-            r.state_rows,
-            opt(r.variance),
-            r.new_alerts,
-            r.duration_ms
-        );
-    }
-    out
 }
 
 #[cfg(test)]

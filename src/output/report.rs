@@ -13,7 +13,7 @@ use polars::prelude::DataFrame;
 
 use super::summary::Summary;
 use super::tables::TableFormat;
-use super::{charts, csv, html};
+use super::{charts, html};
 use crate::engine::stream::TriggerRow;
 use crate::metrics::{Figures, Options};
 use crate::source::Rejected;
@@ -230,7 +230,9 @@ impl Exporter for Tables {
             others.and(spliced)
         })?;
         if let Some(triggers) = r.triggers {
-            fs::write(tables.join("triggers.csv"), csv::triggers(triggers))?;
+            // the rows of the view `triggers`, as `sql` writes them
+            let frame = crate::sql::triggers_frame(triggers)?;
+            super::tables::write_csv(&frame, &tables.join("triggers.csv"))?;
         }
         Ok(())
     }

@@ -5,12 +5,12 @@
 //!
 //! The page is the template `templates/report.html` (askama, checked when
 //! windowpane is compiled), filled with the values made here. The template
-//! escapes every value unless its type is markup already: [`Visible`],
-//! text from the data with its control characters (line breaks, NUL,
-//! escapes, bidirectional overrides) shown as visible escapes, so no value
-//! can add markup or break a row. The page
-//! needs no network and no script; it follows the browser's dark mode and
-//! prints without the navigation.
+//! escapes every value unless its type is markup already ([`Markup`], such
+//! as text from the data with its control characters — line breaks, NUL,
+//! escapes, bidirectional overrides — shown as visible escapes), so no
+//! value can add markup or break a row. The page needs no network and no
+//! script; it follows the browser's dark mode and prints without the
+//! navigation.
 
 use std::fmt::{self, Write};
 use std::path::Path;
@@ -89,47 +89,34 @@ fn shown(s: &str, marked: bool) -> String {
     out
 }
 
-/// Text from the data made page text by [`visible`] (or, for an
-/// attribute, without the spans): markup already, which the template
-/// does not escape again.
-struct Visible(String);
+/// Markup ready for the page, which the template does not escape again;
+/// made only by its constructors, each of which says why it is safe.
+struct Markup(std::borrow::Cow<'static, str>);
 
-impl Visible {
-    fn new(s: &str) -> Self {
-        Self(visible(s))
+impl Markup {
+    /// Text from the data made page text by [`visible`].
+    fn visible(s: &str) -> Self {
+        Self(visible(s).into())
     }
-    /// For an attribute's value: the escapes as plain text.
+    /// Text from the data for an attribute's value: escaped, the escapes
+    /// of control characters as plain text (no spans).
     fn attribute(s: &str) -> Self {
-        Self(shown(s, false))
+        Self(shown(s, false).into())
+    }
+    /// A chart's PNG in base64: letters, digits, `+`, `/` and `=`, nothing
+    /// to escape (and too long to look through for it).
+    fn base64(png: &[u8]) -> Self {
+        Self(base64::engine::general_purpose::STANDARD.encode(png).into())
+    }
+    /// Markup the page itself holds (its style sheet), never data.
+    fn own(markup: &'static str) -> Self {
+        Self(markup.into())
     }
 }
-
-impl fmt::Display for Visible {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl askama::filters::HtmlSafe for Visible {}
-
-/// A chart's PNG in base64: letters, digits, `+`, `/` and `=`, nothing to
-/// escape (and too long to look through for it).
-struct Base64(String);
-
-impl fmt::Display for Base64 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl askama::filters::HtmlSafe for Base64 {}
-
-/// Markup the page itself holds (its style sheet), never data.
-struct Markup(&'static str);
 
 impl fmt::Display for Markup {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
+        f.write_str(&self.0)
     }
 }
 
@@ -176,7 +163,7 @@ fn cell(v: &AnyValue) -> Cell {
 /// A table cell: its text shown, right-aligned when a number, in `code`
 /// when it is a line of input.
 struct Cell {
-    text: Visible,
+    text: Markup,
     number: bool,
     code: bool,
 }
@@ -184,7 +171,7 @@ struct Cell {
 impl Cell {
     fn new(text: &str, number: bool) -> Self {
         Self {
-            text: Visible::new(text),
+            text: Markup::visible(text),
             number,
             code: false,
         }
@@ -381,7 +368,7 @@ fn frame_section(r: &Report, name: &'static str, v: &View) -> Section {
                 // a difference carries its sign, as the terminal shows it
                 let text = &cell.text.0;
                 if c.name().as_str() == "difference" && cell.number && !text.starts_with('-') && text != "0" {
-                    cell.text = Visible(format!("+{text}"));
+                    cell.text = Markup(format!("+{text}").into());
                 }
                 cell
             })
@@ -442,13 +429,13 @@ figure,table,.keys{break-inside:avoid}a{color:inherit;text-decoration:none}}
 #[derive(Template)]
 #[template(path = "report.html")]
 struct Page {
-    title: Visible,
+    title: Markup,
     refresh: Option<u32>,
     live: Option<Live>,
     style: Markup,
     cards: Vec<Card>,
     charts: Vec<Figure>,
-    charts_note: Option<Visible>,
+    charts_note: Option<Markup>,
     tables: Vec<Section>,
     triggers: Option<Section>,
     rejected: Rejected,
@@ -482,10 +469,10 @@ impl Card {
 /// A chart inlined, linked to its file.
 struct Figure {
     id: String,
-    caption: Visible,
-    alt: Visible,
+    caption: Markup,
+    alt: Markup,
     file: &'static str,
-    data: Base64,
+    data: Markup,
 }
 
 /// The rejected lines' section.
@@ -533,9 +520,9 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         .map(|name| Ok(frame_section(r, name, &view(r, name)?)))
         .collect::<Result<_>>()?;
     let title = match (r.heading, r.title) {
-        (Some(heading), _) => Visible::new(heading),
-        (None, "-") => Visible::new("standard input"),
-        (None, input) => Visible::new(input),
+        (Some(heading), _) => Markup::visible(heading),
+        (None, "-") => Markup::visible("standard input"),
+        (None, input) => Markup::visible(input),
     };
     let page = Page {
         title,
@@ -545,9 +532,9 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
             reload: REFRESH,
             updated: l.updated.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
         }),
-        style: Markup(STYLE),
+        style: Markup::own(STYLE),
         cards: key_figures(r, plan),
-        charts_note: plan.and_then(Plan::note).map(|n| Visible::new(&n)),
+        charts_note: plan.and_then(Plan::note).map(|n| Markup::visible(&n)),
         charts: figures(&charts, charts_dir),
         tables,
         triggers: r.triggers.map(triggers_section),
@@ -641,10 +628,10 @@ fn figures(charts: &[Chart], charts_dir: &Path) -> Vec<Figure> {
             let png = std::fs::read(charts_dir.join(c.file)).ok()?;
             Some(Figure {
                 id: c.file.trim_end_matches(".png").to_string(),
-                caption: Visible::new(&c.caption),
-                alt: Visible::attribute(&c.caption),
+                caption: Markup::visible(&c.caption),
+                alt: Markup::attribute(&c.caption),
                 file: c.file,
-                data: Base64(base64::engine::general_purpose::STANDARD.encode(png)),
+                data: Markup::base64(&png),
             })
         })
         .collect()
@@ -781,7 +768,7 @@ mod tests {
             "a<span class=\"esc\">\\n</span>b<span class=\"esc\">\\u{0}</span>&#60;i&#62;<span class=\"esc\">\\u{202e}</span>"
         );
         // in an attribute, no markup: the escapes as text
-        assert_eq!(Visible::attribute("a\n\"b\"").0, "a\\n&#34;b&#34;");
+        assert_eq!(Markup::attribute("a\n\"b\"").0, "a\\n&#34;b&#34;");
     }
 
     #[test]

@@ -35,6 +35,8 @@ const WHOLE: usize = 2 * EDGE + 4;
 const MAX_ALERTS: usize = 500;
 /// Rejected lines shown.
 const MAX_REJECTED: usize = 20;
+/// How the page writes a moment.
+const WHEN: &str = "%Y-%m-%d %H:%M:%S UTC";
 /// Seconds between reloads of a live page.
 const REFRESH: u32 = 5;
 
@@ -98,8 +100,8 @@ impl Markup {
     fn visible(s: &str) -> Self {
         Self(visible(s).into())
     }
-    /// Text from the data for an attribute's value: escaped, the escapes
-    /// of control characters as plain text (no spans).
+    /// Text from the data for an attribute's value or the window's title:
+    /// escaped, the escapes of control characters as plain text (no spans).
     fn attribute(s: &str) -> Self {
         Self(shown(s, false).into())
     }
@@ -142,8 +144,8 @@ fn number(v: f64) -> String {
     }
 }
 
-/// A cell for the page: its text, and whether it is a number.
-fn cell(v: &AnyValue) -> Cell {
+/// A value as the page shows it: its text, and whether it is a number.
+fn cell(v: &AnyValue) -> (String, bool) {
     let (text, number) = match v {
         AnyValue::Null => (String::new(), false),
         AnyValue::String(s) => (s.to_string(), false),
@@ -157,7 +159,7 @@ fn cell(v: &AnyValue) -> Cell {
         AnyValue::Datetime(t, _, _) | AnyValue::DatetimeOwned(t, _, _) => (short(t.div_euclid(1000)), false),
         other => (other.to_string(), false),
     };
-    Cell::new(&text, number)
+    (text, number)
 }
 
 /// A table cell: its text shown, right-aligned when a number, in `code`
@@ -333,6 +335,7 @@ fn edges(r: &Report, name: &str) -> Result<Option<View>> {
         .collect();
     Ok(Some(View { n, df, shown }))
 }
+
 /// A table's section of the page.
 struct Section {
     /// Its anchor.
@@ -364,13 +367,12 @@ fn frame_section(r: &Report, name: &'static str, v: &View) -> Section {
         df.columns()
             .iter()
             .map(|c| {
-                let mut cell = c.get(i).map(|v| cell(&v)).unwrap_or_else(|_| Cell::new("", false));
+                let (mut text, number) = c.get(i).map(|v| cell(&v)).unwrap_or_default();
                 // a difference carries its sign, as the terminal shows it
-                let text = &cell.text.0;
-                if c.name().as_str() == "difference" && cell.number && !text.starts_with('-') && text != "0" {
-                    cell.text = Markup(format!("+{text}").into());
+                if c.name().as_str() == "difference" && number && !text.starts_with('-') && text != "0" {
+                    text.insert(0, '+');
                 }
-                cell
+                Cell::new(&text, number)
             })
             .collect()
     };
@@ -429,6 +431,7 @@ figure,table,.keys{break-inside:avoid}a{color:inherit;text-decoration:none}}
 #[derive(Template)]
 #[template(path = "report.html")]
 struct Page {
+    title_text: Markup,
     title: Markup,
     refresh: Option<u32>,
     live: Option<Live>,
@@ -488,7 +491,7 @@ struct Rejected {
 
 /// How the report was made.
 struct About {
-    input: String,
+    input: Markup,
     files: String,
     lines: String,
     fields: Option<crate::model::FieldNames>,
@@ -520,17 +523,19 @@ pub fn page(r: &Report, charts_dir: &Path) -> Result<String> {
         .map(|name| Ok(frame_section(r, name, &view(r, name)?)))
         .collect::<Result<_>>()?;
     let title = match (r.heading, r.title) {
-        (Some(heading), _) => Markup::visible(heading),
-        (None, "-") => Markup::visible("standard input"),
-        (None, input) => Markup::visible(input),
+        (Some(heading), _) => heading,
+        (None, "-") => "standard input",
+        (None, input) => input,
     };
     let page = Page {
-        title,
+        // the window's title is text: its escapes without spans
+        title_text: Markup::attribute(title),
+        title: Markup::visible(title),
         refresh: r.live.as_ref().filter(|l| l.running).map(|_| REFRESH),
         live: r.live.as_ref().map(|l| Live {
             running: l.running,
             reload: REFRESH,
-            updated: l.updated.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+            updated: l.updated.format(WHEN).to_string(),
         }),
         style: Markup::own(STYLE),
         cards: key_figures(r, plan),
@@ -674,7 +679,7 @@ fn triggers_section(t: &[TriggerRow]) -> Section {
         heading: "Triggers of the stream",
         name: "triggers",
         count: format!("{} triggers", thousands(n as i64)),
-        abridged: false,
+        abridged: n > WHOLE,
         edge: EDGE,
         file: "tables/triggers.csv".into(),
         body: Some(Body::new(headers, n, &shown, row)),
@@ -727,11 +732,11 @@ fn about_section(r: &Report) -> About {
     let i = &r.summary.input;
     let o = r.options;
     About {
-        input: r.title.to_string(),
+        input: Markup::visible(r.title),
         files: crate::text::count_of(i.files, "files"),
         lines: crate::text::count_of(i.lines, "lines"),
         fields: i.fields.clone(),
-        made: r.generated.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        made: r.generated.format(WHEN).to_string(),
         version: env!("CARGO_PKG_VERSION"),
         alert_a: o.alert_actions.0.clone(),
         alert_b: o.alert_actions.1.clone(),
@@ -795,6 +800,11 @@ mod tests {
 
     /// The page of a few events, with `live` as given.
     fn page_of(live: Option<LiveStatus>) -> String {
+        page_titled(live, "events")
+    }
+
+    /// [`page_of`] with the input named `title`.
+    fn page_titled(live: Option<LiveStatus>, title: &str) -> String {
         let data = b"{\"time\":1469501107,\"action\":\"Open\"}\n{\"time\":1469501167,\"action\":\"Close\"}\n";
         let batch = crate::source::fold_bytes("a.json", data, false);
         let options = crate::metrics::Options::default();
@@ -802,7 +812,7 @@ mod tests {
         let input = batch.stats();
         let summary = super::super::summary::Summary::new(&input, batch.counts.time_range(), &figures);
         let report = Report {
-            title: "events",
+            title,
             heading: None,
             summary: &summary,
             figures: &figures,
@@ -836,6 +846,19 @@ mod tests {
         let batch = page_of(None);
         assert!(!batch.contains("refresh") && !batch.contains("class=\"live\""));
         assert!(batch.contains("<dt>made</dt><dd>2026-11-26 00:00:00 UTC by windowpane"));
+    }
+
+    #[test]
+    fn a_title_with_control_characters_shows_them_as_text_in_the_window_title() {
+        let page = page_titled(None, "door\n<sensors>\u{202e}");
+        assert!(
+            page.contains("<title>windowpane · door\\n&#60;sensors&#62;\\u{202e}</title>"),
+            "{page}"
+        );
+        assert!(page.contains(
+            "<h1>windowpane report: door<span class=\"esc\">\\n</span>&#60;sensors&#62;<span class=\"esc\">\\u{202e}</span></h1>"
+        ));
+        assert!(!page.contains('\u{202e}'));
     }
 
     #[test]

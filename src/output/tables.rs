@@ -123,6 +123,7 @@ pub fn write_pieces(
         let mut header = Some(header);
         let make = &make;
         let threads = formatters_for(pieces.len());
+        let mut formatting = Vec::with_capacity(threads);
         let formatters: Vec<_> = (0..threads)
             .map(|turn| {
                 let (made_tx, made_rx) = std::sync::mpsc::sync_channel(1);
@@ -130,35 +131,52 @@ pub fn write_pieces(
                 let first = header.take().unwrap_or_default();
                 let _ = (spent_tx.send(first), spent_tx.send(Vec::new()));
                 let mine = pieces.iter().skip(turn).step_by(threads);
-                s.spawn(move || format_pieces(mine.map(|&(lo, hi)| make(lo, hi)), names, format, spent_rx, made_tx));
+                formatting.push(s.spawn(move || {
+                    format_pieces(mine.map(|&(lo, hi)| make(lo, hi)), names, format, spent_rx, made_tx)
+                }));
                 (made_rx, spent_tx)
             })
             .collect();
-        for k in 0..pieces.len() {
-            let (made_rx, spent_tx) = &formatters[k % threads];
-            let (buf, piece): Formatted = made_rx
-                .recv()
-                .map_err(|_| anyhow::anyhow!("a formatter of {} ended early", csv_path.display()))??;
-            if let Some(w) = csv_out.as_mut() {
-                w.write_all(&buf)
-                    .with_context(|| format!("cannot write {}", csv_path.display()))?;
-                // the formatter may have ended; then the buffer is not needed
-                let _ = spent_tx.send(buf);
-            }
-            if let Some(piece) = piece {
-                let writer = match parquet_out.as_mut() {
-                    Some(w) => w,
-                    None => {
-                        let file = create(&parquet_path)?;
-                        let writer = ParquetWriter::new(BufWriter::new(file))
-                            .batched(piece.schema())
-                            .map_err(parquet_failed)?;
-                        parquet_out.insert(GroupWriter::new(writer, piece.schema()))
-                    }
+        let mut write = || -> Result<()> {
+            for k in 0..pieces.len() {
+                let (made_rx, spent_tx) = &formatters[k % threads];
+                let Ok(made) = made_rx.recv() else {
+                    // it panicked: said below
+                    break;
                 };
-                writer.extend(s, piece).map_err(parquet_failed)?;
+                let (buf, piece): Formatted = made?;
+                if let Some(w) = csv_out.as_mut() {
+                    w.write_all(&buf)
+                        .with_context(|| format!("cannot write {}", csv_path.display()))?;
+                    // the formatter may have ended; then the buffer is not needed
+                    let _ = spent_tx.send(buf);
+                }
+                if let Some(piece) = piece {
+                    let writer = match parquet_out.as_mut() {
+                        Some(w) => w,
+                        None => {
+                            let file = create(&parquet_path)?;
+                            let writer = ParquetWriter::new(BufWriter::new(file))
+                                .batched(piece.schema())
+                                .map_err(parquet_failed)?;
+                            parquet_out.insert(GroupWriter::new(writer, piece.schema()))
+                        }
+                    };
+                    writer.extend(s, piece).map_err(parquet_failed)?;
+                }
             }
+            Ok(())
+        };
+        let written = write();
+        // the formatters stop when their channels close
+        drop(formatters);
+        if formatting.into_iter().any(|f| f.join().is_err()) {
+            anyhow::bail!(
+                "making the rows of {} failed (a formatter panicked)",
+                dir.join(name).display()
+            );
         }
+        written?;
         parquet_out.map(|w| w.end(s)).transpose().map_err(parquet_failed)
     })?;
     if let Some(writer) = parquet_out {
@@ -284,8 +302,8 @@ impl<'s, W: Write> GroupWriter<'s, W> {
         Ok(self.writer)
     }
 
-    /// Starts encoding `group`, after writing the oldest groups done while
-    /// more than [`ENCODING`] are under way.
+    /// Starts encoding `group`, once fewer than [`ENCODING`] groups are
+    /// under way (writing the oldest until then).
     fn push<'e>(&mut self, scope: &'s std::thread::Scope<'s, 'e>, group: DataFrame) -> PolarsResult<()> {
         self.drain(ENCODING - 1)?;
         let (fields, encodings) = (self.fields.clone(), self.encodings.clone());
@@ -308,8 +326,10 @@ impl<'s, W: Write> GroupWriter<'s, W> {
 }
 
 /// The compressed pages of `group`'s columns, made as Polars' Parquet
-/// writer makes them (the writer's default options: statistics, zstd,
-/// format version 1, pages of at most 1 MiB).
+/// writer makes them with its default options (statistics, zstd, format
+/// version 1, pages of at most 1 MiB): the test
+/// `the_moving_average_written_in_pieces_is_the_whole_frame_written_at_once`
+/// fails when they are not the writer's bytes.
 fn encode_group(
     mut group: DataFrame,
     fields: &[polars_parquet::write::ParquetType],
@@ -322,19 +342,19 @@ fn encode_group(
         version: Version::V1,
         data_page_size: None,
     };
+    // one chunk, one batch: the row group's columns
     group.rechunk_mut_par();
     let rows = group.height() as u64;
+    let mut batches = group.iter_chunks(CompatLevel::newest(), false);
+    let (Some(batch), None) = (batches.next(), batches.next()) else {
+        polars_bail!(ComputeError: "a row group of the moving average is not one chunk");
+    };
     let mut pages = Vec::with_capacity(fields.len());
-    for batch in group.iter_chunks(CompatLevel::newest(), false) {
-        for ((array, field), encoding) in batch.columns().iter().zip(fields).zip(encodings) {
-            for column in array_to_columns(array, field.clone(), options, encoding)? {
-                let column = column.map(|page| {
-                    page.map_err(|e| polars_parquet::read::ParquetError::FeatureNotSupported(e.to_string()))
-                });
-                pages.push(
-                    Compressor::new_from_vec(column, options.compression, vec![]).collect::<Result<Vec<_>, _>>()?,
-                );
-            }
+    for ((array, field), encoding) in batch.columns().iter().zip(fields).zip(encodings) {
+        for column in array_to_columns(array, field.clone(), options, encoding)? {
+            let column = column
+                .map(|page| page.map_err(|e| polars_parquet::read::ParquetError::FeatureNotSupported(e.to_string())));
+            pages.push(Compressor::new_from_vec(column, options.compression, vec![]).collect::<Result<Vec<_>, _>>()?);
         }
     }
     Ok((rows, pages))
@@ -432,8 +452,8 @@ mod tests {
         // group's end, so that groups are made across pieces and encoded
         // beside each other
         let names: Vec<std::sync::Arc<str>> = ["Open", "Close", "a \"quoted\", action"].map(Into::into).to_vec();
-        let parts = pieces(2 * ROW_GROUP / 3 + 1_000, 40_000);
-        assert!(parts.len() > 3);
+        let parts = pieces(2 * ROW_GROUP / 3 + 1_000, 10_000);
+        assert_eq!(formatters_for(parts.len()), 2, "{} pieces", parts.len());
         let mut whole = MovingTable::default();
         for p in &parts {
             whole.actions = p.actions;

@@ -20,29 +20,25 @@ use polars::prelude::*;
 
 use crate::metrics::MovingTable;
 
-/// Quotes a CSV field when needed (for the few values written by hand).
+/// A CSV field for the few values written without Polars' writer: in
+/// quotes when it holds a comma, a quote or a line break (quotes doubled),
+/// or when empty, as the `csv` crate writes a record of one field.
 pub fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::with_capacity(s.len() + 3));
+    // writing to memory cannot fail
+    let _ = w.write_record([s]);
+    let mut bytes = w.into_inner().unwrap_or_default();
+    bytes.pop(); // the record's line break
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Each name as a CSV field, as Polars' writer quotes it: in quotes when
 /// it holds a comma, a quote or a line break (quotes doubled), and `""`
 /// when empty.
 pub fn fields(names: &[std::sync::Arc<str>]) -> Vec<Vec<u8>> {
-    names
-        .iter()
-        .map(|n| {
-            if n.is_empty() {
-                b"\"\"".to_vec()
-            } else {
-                field(n).into_bytes()
-            }
-        })
-        .collect()
+    names.iter().map(|n| field(n).into_bytes()).collect()
 }
 
 /// Rows `rows` of a piece of the moving average as CSV lines, the action
@@ -302,6 +298,8 @@ mod tests {
         assert_eq!(field("Open"), "Open");
         assert_eq!(field("a,b"), "\"a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("line\nbreak"), "\"line\nbreak\"");
+        assert_eq!(field(""), "\"\"");
     }
 
     #[test]

@@ -669,7 +669,7 @@ fn time_chart<'a, 'b>(
     integer: bool,
 ) -> Result<TimeChart<'a, 'b>> {
     let mut chart = ChartBuilder::on(root)
-        .caption(caption, ("sans-serif", 20))
+        .caption(crate::text::printable(caption), ("sans-serif", 20))
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(64)
@@ -680,9 +680,12 @@ fn time_chart<'a, 'b>(
     let days = x1 - x0 > 4 * 24 * HOUR;
     let date_label = |x: &DateTime<Utc>| short(x.timestamp())[..10].to_string();
     let time_label = |x: &DateTime<Utc>| short(x.timestamp());
+    // no more labels than minutes: a label per half minute would read
+    // the same minute twice
+    let minutes = usize::try_from((x1 - x0) / MINUTE).unwrap_or(usize::MAX);
     chart
         .configure_mesh()
-        .x_labels(8)
+        .x_labels(8.min(minutes.saturating_add(1)))
         .x_label_formatter(if days { &date_label } else { &time_label })
         .y_desc(y_desc)
         .y_labels(labels)
@@ -718,6 +721,13 @@ const MAX_MARKED_POINTS: usize = 24;
 
 /// The longest legend label, in characters; longer ones are cut with `…`.
 const MAX_LABEL: usize = 48;
+
+/// A legend entry as drawn: its control characters shown as escapes, as
+/// the page shows them, and a long one cut so that it stays within the
+/// legend.
+fn legend_label(label: &str) -> String {
+    short_label(&crate::text::printable(label))
+}
 
 /// `label` cut to [`MAX_LABEL`] characters in its middle, so that what
 /// the label adds after the action (` moving average`) stays.
@@ -773,8 +783,7 @@ fn line<'a, 'b: 'a>(
     style: ShapeStyle,
     label: Option<String>,
 ) -> Result<()> {
-    // a legend entry stays within the legend: a long action is cut
-    let mut label = label.map(|l| short_label(&l));
+    let mut label = label.map(|l| legend_label(&l));
     let runs = runs(bins, values, bins.width > MINUTE);
     // few points (one hour, a few minutes) get a mark each, so that a
     // single point shows and two are not read as a slope
@@ -952,18 +961,44 @@ fn partial_hour_starts(bulk: &Bulk) -> Vec<i64> {
     hours
 }
 
-/// Shades the hours of an hourly chart that the data covers only in part,
-/// so that a low bar or point there does not read as a collapse (the x
-/// axis says so: [`partial_note`]). Only where each hour has its own bar
-/// or point.
-fn partial_hours<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, plan: &Plan, ymax: f64) -> Result<()> {
-    if !plan.hours.raw(HOUR) {
-        return Ok(());
+/// The stretches `[a, b)` of a chart's `bins` (each `unit` wide when raw)
+/// that the data covers only in part: with a bin per hour, the first and
+/// last hours of the data when it starts after :00 or ends before :59;
+/// with bins of many units (days, weeks), the first and last bins when the
+/// data starts after the first's start or ends before the last's end, so
+/// that a mean there, over fewer units, is not read as a rise or a fall.
+fn partial_bins(bulk: &Bulk, bins: &Bins, unit: i64) -> Vec<(i64, i64)> {
+    if bins.raw(HOUR) {
+        return partial_hour_starts(bulk).into_iter().map(|h| (h, h + HOUR)).collect();
     }
-    for start in partial_hour_starts(&plan.bulk) {
+    if bins.raw(unit) || bulk.first < bulk.start || bulk.last > bulk.end {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if let Some(i) = bins.index(bulk.start).filter(|&i| bulk.start > bins.time(i)) {
+        out.push((bins.time(i), bins.time(i) + bins.width));
+    }
+    if let Some(j) = bins.index(bulk.end - 1) {
+        let b = (bins.time(j), bins.time(j) + bins.width);
+        if bulk.end < b.1 && !out.contains(&b) {
+            out.push(b);
+        }
+    }
+    out
+}
+
+/// Shades the bins of a chart that the data covers only in part (see
+/// [`partial_bins`]; the x axis says so: [`partial_note`]).
+fn shade_partial<'a, 'b: 'a>(
+    chart: &mut TimeChart<'a, 'b>,
+    plan: &Plan,
+    (bins, unit): (&Bins, i64),
+    ymax: f64,
+) -> Result<()> {
+    for (a, b) in partial_bins(&plan.bulk, bins, unit) {
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(dt(start), 0.0), (dt(start + HOUR), ymax)],
+                [(dt(a), 0.0), (dt(b), ymax)],
                 RGBColor(120, 120, 120).mix(0.14).filled(),
             )))
             .map_err(err)?;
@@ -971,12 +1006,18 @@ fn partial_hours<'a, 'b: 'a>(chart: &mut TimeChart<'a, 'b>, plan: &Plan, ymax: f
     Ok(())
 }
 
-/// What the x axis of an hourly chart adds when [`partial_hours`] shades
-/// an hour.
-fn partial_note(plan: &Plan) -> &'static str {
-    match plan.hours.raw(HOUR) && !partial_hour_starts(&plan.bulk).is_empty() {
-        true => "; shaded: an hour the data covers only in part",
-        false => "",
+/// What the x axis of a chart adds when [`shade_partial`] shades a bin.
+fn partial_note(plan: &Plan, bins: &Bins, unit: i64) -> String {
+    match partial_bins(&plan.bulk, bins, unit).is_empty() {
+        true => String::new(),
+        false => {
+            let bin = match bins.label() {
+                l if l == "hour" => "an hour".to_string(),
+                l if l.starts_with(|c: char| c.is_ascii_digit()) => format!("a bin of {l}"),
+                l => format!("a {l}"),
+            };
+            format!("; shaded: {bin} the data covers only in part")
+        }
     }
 }
 
@@ -1009,7 +1050,7 @@ fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
         false => top(binned.iter().flat_map(|b| b.max.iter().copied())),
         true => top_of_means(binned.iter().flat_map(|b| b.mean.iter().copied())),
     };
-    let x_desc = format!("{} (UTC){x_note}{}", bins.label(), partial_note(plan));
+    let x_desc = format!("{} (UTC){x_note}{}", bins.label(), partial_note(plan, bins, HOUR));
     let mut chart = time_chart(
         root,
         caption,
@@ -1019,7 +1060,7 @@ fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
         &x_desc,
         !means,
     )?;
-    partial_hours(&mut chart, plan, ymax)?;
+    shade_partial(&mut chart, plan, (bins, HOUR), ymax)?;
     for (i, (a, b)) in plan.actions.iter().zip(&binned).enumerate() {
         let c = color(i);
         if bands {
@@ -1034,7 +1075,7 @@ fn hourly_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
 fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Area) -> Result<()> {
     let bins = &plan.minutes;
     let span = (plan.bulk.start, plan.bulk.end);
-    let x_desc = format!("{} (UTC){x_note}", bins.label());
+    let x_desc = format!("{} (UTC){x_note}{}", bins.label(), partial_note(plan, bins, MINUTE));
     if plan.binned() {
         let binned = r
             .digest()
@@ -1053,6 +1094,7 @@ fn minute_counts(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &Ar
             &x_desc,
             bands,
         )?;
+        shade_partial(&mut chart, plan, (bins, MINUTE), ymax)?;
         for (i, (a, b)) in plan.actions.iter().zip(&binned).enumerate() {
             let c = color(i);
             if bands {
@@ -1137,9 +1179,10 @@ fn hourly_average(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &A
     let bins = &plan.hours;
     let span = (plan.bulk.start.div_euclid(HOUR) * HOUR, plan.bulk.end);
     let df = r.frame("hourly_average")?;
-    let b = series::aggregate(&secs(df, "window_start")?, &floats(df, "average")?, bins, HOUR, span);
+    // an hour without events has no average: not a 0
+    let b = series::aggregate_present(&secs(df, "window_start")?, &floats(df, "average")?, bins, span);
     let ymax = top(b.max.iter().copied()) * 1.05;
-    let x_desc = format!("{} (UTC){x_note}{}", bins.label(), partial_note(plan));
+    let x_desc = format!("{} (UTC){x_note}{}", bins.label(), partial_note(plan, bins, HOUR));
     let mut chart = time_chart(
         root,
         caption,
@@ -1149,7 +1192,7 @@ fn hourly_average(r: &Report, plan: &Plan, caption: &str, x_note: &str, root: &A
         &x_desc,
         false,
     )?;
-    partial_hours(&mut chart, plan, ymax)?;
+    shade_partial(&mut chart, plan, (bins, HOUR), ymax)?;
     let base = color(1);
     if bins.raw(HOUR) {
         chart
@@ -1477,6 +1520,64 @@ mod tests {
             data.extend(row.chunks_exact(3).map(|p| index([p[0], p[1], p[2]])));
         }
         (palette.concat(), data)
+    }
+
+    #[test]
+    fn the_first_and_last_bins_the_data_covers_in_part_are_shaded() {
+        const DAY: i64 = 24 * HOUR;
+        let day0 = 1_356_998_400; // 2013-01-01
+        let bulk = |start: i64, end: i64| Bulk {
+            start,
+            end,
+            outside: 0,
+            total: 1,
+            first: start,
+            last: end,
+        };
+        let days = Bins {
+            start: day0,
+            width: DAY,
+            n: 365,
+        };
+        // from 05:00 on the first day to 10:32 on the last: both days
+        let b = bulk(day0 + 5 * HOUR, day0 + 364 * DAY + 10 * HOUR + 32 * MINUTE);
+        assert_eq!(
+            partial_bins(&b, &days, HOUR),
+            vec![(day0, day0 + DAY), (day0 + 364 * DAY, day0 + 365 * DAY)]
+        );
+        // whole days: none
+        assert!(partial_bins(&bulk(day0, day0 + 365 * DAY), &days, HOUR).is_empty());
+        // one day, in part: shaded once
+        let one = Bins {
+            start: day0,
+            width: DAY,
+            n: 1,
+        };
+        assert_eq!(
+            partial_bins(&bulk(day0 + HOUR, day0 + 2 * HOUR), &one, MINUTE),
+            vec![(day0, day0 + DAY)]
+        );
+        // a bar per hour: the hours the data covers in part
+        let hours = Bins {
+            start: day0,
+            width: HOUR,
+            n: 24,
+        };
+        let b = bulk(day0 + 5 * HOUR + 20 * MINUTE, day0 + 7 * HOUR);
+        assert_eq!(partial_bins(&b, &hours, HOUR), vec![(day0 + 5 * HOUR, day0 + 6 * HOUR)]);
+        // a bin per unit: nothing to shade
+        let minutes = Bins {
+            start: day0,
+            width: MINUTE,
+            n: 60,
+        };
+        assert!(partial_bins(&bulk(day0 + 30, day0 + 600), &minutes, MINUTE).is_empty());
+    }
+
+    #[test]
+    fn legend_labels_show_control_characters_as_escapes() {
+        let label = legend_label("a\u{202e}b\u{1b}c moving average");
+        assert_eq!(label, "a\\u{202e}b\\u{1b}c moving average");
     }
 
     #[test]

@@ -593,7 +593,11 @@ fn key_figures(r: &Report, plan: Option<&Plan>) -> Vec<Card> {
             let to = end.split_once(' ').map_or(end.as_str(), |e| e.1);
             Card::new(
                 format!("{from}–{to}"),
-                format!("peak hour, {day} (UTC), {} actions per minute", number(p.average)),
+                format!(
+                    "peak hour, {day} (UTC), {} {} per minute",
+                    number(p.average),
+                    if p.average == 1.0 { "action" } else { "actions" }
+                ),
                 false,
             )
         }
@@ -678,7 +682,11 @@ fn triggers_section(t: &[TriggerRow]) -> Section {
         id: "t-triggers".into(),
         heading: "Triggers of the stream",
         name: "triggers",
-        count: format!("{} triggers", thousands(n as i64)),
+        count: format!(
+            "{} {}",
+            thousands(n as i64),
+            if n == 1 { "trigger" } else { "triggers" }
+        ),
         abridged: n > WHOLE,
         edge: EDGE,
         file: "tables/triggers.csv".into(),

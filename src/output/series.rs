@@ -279,6 +279,28 @@ pub fn aggregate(times: &[i64], values: &[f64], bins: &Bins, unit: i64, span: (i
     b.finish(bins, unit, span)
 }
 
+/// [`aggregate`] of values that units without a row do not have (an
+/// hour without events has no average): each bin's smallest, largest and
+/// mean value over the rows it holds, `NaN` in a bin without rows.
+pub fn aggregate_present(times: &[i64], values: &[f64], bins: &Bins, span: (i64, i64)) -> Binned {
+    let mut b = Binner::new(bins);
+    for (&t, &v) in times.iter().zip(values) {
+        b.add(bins, span, t, v);
+    }
+    let n = bins.n;
+    let mut out = Binned {
+        min: vec![f64::NAN; n],
+        max: vec![f64::NAN; n],
+        mean: vec![f64::NAN; n],
+    };
+    for i in (0..n).filter(|&i| b.rows[i] > 0) {
+        out.min[i] = b.min[i];
+        out.max[i] = b.max[i];
+        out.mean[i] = b.sum[i] / b.rows[i] as f64;
+    }
+    out
+}
+
 /// [`aggregate`] one row at a time.
 #[derive(Debug, Clone)]
 pub struct Binner {
@@ -468,6 +490,28 @@ mod tests {
         // negative values keep their sign; missing minutes still count as 0
         let b = aggregate(&[0], &[-4.0], &bins, MINUTE, (0, 2 * HOUR));
         assert_eq!((b.min[0], b.max[0]), (-4.0, 0.0));
+    }
+
+    #[test]
+    fn values_that_absent_units_do_not_have_are_binned_over_the_rows_present() {
+        let bins = Bins {
+            start: 0,
+            width: DAY,
+            n: 3,
+        };
+        // day 0: hours 5 and 6 only (averages 1.0 and 1.4); day 1: none;
+        // day 2: one hour
+        let times = [5 * HOUR, 6 * HOUR, 2 * DAY + HOUR];
+        let values = [1.0, 1.4, 2.0];
+        let b = aggregate_present(&times, &values, &bins, (0, 3 * DAY));
+        assert_eq!(b.min[0], 1.0);
+        assert_eq!(b.max[0], 1.4);
+        assert!((b.mean[0] - 1.2).abs() < 1e-12, "{:?}", b.mean);
+        assert!(b.mean[1].is_nan() && b.min[1].is_nan() && b.max[1].is_nan());
+        assert_eq!((b.min[2], b.max[2], b.mean[2]), (2.0, 2.0, 2.0));
+        // where absent units count as 0, day 0's mean is over its 24 hours
+        let zeros = aggregate(&times, &values, &bins, HOUR, (0, 3 * DAY));
+        assert!((zeros.mean[0] - 0.1).abs() < 1e-12 && zeros.min[0] == 0.0);
     }
 
     #[test]

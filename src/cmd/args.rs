@@ -110,6 +110,9 @@ pub enum StreamFormat {
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once(',') {
+        Some((a, b)) if a == b => Err(format!(
+            "the two alert actions are the same ({a:?}): their difference is always 0; name two actions, like Open,Close"
+        )),
         Some((a, b)) if !a.is_empty() && !b.is_empty() && !b.contains(',') => Ok((a.to_string(), b.to_string())),
         _ => Err(format!(
             "expected two action names separated by a comma, like Open,Close; got {s:?}"
@@ -141,6 +144,12 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// most a century, which keeps the arithmetic on epoch seconds far from
 /// overflowing.
 pub fn parse_minutes(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "{s:?} needs a unit: {t}m for minutes, or hours ({t}h) or days ({t}d)"
+        ));
+    }
     let d = parse_duration(s)?;
     if d.subsec_nanos() != 0 || d.as_secs() % 60 != 0 {
         return Err(format!(
@@ -248,6 +257,9 @@ mod tests {
         assert_eq!(parse_minutes("1.5h"), Ok(90));
         assert!(parse_minutes("30s").is_err());
         assert!(parse_minutes("90s").is_err());
+        // a bare number: minutes suggested, not seconds (which are refused)
+        let bare = parse_minutes("90").unwrap_err();
+        assert!(bare.contains("90m") && !bare.contains("90s"), "{bare}");
         assert!(parse_minutes("300000000000000000m").is_err());
     }
 
@@ -257,6 +269,7 @@ mod tests {
         assert!(parse_pair("Open").is_err());
         assert!(parse_pair("Open,").is_err());
         assert!(parse_pair("a,b,c").is_err());
+        assert!(parse_pair("A01,A01").unwrap_err().contains("the same"));
     }
 
     #[test]

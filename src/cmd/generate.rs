@@ -52,7 +52,8 @@ pub struct Args {
     /// Number of files.
     #[arg(long, default_value_t = 50)]
     pub files: usize,
-    /// Number of Open and Close events in all (half each).
+    /// Number of events in all: Open and Close, half each, or with
+    /// --actions spread over those actions.
     #[arg(long, default_value_t = 100_000)]
     pub events: u64,
     /// Time of the first open, RFC 3339.

@@ -507,4 +507,46 @@ mod tests {
         assert!(back.equals_missing(&frame), "the Parquet rows differ");
         assert_eq!(back.height(), whole.len());
     }
+
+    #[test]
+    fn a_piece_that_fails_or_panics_ends_the_writing_with_an_error_not_a_hang() {
+        let names: Vec<std::sync::Arc<str>> = ["Open", "Close", "x"].map(Into::into).to_vec();
+        let parts = pieces(200_000, 10_000);
+        let ranges: Vec<(i64, i64)> = (0..parts.len() as i64).map(|k| (k, k + 1)).collect();
+        assert_eq!(formatters_for(ranges.len()), 2);
+        for format in [TableFormat::Csv, TableFormat::Parquet, TableFormat::Both] {
+            let dir = tempfile::tempdir().unwrap();
+            // a piece that fails: its error, from either formatter
+            for bad in [5, 6] {
+                let failed = write_pieces(
+                    "moving_average",
+                    &ranges,
+                    |k, _| match k == bad {
+                        true => anyhow::bail!("piece {k} cannot be made"),
+                        false => Ok(parts[k as usize].clone()),
+                    },
+                    &names,
+                    dir.path(),
+                    format,
+                )
+                .unwrap_err();
+                assert_eq!(format!("{failed:#}"), format!("piece {bad} cannot be made"));
+            }
+            // a piece that panics: an error that names the table
+            let panicked = write_pieces(
+                "moving_average",
+                &ranges,
+                |k, _| {
+                    assert!(k != 7, "a deliberate panic");
+                    Ok(parts[k as usize].clone())
+                },
+                &names,
+                dir.path(),
+                format,
+            )
+            .unwrap_err();
+            let text = format!("{panicked:#}");
+            assert!(text.contains("moving_average") && text.contains("panicked"), "{text}");
+        }
+    }
 }

@@ -354,6 +354,12 @@ impl Session {
                 message.push_str(
                     " (double quotes name a column, as in standard SQL: write a string in single quotes, 'Open')",
                 );
+            } else if message.contains("named 'window'") {
+                // Spark's window struct, as the exercise's queries use it
+                message.push_str(
+                    " (where Spark has the struct window.start and window.end, the views have the columns \
+                     window_start and window_end)",
+                );
             }
             let unknown: Vec<&String> = tables
                 .iter()

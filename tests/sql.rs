@@ -161,6 +161,14 @@ fn a_failing_query_prints_the_engine_message_and_the_query_and_exits_2() {
         .code(2)
         .stderr(predicate::str::contains("relation 'static_count' was not found"))
         .stderr(predicate::str::contains("the views are events, minute_counts"));
+    // the exercise's Spark queries name the window struct
+    windowpane()
+        .args(["sql"])
+        .arg(case("messy").join("input"))
+        .arg("select window.start, count from minute_counts")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("the columns window_start and window_end"));
     windowpane()
         .args(["sql"])
         .arg(case("messy").join("input"))

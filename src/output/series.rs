@@ -272,33 +272,14 @@ pub struct Binned {
 /// Bins the rows `(times[i], values[i])` (at most one row per unit; units
 /// with no row count as `0`) over the units of `lo..hi` only.
 pub fn aggregate(times: &[i64], values: &[f64], bins: &Bins, unit: i64, span: (i64, i64)) -> Binned {
-    let mut b = Binner::new(bins);
-    for (&t, &v) in times.iter().zip(values) {
-        b.add(bins, span, t, v);
-    }
-    b.finish(bins, unit, span)
+    Binner::of(times, values, bins, span).finish(bins, unit, span)
 }
 
 /// [`aggregate`] of values that units without a row do not have (an
 /// hour without events has no average): each bin's smallest, largest and
 /// mean value over the rows it holds, `NaN` in a bin without rows.
 pub fn aggregate_present(times: &[i64], values: &[f64], bins: &Bins, span: (i64, i64)) -> Binned {
-    let mut b = Binner::new(bins);
-    for (&t, &v) in times.iter().zip(values) {
-        b.add(bins, span, t, v);
-    }
-    let n = bins.n;
-    let mut out = Binned {
-        min: vec![f64::NAN; n],
-        max: vec![f64::NAN; n],
-        mean: vec![f64::NAN; n],
-    };
-    for i in (0..n).filter(|&i| b.rows[i] > 0) {
-        out.min[i] = b.min[i];
-        out.max[i] = b.max[i];
-        out.mean[i] = b.sum[i] / b.rows[i] as f64;
-    }
-    out
+    Binner::of(times, values, bins, span).finish_present(bins)
 }
 
 /// [`aggregate`] one row at a time.
@@ -322,6 +303,15 @@ impl Binner {
         }
     }
 
+    /// The rows `(times[i], values[i])` in `span`, added.
+    fn of(times: &[i64], values: &[f64], bins: &Bins, span: (i64, i64)) -> Binner {
+        let mut b = Binner::new(bins);
+        for (&t, &v) in times.iter().zip(values) {
+            b.add(bins, span, t, v);
+        }
+        b
+    }
+
     /// Adds the row `(t, v)` when `t` is in `lo..hi`.
     pub fn add(&mut self, bins: &Bins, (lo, hi): (i64, i64), t: i64, v: f64) {
         if t < lo || t >= hi || v.is_nan() {
@@ -342,6 +332,22 @@ impl Binner {
         self.max[i] = self.max[i].max(max);
         self.sum[i] += sum;
         self.rows[i] += rows;
+    }
+
+    /// The bins over the rows they hold only, `NaN` in a bin without rows
+    /// (see [`aggregate_present`]).
+    pub fn finish_present(self, bins: &Bins) -> Binned {
+        let mut out = Binned {
+            min: vec![f64::NAN; bins.n],
+            max: vec![f64::NAN; bins.n],
+            mean: vec![f64::NAN; bins.n],
+        };
+        for i in (0..bins.n).filter(|&i| self.rows[i] > 0) {
+            out.min[i] = self.min[i];
+            out.max[i] = self.max[i];
+            out.mean[i] = self.sum[i] / self.rows[i] as f64;
+        }
+        out
     }
 
     /// The bins, units without a row counting as `0`.

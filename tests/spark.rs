@@ -590,6 +590,20 @@ fn update_on_cluster(url: &str, input: &Path, report: &Path) -> std::process::Ou
     out
 }
 
+/// `update --spark` over `input` with its report in `report`, started and
+/// left running, its standard error as `stderr` says.
+fn start_update_on_cluster(url: &str, input: &Path, report: &Path, stderr: std::process::Stdio) -> std::process::Child {
+    Process::new(assert_cmd::cargo::cargo_bin("windowpane"))
+        .arg("update")
+        .arg(input)
+        .args(["--spark", url, "--report"])
+        .arg(report)
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap()
+}
+
 /// Writes `batch`'s local report of `input` into `local` and checks that
 /// `report`, made through the cluster, has the same tables, byte for byte,
 /// and no other but those of `own` (a stream's `triggers.csv`); `what`
@@ -724,7 +738,6 @@ fn update_on_the_cluster_killed_at_any_instant_counts_every_file_once() {
     let input = dir.path().join("in");
     let report = dir.path().join("report");
     fs::create_dir_all(&input).unwrap();
-    let exe = assert_cmd::cargo::cargo_bin("windowpane");
     let names = [
         "file-0.json",
         "file-1.json",
@@ -734,15 +747,7 @@ fn update_on_the_cluster_killed_at_any_instant_counts_every_file_once() {
     ];
     for (k, delay_ms) in [300, 900, 1500, 2100, 2700].into_iter().enumerate() {
         fs::copy(from.join(names[k]), input.join(names[k])).unwrap();
-        let mut child = Process::new(&exe)
-            .arg("update")
-            .arg(&input)
-            .args(["--spark", &url, "--report"])
-            .arg(&report)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = start_update_on_cluster(&url, &input, &report, std::process::Stdio::null());
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill();
         child.wait().unwrap();
@@ -769,16 +774,7 @@ fn ctrl_c_cancels_the_update_scan_on_the_cluster_and_the_rerun_completes_it() {
         .args(["--events", "600000", "--files", "20"])
         .assert()
         .success();
-    let exe = assert_cmd::cargo::cargo_bin("windowpane");
-    let mut child = Process::new(&exe)
-        .arg("update")
-        .arg(&input)
-        .args(["--spark", &url, "--report"])
-        .arg(&report)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = start_update_on_cluster(&url, &input, &report, std::process::Stdio::piped());
     let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     use std::io::BufRead;
